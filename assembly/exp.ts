@@ -1,0 +1,59 @@
+// Vectorised e^x for f32x4 (Cody–Waite range reduction, degree-5 minimax polynomial).
+import { madd } from "./simd";
+
+// x = n·ln2 + r with |r| ≤ ln2/2; ln2 split in two so n·LN2_HI is exact in f32.
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+// e^r ≈ 1 + r + r²·P(r) on [-ln2/2, ln2/2].
+const P0: f32 = 1.9875691500e-4;
+const P1: f32 = 1.3981999507e-3;
+const P2: f32 = 8.3334519073e-3;
+const P3: f32 = 4.1665795894e-2;
+const P4: f32 = 1.6666665459e-1;
+const P5: f32 = 5.0000001201e-1;
+// Below X_MIN the result is below f32's smallest normal and is flushed to 0; above X_MAX it is +Infinity.
+const X_MIN: f32 = -87.33654;
+const X_MAX: f32 = 88.72283;
+// Clamping to [X_MIN, X_CLAMP_HI] keeps n in [-126, 127] so 2^n is a normal float.
+const X_CLAMP_HI: f32 = 88.37626;
+
+/** e^x per lane. NaN stays NaN, -Infinity gives 0, +Infinity gives +Infinity. */
+@inline export function exp_f32x4(x: v128): v128 {
+  // f32x4.max/min keep NaN, so a NaN lane flows through the arithmetic and stays NaN.
+  const xc = f32x4.min(f32x4.max(x, f32x4.splat(X_MIN)), f32x4.splat(X_CLAMP_HI));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  let r = madd(n, f32x4.splat(-LN2_HI), xc);
+  r = madd(n, f32x4.splat(-LN2_LO), r);
+  let p = madd(f32x4.splat(P0), r, f32x4.splat(P1));
+  p = madd(p, r, f32x4.splat(P2));
+  p = madd(p, r, f32x4.splat(P3));
+  p = madd(p, r, f32x4.splat(P4));
+  p = madd(p, r, f32x4.splat(P5));
+  const r2 = f32x4.mul(r, r);
+  const er = madd(p, r2, f32x4.add(r, f32x4.splat(1.0)));
+  // 2^n built in the exponent bits: (n + 127) << 23.
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  let y = f32x4.mul(er, pow2n);
+  y = v128.bitselect(f32x4.splat(0.0), y, f32x4.lt(x, f32x4.splat(X_MIN)));
+  return v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(X_MAX)));
+}
+
+/** e^x of one float, through the vector path so scalar tails round exactly like vector lanes. */
+@inline export function exp_f32(x: f32): f32 {
+  return f32x4.extract_lane(exp_f32x4(f32x4.splat(x)), 0);
+}
+
+/**
+ * y[i] = e^x[i] for i < n. x and y are byte pointers to f32 (any alignment; may alias).
+ * Exported for tests and the exp benchmark; softmax inlines exp_f32x4 itself.
+ */
+export function f32_exp(n: i32, x: usize, y: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128.store(y + (<usize>i << 2), exp_f32x4(v128.load(x + (<usize>i << 2))));
+  }
+  for (; i < n; i++) {
+    store<f32>(y + (<usize>i << 2), exp_f32(load<f32>(x + (<usize>i << 2))));
+  }
+}

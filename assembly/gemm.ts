@@ -1,0 +1,152 @@
+// f32 GEMM the BLIS way: op(B) packed into NR-wide panels, one register-blocked MR×NR micro-kernel.
+import { madd } from "./simd";
+
+/** Micro-kernel tile: MR rows of A × NR columns of op(B) (4 × 2 f32x4 = 8 accumulators). */
+export const MR = 4;
+export const NR = 8;
+
+// Partial tiles are stored here first, then copied element by element.
+const TILE_TMP: usize = memory.data(MR * NR * 4, 16);
+
+/** Bytes of one packed panel: NR bias floats, then k rows of NR floats. */
+@inline export function panelBytes(k: i32): usize {
+  return (<usize>(k + 1) * NR) << 2;
+}
+
+/** Floats the packed buffer needs for op(B) of n columns and depth k. */
+export function f32_gemm_packed_floats(n: i32, k: i32): i32 {
+  return ((n + NR - 1) / NR) * (k + 1) * NR;
+}
+
+/**
+ * Packs op(B) (k × n) and bias into panels: panel p holds bias[p·NR + jj] then
+ * op(B)[kk][p·NR + jj] at [1 + kk][jj]; columns past n are 0, so the micro-kernel never branches on n.
+ * op(B) = B (k × n, row stride ldb) or, when bTransposed, Bᵀ with B stored n × k (row stride ldb).
+ */
+export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: bool, bias: usize, packed: usize): void {
+  const stride = panelBytes(k);
+  for (let j0 = 0, p = packed; j0 < n; j0 += NR, p += stride) {
+    const nr = min(NR, n - j0);
+    for (let jj = 0; jj < NR; jj++) {
+      store<f32>(p + (<usize>jj << 2), jj < nr && bias != 0 ? load<f32>(bias + (<usize>(j0 + jj) << 2)) : 0);
+    }
+    const rows = p + NR * 4;
+    if (bTransposed) {
+      for (let jj = 0; jj < NR; jj++) {
+        const src = b + ((<usize>(j0 + jj) * ldb) << 2);
+        for (let kk = 0; kk < k; kk++) {
+          store<f32>(rows + ((<usize>kk * NR + jj) << 2), jj < nr ? load<f32>(src + (<usize>kk << 2)) : 0);
+        }
+      }
+    } else if (nr == NR) {
+      for (let kk = 0; kk < k; kk++) {
+        const src = b + ((<usize>kk * ldb + j0) << 2);
+        const dst = rows + ((<usize>kk * NR) << 2);
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+      }
+    } else {
+      for (let kk = 0; kk < k; kk++) {
+        const src = b + ((<usize>kk * ldb + j0) << 2);
+        const dst = rows + ((<usize>kk * NR) << 2);
+        for (let jj = 0; jj < NR; jj++) store<f32>(dst + (<usize>jj << 2), jj < nr ? load<f32>(src + (<usize>jj << 2)) : 0);
+      }
+    }
+  }
+}
+
+/** C (m × n, row stride ldc) = alpha·A·op(B) + bias, op(B) and bias already packed by f32_gemm_pack. */
+function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32, alpha: f32): void {
+  const stride = panelBytes(k);
+  const alphaV = f32x4.splat(alpha);
+  const aRow = <usize>lda << 2;
+  const kBytes = <usize>k << 2;
+  for (let j0 = 0, p = packed; j0 < n; j0 += NR, p += stride) {
+    const nr = min(NR, n - j0);
+    const bias0 = v128.load(p);
+    const bias1 = v128.load(p, 16);
+    for (let i0 = 0; i0 < m; i0 += MR) {
+      const mr = min(MR, m - i0);
+      // Rows past m re-read the last valid row, so loads stay in bounds; their results are not stored.
+      const a0 = a + <usize>i0 * aRow;
+      const a1 = mr > 1 ? a0 + aRow : a0;
+      const a2 = mr > 2 ? a1 + aRow : a1;
+      const a3 = mr > 3 ? a2 + aRow : a2;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      let bp = p + NR * 4;
+      for (let kk: usize = 0; kk < kBytes; kk += 4) {
+        const b0 = v128.load(bp);
+        const b1 = v128.load(bp, 16);
+        let av = v128.load32_splat(a0 + kk);
+        c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+        av = v128.load32_splat(a1 + kk);
+        c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+        av = v128.load32_splat(a2 + kk);
+        c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+        av = v128.load32_splat(a3 + kk);
+        c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+        bp += NR * 4;
+      }
+      c00 = madd(c00, alphaV, bias0); c01 = madd(c01, alphaV, bias1);
+      c10 = madd(c10, alphaV, bias0); c11 = madd(c11, alphaV, bias1);
+      c20 = madd(c20, alphaV, bias0); c21 = madd(c21, alphaV, bias1);
+      c30 = madd(c30, alphaV, bias0); c31 = madd(c31, alphaV, bias1);
+      const cRow = <usize>ldc << 2;
+      const full = nr == NR;
+      // A full-width tile goes straight to C; a partial one goes through TILE_TMP.
+      const t = full ? c + ((<usize>i0 * ldc + j0) << 2) : TILE_TMP;
+      const tRow = full ? cRow : NR * 4;
+      v128.store(t, c00); v128.store(t, c01, 16);
+      if (mr > 1) { v128.store(t + tRow, c10); v128.store(t + tRow, c11, 16); }
+      if (mr > 2) { v128.store(t + 2 * tRow, c20); v128.store(t + 2 * tRow, c21, 16); }
+      if (mr > 3) { v128.store(t + 3 * tRow, c30); v128.store(t + 3 * tRow, c31, 16); }
+      if (!full) {
+        for (let ii = 0; ii < mr; ii++) {
+          const dst = c + ((<usize>(i0 + ii) * ldc + j0) << 2);
+          const src = TILE_TMP + ((<usize>ii * NR) << 2);
+          for (let jj = 0; jj < nr; jj++) store<f32>(dst + (<usize>jj << 2), load<f32>(src + (<usize>jj << 2)));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Batched C = alpha·A·op(B) + bias.
+ * For each of `batch` items: A is m × k (row stride lda), op(B) is k × n: B itself (k × n, row stride ldb)
+ * or, when bTransposed, the transpose of B stored n × k (row stride ldb); C is m × n (row stride ldc).
+ * Pointers are byte addresses of f32 (4-byte aligned); strides and batch strides are in elements.
+ * A batch stride of 0 reuses the same matrix (B is then packed once). bias: n floats, or 0 for none.
+ * packed: scratch of f32_gemm_packed_floats(n, k) floats, 16-byte aligned. C must not overlap A or B.
+ */
+export function f32_gemm(
+  batch: i32, m: i32, n: i32, k: i32,
+  a: usize, lda: i32, strideA: i32,
+  b: usize, ldb: i32, strideB: i32, bTransposed: bool,
+  c: usize, ldc: i32, strideC: i32,
+  alpha: f32, bias: usize, packed: usize,
+): void {
+  for (let i = 0; i < batch; i++) {
+    if (i == 0 || strideB != 0) f32_gemm_pack(n, k, b + ((<usize>i * strideB) << 2), ldb, bTransposed, bias, packed);
+    gemmPacked(m, n, k, a + ((<usize>i * strideA) << 2), lda, packed, c + ((<usize>i * strideC) << 2), ldc, alpha);
+  }
+}
+
+/**
+ * Batched C = alpha·A·op(B) + bias with op(B) and bias packed once by f32_gemm_pack (resident weights).
+ * Shapes, pointers and strides as in f32_gemm.
+ */
+export function f32_gemm_prepacked(
+  batch: i32, m: i32, n: i32, k: i32,
+  a: usize, lda: i32, strideA: i32,
+  packed: usize,
+  c: usize, ldc: i32, strideC: i32,
+  alpha: f32,
+): void {
+  for (let i = 0; i < batch; i++) {
+    gemmPacked(m, n, k, a + ((<usize>i * strideA) << 2), lda, packed, c + ((<usize>i * strideC) << 2), ldc, alpha);
+  }
+}

@@ -1,0 +1,176 @@
+// Locating, probing and instantiating the wasm; the Engine that owns one instance and its heap.
+import { instantiate, instantiateSync } from '@assemblyscript/loader';
+import { AttentionError } from './errors.js';
+import { supportsRelaxedSimd, supportsSimd } from './features.js';
+import type { Kernels } from './kernels.js';
+import { Heap } from './memory.js';
+
+/** The two builds of the same kernels: plain SIMD128, and relaxed SIMD (fused multiply-add). */
+export type Build = 'simd' | 'relaxed-simd';
+
+/** Where the wasm comes from: a URL, a fetch Response, the bytes, or a compiled module. */
+export type WasmSource = string | URL | Response | Promise<Response> | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+
+export interface InitOptions {
+  /** Force a build; by default relaxed-simd where the runtime validates it, else simd. */
+  build?: Build;
+  /** Load the wasm for the chosen build from here instead of the package's own file. */
+  wasm?: WasmSource;
+  /** Linear memory is never grown past this (default: 4 GiB less 64 MiB, the wasm32 ceiling less a margin). */
+  maxMemoryBytes?: number;
+}
+
+export interface EngineInfo {
+  /** The build that runs. */
+  readonly build: Build;
+  /** Whether this runtime validates relaxed SIMD at all. */
+  readonly relaxedSimdSupported: boolean;
+}
+
+const WASM32_MAX_BYTES = 4 * 1024 ** 3;
+const DEFAULT_MAX_MEMORY_BYTES = WASM32_MAX_BYTES - 64 * 1024 ** 2;
+
+/** One instantiated module: its kernels, its linear memory and the heap over it. */
+export class Engine {
+  readonly info: EngineInfo;
+  readonly kernels: Kernels;
+  readonly heap: Heap;
+
+  constructor(exports: WebAssembly.Exports, info: EngineInfo, maxMemoryBytes: number) {
+    this.kernels = exports as unknown as Kernels;
+    this.info = Object.freeze({ ...info });
+    this.heap = new Heap(this.kernels.memory, this.kernels.heap_base() >>> 0, maxMemoryBytes);
+  }
+
+  /** Current size of the linear memory in bytes. */
+  memoryBytes(): number {
+    return this.heap.bytes;
+  }
+}
+
+let current: Engine | undefined;
+let loading: Promise<Engine> | undefined;
+
+/** The engine that ops use; throws NOT_INITIALIZED before init()/initSync(). */
+export function getEngine(): Engine {
+  if (!current) {
+    throw new AttentionError('NOT_INITIALIZED', 'wasm-attention is not initialised: call `await init()` (or `initSync()`) before using it');
+  }
+  return current;
+}
+
+function chooseBuild(requested: Build | undefined): { build: Build; relaxedSimdSupported: boolean } {
+  if (!supportsSimd()) {
+    throw new AttentionError('BAD_ARGUMENT', 'this WebAssembly runtime does not support SIMD128, which wasm-attention needs');
+  }
+  const relaxedSimdSupported = supportsRelaxedSimd();
+  if (requested !== undefined && requested !== 'simd' && requested !== 'relaxed-simd') {
+    throw new AttentionError('BAD_ARGUMENT', `options.build must be 'simd' or 'relaxed-simd', got ${String(requested)}`);
+  }
+  if (requested === 'relaxed-simd' && !relaxedSimdSupported) {
+    throw new AttentionError(
+      'BAD_ARGUMENT',
+      "options.build is 'relaxed-simd' but this runtime does not validate relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)",
+    );
+  }
+  return { build: requested ?? (relaxedSimdSupported ? 'relaxed-simd' : 'simd'), relaxedSimdSupported };
+}
+
+function checkMaxMemory(v: unknown): number {
+  if (v === undefined) return DEFAULT_MAX_MEMORY_BYTES;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new AttentionError('BAD_ARGUMENT', `options.maxMemoryBytes must be a positive number of bytes, got ${String(v)}`);
+  }
+  return Math.min(v, WASM32_MAX_BYTES);
+}
+
+/** The package's own .wasm for a build, next to this module's folder. */
+const packagedWasmUrl = (build: Build): URL => new URL(`../build/${build}.wasm`, import.meta.url);
+
+interface NodeFs {
+  readFileSync(path: URL): Uint8Array;
+}
+
+/** node:fs when running in Node, without a static import a browser bundler would have to resolve. */
+function nodeFs(): NodeFs | undefined {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
+  return proc?.versions?.node ? (proc.getBuiltinModule?.('node:fs') as NodeFs | undefined) : undefined;
+}
+
+function isBytes(src: unknown): src is ArrayBuffer | ArrayBufferView {
+  return src instanceof ArrayBuffer || ArrayBuffer.isView(src);
+}
+
+async function resolveSource(src: WasmSource | undefined, build: Build): Promise<WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response> {
+  const fs = nodeFs();
+  if (src === undefined && fs) return fs.readFileSync(packagedWasmUrl(build));
+  const where = src ?? packagedWasmUrl(build);
+  if (typeof where === 'string' || where instanceof URL) {
+    const url = new URL(where, typeof location === 'undefined' ? undefined : location.href);
+    if (url.protocol === 'file:' && fs) return fs.readFileSync(url);
+    return fetch(url);
+  }
+  return where instanceof Promise ? where : (where as WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response);
+}
+
+async function load(opts: InitOptions): Promise<Engine> {
+  const choice = chooseBuild(opts.build);
+  const maxMemoryBytes = checkMaxMemory(opts.maxMemoryBytes);
+  const source = await resolveSource(opts.wasm, choice.build);
+  let exports: WebAssembly.Exports;
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    if (!source.ok) throw new AttentionError('BAD_ARGUMENT', `fetching the wasm failed: ${source.status} ${source.statusText} for ${source.url}`);
+    // instantiateStreaming insists on Content-Type application/wasm; servers that get it wrong still work.
+    const copy = source.clone();
+    try {
+      exports = (await instantiate(source, {})).instance.exports;
+    } catch {
+      exports = (await instantiate(await copy.arrayBuffer(), {})).instance.exports;
+    }
+  } else {
+    exports = (await instantiate(source as BufferSource | WebAssembly.Module, {})).instance.exports;
+  }
+  return new Engine(exports, choice, maxMemoryBytes);
+}
+
+/**
+ * Loads and instantiates the kernels once. Later calls return the same engine; concurrent calls share one
+ * instantiation. Asking for another build, or another wasm source, makes a new engine that ops use from then on.
+ */
+export function init(opts: InitOptions = {}): Promise<Engine> {
+  if (typeof opts !== 'object' || opts === null) {
+    return Promise.reject(new AttentionError('BAD_ARGUMENT', `init(options) takes an options object, got ${typeof opts}`));
+  }
+  const fresh = opts.wasm !== undefined || opts.maxMemoryBytes !== undefined;
+  if (!fresh && current && (opts.build === undefined || opts.build === current.info.build)) return Promise.resolve(current);
+  if (!fresh && loading && opts.build === undefined) return loading;
+  const pending = load(opts).then((engine) => (current = engine));
+  const shared = pending.finally(() => {
+    if (loading === shared) loading = undefined;
+  });
+  loading = shared;
+  return shared;
+}
+
+/**
+ * Synchronous init: in Node with no source it reads the packaged file; elsewhere pass the bytes or a compiled
+ * WebAssembly.Module (as `initSync(bytes)` or `initSync({ wasm: bytes })`).
+ */
+export function initSync(opts: InitOptions | ArrayBuffer | ArrayBufferView | WebAssembly.Module = {}): Engine {
+  const o: InitOptions = isBytes(opts) || opts instanceof WebAssembly.Module ? { wasm: opts } : opts;
+  const fresh = o.wasm !== undefined || o.maxMemoryBytes !== undefined;
+  if (!fresh && current && (o.build === undefined || o.build === current.info.build)) return current;
+  const choice = chooseBuild(o.build);
+  const maxMemoryBytes = checkMaxMemory(o.maxMemoryBytes);
+  let src = o.wasm;
+  if (src === undefined) {
+    const fs = nodeFs();
+    if (!fs) throw new AttentionError('BAD_ARGUMENT', 'initSync() without the wasm works only in Node; pass the bytes or a WebAssembly.Module, or use await init()');
+    src = fs.readFileSync(packagedWasmUrl(choice.build));
+  }
+  if (!isBytes(src) && !(src instanceof WebAssembly.Module)) {
+    throw new AttentionError('BAD_ARGUMENT', `initSync needs the wasm as bytes or a WebAssembly.Module, got ${Object.prototype.toString.call(src)}`);
+  }
+  current = new Engine(instantiateSync(src as BufferSource | WebAssembly.Module, {}).instance.exports, choice, maxMemoryBytes);
+  return current;
+}

@@ -1,0 +1,21 @@
+// Public exports only.
+export { init, initSync, getEngine, Engine, type Build, type EngineInfo, type InitOptions, type WasmSource } from './engine.js';
+export { AttentionError, type AttentionErrorCode } from './errors.js';
+export { tensor, type Tensor, type BoolTensor, type StateDict } from './tensor.js';
+export { createCausalMask } from './mask.js';
+export {
+  matmul,
+  linear,
+  softmax,
+  scaledDotProductAttention,
+  type MatmulOptions,
+  type AttentionOptions,
+  type AttentionResult,
+} from './ops.js';
+export {
+  SelfAttention,
+  initialSelfAttentionWeights,
+  type SelfAttentionOptions,
+  type SelfAttentionForwardOptions,
+} from './self-attention.js';
+export { heatmap, type HeatmapOptions } from './heatmap.js';

@@ -1,0 +1,151 @@
+// The functional API: validate → allocate → copy in → kernel → copy out → release.
+import { attentionPackedFloats, runAttention } from './attention.js';
+import { broadcastShapes, forEachBatchRun, planBatches } from './batch.js';
+import { getEngine } from './engine.js';
+import { AttentionError } from './errors.js';
+import { MaskKind } from './kernels.js';
+import { maskLayout } from './mask.js';
+import { optBoolean, optFinite, optionsObject } from './options.js';
+import { type BoolTensor, checkTensor, formatShape, shapeSize, type Tensor } from './tensor.js';
+
+export interface MatmulOptions {
+  /** b is `[..., n, k]` and is used transposed. */
+  transposeB?: boolean;
+}
+
+/** `[..., m, k] × [..., k, n]` (or b as `[..., n, k]` with transposeB); leading dims broadcast. */
+export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
+  const engine = getEngine();
+  checkTensor('a', a, 2);
+  checkTensor('b', b, 2);
+  const transposeB = optBoolean('options.transposeB', optionsObject('options', options).transposeB, false);
+  const [m, k] = a.shape.slice(-2);
+  const [b0, b1] = b.shape.slice(-2);
+  const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
+  if (kb !== k) {
+    const which = transposeB ? 'b.shape[-1] (k, with transposeB)' : 'b.shape[-2] (k)';
+    throw new AttentionError('SHAPE_MISMATCH', `${which} is ${kb} but a.shape[-1] is ${k} (a ${formatShape(a.shape)}, b ${formatShape(b.shape)})`);
+  }
+  const aLead = a.shape.slice(0, -2);
+  const bLead = b.shape.slice(0, -2);
+  const batch = broadcastShapes(['a', 'b'], [aLead, bLead]);
+  const outShape = [...batch, m, n];
+  const kern = engine.kernels;
+  const heap = engine.heap;
+  return heap.scoped([a.data.length * 4, b.data.length * 4, shapeSize(outShape) * 4, kern.f32_gemm_packed_floats(n, k) * 4], ([pa, pb, pc, packed]) => {
+    heap.writeF32(pa, a.data);
+    heap.writeF32(pb, b.data);
+    const plan = planBatches(batch, [aLead, bLead, batch], [m * k, k * n, m * n]);
+    forEachBatchRun(plan, ([oa, ob, oc], [sa, sb, sc], count) => {
+      kern.f32_gemm(count, m, n, k, pa + oa * 4, k, sa, pb + ob * 4, transposeB ? k : n, sb, transposeB ? 1 : 0, pc + oc * 4, n, sc, 1, 0, packed);
+    });
+    return { data: heap.readF32(pc, shapeSize(outShape)), shape: outShape };
+  });
+}
+
+/** PyTorch nn.Linear: `x [..., in]`, `weight [out, in]`, `bias [out]` → `x·weightᵀ + bias`. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  const engine = getEngine();
+  checkTensor('x', x, 1);
+  checkTensor('weight', weight, 2);
+  if (weight.shape.length !== 2) throw new AttentionError('SHAPE_MISMATCH', `weight must be [out, in], got ${formatShape(weight.shape)}`);
+  const [out, inF] = weight.shape;
+  const xin = x.shape[x.shape.length - 1];
+  if (xin !== inF) throw new AttentionError('SHAPE_MISMATCH', `x.shape[-1] is ${xin} but weight.shape[1] (in_features) is ${inF}`);
+  if (bias !== undefined) {
+    checkTensor('bias', bias, 1);
+    if (bias.shape.length !== 1 || bias.shape[0] !== out) {
+      throw new AttentionError('SHAPE_MISMATCH', `bias must be [${out}] (weight.shape[0]), got ${formatShape(bias.shape)}`);
+    }
+  }
+  const rows = shapeSize(x.shape.slice(0, -1));
+  const outShape = [...x.shape.slice(0, -1), out];
+  const kern = engine.kernels;
+  const heap = engine.heap;
+  return heap.scoped([x.data.length * 4, weight.data.length * 4, out * 4, rows * out * 4, kern.f32_gemm_packed_floats(out, inF) * 4], ([px, pw, pb, py, packed]) => {
+    heap.writeF32(px, x.data);
+    heap.writeF32(pw, weight.data);
+    if (bias) heap.writeF32(pb, bias.data);
+    kern.f32_gemm(1, rows, out, inF, px, inF, 0, pw, inF, 0, 1, py, out, 0, 1, bias ? pb : 0, packed);
+    return { data: heap.readF32(py, rows * out), shape: outShape };
+  });
+}
+
+/** Softmax over the last axis, numerically stable; a row of all -Infinity gives 0. */
+export function softmax(x: Tensor): Tensor {
+  const engine = getEngine();
+  checkTensor('x', x, 1);
+  const n = x.shape[x.shape.length - 1];
+  const rows = n === 0 ? 0 : x.data.length / n;
+  const heap = engine.heap;
+  return heap.scoped([x.data.length * 4], ([px]) => {
+    heap.writeF32(px, x.data);
+    engine.kernels.f32_softmax_rows(rows, n, px, n, px, n, 1, MaskKind.none, 0, 0, 0, n);
+    return { data: heap.readF32(px, x.data.length), shape: [...x.shape] };
+  });
+}
+
+export interface AttentionOptions {
+  /** Multiplies the scores; default 1/√dk. */
+  scale?: number;
+  /** Float32 data is added to the scores; Uint8Array data keeps a key where 1. Broadcast to `[..., Lq, Lk]`. */
+  mask?: Tensor | BoolTensor;
+  /** Hide key j from query i when j > i + (Lk − Lq). */
+  causal?: boolean;
+  /** Also return the attention weights `[..., Lq, Lk]`. */
+  returnWeights?: boolean;
+}
+
+export interface AttentionResult {
+  output: Tensor;
+  weights?: Tensor;
+}
+
+/** `softmax(q·kᵀ·scale + mask)·v` for `q [..., Lq, dk]`, `k [..., Lk, dk]`, `v [..., Lk, dv]`. */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): AttentionResult {
+  const engine = getEngine();
+  checkTensor('q', q, 2);
+  checkTensor('k', k, 2);
+  checkTensor('v', v, 2);
+  const opts = optionsObject('options', options);
+  const [lq, dk] = q.shape.slice(-2);
+  const [lk, dkK] = k.shape.slice(-2);
+  const [lkV, dv] = v.shape.slice(-2);
+  if (dkK !== dk) throw new AttentionError('SHAPE_MISMATCH', `k.shape[-1] (dk) is ${dkK} but q.shape[-1] is ${dk}`);
+  if (lkV !== lk) throw new AttentionError('SHAPE_MISMATCH', `v.shape[-2] (Lk) is ${lkV} but k.shape[-2] is ${lk}`);
+  const qLead = q.shape.slice(0, -2);
+  const kLead = k.shape.slice(0, -2);
+  const vLead = v.shape.slice(0, -2);
+  const batch = broadcastShapes(['q', 'k', 'v'], [qLead, kLead, vLead]);
+  const scale = optFinite('options.scale', opts.scale, 1 / Math.sqrt(dk));
+  const causal = optBoolean('options.causal', opts.causal, false);
+  const returnWeights = optBoolean('options.returnWeights', opts.returnWeights, false);
+  const mask = opts.mask === undefined ? undefined : maskLayout('options.mask', opts.mask, batch, lq, lk);
+  const count = shapeSize(batch);
+  const outSize = count * lq * dv;
+  const wSize = (returnWeights ? count : 1) * lq * lk;
+  const maskBytes = mask ? mask.tensor.data.byteLength : 0;
+  const heap = engine.heap;
+  const bytes = [q.data.length * 4, k.data.length * 4, v.data.length * 4, outSize * 4, wSize * 4, maskBytes, attentionPackedFloats(engine, lk, dk, dv) * 4];
+  return heap.scoped(bytes, ([pq, pk, pv, po, pw, pm, packed]) => {
+    heap.writeF32(pq, q.data);
+    heap.writeF32(pk, k.data);
+    heap.writeF32(pv, v.data);
+    if (mask) {
+      if (mask.tensor.data instanceof Uint8Array) heap.writeU8(pm, mask.tensor.data);
+      else heap.writeF32(pm, mask.tensor.data);
+    }
+    runAttention(engine, {
+      batch, lq, lk, dk, dv,
+      q: { ptr: pq, ld: dk, lead: qLead, matrixSize: lq * dk },
+      k: { ptr: pk, ld: dk, lead: kLead, matrixSize: lk * dk },
+      v: { ptr: pv, ld: dv, lead: vLead, matrixSize: lk * dv },
+      o: { ptr: po, ld: dv, lead: batch, matrixSize: lq * dv },
+      w: { ptr: pw, keep: returnWeights },
+      mask: mask && { layout: mask, ptr: pm },
+      scale, causal, packed,
+    });
+    const output = { data: heap.readF32(po, outSize), shape: [...batch, lq, dv] };
+    return returnWeights ? { output, weights: { data: heap.readF32(pw, wSize), shape: [...batch, lq, lk] } } : { output };
+  });
+}
