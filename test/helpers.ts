@@ -1,0 +1,68 @@
+// Shared test plumbing: the build under test, seeded random tensors, and closeness checks.
+import { expect } from 'vitest';
+import { type Build, type Engine, init } from '../src/index.js';
+import { mulberry32, normal } from '../src/random.js';
+import type { Tensor } from '../src/tensor.js';
+
+/** The build this test project runs (vitest.config.ts sets it per project). */
+export const BUILD = (process.env.WASM_ATTENTION_BUILD ?? 'simd') as Build;
+
+/** Initialises the engine on the build under test and checks that it really is that build. */
+export async function initBuild(): Promise<Engine> {
+  const engine = await init({ build: BUILD });
+  expect(engine.info.build).toBe(BUILD);
+  return engine;
+}
+
+/** A reproducible random tensor with entries from N(0, scale²). */
+export function randomTensor(seed: number, shape: readonly number[], scale = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = normal(mulberry32(seed), n);
+  if (scale !== 1) for (let i = 0; i < n; i++) data[i] *= scale;
+  return { data, shape: [...shape] };
+}
+
+export interface Closeness {
+  maxAbs: number;
+  worstIndex: number;
+}
+
+/**
+ * Checks |got − want| ≤ atol + rtol·|want| elementwise (with `bound[i]` in place of |want| when given),
+ * non-finite values equal exactly; returns the largest absolute difference over finite entries.
+ */
+export function expectClose(
+  label: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+  bound?: ArrayLike<number>,
+): Closeness {
+  expect(got.length, `${label}: length`).toBe(want.length);
+  let maxAbs = 0;
+  let worstIndex = -1;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i];
+    const w = want[i];
+    if (!Number.isFinite(w)) {
+      if (!Object.is(g, w) && !(Number.isNaN(g) && Number.isNaN(w))) {
+        expect.fail(`${label}[${i}]: expected ${w}, got ${g}`);
+      }
+      continue;
+    }
+    const d = Math.abs(g - w);
+    const tol = atol + rtol * (bound ? bound[i] : Math.abs(w));
+    if (!(d <= tol)) expect.fail(`${label}[${i}]: got ${g}, expected ${w} (|diff| ${d.toExponential(3)} > tolerance ${tol.toExponential(3)})`);
+    if (d > maxAbs) {
+      maxAbs = d;
+      worstIndex = i;
+    }
+  }
+  return { maxAbs, worstIndex };
+}
+
+/** Elementwise |x| of a tensor's data, as float64. */
+export function absData(t: { data: ArrayLike<number>; shape: readonly number[] }) {
+  return { data: Float64Array.from(t.data, Math.abs), shape: [...t.shape] };
+}
