@@ -12,16 +12,17 @@ const P2: f32 = 8.3334519073e-3;
 const P3: f32 = 4.1665795894e-2;
 const P4: f32 = 1.6666665459e-1;
 const P5: f32 = 5.0000001201e-1;
-// Below X_MIN the result is below f32's smallest normal and is flushed to 0; above X_MAX it is +Infinity.
-const X_MIN: f32 = -87.33654;
-const X_MAX: f32 = 88.72283;
-// Clamping to [X_MIN, X_CLAMP_HI] keeps n in [-126, 127] so 2^n is a normal float.
-const X_CLAMP_HI: f32 = 88.37626;
+// Clamping keeps n = round(x·log2e) in [-150, 128]: below -104 e^x rounds to 0, above 89 it overflows to +Infinity.
+const X_LO: f32 = -104.0;
+const X_HI: f32 = 89.0;
 
-/** e^x per lane. NaN stays NaN, -Infinity gives 0, +Infinity gives +Infinity. */
+/**
+ * e^x per lane, with f32's own underflow (subnormals, then 0) and overflow (+Infinity).
+ * NaN stays NaN, -Infinity gives 0, +Infinity gives +Infinity.
+ */
 @inline export function exp_f32x4(x: v128): v128 {
   // f32x4.max/min keep NaN, so a NaN lane flows through the arithmetic and stays NaN.
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(X_MIN)), f32x4.splat(X_CLAMP_HI));
+  const xc = f32x4.min(f32x4.max(x, f32x4.splat(X_LO)), f32x4.splat(X_HI));
   const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
   let r = madd(n, f32x4.splat(-LN2_HI), xc);
   r = madd(n, f32x4.splat(-LN2_LO), r);
@@ -32,11 +33,12 @@ const X_CLAMP_HI: f32 = 88.37626;
   p = madd(p, r, f32x4.splat(P5));
   const r2 = f32x4.mul(r, r);
   const er = madd(p, r2, f32x4.add(r, f32x4.splat(1.0)));
-  // 2^n built in the exponent bits: (n + 127) << 23.
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  let y = f32x4.mul(er, pow2n);
-  y = v128.bitselect(f32x4.splat(0.0), y, f32x4.lt(x, f32x4.splat(X_MIN)));
-  return v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(X_MAX)));
+  // 2^n = 2^h · 2^(n−h) with h = n >> 1: both factors are normal floats, (e + 127) << 23 in the exponent bits.
+  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const h = i32x4.shr_s(ni, 1);
+  const pow2h = i32x4.shl(i32x4.add(h, i32x4.splat(127)), 23);
+  const pow2rest = i32x4.shl(i32x4.add(i32x4.sub(ni, h), i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(er, pow2h), pow2rest);
 }
 
 /** e^x of one float, through the vector path so scalar tails round exactly like vector lanes. */

@@ -66,3 +66,9 @@ export function expectClose(
 export function absData(t: { data: ArrayLike<number>; shape: readonly number[] }) {
   return { data: Float64Array.from(t.data, Math.abs), shape: [...t.shape] };
 }
+
+/** The edge sizes every kernel is swept over: around the 4-lane vector, the 4×8 tile and powers of two. */
+export const EDGE_SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64, 65, 127, 128, 129] as const;
+
+/** Unit roundoff of float32. */
+export const F32_EPS = 2 ** -24;

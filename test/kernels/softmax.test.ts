@@ -1,0 +1,161 @@
+// f32_softmax_rows and f32_exp against float64: sizes, scale, both mask kinds and their broadcasts, causal limits.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/index.js';
+import { MaskKind } from '../../src/kernels.js';
+import { mulberry32 } from '../../src/random.js';
+import { refSoftmax } from '../../src/reference.js';
+import { EDGE_SIZES, expectClose, initBuild, randomTensor } from '../helpers.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await initBuild();
+});
+
+interface MaskCase {
+  kind: number;
+  ldr: number; // 0 = one mask row for every score row
+  ldc: number; // 0 = one mask value for the whole row
+}
+
+/** Runs the kernel on rows × n scores (row stride n + 3) and returns the n-wide rows. */
+function runSoftmax(rows: number, n: number, x: Float32Array, scale: number, mask: MaskCase, maskData: Float32Array | Uint8Array, causalOffset: number): Float32Array {
+  const heap = engine.heap;
+  const ld = n + 3;
+  const padded = new Float32Array(rows * ld);
+  for (let i = 0; i < rows; i++) padded.set(x.subarray(i * n, (i + 1) * n), i * ld);
+  return heap.scoped([padded.length * 4, padded.length * 4, Math.max(maskData.byteLength, 4)], ([px, py, pm]) => {
+    heap.writeF32(px, padded);
+    if (maskData instanceof Uint8Array) heap.writeU8(pm, maskData);
+    else heap.writeF32(pm, maskData);
+    engine.kernels.f32_softmax_rows(rows, n, px, ld, py, ld, scale, mask.kind, pm, mask.ldr, mask.ldc, causalOffset);
+    const y = heap.readF32(py, padded.length);
+    const out = new Float32Array(rows * n);
+    for (let i = 0; i < rows; i++) out.set(y.subarray(i * ld, i * ld + n), i * n);
+    return out;
+  });
+}
+
+/** The same semantics in float64, starting from the float32 scaled score the kernel also starts from. */
+function expectedSoftmax(rows: number, n: number, x: Float32Array, scale: number, mask: MaskCase, maskData: Float32Array | Uint8Array, causalOffset: number): Float64Array {
+  const s = new Float64Array(rows * n);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < n; j++) {
+      let v = Math.fround(x[i * n + j] * scale);
+      const m = maskData[i * mask.ldr + j * mask.ldc];
+      if (mask.kind === MaskKind.add) v += m;
+      if (mask.kind === MaskKind.keep && m === 0) v = -Infinity;
+      if (j > i + causalOffset) v = -Infinity;
+      s[i * n + j] = v;
+    }
+  }
+  return refSoftmax({ data: s, shape: [rows, n] }).data;
+}
+
+const ROW_COUNTS = [1, 2, 5];
+const MASKS: Array<[string, MaskCase]> = [
+  ['no mask', { kind: MaskKind.none, ldr: 0, ldc: 0 }],
+  ['additive mask per row', { kind: MaskKind.add, ldr: -1, ldc: 1 }],
+  ['additive mask row broadcast', { kind: MaskKind.add, ldr: 0, ldc: 1 }],
+  ['additive mask key broadcast', { kind: MaskKind.add, ldr: 1, ldc: 0 }],
+  ['keep mask per row', { kind: MaskKind.keep, ldr: -1, ldc: 1 }],
+  ['keep mask row broadcast', { kind: MaskKind.keep, ldr: 0, ldc: 1 }],
+];
+
+describe('f32_softmax_rows edge table', () => {
+  for (const [label, maskShape] of MASKS) {
+    it(`${label}: every n, rows 1/2/5, scales, causal offsets`, () => {
+      for (const n of EDGE_SIZES) {
+        for (const rows of ROW_COUNTS) {
+          const mask = { ...maskShape, ldr: maskShape.ldr === -1 ? n : maskShape.ldr };
+          const rand = mulberry32(n * 31 + rows);
+          const maskLen = rows * n;
+          const maskData =
+            mask.kind === MaskKind.keep
+              ? Uint8Array.from({ length: maskLen }, () => (rand() < 0.7 ? 1 : 0))
+              : Float32Array.from({ length: maskLen }, () => (rand() < 0.2 ? -Infinity : rand() * 4 - 2));
+          const x = randomTensor(n * 7 + rows, [rows, n], 3).data;
+          for (const scale of [1, 0.125]) {
+            for (const causalOffset of [n, 0, -1, 2 - rows]) {
+              const got = runSoftmax(rows, n, x, scale, mask, maskData, causalOffset);
+              const want = expectedSoftmax(rows, n, x, scale, mask, maskData, causalOffset);
+              expectClose(`n=${n} rows=${rows} scale=${scale} causal=${causalOffset}`, got, want, 1e-8, 3e-6);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  it('a row with every key hidden is all 0, never NaN', () => {
+    const n = 9;
+    const maskData = new Float32Array(2 * n).fill(-Infinity);
+    maskData.fill(0, n, n + 4);
+    const got = runSoftmax(2, n, randomTensor(1, [2, n]).data, 1, { kind: MaskKind.add, ldr: n, ldc: 1 }, maskData, n);
+    expect(Array.from(got.subarray(0, n))).toEqual(new Array(n).fill(0));
+    expect(got.subarray(n).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    const causal = runSoftmax(3, 5, randomTensor(2, [3, 5]).data, 1, { kind: MaskKind.none, ldr: 0, ldc: 0 }, new Float32Array(1), -1);
+    expect(Array.from(causal.subarray(0, 5))).toEqual([0, 0, 0, 0, 0]);
+    expect(causal[5]).toBe(1);
+  });
+
+  it('a NaN score makes its row NaN and leaves the other rows alone', () => {
+    const x = randomTensor(3, [3, 6]).data;
+    x[6 + 4] = NaN;
+    const got = runSoftmax(3, 6, x, 1, { kind: MaskKind.none, ldr: 0, ldc: 0 }, new Float32Array(1), 6);
+    for (let j = 0; j < 6; j++) {
+      expect(got[6 + j]).toBeNaN();
+      expect(Number.isFinite(got[j]) && Number.isFinite(got[12 + j])).toBe(true);
+    }
+  });
+
+  it('stays exact for scores of magnitude 1e4 and beyond', () => {
+    const x = Float32Array.from([1e4, 1e4 - 1, -1e4, 3e38, 3e38 - 1e32, -3e38, 0, 1e-30]);
+    const rows = 1;
+    const got = runSoftmax(rows, 8, x, 1, { kind: MaskKind.none, ldr: 0, ldc: 0 }, new Float32Array(1), 8);
+    const want = expectedSoftmax(rows, 8, x, 1, { kind: MaskKind.none, ldr: 0, ldc: 0 }, new Float32Array(1), 8);
+    expectClose('large', got, want, 1e-8, 3e-6);
+  });
+});
+
+describe('f32_exp', () => {
+  function runExp(x: Float32Array): Float32Array {
+    const heap = engine.heap;
+    return heap.scoped([x.length * 4, x.length * 4], ([px, py]) => {
+      heap.writeF32(px, x);
+      engine.kernels.f32_exp(x.length, px, py);
+      return heap.readF32(py, x.length);
+    });
+  }
+
+  it('is within 2e-7 relative of Math.exp over the normal range, in vector lanes and scalar tail alike', () => {
+    // 2^20 + 3 points: not a multiple of 4, so the scalar tail runs too.
+    const count = (1 << 20) + 3;
+    const lo = -87.3;
+    const hi = 88.7;
+    const x = Float32Array.from({ length: count }, (_, i) => lo + ((hi - lo) * i) / (count - 1));
+    const y = runExp(x);
+    let worst = 0;
+    for (let i = 0; i < count; i++) {
+      const want = Math.exp(x[i]);
+      worst = Math.max(worst, Math.abs(y[i] - want) / want);
+    }
+    console.log(`f32_exp max relative error over [${lo}, ${hi}]: ${worst.toExponential(3)}`);
+    expect(worst).toBeLessThanOrEqual(2e-7);
+  });
+
+  it('handles the edges: ±Infinity, NaN, underflow to 0, overflow to Infinity, ±0', () => {
+    const x = Float32Array.from([-Infinity, Infinity, NaN, -88, -100, -1e30, 89, 1e30, 0, -0, 88.5]);
+    const y = runExp(x);
+    expect(y[0]).toBe(0);
+    expect(y[1]).toBe(Infinity);
+    expect(y[2]).toBeNaN();
+    expect(Math.abs(y[3] - Math.exp(-88)) / Math.exp(-88)).toBeLessThan(1e-5); // subnormal: fewer bits
+    expect(y[4]).toBe(0);
+    expect(y[5]).toBe(0);
+    expect(y[6]).toBe(Infinity);
+    expect(y[7]).toBe(Infinity);
+    expect(y[8]).toBe(1);
+    expect(y[9]).toBe(1);
+    expect(Math.abs(y[10] - Math.exp(88.5)) / Math.exp(88.5)).toBeLessThan(2e-7);
+  });
+});
