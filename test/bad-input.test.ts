@@ -1,0 +1,79 @@
+// Bad input gets a clear AttentionError naming the argument, and the engine stays right afterwards.
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  AttentionError,
+  createCausalMask,
+  type Engine,
+  linear,
+  matmul,
+  scaledDotProductAttention,
+  SelfAttention,
+  softmax,
+  tensor,
+  type Tensor,
+} from '../src/index.js';
+import { refAttention } from '../src/reference.js';
+import { expectClose, initBuild, randomTensor } from './helpers.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await initBuild();
+});
+
+const q = randomTensor(1, [2, 5, 8]);
+const k = randomTensor(2, [2, 6, 8]);
+const v = randomTensor(3, [2, 6, 4]);
+const t = (shape: number[]) => randomTensor(9, shape);
+
+const cases: Array<[string, () => unknown, string, RegExp]> = [
+  ['tensor data length vs shape', () => tensor(new Float32Array(5), [2, 3]), 'SHAPE_MISMATCH', /has 5 elements but shape \[2, 3\] needs 6/],
+  ['tensor negative dim', () => tensor(new Float32Array(0), [2, -1]), 'BAD_ARGUMENT', /shape\[1\] must be a non-negative integer, got -1/],
+  ['matmul inner dims', () => matmul(t([3, 4]), t([5, 2])), 'SHAPE_MISMATCH', /b.shape\[-2\] \(k\) is 5 but a.shape\[-1\] is 4/],
+  ['matmul rank', () => matmul(t([4]), t([4, 2])), 'SHAPE_MISMATCH', /a must have at least 2 dimensions/],
+  ['matmul batch broadcast', () => matmul(t([2, 3, 4]), t([3, 4, 2])), 'SHAPE_MISMATCH', /batch dimensions do not broadcast: a \[2\], b \[3\]/],
+  ['matmul non-tensor', () => matmul([1, 2] as unknown as Tensor, t([2, 2])), 'BAD_ARGUMENT', /a must be a Tensor \{ data: Float32Array, shape \}, got Array/],
+  ['matmul Float64Array data', () => matmul({ data: new Float64Array(4), shape: [2, 2] } as unknown as Tensor, t([2, 2])), 'BAD_ARGUMENT', /a must be a Tensor .* got Object with data Float64Array/],
+  ['linear in_features', () => linear(t([3, 5]), t([4, 6])), 'SHAPE_MISMATCH', /x.shape\[-1\] is 5 but weight.shape\[1\] \(in_features\) is 6/],
+  ['linear bias', () => linear(t([3, 6]), t([4, 6]), t([3])), 'SHAPE_MISMATCH', /bias must be \[4\]/],
+  ['sdpa dk', () => scaledDotProductAttention(q, t([2, 6, 7]), v), 'SHAPE_MISMATCH', /k.shape\[-1\] \(dk\) is 7 but q.shape\[-1\] is 8/],
+  ['sdpa Lk', () => scaledDotProductAttention(q, k, t([2, 5, 4])), 'SHAPE_MISMATCH', /v.shape\[-2\] \(Lk\) is 5 but k.shape\[-2\] is 6/],
+  ['sdpa mask shape', () => scaledDotProductAttention(q, k, v, { mask: createCausalMask(5) }), 'SHAPE_MISMATCH', /options.mask.shape must be broadcastable to \[2, 5, 6\], got \[5, 5\]/],
+  ['sdpa mask enlarging the batch', () => scaledDotProductAttention(q, k, v, { mask: t([3, 5, 6]) }), 'SHAPE_MISMATCH', /broadcastable to \[2, 5, 6\], got \[3, 5, 6\]/],
+  ['sdpa mask type', () => scaledDotProductAttention(q, k, v, { mask: { data: [0], shape: [1] } as unknown as Tensor }), 'BAD_ARGUMENT', /options.mask must be a Tensor with Float32Array data \(additive\) or Uint8Array data/],
+  ['sdpa scale NaN', () => scaledDotProductAttention(q, k, v, { scale: NaN }), 'BAD_ARGUMENT', /options.scale must be a finite number, got NaN/],
+  ['sdpa causal type', () => scaledDotProductAttention(q, k, v, { causal: 'yes' as unknown as boolean }), 'BAD_ARGUMENT', /options.causal must be a boolean, got string yes/],
+  ['sdpa options type', () => scaledDotProductAttention(q, k, v, 3 as never), 'BAD_ARGUMENT', /options must be an options object, got number/],
+  ['softmax rank 0', () => softmax({ data: new Float32Array(1), shape: [] }), 'SHAPE_MISMATCH', /x must have at least 1 dimensions/],
+  ['createCausalMask', () => createCausalMask(2.5), 'BAD_ARGUMENT', /n must be a non-negative integer, got 2.5/],
+  ['SelfAttention embedDim', () => new SelfAttention(0), 'BAD_ARGUMENT', /embedDim must be a positive integer, got 0/],
+  ['SelfAttention x shape', () => new SelfAttention(8).forward(t([2, 3, 7])), 'SHAPE_MISMATCH', /x must be \[batch, n, 8\] or \[n, 8\], got \[2, 3, 7\]/],
+  ['SelfAttention mask', () => new SelfAttention(8).forward(t([2, 3, 8]), { mask: createCausalMask(4) }), 'SHAPE_MISMATCH', /options.mask.shape must be broadcastable to \[2, 3, 3\], got \[4, 4\]/],
+];
+
+describe('bad input', () => {
+  for (const [what, call, code, message] of cases) {
+    it(`${what}: ${code}`, () => {
+      let thrown: unknown;
+      try {
+        call();
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(AttentionError);
+      expect((thrown as AttentionError).code).toBe(code);
+      expect((thrown as Error).message).toMatch(message);
+      // Nothing leaked, and a valid call afterwards is right.
+      const r = scaledDotProductAttention(q, k, v, { returnWeights: true });
+      expectClose('after error', r.output.data, refAttention(q, k, v).output.data, 2e-5, 1e-4);
+    });
+  }
+
+  it('leaves no scratch behind', () => {
+    // Modules constructed inside the cases above hold resident weights; count only scratch.
+    const m = new SelfAttention(4);
+    const resident = engine.heap.usedBytes;
+    expect(() => m.forward(t([2, 3, 5]))).toThrow(AttentionError);
+    expect(engine.heap.usedBytes).toBe(resident);
+    m.dispose();
+  });
+});
