@@ -1,0 +1,20 @@
+// `npm start` as a newcomer sees it: the built CLI, in its own node process.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+import { BUILD } from './helpers.js';
+
+it('the demo shows the build, the seed example, both heatmaps and the timing', () => {
+  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const flags = BUILD === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [];
+  const out = execFileSync(process.execPath, [...flags, cli, 'demo'], { encoding: 'utf8', timeout: 60_000 });
+  expect(out).toMatch(new RegExp(`^build: ${BUILD} `, 'm'));
+  expect(out).toContain('Output shape: [2, 10, 64]');
+  expect(out).toContain('Attention weights: [2, 10, 10]');
+  expect(out).toContain('Attention heatmap of "The cat sat on the mat"');
+  expect(out).toMatch(/^The │ .*│$/m);
+  // The causal map's first row sees only "The": one shaded cell, the rest blank.
+  const causal = out.split(', causal')[1];
+  expect(causal).toMatch(/^The │ ███ {26}│$/m);
+  expect(out).toMatch(/SDPA 512×64\s+[\d.]+ ms\s+[\d.]+ ms\s+[\d.]+×/);
+});
