@@ -4,8 +4,11 @@ import { defineConfig } from 'vitest/config';
 // SIMD only behind a V8 flag that NODE_OPTIONS refuses, so that project's workers get it as execArgv.
 export default defineConfig({
   test: {
+    // The machines are shared and noisy: time limits catch hangs, they do not measure speed.
+    testTimeout: 60_000,
     projects: [
       {
+        extends: true,
         test: {
           name: 'simd',
           include: ['test/**/*.test.ts'],
@@ -13,6 +16,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'relaxed-simd',
           include: ['test/**/*.test.ts'],

@@ -16,9 +16,8 @@ function expectGemmClose(label: string, got: ArrayLike<number>, want: ArrayLike<
 
 describe('f32_gemm edge table (m, n, k over the edge sizes)', () => {
   for (const transposeB of [false, true]) {
-    it(`every m × n × k, ${transposeB ? 'A·Bᵀ' : 'A·B'}`, () => {
-      let cases = 0;
-      for (const m of EDGE_SIZES) {
+    for (const m of EDGE_SIZES) {
+      it(`m = ${m}, every n × k, ${transposeB ? 'A·Bᵀ' : 'A·B'}`, () => {
         for (const n of EDGE_SIZES) {
           for (const k of EDGE_SIZES) {
             const a = randomTensor(m * 1000 + n * 10 + k, [m, k]);
@@ -28,12 +27,10 @@ describe('f32_gemm edge table (m, n, k over the edge sizes)', () => {
             const want = refMatmul(a, b, transposeB);
             const bound = refMatmul(absData(a), absData(b), transposeB);
             expectGemmClose(`${m}x${n}x${k}`, got.data, want.data, bound.data, k);
-            cases++;
           }
         }
-      }
-      expect(cases).toBe(EDGE_SIZES.length ** 3);
-    });
+      });
+    }
   }
 });
 
