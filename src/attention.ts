@@ -55,7 +55,7 @@ export function runAttention(engine: Engine, p: AttentionPass): void {
       p.w.ptr + ow * 4, sw,
       p.scale,
       mask?.kind ?? MaskKind.none, (p.mask?.ptr ?? 0) + om * maskBytes, mask?.ldr ?? 0, mask?.ldc ?? 0, sm,
-      p.causal ? 1 : 0, p.packed,
+      p.causal, p.packed,
     );
   });
 }

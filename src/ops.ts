@@ -37,7 +37,7 @@ export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
     heap.writeF32(pb, b.data);
     const plan = planBatches(batch, [aLead, bLead, batch], [m * k, k * n, m * n]);
     forEachBatchRun(plan, ([oa, ob, oc], [sa, sb, sc], count) => {
-      kern.f32_gemm(count, m, n, k, pa + oa * 4, k, sa, pb + ob * 4, transposeB ? k : n, sb, transposeB ? 1 : 0, pc + oc * 4, n, sc, 1, 0, packed);
+      kern.f32_gemm(count, m, n, k, pa + oa * 4, k, sa, pb + ob * 4, transposeB ? k : n, sb, transposeB, pc + oc * 4, n, sc, 1, 0, packed);
     });
     return { data: heap.readF32(pc, shapeSize(outShape)), shape: outShape };
   });
@@ -66,7 +66,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
     heap.writeF32(px, x.data);
     heap.writeF32(pw, weight.data);
     if (bias) heap.writeF32(pb, bias.data);
-    kern.f32_gemm(1, rows, out, inF, px, inF, 0, pw, inF, 0, 1, py, out, 0, 1, bias ? pb : 0, packed);
+    kern.f32_gemm(1, rows, out, inF, px, inF, 0, pw, inF, 0, true, py, out, 0, 1, bias ? pb : 0, packed);
     return { data: heap.readF32(py, rows * out), shape: outShape };
   });
 }

@@ -131,7 +131,7 @@ export class SelfAttention {
           heap.writeF32(pw + i * E * E * 4, sd[`${p}.weight`].data);
           if (this.bias) heap.writeF32(pb + i * E * 4, sd[`${p}.bias`].data);
         });
-        kern.f32_gemm_pack(3 * E, E, pw, E, 1, this.bias ? pb : 0, packed);
+        kern.f32_gemm_pack(3 * E, E, pw, E, true, this.bias ? pb : 0, packed);
       });
     } catch (e) {
       heap.release(packed);

@@ -55,7 +55,7 @@ describe('f32_gemm raw ABI', () => {
       heap.writeF32(pb, b);
       heap.writeF32(pc, new Float32Array(batch * cSize).fill(sentinel));
       heap.writeF32(pbias, bias);
-      kern.f32_gemm(batch, m, n, k, pa, lda, aSize, pb, ldb, opts.shareB ? 0 : bSize, bT ? 1 : 0, pc, ldc, cSize, alpha, opts.bias ? pbias : 0, packed);
+      kern.f32_gemm(batch, m, n, k, pa, lda, aSize, pb, ldb, opts.shareB ? 0 : bSize, bT, pc, ldc, cSize, alpha, opts.bias ? pbias : 0, packed);
       const c = heap.readF32(pc, batch * cSize);
       for (let t = 0; t < batch; t++) {
         const bt = opts.shareB ? 0 : t;
