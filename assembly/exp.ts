@@ -12,18 +12,25 @@ const P2: f32 = 8.3334519073e-3;
 const P3: f32 = 4.1665795894e-2;
 const P4: f32 = 1.6666665459e-1;
 const P5: f32 = 5.0000001201e-1;
-// Clamping keeps n = round(x·log2e) in [-150, 128]: below -104 e^x rounds to 0, above 89 it overflows to +Infinity.
+// Adding 1.5·2^23 rounds x·log2e to an integer n held in the low mantissa bits: bits(t) = bits(ROUNDER) + n.
+const ROUNDER: f32 = 12582912.0;
+// Full range: clamping keeps n in [-150, 128]; below -104 e^x rounds to 0, above 89 it overflows to +Infinity.
 const X_LO: f32 = -104.0;
 const X_HI: f32 = 89.0;
+// Flushing: n ≥ -126 keeps 2^n normal; below X_NORMAL the result is set to 0.
+const X_NORMAL: f32 = -87.33654;
 
 /**
- * e^x per lane, with f32's own underflow (subnormals, then 0) and overflow (+Infinity).
- * NaN stays NaN, -Infinity gives 0, +Infinity gives +Infinity.
+ * e^x per lane. NaN stays NaN, -Infinity gives 0.
+ * Full range (flush = false): f32's own underflow (subnormals, then 0) and overflow (+Infinity).
+ * Flushing (flush = true), for softmax where x = s − max ≤ 0: results below the smallest normal f32
+ * (x < -87.34) are 0, and x must be ≤ 88.37; a few operations fewer.
  */
-@inline export function exp_f32x4(x: v128): v128 {
-  // f32x4.max/min keep NaN, so a NaN lane flows through the arithmetic and stays NaN.
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(X_LO)), f32x4.splat(X_HI));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+@inline export function exp_f32x4(x: v128, flush: bool = false): v128 {
+  // pmax/pmin return their first operand when it is NaN, so a NaN lane stays NaN throughout.
+  const xc = flush ? f32x4.pmax(x, f32x4.splat(X_NORMAL)) : f32x4.pmin(f32x4.pmax(x, f32x4.splat(X_LO)), f32x4.splat(X_HI));
+  const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(t, f32x4.splat(ROUNDER));
   let r = madd(n, f32x4.splat(-LN2_HI), xc);
   r = madd(n, f32x4.splat(-LN2_LO), r);
   let p = madd(f32x4.splat(P0), r, f32x4.splat(P1));
@@ -31,10 +38,14 @@ const X_HI: f32 = 89.0;
   p = madd(p, r, f32x4.splat(P3));
   p = madd(p, r, f32x4.splat(P4));
   p = madd(p, r, f32x4.splat(P5));
-  const r2 = f32x4.mul(r, r);
-  const er = madd(p, r2, f32x4.add(r, f32x4.splat(1.0)));
-  // 2^n = 2^h · 2^(n−h) with h = n >> 1: both factors are normal floats, (e + 127) << 23 in the exponent bits.
-  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const er = madd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1.0)));
+  if (flush) {
+    // 2^n = (n + 127) << 23 in the exponent bits; bits(ROUNDER) << 23 vanishes mod 2^32.
+    const y = f32x4.mul(er, i32x4.add(i32x4.shl(t, 23), i32x4.splat(127 << 23)));
+    return v128.andnot(y, f32x4.lt(x, f32x4.splat(X_NORMAL)));
+  }
+  // 2^n = 2^h · 2^(n−h) with h = n >> 1: both factors stay normal floats.
+  const ni = i32x4.sub(t, f32x4.splat(ROUNDER));
   const h = i32x4.shr_s(ni, 1);
   const pow2h = i32x4.shl(i32x4.add(h, i32x4.splat(127)), 23);
   const pow2rest = i32x4.shl(i32x4.add(i32x4.sub(ni, h), i32x4.splat(127)), 23);
@@ -42,12 +53,12 @@ const X_HI: f32 = 89.0;
 }
 
 /** e^x of one float, through the vector path so scalar tails round exactly like vector lanes. */
-@inline export function exp_f32(x: f32): f32 {
-  return f32x4.extract_lane(exp_f32x4(f32x4.splat(x)), 0);
+@inline export function exp_f32(x: f32, flush: bool = false): f32 {
+  return f32x4.extract_lane(exp_f32x4(f32x4.splat(x), flush), 0);
 }
 
 /**
- * y[i] = e^x[i] for i < n. x and y are byte pointers to f32 (any alignment; may alias).
+ * y[i] = e^x[i] for i < n, full range. x and y are byte pointers to f32 (any alignment; may alias).
  * Exported for tests and the exp benchmark; softmax inlines exp_f32x4 itself.
  */
 export function f32_exp(n: i32, x: usize, y: usize): void {

@@ -55,14 +55,49 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
   }
 }
 
+/**
+ * The micro-kernel: one MR×NR tile = alpha·(rows a0..a3 of A, k floats each)·(one packed panel) + bias,
+ * stored to the first `rows` rows at dst (row stride dstRow bytes). kBytes = 4·k; panelRows points at the
+ * panel's first row of NR floats. Pointers of rows past the valid ones may repeat the last valid row.
+ */
+@inline export function tile4x8(
+  a0: usize, a1: usize, a2: usize, a3: usize, kBytes: usize, panelRows: usize,
+  alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let bp = panelRows;
+  for (let kk: usize = 0; kk < kBytes; kk += 4) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let av = v128.load32_splat(a0 + kk);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a1 + kk);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a2 + kk);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a3 + kk);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    bp += NR * 4;
+  }
+  v128.store(dst, madd(c00, alphaV, bias0)); v128.store(dst, madd(c01, alphaV, bias1), 16);
+  if (rows > 1) { v128.store(dst + dstRow, madd(c10, alphaV, bias0)); v128.store(dst + dstRow, madd(c11, alphaV, bias1), 16); }
+  if (rows > 2) { v128.store(dst + 2 * dstRow, madd(c20, alphaV, bias0)); v128.store(dst + 2 * dstRow, madd(c21, alphaV, bias1), 16); }
+  if (rows > 3) { v128.store(dst + 3 * dstRow, madd(c30, alphaV, bias0)); v128.store(dst + 3 * dstRow, madd(c31, alphaV, bias1), 16); }
+}
+
 /** C (m × n, row stride ldc) = alpha·A·op(B) + bias, op(B) and bias already packed by f32_gemm_pack. */
 function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32, alpha: f32): void {
   const stride = panelBytes(k);
   const alphaV = f32x4.splat(alpha);
   const aRow = <usize>lda << 2;
+  const cRow = <usize>ldc << 2;
   const kBytes = <usize>k << 2;
   for (let j0 = 0, p = packed; j0 < n; j0 += NR, p += stride) {
     const nr = min(NR, n - j0);
+    const full = nr == NR;
     const bias0 = v128.load(p);
     const bias1 = v128.load(p, 16);
     for (let i0 = 0; i0 < m; i0 += MR) {
@@ -72,40 +107,12 @@ function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize, c
       const a1 = mr > 1 ? a0 + aRow : a0;
       const a2 = mr > 2 ? a1 + aRow : a1;
       const a3 = mr > 3 ? a2 + aRow : a2;
-      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-      let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-      let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-      let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-      let bp = p + NR * 4;
-      for (let kk: usize = 0; kk < kBytes; kk += 4) {
-        const b0 = v128.load(bp);
-        const b1 = v128.load(bp, 16);
-        let av = v128.load32_splat(a0 + kk);
-        c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-        av = v128.load32_splat(a1 + kk);
-        c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-        av = v128.load32_splat(a2 + kk);
-        c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-        av = v128.load32_splat(a3 + kk);
-        c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-        bp += NR * 4;
-      }
-      c00 = madd(c00, alphaV, bias0); c01 = madd(c01, alphaV, bias1);
-      c10 = madd(c10, alphaV, bias0); c11 = madd(c11, alphaV, bias1);
-      c20 = madd(c20, alphaV, bias0); c21 = madd(c21, alphaV, bias1);
-      c30 = madd(c30, alphaV, bias0); c31 = madd(c31, alphaV, bias1);
-      const cRow = <usize>ldc << 2;
-      const full = nr == NR;
       // A full-width tile goes straight to C; a partial one goes through TILE_TMP.
-      const t = full ? c + ((<usize>i0 * ldc + j0) << 2) : TILE_TMP;
-      const tRow = full ? cRow : NR * 4;
-      v128.store(t, c00); v128.store(t, c01, 16);
-      if (mr > 1) { v128.store(t + tRow, c10); v128.store(t + tRow, c11, 16); }
-      if (mr > 2) { v128.store(t + 2 * tRow, c20); v128.store(t + 2 * tRow, c21, 16); }
-      if (mr > 3) { v128.store(t + 3 * tRow, c30); v128.store(t + 3 * tRow, c31, 16); }
+      const cTile = c + ((<usize>i0 * ldc + j0) << 2);
+      tile4x8(a0, a1, a2, a3, kBytes, p + NR * 4, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
       if (!full) {
         for (let ii = 0; ii < mr; ii++) {
-          const dst = c + ((<usize>(i0 + ii) * ldc + j0) << 2);
+          const dst = cTile + <usize>ii * cRow;
           const src = TILE_TMP + ((<usize>ii * NR) << 2);
           for (let jj = 0; jj < nr; jj++) store<f32>(dst + (<usize>jj << 2), load<f32>(src + (<usize>jj << 2)));
         }

@@ -8,3 +8,4 @@ export { f32_attention_weights } from "./attention";
 export function heap_base(): usize {
   return __heap_base;
 }
+export { f32_attention_fused } from "./flash";

@@ -14,13 +14,14 @@ export function softmaxRow(
 ): void {
   const scaleV = f32x4.splat(scale);
   const mStep = <usize>maskLdc * maskElementBytes(maskKind);
-  // First pass: s = x·scale + mask, stored in y; running max.
+  // First pass: s = x·scale + mask, stored in y; running max. pmax skips NaN scores (one instruction, where
+  // max is several); a NaN still turns its row to NaN through e^(s − max).
   let maxV = f32x4.splat(-Infinity);
   let j = 0;
   for (; j + 4 <= visible; j += 4) {
     const s = f32x4.add(f32x4.mul(v128.load(x + (<usize>j << 2)), scaleV), maskTerms4(maskKind, maskRow + <usize>j * mStep, maskLdc));
     v128.store(y + (<usize>j << 2), s);
-    maxV = f32x4.max(maxV, s);
+    maxV = f32x4.pmax(maxV, s);
   }
   let rowMax = hmax(maxV);
   for (; j < visible; j++) {
@@ -29,8 +30,8 @@ export function softmaxRow(
     rowMax = max(rowMax, s);
   }
   if (rowMax == -Infinity) {
-    // Nothing to attend to: the row is 0 (PyTorch ≥ 2.5 safe softmax), never NaN.
-    memory.fill(y, 0, <usize>n << 2);
+    // Nothing to attend to: the row is 0 (PyTorch ≥ 2.5 safe softmax), unless a score is NaN.
+    fillHiddenRow(y, n, anyNaN(y, visible) ? NaN : 0);
     return;
   }
   // Second pass: y = exp(s - max), which is ≤ 1 since s ≤ max; running sum.
@@ -38,13 +39,13 @@ export function softmaxRow(
   let sumV = f32x4.splat(0);
   j = 0;
   for (; j + 4 <= visible; j += 4) {
-    const e = exp_f32x4(f32x4.sub(v128.load(y + (<usize>j << 2)), maxS));
+    const e = exp_f32x4(f32x4.sub(v128.load(y + (<usize>j << 2)), maxS), true);
     v128.store(y + (<usize>j << 2), e);
     sumV = f32x4.add(sumV, e);
   }
   let sum = hsum(sumV);
   for (; j < visible; j++) {
-    const e = exp_f32(load<f32>(y + (<usize>j << 2)) - rowMax);
+    const e = exp_f32(load<f32>(y + (<usize>j << 2)) - rowMax, true);
     store<f32>(y + (<usize>j << 2), e);
     sum += e;
   }
@@ -55,6 +56,19 @@ export function softmaxRow(
   const invS: f32 = 1.0 / sum;
   for (; j < visible; j++) store<f32>(y + (<usize>j << 2), load<f32>(y + (<usize>j << 2)) * invS);
   if (visible < n) memory.fill(y + (<usize>visible << 2), 0, <usize>(n - visible) << 2);
+}
+
+/** Whether any of the n floats at p is NaN. */
+export function anyNaN(p: usize, n: i32): bool {
+  for (let j = 0; j < n; j++) {
+    const v = load<f32>(p + (<usize>j << 2));
+    if (v != v) return true;
+  }
+  return false;
+}
+
+function fillHiddenRow(y: usize, n: i32, value: f32): void {
+  for (let j = 0; j < n; j++) store<f32>(y + (<usize>j << 2), value);
 }
 
 /** Keys visible to row i under a causal limit: key j is visible iff j ≤ i + causalOffset. */

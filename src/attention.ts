@@ -1,4 +1,4 @@
-// One attention pass over operands already in linear memory: bookkeeping around f32_attention_weights.
+// One attention pass over operands already in linear memory: bookkeeping around the attention kernels.
 import { forEachBatchRun, planBatches } from './batch.js';
 import type { Engine } from './engine.js';
 import { MaskKind } from './kernels.js';
@@ -22,19 +22,23 @@ export interface AttentionPass {
   readonly k: Operand;
   readonly v: Operand;
   readonly o: Operand;
-  /** Weights buffer (row stride lk); `keep` false means one lq × lk buffer reused across the batch. */
-  readonly w: { readonly ptr: number; readonly keep: boolean };
+  /** Where the weights go ([...batch, lq, lk]); without it the fused kernel runs and no weights exist. */
+  readonly weights?: number;
   readonly mask?: { readonly layout: MaskLayout; readonly ptr: number };
   readonly scale: number;
   readonly causal: boolean;
   readonly packed: number;
 }
 
-/** Floats of packing scratch an attention pass needs. */
-export function attentionPackedFloats(engine: Engine, lk: number, dk: number, dv: number): number {
+/** Floats of packing scratch an attention pass needs: K's panels, and for the weights path V's too. */
+export function attentionPackedFloats(engine: Engine, lk: number, dk: number, dv: number, withWeights: boolean): number {
   const kern = engine.kernels;
-  return Math.max(kern.f32_gemm_packed_floats(lk, dk), kern.f32_gemm_packed_floats(dv, lk));
+  const forK = kern.f32_gemm_packed_floats(lk, dk);
+  return withWeights ? Math.max(forK, kern.f32_gemm_packed_floats(dv, lk)) : forK;
 }
+
+/** Bytes to allocate for a mask: kernels read masks four elements at a time, up to 3 past the end. */
+export const maskBlockBytes = (data: ArrayBufferView | undefined): number => (data ? data.byteLength + 16 : 0);
 
 export function runAttention(engine: Engine, p: AttentionPass): void {
   const { lq, lk, dk, dv, q, k, v, o } = p;
@@ -42,20 +46,23 @@ export function runAttention(engine: Engine, p: AttentionPass): void {
   const maskBytes = mask?.kind === MaskKind.add ? 4 : 1;
   const plan = planBatches(
     p.batch,
-    [q.lead, k.lead, v.lead, o.lead, p.w.keep ? p.batch : [], mask?.lead ?? []],
+    [q.lead, k.lead, v.lead, o.lead, p.batch, mask?.lead ?? []],
     [q.matrixSize, k.matrixSize, v.matrixSize, o.matrixSize, lq * lk, mask?.matrixSize ?? 0],
   );
+  const kern = engine.kernels;
+  const weights = p.weights;
   forEachBatchRun(plan, ([oq, ok, ov, oo, ow, om], [sq, sk, sv, so, sw, sm], count) => {
-    engine.kernels.f32_attention_weights(
-      count, lq, lk, dk, dv,
-      q.ptr + oq * 4, q.ld, sq,
-      k.ptr + ok * 4, k.ld, sk,
-      v.ptr + ov * 4, v.ld, sv,
-      o.ptr + oo * 4, o.ld, so,
-      p.w.ptr + ow * 4, sw,
-      p.scale,
-      mask?.kind ?? MaskKind.none, (p.mask?.ptr ?? 0) + om * maskBytes, mask?.ldr ?? 0, mask?.ldc ?? 0, sm,
-      p.causal, p.packed,
-    );
+    const maskKind = mask?.kind ?? MaskKind.none;
+    const maskPtr = (p.mask?.ptr ?? 0) + om * maskBytes;
+    const [ldr, ldc] = [mask?.ldr ?? 0, mask?.ldc ?? 0];
+    const qp = q.ptr + oq * 4;
+    const kp = k.ptr + ok * 4;
+    const vp = v.ptr + ov * 4;
+    const op = o.ptr + oo * 4;
+    if (weights === undefined) {
+      kern.f32_attention_fused(count, lq, lk, dk, dv, qp, q.ld, sq, kp, k.ld, sk, vp, v.ld, sv, op, o.ld, so, p.scale, maskKind, maskPtr, ldr, ldc, sm, p.causal, p.packed);
+    } else {
+      kern.f32_attention_weights(count, lq, lk, dk, dv, qp, q.ld, sq, kp, k.ld, sk, vp, v.ld, sv, op, o.ld, so, weights + ow * 4, sw, p.scale, maskKind, maskPtr, ldr, ldc, sm, p.causal, p.packed);
+    }
   });
 }

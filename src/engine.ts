@@ -50,6 +50,8 @@ export class Engine {
 
 let current: Engine | undefined;
 let loading: Promise<Engine> | undefined;
+/** Engines loaded from the package's own files with default limits, one per build, so switching is cheap. */
+const packaged = new Map<Build, Engine>();
 
 /** The engine that ops use; throws NOT_INITIALIZED before init()/initSync(). */
 export function getEngine(): Engine {
@@ -133,21 +135,39 @@ async function load(opts: InitOptions): Promise<Engine> {
   return new Engine(exports, choice, maxMemoryBytes);
 }
 
+/** An engine that init/initSync can hand back without loading: the current one, or a packaged one of the asked build. */
+function reusable(opts: InitOptions): Engine | undefined {
+  if (opts.wasm !== undefined || opts.maxMemoryBytes !== undefined) return undefined;
+  if (opts.build === undefined) return current;
+  const engine = current?.info.build === opts.build ? current : packaged.get(opts.build);
+  if (engine) current = engine;
+  return engine;
+}
+
+function adopt(engine: Engine, opts: InitOptions): Engine {
+  if (opts.wasm === undefined && opts.maxMemoryBytes === undefined && !packaged.has(engine.info.build)) packaged.set(engine.info.build, engine);
+  current = engine;
+  return engine;
+}
+
 /**
  * Loads and instantiates the kernels once. Later calls return the same engine; concurrent calls share one
- * instantiation. Asking for another build, or another wasm source, makes a new engine that ops use from then on.
+ * instantiation. Asking for the other build makes it the one ops use from then on (each build loads once);
+ * another wasm source or memory limit makes a new engine.
  */
 export function init(opts: InitOptions = {}): Promise<Engine> {
   if (typeof opts !== 'object' || opts === null) {
     return Promise.reject(new AttentionError('BAD_ARGUMENT', `init(options) takes an options object, got ${typeof opts}`));
   }
-  const fresh = opts.wasm !== undefined || opts.maxMemoryBytes !== undefined;
-  if (!fresh && current && (opts.build === undefined || opts.build === current.info.build)) return Promise.resolve(current);
-  if (!fresh && loading && opts.build === undefined) return loading;
-  const pending = load(opts).then((engine) => (current = engine));
-  const shared = pending.finally(() => {
-    if (loading === shared) loading = undefined;
-  });
+  const ready = reusable(opts);
+  if (ready) return Promise.resolve(ready);
+  const plain = opts.wasm === undefined && opts.maxMemoryBytes === undefined && opts.build === undefined;
+  if (plain && loading) return loading;
+  const shared = load(opts)
+    .then((engine) => adopt(engine, opts))
+    .finally(() => {
+      if (loading === shared) loading = undefined;
+    });
   loading = shared;
   return shared;
 }
@@ -158,8 +178,8 @@ export function init(opts: InitOptions = {}): Promise<Engine> {
  */
 export function initSync(opts: InitOptions | ArrayBuffer | ArrayBufferView | WebAssembly.Module = {}): Engine {
   const o: InitOptions = isBytes(opts) || opts instanceof WebAssembly.Module ? { wasm: opts } : opts;
-  const fresh = o.wasm !== undefined || o.maxMemoryBytes !== undefined;
-  if (!fresh && current && (o.build === undefined || o.build === current.info.build)) return current;
+  const ready = reusable(o);
+  if (ready) return ready;
   const choice = chooseBuild(o.build);
   const maxMemoryBytes = checkMaxMemory(o.maxMemoryBytes);
   let src = o.wasm;
@@ -171,6 +191,5 @@ export function initSync(opts: InitOptions | ArrayBuffer | ArrayBufferView | Web
   if (!isBytes(src) && !(src instanceof WebAssembly.Module)) {
     throw new AttentionError('BAD_ARGUMENT', `initSync needs the wasm as bytes or a WebAssembly.Module, got ${Object.prototype.toString.call(src)}`);
   }
-  current = new Engine(instantiateSync(src as BufferSource | WebAssembly.Module, {}).instance.exports, choice, maxMemoryBytes);
-  return current;
+  return adopt(new Engine(instantiateSync(src as BufferSource | WebAssembly.Module, {}).instance.exports, choice, maxMemoryBytes), o);
 }

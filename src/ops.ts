@@ -1,5 +1,5 @@
 // The functional API: validate → allocate → copy in → kernel → copy out → release.
-import { attentionPackedFloats, runAttention } from './attention.js';
+import { attentionPackedFloats, maskBlockBytes, runAttention } from './attention.js';
 import { broadcastShapes, forEachBatchRun, planBatches } from './batch.js';
 import { getEngine } from './engine.js';
 import { AttentionError } from './errors.js';
@@ -123,10 +123,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const mask = opts.mask === undefined ? undefined : maskLayout('options.mask', opts.mask, batch, lq, lk);
   const count = shapeSize(batch);
   const outSize = count * lq * dv;
-  const wSize = (returnWeights ? count : 1) * lq * lk;
-  const maskBytes = mask ? mask.tensor.data.byteLength : 0;
+  const wSize = returnWeights ? count * lq * lk : 0;
   const heap = engine.heap;
-  const bytes = [q.data.length * 4, k.data.length * 4, v.data.length * 4, outSize * 4, wSize * 4, maskBytes, attentionPackedFloats(engine, lk, dk, dv) * 4];
+  const bytes = [q.data.length * 4, k.data.length * 4, v.data.length * 4, outSize * 4, wSize * 4, maskBlockBytes(mask?.tensor.data), attentionPackedFloats(engine, lk, dk, dv, returnWeights) * 4];
   return heap.scoped(bytes, ([pq, pk, pv, po, pw, pm, packed]) => {
     heap.writeF32(pq, q.data);
     heap.writeF32(pk, k.data);
@@ -141,7 +140,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
       k: { ptr: pk, ld: dk, lead: kLead, matrixSize: lk * dk },
       v: { ptr: pv, ld: dv, lead: vLead, matrixSize: lk * dv },
       o: { ptr: po, ld: dv, lead: batch, matrixSize: lq * dv },
-      w: { ptr: pw, keep: returnWeights },
+      weights: returnWeights ? pw : undefined,
       mask: mask && { layout: mask, ptr: pm },
       scale, causal, packed,
     });

@@ -130,7 +130,8 @@ export function refAttention(q: RefTensor, k: RefTensor, v: RefTensor, opts: Ref
         s *= scale;
         if (mask) {
           const m = mask.data[im * mq * mk + (mq === 1 ? 0 : i) * mk + (mk === 1 ? 0 : j)];
-          s = mask.bool ? (m ? s : -Infinity) : s + m;
+          // PyTorch turns a boolean mask into 0 / -Infinity and adds it, so a NaN score stays NaN.
+          s += mask.bool ? (m ? 0 : -Infinity) : m;
         }
         if (opts.causal && j > i + (lk - lq)) s = -Infinity;
         row[j] = s;

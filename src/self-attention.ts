@@ -1,5 +1,5 @@
 // The seed's module: single-head self-attention with nn.Linear projections, weights resident in linear memory.
-import { attentionPackedFloats, runAttention } from './attention.js';
+import { attentionPackedFloats, maskBlockBytes, runAttention } from './attention.js';
 import { type Engine, getEngine } from './engine.js';
 import { AttentionError } from './errors.js';
 import { maskLayout } from './mask.js';
@@ -91,8 +91,8 @@ export class SelfAttention {
     const mask = opts.mask === undefined ? undefined : maskLayout('options.mask', opts.mask, batch, n, n);
     const rows = B * n;
     const { kernels: kern, heap } = this.engine;
-    const wSize = (returnWeights ? B : 1) * n * n;
-    const bytes = [rows * E * 4, rows * 3 * E * 4, rows * E * 4, wSize * 4, mask?.tensor.data.byteLength ?? 0, attentionPackedFloats(this.engine, n, E, E) * 4];
+    const wSize = returnWeights ? B * n * n : 0;
+    const bytes = [rows * E * 4, rows * 3 * E * 4, rows * E * 4, wSize * 4, maskBlockBytes(mask?.tensor.data), attentionPackedFloats(this.engine, n, E, E, returnWeights) * 4];
     return heap.scoped(bytes, ([px, pqkv, po, pw, pm, packed]) => {
       heap.writeF32(px, x.data);
       if (mask) {
@@ -106,7 +106,7 @@ export class SelfAttention {
         batch, lq: n, lk: n, dk: E, dv: E,
         q: qkv(0), k: qkv(E), v: qkv(2 * E),
         o: { ptr: po, ld: E, lead: batch, matrixSize: n * E },
-        w: { ptr: pw, keep: returnWeights },
+        weights: returnWeights ? pw : undefined,
         mask: mask && { layout: mask, ptr: pm },
         scale: 1 / Math.sqrt(E), causal, packed,
       });

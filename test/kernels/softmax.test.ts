@@ -108,6 +108,18 @@ describe('f32_softmax_rows edge table', () => {
     }
   });
 
+  it('a NaN score among hidden ones still makes its row NaN (PyTorch: softmax([NaN, -inf]) is NaN)', () => {
+    const n = 6;
+    const x = randomTensor(4, [2, n]).data;
+    x[2] = NaN;
+    const mask = new Float32Array(2 * n).fill(-Infinity);
+    mask[2] = 0; // row 0 sees only the NaN
+    mask.fill(0, n, 2 * n);
+    const got = runSoftmax(2, n, x, 1, { kind: MaskKind.add, ldr: n, ldc: 1 }, mask, n);
+    for (let j = 0; j < n; j++) expect(got[j]).toBeNaN();
+    expect(got.subarray(n).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+
   it('stays exact for scores of magnitude 1e4 and beyond', () => {
     const x = Float32Array.from([1e4, 1e4 - 1, -1e4, 3e38, 3e38 - 1e32, -3e38, 0, 1e-30]);
     const rows = 1;

@@ -1,0 +1,26 @@
+// onnxruntime-web, single thread, on the graphs of bench/models (written there by `npm run bench:models`).
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-web';
+
+ort.env.wasm.numThreads = 1;
+ort.env.logLevel = 'error';
+
+export const ortVersion = ort.env.versions.web;
+
+const modelUrl = (file: string) => new URL(`../models/${file}`, import.meta.url);
+
+/** A session over a committed model, called with Float32Arrays; resolves to the first output's data. */
+export async function ortRunner(file: string, inputShapes: Record<string, number[]>): Promise<(inputs: Float32Array[]) => Promise<Float32Array>> {
+  const session = await ort.InferenceSession.create(readFileSync(modelUrl(file)), {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
+  const names = Object.keys(inputShapes);
+  const output = session.outputNames[0];
+  return async (inputs) => {
+    const feeds: Record<string, ort.Tensor> = {};
+    names.forEach((n, i) => (feeds[n] = new ort.Tensor('float32', inputs[i], inputShapes[n])));
+    const result = await session.run(feeds);
+    return result[output].data as Float32Array;
+  };
+}

@@ -1,0 +1,101 @@
+// `npm run bench`: every engine on every workload in one process, side by side; writes bench/results/ and bench/RESULTS.md.
+// `npm run bench -- --quick`: fewer samples, no slow workloads.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import b from 'benny';
+import { type Build, init } from '../src/index.js';
+import { supportsRelaxedSimd } from '../src/features.js';
+import { measurePeak } from './peak.js';
+import { ortVersion } from './peers/onnxruntime.js';
+import { tfjsVersion } from './peers/tfjs.js';
+import { machine, type Row, table, toMarkdown, toText } from './report.js';
+import { workloads } from './workloads.js';
+
+const quick = process.argv.includes('--quick');
+const RESULTS = new URL('./results/', import.meta.url);
+
+function maxAbsDiff(got: Float32Array, ref: { data: Float64Array; fromRow: number; rowLength: number }): number {
+  const from = ref.fromRow * ref.rowLength;
+  let worst = 0;
+  for (let i = 0; i < ref.data.length; i++) {
+    const d = Math.abs(got[from + i] - ref.data[i]);
+    if (!(d <= worst)) worst = Number.isNaN(d) ? NaN : d;
+    if (Number.isNaN(worst)) break;
+  }
+  return worst;
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+async function main(): Promise<void> {
+  const builds: Build[] = supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd'];
+  for (const build of builds) await init({ build });
+  const peaks = Object.fromEntries(await Promise.all(builds.map(async (bd) => [bd, await measurePeak(bd)] as const)));
+  console.log(`machine: ${machine()}`);
+  console.log(`WASM SIMD peak (8 accumulators, registers only): ${builds.map((bd) => `${bd} ${peaks[bd].toFixed(1)} GFLOP/s`).join(', ')}`);
+  if (!builds.includes('relaxed-simd')) console.log('relaxed-simd is not available in this runtime: run under `node --experimental-wasm-relaxed-simd` (npm run bench does).');
+  mkdirSync(RESULTS, { recursive: true });
+  const rows: Row[] = [];
+  const options = quick ? { minSamples: 3, maxTime: 0.25, delay: 0 } : { minSamples: 10, maxTime: 3 };
+  const all = workloads(builds).filter((w) => !(quick && w.slow));
+  for (const [index, w] of all.entries()) {
+    console.log(`\n[${index + 1}/${all.length}] ${w.name}`);
+    const ref = w.reference();
+    const runs = await w.engines();
+    const diffs = new Map<string, number>();
+    const label = (r: { engine: string; variant?: string }) => (r.variant ? `${r.engine} (${r.variant})` : r.engine);
+    for (const r of runs) {
+      const out = (await r.run()) ?? r.output!();
+      diffs.set(label(r), maxAbsDiff(out, ref));
+    }
+    const summary = await b.suite(
+      w.name,
+      ...runs.map((r) => {
+        const fn = r.run;
+        const isAsync = r.engine === 'onnxruntime-web';
+        return b.add(label(r), isAsync ? async () => void (await fn()) : () => void fn(), options);
+      }),
+      b.cycle(),
+      b.save({ file: slug(w.name), folder: RESULTS.pathname, details: true, format: 'json' }),
+      b.save({ file: slug(w.name), folder: RESULTS.pathname, format: 'chart.html' }),
+    );
+    for (const r of runs) {
+      const res = summary.results.find((x) => x.name === label(r))!;
+      const peak = r.engine.startsWith('wasm-attention') ? peaks[r.engine.replace('wasm-attention ', '') as Build] : peaks.simd;
+      rows.push({
+        workload: w.name,
+        suite: w.suite,
+        engine: r.engine,
+        variant: r.variant,
+        ms: res.details.median * 1000,
+        samples: res.samples,
+        flops: w.flops,
+        peak,
+        maxDiff: diffs.get(label(r))!,
+      });
+    }
+  }
+  const t = table(rows);
+  console.log(`\n${toText(t)}`);
+  writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows }, null, 2));
+  const date = new Date().toISOString().slice(0, 10);
+  const md = `# Benchmark results
+
+${date} · ${machine()} · ${quick ? '`npm run bench -- --quick`' : '`npm run bench`'} · onnxruntime-web ${ortVersion}, @tensorflow/tfjs-backend-wasm ${tfjsVersion}
+
+Medians of benny samples, all engines in one process, one after another per workload; inputs copied in and results
+copied out on every call, weights resident where a module has them. GFLOP/s counts multiplies and adds apart;
+causal work counts only the visible half. % of peak is against this CPU's WASM SIMD peak for the engine's build
+(${builds.map((bd) => `${bd}: ${peaks[bd].toFixed(1)} GFLOP/s`).join(', ')}; the peers run plain SIMD). max |diff| is against the float64
+reference (\`src/reference.ts\`); long sequences compare their last 64 rows. Kernel rows time the kernel alone on data
+already in linear memory.
+
+${toMarkdown(t)}
+`;
+  writeFileSync(new URL('../RESULTS.md', RESULTS), md);
+  console.log('\nwrote bench/RESULTS.md and bench/results/');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

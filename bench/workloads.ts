@@ -1,0 +1,232 @@
+// What the benchmarks time: each workload is one piece of work, the same for every engine that runs it.
+import { type Build, type Engine, initSync, matmul, scaledDotProductAttention, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
+import { mulberry32, normal } from '../src/random.js';
+import { refAttention, refMatmul, refSelfAttention, refSoftmax } from '../src/reference.js';
+import { HEAD_DIM, modelFiles } from './models/make-models.js';
+import { ortRunner } from './peers/onnxruntime.js';
+import { tf, tfAttention, tfjsReady } from './peers/tfjs.js';
+
+/** One engine's way of doing a workload: returns its output (copied out of the engine, as a user gets it). */
+export type Run = () => Float32Array | Promise<Float32Array> | void;
+
+export interface EngineRun {
+  engine: string;
+  /** Which formulation or graph, where an engine has several. */
+  variant?: string;
+  run: Run;
+  /** The output to compare, when `run` returns none (kernel suites time the kernel alone). */
+  output?: () => Float32Array;
+}
+
+export interface Workload {
+  name: string;
+  suite: 'end-to-end' | 'kernels';
+  /** Floating-point operations of the work (multiply and add counted apart; causal counts what is visible). */
+  flops: number;
+  /** Float64 reference for the rows compared; `rows` says which rows of the output those are. */
+  reference: () => { data: Float64Array; fromRow: number; rowLength: number };
+  engines: () => Promise<EngineRun[]>;
+  /** Left out of --quick runs. */
+  slow?: boolean;
+}
+
+const randn = (seed: number, n: number) => normal(mulberry32(seed), n);
+
+/** Our engine on a build: ops use whichever engine was initialised last, so each run selects its build. */
+const ours = (build: Build) => `wasm-attention ${build}`;
+
+function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?: boolean; peers?: boolean; jsReference?: boolean } = {}): Workload {
+  const d = HEAD_DIM;
+  const [q, k, v] = [1, 2, 3].map((s) => randn(s, n * d));
+  const visible = causal ? (n * (n + 1)) / 2 : n * n;
+  // Long sequences compare their last 64 rows: with causal alignment at the bottom right they need no others.
+  const refRows = opts.jsReference === false ? 64 : n;
+  return {
+    name: `SDPA ${n}×${d}${causal ? ' causal' : ''}`,
+    suite: 'end-to-end',
+    flops: 4 * visible * d,
+    slow: opts.slow,
+    reference: () => {
+      const from = n - refRows;
+      const r = refAttention({ data: q.subarray(from * d), shape: [refRows, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal });
+      return { data: r.output.data, fromRow: from, rowLength: d };
+    },
+    engines: async () => {
+      const runs: EngineRun[] = builds.map((build) => ({
+        engine: ours(build),
+        run: () => {
+          initSync({ build });
+          return scaledDotProductAttention({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal }).output.data;
+        },
+      }));
+      if (opts.peers !== false) {
+        const attn = await ortRunner(modelFiles.attentionOp(n, causal), { Q: [1, 1, n, d], K: [1, 1, n, d], V: [1, 1, n, d] });
+        runs.push({ engine: 'onnxruntime-web', variant: 'opset-23 Attention', run: () => attn([q, k, v]) });
+        if (!causal) {
+          const prim = await ortRunner(modelFiles.sdpa(n), { q: [1, n, d], k: [1, n, d], v: [1, n, d] });
+          runs.push({ engine: 'onnxruntime-web', variant: 'MatMul/Softmax graph', run: () => prim([q, k, v]) });
+        }
+        await tfjsReady();
+        const mask = causal ? tf.tensor2d(Float32Array.from({ length: n * n }, (_, i) => (i % n > Math.floor(i / n) ? -Infinity : 0)), [n, n]) : undefined;
+        runs.push({
+          engine: 'tfjs-wasm',
+          variant: 'matMul(q, transpose(k))',
+          run: () => tf.tidy(() => tfAttention(tf.tensor2d(q, [n, d]), tf.tensor2d(k, [n, d]), tf.tensor2d(v, [n, d]), 1 / Math.sqrt(d), mask).dataSync() as Float32Array),
+        });
+      }
+      if (opts.jsReference !== false) {
+        runs.push({ engine: 'plain JS', run: () => Float32Array.from(refAttention({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal }).output.data) });
+      }
+      return runs;
+    },
+  };
+}
+
+function matmulWorkload(n: number, builds: Build[], slow = false): Workload {
+  const [a, b] = [4, 5].map((s) => randn(s, n * n));
+  return {
+    name: `matmul ${n}³`,
+    suite: 'end-to-end',
+    flops: 2 * n ** 3,
+    slow,
+    reference: () => ({ data: refMatmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data, fromRow: 0, rowLength: n }),
+    engines: async () => {
+      const runs: EngineRun[] = builds.map((build) => ({
+        engine: ours(build),
+        run: () => {
+          initSync({ build });
+          return matmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data;
+        },
+      }));
+      const ort = await ortRunner(modelFiles.matmul(n), { a: [n, n], b: [n, n] });
+      runs.push({ engine: 'onnxruntime-web', variant: 'MatMul', run: () => ort([a, b]) });
+      await tfjsReady();
+      runs.push({ engine: 'tfjs-wasm', variant: 'matMul', run: () => tf.tidy(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])).dataSync() as Float32Array) });
+      if (n <= 512) runs.push({ engine: 'plain JS', run: () => Float32Array.from(refMatmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data) });
+      return runs;
+    },
+  };
+}
+
+/** The seed's module, returning output and weights (as the seed does); weights resident in every engine. */
+function moduleWorkload(batch: number, n: number, E: number, builds: Build[]): Workload {
+  const x = randn(6, batch * n * E);
+  const sd = initialSelfAttentionWeights(E, 0);
+  return {
+    name: `SelfAttention ${batch}×${n}×${E}`,
+    suite: 'end-to-end',
+    flops: batch * (2 * n * E * 3 * E + 4 * n * n * E),
+    reference: () => ({ data: refSelfAttention(sd, { data: x, shape: [batch, n, E] }).output.data, fromRow: 0, rowLength: E }),
+    engines: async () => {
+      const runs: EngineRun[] = builds.map((build) => {
+        initSync({ build });
+        const mod = new SelfAttention(E, { weights: sd }); // bound to this build's engine
+        return { engine: ours(build), run: () => mod.forward({ data: x, shape: [batch, n, E] }).output.data };
+      });
+      const ort = await ortRunner(modelFiles.selfAttention(batch, n, E), { x: [batch, n, E] });
+      runs.push({ engine: 'onnxruntime-web', variant: 'fused-QKV MatMul graph', run: () => ort([x]) });
+      await tfjsReady();
+      const wqkv = tf.tensor2d(
+        Float32Array.from({ length: E * 3 * E }, (_, i) => {
+          const [row, col] = [Math.floor(i / (3 * E)), i % (3 * E)];
+          const p = ['W_q', 'W_k', 'W_v'][Math.floor(col / E)];
+          return sd[`${p}.weight`].data[(col % E) * E + row];
+        }),
+        [E, 3 * E],
+      );
+      const bqkv = tf.tensor1d(Float32Array.from([...sd['W_q.bias'].data, ...sd['W_k.bias'].data, ...sd['W_v.bias'].data]));
+      runs.push({
+        engine: 'tfjs-wasm',
+        variant: 'fused-QKV matMul',
+        run: () =>
+          tf.tidy(() => {
+            const qkv = tf.add(tf.matMul(tf.tensor2d(x, [batch * n, E]), wqkv), bqkv);
+            const [q, k, v] = tf.split(tf.reshape(qkv, [batch, n, 3 * E]), 3, 2);
+            const out = [...Array(batch).keys()].map((bi) => {
+              const take = (t: tf.Tensor) => tf.reshape(tf.slice(t, [bi, 0, 0], [1, n, E]), [n, E]);
+              const s = tf.mul(tf.matMul(take(q), tf.transpose(take(k))), 1 / Math.sqrt(E));
+              const w = tf.softmax(s);
+              w.dataSync(); // the weights are returned too
+              return tf.matMul(w, take(v));
+            });
+            return tf.concat(out).dataSync() as Float32Array;
+          }),
+      });
+      runs.push({ engine: 'plain JS', run: () => Float32Array.from(refSelfAttention(sd, { data: x, shape: [batch, n, E] }).output.data) });
+      return runs;
+    },
+  };
+}
+
+/**
+ * A kernel alone on operands already in linear memory (allocated here and kept for the whole run), so the
+ * time is arithmetic, not copies. `call` runs the kernel; the output is read back only for the check.
+ */
+function kernelWorkload(
+  name: string,
+  flops: number,
+  inputs: Float32Array[],
+  outFloats: number,
+  scratchFloats: (e: Engine) => number,
+  call: (e: Engine, ptrs: number[], out: number, scratch: number) => void,
+  reference: () => Float64Array,
+  rowLength: number,
+  builds: Build[],
+): Workload {
+  return {
+    name,
+    suite: 'kernels',
+    flops,
+    reference: () => ({ data: reference(), fromRow: 0, rowLength }),
+    engines: async () =>
+      builds.map((build) => {
+        const e = initSync({ build });
+        const ptrs = inputs.map((x) => {
+          const p = e.heap.alloc(x.length * 4);
+          e.heap.writeF32(p, x);
+          return p;
+        });
+        const out = e.heap.alloc(outFloats * 4);
+        const scratch = e.heap.alloc(Math.max(4, scratchFloats(e) * 4));
+        return { engine: ours(build), run: () => call(e, ptrs, out, scratch), output: () => e.heap.readF32(out, outFloats) };
+      }),
+  };
+}
+
+function kernelWorkloads(builds: Build[]): Workload[] {
+  const n = 512;
+  const d = HEAD_DIM;
+  const [q, k] = [7, 8].map((s) => randn(s, n * d));
+  const p = Float32Array.from(randn(9, n * n), Math.abs);
+  const scores = Float32Array.from(randn(10, n * n), (x) => 4 * x);
+  const expIn = Float32Array.from(randn(11, 1 << 20), (x) => -Math.abs(8 * x));
+  return [
+    kernelWorkload(`f32_gemm Q·Kᵀ ${n}×${n}×${d}`, 2 * n * n * d, [q, k], n * n, (e) => e.kernels.f32_gemm_packed_floats(n, d),
+      (e, [pq, pk], out, packed) => e.kernels.f32_gemm(1, n, n, d, pq, d, 0, pk, d, 0, true, out, n, 0, 1, 0, packed),
+      () => refMatmul({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, true).data, n, builds),
+    kernelWorkload(`f32_gemm P·V ${n}×${d}×${n}`, 2 * n * n * d, [p, k], n * d, (e) => e.kernels.f32_gemm_packed_floats(d, n),
+      (e, [pp, pv], out, packed) => e.kernels.f32_gemm(1, n, d, n, pp, n, 0, pv, d, 0, false, out, d, 0, 1, 0, packed),
+      () => refMatmul({ data: p, shape: [n, n] }, { data: k.subarray(0, n * d), shape: [n, d] }).data, d, builds),
+    kernelWorkload(`f32_softmax_rows ${n}×${n}`, 0, [scores], n * n, () => 0,
+      (e, [ps], out) => e.kernels.f32_softmax_rows(n, n, ps, n, out, n, 0.125, 0, 0, 0, 0, n),
+      () => refSoftmax({ data: Float64Array.from(scores, (x) => Math.fround(x * 0.125)), shape: [n, n] }).data, n, builds),
+    kernelWorkload('f32_exp 2^20', 0, [expIn], expIn.length, () => 0,
+      (e, [px], out) => e.kernels.f32_exp(expIn.length, px, out),
+      () => Float64Array.from(expIn, Math.exp), 1024, builds),
+  ];
+}
+
+export function workloads(builds: Build[]): Workload[] {
+  return [
+    ...kernelWorkloads(builds),
+    moduleWorkload(2, 10, 64, builds),
+    sdpaWorkload(512, false, builds),
+    sdpaWorkload(512, true, builds),
+    sdpaWorkload(2048, false, builds, { slow: true, jsReference: false }),
+    sdpaWorkload(2048, true, builds, { slow: true, jsReference: false }),
+    moduleWorkload(1, 512, 256, builds),
+    matmulWorkload(512, builds),
+    matmulWorkload(1024, builds, true),
+    sdpaWorkload(16384, true, builds, { slow: true, peers: false, jsReference: false }),
+  ];
+}

@@ -1,0 +1,75 @@
+// NaN, Infinity and fully hidden rows through both attention paths (weights, and fused without weights).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { scaledDotProductAttention, type Tensor } from '../src/index.js';
+import { refAttention } from '../src/reference.js';
+import { expectClose, initBuild, randomTensor } from './helpers.js';
+
+beforeAll(initBuild);
+
+const paths = [
+  ['weights path', true],
+  ['fused path', false],
+] as const;
+
+describe.each(paths)('%s', (_, returnWeights) => {
+  // 70 keys: more than one key block of the fused kernel, so state carries across blocks.
+  const [lq, lk, d] = [9, 70, 8];
+
+  it('a NaN in q makes that query row NaN; other rows stay right', () => {
+    const q = randomTensor(1, [lq, d]);
+    const k = randomTensor(2, [lk, d]);
+    const v = randomTensor(3, [lk, d]);
+    q.data[4 * d + 3] = NaN;
+    const got = scaledDotProductAttention(q, k, v, { returnWeights }).output.data;
+    const want = refAttention(q, k, v).output.data;
+    for (let i = 0; i < lq; i++) {
+      const row = Array.from(got.subarray(i * d, (i + 1) * d));
+      if (i === 4) expect(row.every(Number.isNaN)).toBe(true);
+      else expectClose(`row ${i}`, row, want.subarray(i * d, (i + 1) * d), 2e-5, 1e-4);
+    }
+  });
+
+  it('a NaN score makes its row NaN: in a late key block, alone among hidden keys, or hidden by a mask', () => {
+    const q = randomTensor(4, [lq, d]);
+    const k = randomTensor(5, [lk, d]);
+    const v = randomTensor(6, [lk, d]);
+    k.data[65 * d] = NaN; // key 65: in the third block of 32
+    // Row 2 keeps only key 65, row 5 no key. A mask is added to the scores (PyTorch turns a boolean one into
+    // 0 / -Infinity first) and NaN + -Infinity is NaN, so row 5 is NaN too, as in PyTorch.
+    const keep = { data: new Uint8Array(lq * lk).fill(1), shape: [lq, lk] };
+    keep.data.fill(0, 2 * lk, 3 * lk);
+    keep.data[2 * lk + 65] = 1;
+    keep.data.fill(0, 5 * lk, 6 * lk);
+    const add: Tensor = { data: Float32Array.from(keep.data, (x) => (x ? 0 : -Infinity)), shape: [lq, lk] };
+    for (const mask of [keep as unknown as Tensor, add]) {
+      const got = scaledDotProductAttention(q, k, v, { mask, returnWeights }).output.data;
+      expect(Array.from(got).every(Number.isNaN)).toBe(true);
+    }
+  });
+
+  it('a row whose keys are all hidden is 0; a NaN key that causal hides is never read', () => {
+    const q = randomTensor(10, [lq, d]);
+    const k = randomTensor(11, [lk, d]);
+    const v = randomTensor(12, [lk, d]);
+    k.data[(lk - 1) * d] = NaN; // the last key: hidden from every query but the last by causal
+    const keep = { data: new Uint8Array(lq * lk).fill(1), shape: [lq, lk] };
+    keep.data.fill(0, 3 * lk, 4 * lk);
+    const got = scaledDotProductAttention(q, k, v, { mask: keep as unknown as Tensor, causal: true, returnWeights }).output.data;
+    const want = refAttention(q, k, v, { mask: { ...keep, bool: true }, causal: true }).output.data;
+    for (let i = 0; i < lq; i++) {
+      const row = Array.from(got.subarray(i * d, (i + 1) * d));
+      if (i === 3) expect(row).toEqual(new Array(d).fill(0));
+      else if (i === lq - 1) expect(row.every(Number.isNaN)).toBe(true);
+      else expectClose(`row ${i}`, row, want.subarray(i * d, (i + 1) * d), 2e-5, 1e-4);
+    }
+  });
+
+  it('scores of ±1e4 magnitude and -Infinity masks stay exact', () => {
+    const q = randomTensor(7, [lq, d], 60);
+    const k = randomTensor(8, [lk, d], 60);
+    const v = randomTensor(9, [lk, d]);
+    const mask: Tensor = { data: Float32Array.from({ length: lq * lk }, (_, i) => (i % 3 === 0 ? -Infinity : 0)), shape: [lq, lk] };
+    const got = scaledDotProductAttention(q, k, v, { mask, returnWeights }).output.data;
+    expectClose('output', got, refAttention(q, k, v, { mask }).output.data, 2e-5, 1e-4);
+  });
+});
