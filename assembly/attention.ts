@@ -1,7 +1,12 @@
 // Scaled dot-product attention that materialises the weights: S = Q·Kᵀ, P = softmax(S·scale + mask), O = P·V.
-import { f32_gemm } from "./gemm";
+import { f32_gemm, f32_gemm_scratch_floats } from "./gemm";
 import { f32_softmax_rows } from "./softmax";
 import { maskElementBytes } from "./mask";
+
+/** Floats of scratch f32_attention_weights needs: the larger of its two products' GEMM scratch. */
+export function f32_attention_weights_scratch_floats(lq: i32, lk: i32, dk: i32, dv: i32): i32 {
+  return max(f32_gemm_scratch_floats(lq, lk, dk), f32_gemm_scratch_floats(lq, dv, lk));
+}
 
 /**
  * For each of `batch` items: W = softmax(Q·Kᵀ·scale + mask, causal), O = W·V.
@@ -9,7 +14,7 @@ import { maskElementBytes } from "./mask";
  * Batch strides (strideQ …, in elements) may be 0 to reuse one matrix; strideW = 0 reuses one W buffer when
  * the caller does not keep the weights. Mask: kind and byte pointer as in f32_softmax_rows, with its own
  * row, column and batch strides. causal: key j hidden from query i when j > i + (lk − lq).
- * packed: scratch of max(f32_gemm_packed_floats(lk, dk), f32_gemm_packed_floats(dv, lk)) floats.
+ * scratch: f32_attention_weights_scratch_floats(lq, lk, dk, dv) floats, 16-byte aligned.
  */
 export function f32_attention_weights(
   batch: i32, lq: i32, lk: i32, dk: i32, dv: i32,
@@ -20,14 +25,14 @@ export function f32_attention_weights(
   w: usize, strideW: i32,
   scale: f32,
   maskKind: i32, mask: usize, maskLdr: i32, maskLdc: i32, strideMask: i32,
-  causal: bool, packed: usize,
+  causal: bool, scratch: usize,
 ): void {
   const causalOffset = causal ? lk - lq : lk;
   const eb = maskElementBytes(maskKind);
   for (let i = 0; i < batch; i++) {
     const wi = w + ((<usize>i * strideW) << 2);
-    f32_gemm(1, lq, lk, dk, q + ((<usize>i * strideQ) << 2), ldq, 0, k + ((<usize>i * strideK) << 2), ldk, 0, true, wi, lk, 0, 1.0, 0, packed);
+    f32_gemm(1, lq, lk, dk, q + ((<usize>i * strideQ) << 2), ldq, 0, k + ((<usize>i * strideK) << 2), ldk, 0, true, wi, lk, 0, 1.0, 0, scratch);
     f32_softmax_rows(lq, lk, wi, lk, wi, lk, scale, maskKind, mask + <usize>i * strideMask * eb, maskLdr, maskLdc, causalOffset);
-    f32_gemm(1, lq, dv, lk, wi, lk, 0, v + ((<usize>i * strideV) << 2), ldv, 0, false, o + ((<usize>i * strideO) << 2), ldo, 0, 1.0, 0, packed);
+    f32_gemm(1, lq, dv, lk, wi, lk, 0, v + ((<usize>i * strideV) << 2), ldv, 0, false, o + ((<usize>i * strideO) << 2), ldo, 0, 1.0, 0, scratch);
   }
 }

@@ -1,4 +1,5 @@
-// f32 GEMM the BLIS way: op(B) packed into NR-wide panels, one register-blocked MR×NR micro-kernel.
+// f32 GEMM the BLIS way: op(B) packed into NR-wide panels, A into MR-row micro-panels, one register-blocked
+// MR×NR micro-kernel that walks both with one pointer each and compile-time offsets.
 import { madd } from "./simd";
 
 /** Micro-kernel tile: MR rows of A × NR columns of op(B) (4 × 2 f32x4 = 8 accumulators). */
@@ -16,6 +17,38 @@ const TILE_TMP: usize = memory.data(MR * NR * 4, 16);
 /** Floats the packed buffer needs for op(B) of n columns and depth k. */
 export function f32_gemm_packed_floats(n: i32, k: i32): i32 {
   return ((n + NR - 1) / NR) * (k + 1) * NR;
+}
+
+/** Floats the packed buffer needs for A of m rows and depth k. */
+export function f32_gemm_packed_a_floats(m: i32, k: i32): i32 {
+  return ((m + MR - 1) / MR) * MR * k;
+}
+
+/** Floats of scratch f32_gemm needs: op(B)'s panels, then A's micro-panels. */
+export function f32_gemm_scratch_floats(m: i32, n: i32, k: i32): i32 {
+  return f32_gemm_packed_floats(n, k) + f32_gemm_packed_a_floats(m, k);
+}
+
+/**
+ * Packs A (m × k, row stride lda) into micro-panels of MR rows interleaved by k: panel i holds
+ * A[i·MR + ii][kk] at [kk][ii]. Rows past m repeat the last row, so every panel is full.
+ */
+export function f32_gemm_pack_a(m: i32, k: i32, a: usize, lda: i32, packed: usize): void {
+  let dst = packed;
+  for (let i0 = 0; i0 < m; i0 += MR) {
+    const last = m - 1;
+    const r0 = a + ((<usize>i0 * lda) << 2);
+    const r1 = a + ((<usize>min(i0 + 1, last) * lda) << 2);
+    const r2 = a + ((<usize>min(i0 + 2, last) * lda) << 2);
+    const r3 = a + ((<usize>min(i0 + 3, last) * lda) << 2);
+    for (let kk: usize = 0; kk < (<usize>k << 2); kk += 4) {
+      store<f32>(dst, load<f32>(r0 + kk));
+      store<f32>(dst, load<f32>(r1 + kk), 4);
+      store<f32>(dst, load<f32>(r2 + kk), 8);
+      store<f32>(dst, load<f32>(r3 + kk), 12);
+      dst += MR * 4;
+    }
+  }
 }
 
 /**
@@ -56,30 +89,30 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
 }
 
 /**
- * The micro-kernel: one MR×NR tile = alpha·(rows a0..a3 of A, k floats each)·(one packed panel) + bias,
- * stored to the first `rows` rows at dst (row stride dstRow bytes). kBytes = 4·k; panelRows points at the
- * panel's first row of NR floats. Pointers of rows past the valid ones may repeat the last valid row.
+ * The micro-kernel: accumulators c00…c31 (row ii, column half jj) = (A micro-panel at ap)·(B panel rows at bp)
+ * over k = kBytes / 4 steps. Both operands advance by one pointer with compile-time offsets.
  */
-@inline export function tile4x8(
-  a0: usize, a1: usize, a2: usize, a3: usize, kBytes: usize, panelRows: usize,
+@inline export function tile4x8Store(
+  ap: usize, bp: usize, kBytes: usize,
   alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let bp = panelRows;
-  for (let kk: usize = 0; kk < kBytes; kk += 4) {
+  const bEnd = bp + (kBytes << 3);
+  while (bp < bEnd) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let av = v128.load32_splat(a0 + kk);
+    let av = v128.load32_splat(ap);
     c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a1 + kk);
+    av = v128.load32_splat(ap, 4);
     c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a2 + kk);
+    av = v128.load32_splat(ap, 8);
     c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a3 + kk);
+    av = v128.load32_splat(ap, 12);
     c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    ap += MR * 4;
     bp += NR * 4;
   }
   v128.store(dst, madd(c00, alphaV, bias0)); v128.store(dst, madd(c01, alphaV, bias1), 16);
@@ -88,28 +121,23 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
   if (rows > 3) { v128.store(dst + 3 * dstRow, madd(c30, alphaV, bias0)); v128.store(dst + 3 * dstRow, madd(c31, alphaV, bias1), 16); }
 }
 
-/** C (m × n, row stride ldc) = alpha·A·op(B) + bias, op(B) and bias already packed by f32_gemm_pack. */
-function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32, alpha: f32): void {
+/** C (m × n, row stride ldc) = alpha·A·op(B) + bias, with A packed by f32_gemm_pack_a and op(B), bias by f32_gemm_pack. */
+function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: usize, ldc: i32, alpha: f32): void {
   const stride = panelBytes(k);
   const alphaV = f32x4.splat(alpha);
-  const aRow = <usize>lda << 2;
   const cRow = <usize>ldc << 2;
   const kBytes = <usize>k << 2;
+  const aPanel = kBytes * MR;
   for (let j0 = 0, p = packed; j0 < n; j0 += NR, p += stride) {
     const nr = min(NR, n - j0);
     const full = nr == NR;
     const bias0 = v128.load(p);
     const bias1 = v128.load(p, 16);
-    for (let i0 = 0; i0 < m; i0 += MR) {
+    for (let i0 = 0, ap = packedA; i0 < m; i0 += MR, ap += aPanel) {
       const mr = min(MR, m - i0);
-      // Rows past m re-read the last valid row, so loads stay in bounds; their results are not stored.
-      const a0 = a + <usize>i0 * aRow;
-      const a1 = mr > 1 ? a0 + aRow : a0;
-      const a2 = mr > 2 ? a1 + aRow : a1;
-      const a3 = mr > 3 ? a2 + aRow : a2;
       // A full-width tile goes straight to C; a partial one goes through TILE_TMP.
       const cTile = c + ((<usize>i0 * ldc + j0) << 2);
-      tile4x8(a0, a1, a2, a3, kBytes, p + NR * 4, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
+      tile4x8Store(ap, p + NR * 4, kBytes, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
       if (!full) {
         for (let ii = 0; ii < mr; ii++) {
           const dst = cTile + <usize>ii * cRow;
@@ -127,33 +155,36 @@ function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize, c
  * or, when bTransposed, the transpose of B stored n × k (row stride ldb); C is m × n (row stride ldc).
  * Pointers are byte addresses of f32 (4-byte aligned); strides and batch strides are in elements.
  * A batch stride of 0 reuses the same matrix (B is then packed once). bias: n floats, or 0 for none.
- * packed: scratch of f32_gemm_packed_floats(n, k) floats, 16-byte aligned. C must not overlap A or B.
+ * scratch: f32_gemm_scratch_floats(m, n, k) floats, 16-byte aligned. C must not overlap A or B.
  */
 export function f32_gemm(
   batch: i32, m: i32, n: i32, k: i32,
   a: usize, lda: i32, strideA: i32,
   b: usize, ldb: i32, strideB: i32, bTransposed: bool,
   c: usize, ldc: i32, strideC: i32,
-  alpha: f32, bias: usize, packed: usize,
+  alpha: f32, bias: usize, scratch: usize,
 ): void {
+  const packedA = scratch + (<usize>f32_gemm_packed_floats(n, k) << 2);
   for (let i = 0; i < batch; i++) {
-    if (i == 0 || strideB != 0) f32_gemm_pack(n, k, b + ((<usize>i * strideB) << 2), ldb, bTransposed, bias, packed);
-    gemmPacked(m, n, k, a + ((<usize>i * strideA) << 2), lda, packed, c + ((<usize>i * strideC) << 2), ldc, alpha);
+    if (i == 0 || strideB != 0) f32_gemm_pack(n, k, b + ((<usize>i * strideB) << 2), ldb, bTransposed, bias, scratch);
+    if (i == 0 || strideA != 0) f32_gemm_pack_a(m, k, a + ((<usize>i * strideA) << 2), lda, packedA);
+    gemmPacked(m, n, k, packedA, scratch, c + ((<usize>i * strideC) << 2), ldc, alpha);
   }
 }
 
 /**
  * Batched C = alpha·A·op(B) + bias with op(B) and bias packed once by f32_gemm_pack (resident weights).
- * Shapes, pointers and strides as in f32_gemm.
+ * Shapes, pointers and strides as in f32_gemm; scratch: f32_gemm_packed_a_floats(m, k) floats for A.
  */
 export function f32_gemm_prepacked(
   batch: i32, m: i32, n: i32, k: i32,
   a: usize, lda: i32, strideA: i32,
   packed: usize,
   c: usize, ldc: i32, strideC: i32,
-  alpha: f32,
+  alpha: f32, scratch: usize,
 ): void {
   for (let i = 0; i < batch; i++) {
-    gemmPacked(m, n, k, a + ((<usize>i * strideA) << 2), lda, packed, c + ((<usize>i * strideC) << 2), ldc, alpha);
+    if (i == 0 || strideA != 0) f32_gemm_pack_a(m, k, a + ((<usize>i * strideA) << 2), lda, scratch);
+    gemmPacked(m, n, k, scratch, packed, c + ((<usize>i * strideC) << 2), ldc, alpha);
   }
 }

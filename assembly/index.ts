@@ -1,11 +1,11 @@
 // The wasm exports, and nothing else.
-export { f32_gemm, f32_gemm_pack, f32_gemm_prepacked, f32_gemm_packed_floats } from "./gemm";
+export { f32_gemm, f32_gemm_pack, f32_gemm_prepacked, f32_gemm_packed_floats, f32_gemm_packed_a_floats, f32_gemm_scratch_floats } from "./gemm";
 export { f32_softmax_rows } from "./softmax";
 export { f32_exp } from "./exp";
-export { f32_attention_weights } from "./attention";
+export { f32_attention_weights, f32_attention_weights_scratch_floats } from "./attention";
 
 /** First byte past the static data: the wrapper's heap starts here. */
 export function heap_base(): usize {
   return __heap_base;
 }
-export { f32_attention_fused } from "./flash";
+export { f32_attention_fused, f32_attention_fused_scratch_floats } from "./flash";

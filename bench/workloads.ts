@@ -201,11 +201,11 @@ function kernelWorkloads(builds: Build[]): Workload[] {
   const scores = Float32Array.from(randn(10, n * n), (x) => 4 * x);
   const expIn = Float32Array.from(randn(11, 1 << 20), (x) => -Math.abs(8 * x));
   return [
-    kernelWorkload(`f32_gemm Q·Kᵀ ${n}×${n}×${d}`, 2 * n * n * d, [q, k], n * n, (e) => e.kernels.f32_gemm_packed_floats(n, d),
-      (e, [pq, pk], out, packed) => e.kernels.f32_gemm(1, n, n, d, pq, d, 0, pk, d, 0, true, out, n, 0, 1, 0, packed),
+    kernelWorkload(`f32_gemm Q·Kᵀ ${n}×${n}×${d}`, 2 * n * n * d, [q, k], n * n, (e) => e.kernels.f32_gemm_scratch_floats(n, n, d),
+      (e, [pq, pk], out, scratch) => e.kernels.f32_gemm(1, n, n, d, pq, d, 0, pk, d, 0, true, out, n, 0, 1, 0, scratch),
       () => refMatmul({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, true).data, n, builds),
-    kernelWorkload(`f32_gemm P·V ${n}×${d}×${n}`, 2 * n * n * d, [p, k], n * d, (e) => e.kernels.f32_gemm_packed_floats(d, n),
-      (e, [pp, pv], out, packed) => e.kernels.f32_gemm(1, n, d, n, pp, n, 0, pv, d, 0, false, out, d, 0, 1, 0, packed),
+    kernelWorkload(`f32_gemm P·V ${n}×${d}×${n}`, 2 * n * n * d, [p, k], n * d, (e) => e.kernels.f32_gemm_scratch_floats(n, d, n),
+      (e, [pp, pv], out, scratch) => e.kernels.f32_gemm(1, n, d, n, pp, n, 0, pv, d, 0, false, out, d, 0, 1, 0, scratch),
       () => refMatmul({ data: p, shape: [n, n] }, { data: k.subarray(0, n * d), shape: [n, d] }).data, d, builds),
     kernelWorkload(`f32_softmax_rows ${n}×${n}`, 0, [scores], n * n, () => 0,
       (e, [ps], out) => e.kernels.f32_softmax_rows(n, n, ps, n, out, n, 0.125, 0, 0, 0, 0, n),

@@ -27,14 +27,14 @@ export interface AttentionPass {
   readonly mask?: { readonly layout: MaskLayout; readonly ptr: number };
   readonly scale: number;
   readonly causal: boolean;
-  readonly packed: number;
+  /** attentionScratchFloats of scratch. */
+  readonly scratch: number;
 }
 
-/** Floats of packing scratch an attention pass needs: K's panels, and for the weights path V's too. */
-export function attentionPackedFloats(engine: Engine, lk: number, dk: number, dv: number, withWeights: boolean): number {
+/** Floats of scratch an attention pass needs (the kernels pack K, Q and, for the weights path, V there). */
+export function attentionScratchFloats(engine: Engine, lq: number, lk: number, dk: number, dv: number, withWeights: boolean): number {
   const kern = engine.kernels;
-  const forK = kern.f32_gemm_packed_floats(lk, dk);
-  return withWeights ? Math.max(forK, kern.f32_gemm_packed_floats(dv, lk)) : forK;
+  return withWeights ? kern.f32_attention_weights_scratch_floats(lq, lk, dk, dv) : kern.f32_attention_fused_scratch_floats(lq, lk, dk);
 }
 
 /** Bytes to allocate for a mask: kernels read masks four elements at a time, up to 3 past the end. */
@@ -60,9 +60,9 @@ export function runAttention(engine: Engine, p: AttentionPass): void {
     const vp = v.ptr + ov * 4;
     const op = o.ptr + oo * 4;
     if (weights === undefined) {
-      kern.f32_attention_fused(count, lq, lk, dk, dv, qp, q.ld, sq, kp, k.ld, sk, vp, v.ld, sv, op, o.ld, so, p.scale, maskKind, maskPtr, ldr, ldc, sm, p.causal, p.packed);
+      kern.f32_attention_fused(count, lq, lk, dk, dv, qp, q.ld, sq, kp, k.ld, sk, vp, v.ld, sv, op, o.ld, so, p.scale, maskKind, maskPtr, ldr, ldc, sm, p.causal, p.scratch);
     } else {
-      kern.f32_attention_weights(count, lq, lk, dk, dv, qp, q.ld, sq, kp, k.ld, sk, vp, v.ld, sv, op, o.ld, so, weights + ow * 4, sw, p.scale, maskKind, maskPtr, ldr, ldc, sm, p.causal, p.packed);
+      kern.f32_attention_weights(count, lq, lk, dk, dv, qp, q.ld, sq, kp, k.ld, sk, vp, v.ld, sv, op, o.ld, so, weights + ow * 4, sw, p.scale, maskKind, maskPtr, ldr, ldc, sm, p.causal, p.scratch);
     }
   });
 }

@@ -1,5 +1,5 @@
 // The functional API: validate → allocate → copy in → kernel → copy out → release.
-import { attentionPackedFloats, maskBlockBytes, runAttention } from './attention.js';
+import { attentionScratchFloats, maskBlockBytes, runAttention } from './attention.js';
 import { broadcastShapes, forEachBatchRun, planBatches } from './batch.js';
 import { getEngine } from './engine.js';
 import { AttentionError } from './errors.js';
@@ -32,12 +32,12 @@ export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
   const outShape = [...batch, m, n];
   const kern = engine.kernels;
   const heap = engine.heap;
-  return heap.scoped([a.data.length * 4, b.data.length * 4, shapeSize(outShape) * 4, kern.f32_gemm_packed_floats(n, k) * 4], ([pa, pb, pc, packed]) => {
+  return heap.scoped([a.data.length * 4, b.data.length * 4, shapeSize(outShape) * 4, kern.f32_gemm_scratch_floats(m, n, k) * 4], ([pa, pb, pc, scratch]) => {
     heap.writeF32(pa, a.data);
     heap.writeF32(pb, b.data);
     const plan = planBatches(batch, [aLead, bLead, batch], [m * k, k * n, m * n]);
     forEachBatchRun(plan, ([oa, ob, oc], [sa, sb, sc], count) => {
-      kern.f32_gemm(count, m, n, k, pa + oa * 4, k, sa, pb + ob * 4, transposeB ? k : n, sb, transposeB, pc + oc * 4, n, sc, 1, 0, packed);
+      kern.f32_gemm(count, m, n, k, pa + oa * 4, k, sa, pb + ob * 4, transposeB ? k : n, sb, transposeB, pc + oc * 4, n, sc, 1, 0, scratch);
     });
     return { data: heap.readF32(pc, shapeSize(outShape)), shape: outShape };
   });
@@ -62,11 +62,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   const outShape = [...x.shape.slice(0, -1), out];
   const kern = engine.kernels;
   const heap = engine.heap;
-  return heap.scoped([x.data.length * 4, weight.data.length * 4, out * 4, rows * out * 4, kern.f32_gemm_packed_floats(out, inF) * 4], ([px, pw, pb, py, packed]) => {
+  return heap.scoped([x.data.length * 4, weight.data.length * 4, out * 4, rows * out * 4, kern.f32_gemm_scratch_floats(rows, out, inF) * 4], ([px, pw, pb, py, scratch]) => {
     heap.writeF32(px, x.data);
     heap.writeF32(pw, weight.data);
     if (bias) heap.writeF32(pb, bias.data);
-    kern.f32_gemm(1, rows, out, inF, px, inF, 0, pw, inF, 0, true, py, out, 0, 1, bias ? pb : 0, packed);
+    kern.f32_gemm(1, rows, out, inF, px, inF, 0, pw, inF, 0, true, py, out, 0, 1, bias ? pb : 0, scratch);
     return { data: heap.readF32(py, rows * out), shape: outShape };
   });
 }
@@ -125,8 +125,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const outSize = count * lq * dv;
   const wSize = returnWeights ? count * lq * lk : 0;
   const heap = engine.heap;
-  const bytes = [q.data.length * 4, k.data.length * 4, v.data.length * 4, outSize * 4, wSize * 4, maskBlockBytes(mask?.tensor.data), attentionPackedFloats(engine, lk, dk, dv, returnWeights) * 4];
-  return heap.scoped(bytes, ([pq, pk, pv, po, pw, pm, packed]) => {
+  const bytes = [q.data.length * 4, k.data.length * 4, v.data.length * 4, outSize * 4, wSize * 4, maskBlockBytes(mask?.tensor.data), attentionScratchFloats(engine, lq, lk, dk, dv, returnWeights) * 4];
+  return heap.scoped(bytes, ([pq, pk, pv, po, pw, pm, scratch]) => {
     heap.writeF32(pq, q.data);
     heap.writeF32(pk, k.data);
     heap.writeF32(pv, v.data);
@@ -142,7 +142,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
       o: { ptr: po, ld: dv, lead: batch, matrixSize: lq * dv },
       weights: returnWeights ? pw : undefined,
       mask: mask && { layout: mask, ptr: pm },
-      scale, causal, packed,
+      scale, causal, scratch,
     });
     const output = { data: heap.readF32(po, outSize), shape: [...batch, lq, dv] };
     return returnWeights ? { output, weights: { data: heap.readF32(pw, wSize), shape: [...batch, lq, lk] } } : { output };

@@ -1,5 +1,5 @@
 // The seed's module: single-head self-attention with nn.Linear projections, weights resident in linear memory.
-import { attentionPackedFloats, maskBlockBytes, runAttention } from './attention.js';
+import { attentionScratchFloats, maskBlockBytes, runAttention } from './attention.js';
 import { type Engine, getEngine } from './engine.js';
 import { AttentionError } from './errors.js';
 import { maskLayout } from './mask.js';
@@ -92,15 +92,16 @@ export class SelfAttention {
     const rows = B * n;
     const { kernels: kern, heap } = this.engine;
     const wSize = returnWeights ? B * n * n : 0;
-    const bytes = [rows * E * 4, rows * 3 * E * 4, rows * E * 4, wSize * 4, maskBlockBytes(mask?.tensor.data), attentionPackedFloats(this.engine, n, E, E, returnWeights) * 4];
-    return heap.scoped(bytes, ([px, pqkv, po, pw, pm, packed]) => {
+    const scratchFloats = Math.max(kern.f32_gemm_packed_a_floats(rows, E), attentionScratchFloats(this.engine, n, n, E, E, returnWeights));
+    const bytes = [rows * E * 4, rows * 3 * E * 4, rows * E * 4, wSize * 4, maskBlockBytes(mask?.tensor.data), scratchFloats * 4];
+    return heap.scoped(bytes, ([px, pqkv, po, pw, pm, scratch]) => {
       heap.writeF32(px, x.data);
       if (mask) {
         if (mask.tensor.data instanceof Uint8Array) heap.writeU8(pm, mask.tensor.data);
         else heap.writeF32(pm, mask.tensor.data);
       }
       // [Q | K | V] = x·[W_q; W_k; W_v]ᵀ + b, one row of 3E per token.
-      kern.f32_gemm_prepacked(1, rows, 3 * E, E, px, E, 0, packedW, pqkv, 3 * E, 0, 1);
+      kern.f32_gemm_prepacked(1, rows, 3 * E, E, px, E, 0, packedW, pqkv, 3 * E, 0, 1, scratch);
       const qkv = (col: number) => ({ ptr: pqkv + col * 4, ld: 3 * E, lead: batch, matrixSize: n * 3 * E });
       runAttention(this.engine, {
         batch, lq: n, lk: n, dk: E, dv: E,
@@ -108,7 +109,7 @@ export class SelfAttention {
         o: { ptr: po, ld: E, lead: batch, matrixSize: n * E },
         weights: returnWeights ? pw : undefined,
         mask: mask && { layout: mask, ptr: pm },
-        scale: 1 / Math.sqrt(E), causal, packed,
+        scale: 1 / Math.sqrt(E), causal, scratch,
       });
       const output = { data: heap.readF32(po, rows * E), shape: [...x.shape] };
       return returnWeights ? { output, weights: { data: heap.readF32(pw, wSize), shape: [...batch, n, n] } } : { output };

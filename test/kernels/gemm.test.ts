@@ -50,12 +50,12 @@ describe('f32_gemm raw ABI', () => {
     const sentinel = 12345.5;
     const heap = engine.heap;
     const kern = engine.kernels;
-    return heap.scoped([a.length * 4, b.length * 4, batch * cSize * 4, n * 4, kern.f32_gemm_packed_floats(n, k) * 4], ([pa, pb, pc, pbias, packed]) => {
+    return heap.scoped([a.length * 4, b.length * 4, batch * cSize * 4, n * 4, kern.f32_gemm_scratch_floats(m, n, k) * 4], ([pa, pb, pc, pbias, scratch]) => {
       heap.writeF32(pa, a);
       heap.writeF32(pb, b);
       heap.writeF32(pc, new Float32Array(batch * cSize).fill(sentinel));
       heap.writeF32(pbias, bias);
-      kern.f32_gemm(batch, m, n, k, pa, lda, aSize, pb, ldb, opts.shareB ? 0 : bSize, bT, pc, ldc, cSize, alpha, opts.bias ? pbias : 0, packed);
+      kern.f32_gemm(batch, m, n, k, pa, lda, aSize, pb, ldb, opts.shareB ? 0 : bSize, bT, pc, ldc, cSize, alpha, opts.bias ? pbias : 0, scratch);
       const c = heap.readF32(pc, batch * cSize);
       for (let t = 0; t < batch; t++) {
         const bt = opts.shareB ? 0 : t;
