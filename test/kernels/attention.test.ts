@@ -1,0 +1,38 @@
+// Both attention kernels (weights path and fused) over the edge table of query and key lengths.
+import { beforeAll, describe, it } from 'vitest';
+import { scaledDotProductAttention } from '../../src/index.js';
+import { refAttention } from '../../src/reference.js';
+import { EDGE_SIZES, expectClose, initBuild, randomTensor } from '../helpers.js';
+
+beforeAll(initBuild);
+
+// dk and dv around the 4-lane vector and the 8-column tile; key counts across fused key blocks of 32.
+const HEAD_DIMS = [
+  [1, 1],
+  [13, 9],
+  [64, 64],
+] as const;
+
+describe.each([
+  ['f32_attention_weights', true],
+  ['f32_attention_fused', false],
+] as const)('%s edge table', (_, returnWeights) => {
+  for (const [dk, dv] of HEAD_DIMS) {
+    for (const causal of [false, true]) {
+      it(`every Lq × Lk, dk ${dk}, dv ${dv}${causal ? ', causal' : ''}`, () => {
+        for (const lq of EDGE_SIZES) {
+          for (const lk of EDGE_SIZES) {
+            if (dk === 64 && lq * lk > 64 * 64) continue; // the large head dim only on small shapes: time
+            const q = randomTensor(lq * 131 + lk, [lq, dk]);
+            const k = randomTensor(lk * 137 + lq, [lk, dk]);
+            const v = randomTensor(lq + lk * 7, [lk, dv]);
+            const got = scaledDotProductAttention(q, k, v, { causal, returnWeights });
+            const want = refAttention(q, k, v, { causal });
+            expectClose(`${lq}×${lk}`, got.output.data, want.output.data, 2e-5, 1e-4);
+            if (returnWeights) expectClose(`${lq}×${lk} weights`, got.weights!.data, want.weights.data, 2e-5, 1e-4);
+          }
+        }
+      });
+    }
+  }
+});
