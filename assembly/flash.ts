@@ -1,6 +1,6 @@
 // Fused tiled attention (online softmax): O = softmax(Q·Kᵀ·scale + mask)·V without an Lq × Lk buffer.
 import { exp_f32x4 } from "./exp";
-import { f32_gemm_pack, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, MR, NR, panelBytes, tile4x8Store } from "./gemm";
+import { f32_gemm_pack, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTile, MR, NR, panelBytes } from "./gemm";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
 import { madd } from "./simd";
 
@@ -36,59 +36,44 @@ export function f32_attention_fused_scratch_floats(lq: i32, lk: i32, dk: i32): i
   v128.store(dst, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
 }
 
-/** Multiplies the dv floats of an output row by s. */
-@inline function scaleRow(row: usize, dv: i32, s: f32): void {
-  const sv = f32x4.splat(s);
-  let c = 0;
-  for (; c + 4 <= dv; c += 4) v128.store(row + (<usize>c << 2), f32x4.mul(v128.load(row + (<usize>c << 2)), sv));
-  for (; c < dv; c++) store<f32>(row + (<usize>c << 2), load<f32>(row + (<usize>c << 2)) * s);
+/** Multiplies output row r (of `rows` rows at o, dv floats each) by lane r of s. */
+function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
+  for (let r = 0; r < rows; r++) {
+    const row = o + <usize>r * oRow;
+    const f = f32x4.extract_lane(s, 0);
+    const sv = f32x4.splat(f);
+    let c = 0;
+    for (; c + 4 <= dv; c += 4) v128.store(row + (<usize>c << 2), f32x4.mul(v128.load(row + (<usize>c << 2)), sv));
+    for (; c < dv; c++) store<f32>(row + (<usize>c << 2), load<f32>(row + (<usize>c << 2)) * f);
+    s = v128.shuffle<f32>(s, s, 1, 2, 3, 0);
+  }
 }
 
 /**
- * O rows o0…o3 (dv floats each) += Pᵀ-interleaved probabilities (S_T, kb keys) · V rows v … v + kb (row stride
- * vRow bytes): eight output columns at a time in registers, a scalar tail for dv % 8. Rows past lq alias the
- * last real row and carry the same values, so every row is loaded before any is stored.
+ * O (`rows` rows from o, row stride oRow bytes, dv floats each) += P·V for one key block: P is S_T (kb keys,
+ * MR interleaved queries), V its kb rows at v (row stride vRow bytes). The micro-kernel with V used in place,
+ * eight output columns at a time; a lane-wise tail for dv % 8.
  */
-@inline function accumulatePV(kb: i32, v: usize, vRow: usize, dv: i32, o0: usize, o1: usize, o2: usize, o3: usize): void {
-  const pEnd = S_T + (<usize>kb << 4);
+@inline function accumulatePV(kb: i32, v: usize, vRow: usize, dv: i32, o: usize, oRow: usize, rows: i32): void {
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
   let c = 0;
-  for (; c + 8 <= dv; c += 8) {
-    const cb = <usize>c << 2;
-    let c00 = v128.load(o0 + cb), c01 = v128.load(o0 + cb, 16);
-    let c10 = v128.load(o1 + cb), c11 = v128.load(o1 + cb, 16);
-    let c20 = v128.load(o2 + cb), c21 = v128.load(o2 + cb, 16);
-    let c30 = v128.load(o3 + cb), c31 = v128.load(o3 + cb, 16);
-    let vp = v + cb;
-    for (let pj = S_T; pj < pEnd; pj += MR * 4) {
-      const b0 = v128.load(vp);
-      const b1 = v128.load(vp, 16);
-      let p = v128.load32_splat(pj);
-      c00 = madd(p, b0, c00); c01 = madd(p, b1, c01);
-      p = v128.load32_splat(pj, 4);
-      c10 = madd(p, b0, c10); c11 = madd(p, b1, c11);
-      p = v128.load32_splat(pj, 8);
-      c20 = madd(p, b0, c20); c21 = madd(p, b1, c21);
-      p = v128.load32_splat(pj, 12);
-      c30 = madd(p, b0, c30); c31 = madd(p, b1, c31);
-      vp += vRow;
-    }
-    v128.store(o3 + cb, c30); v128.store(o3 + cb, c31, 16);
-    v128.store(o2 + cb, c20); v128.store(o2 + cb, c21, 16);
-    v128.store(o1 + cb, c10); v128.store(o1 + cb, c11, 16);
-    v128.store(o0 + cb, c00); v128.store(o0 + cb, c01, 16);
+  for (; c + NR <= dv; c += NR) {
+    microTile(S_T, v + (<usize>c << 2), vRow, kb, true, one, zero, zero, o + (<usize>c << 2), oRow, rows);
   }
   for (; c < dv; c++) {
     const cb = <usize>c << 2;
-    let acc = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(o0 + cb)), 1, load<f32>(o1 + cb)), 2, load<f32>(o2 + cb)), 3, load<f32>(o3 + cb));
+    let acc = f32x4.splat(0);
     let vp = v + cb;
-    for (let pj = S_T; pj < pEnd; pj += MR * 4) {
-      acc = madd(v128.load(pj), v128.load32_splat(vp), acc);
+    for (let j = 0; j < kb; j++) {
+      acc = madd(v128.load(S_T + (<usize>j << 4)), v128.load32_splat(vp), acc);
       vp += vRow;
     }
-    store<f32>(o3 + cb, f32x4.extract_lane(acc, 3));
-    store<f32>(o2 + cb, f32x4.extract_lane(acc, 2));
-    store<f32>(o1 + cb, f32x4.extract_lane(acc, 1));
-    store<f32>(o0 + cb, f32x4.extract_lane(acc, 0));
+    for (let r = 0; r < rows; r++) {
+      const at = o + <usize>r * oRow + cb;
+      store<f32>(at, load<f32>(at) + f32x4.extract_lane(acc, 0));
+      acc = v128.shuffle<f32>(acc, acc, 1, 2, 3, 0);
+    }
   }
 }
 
@@ -130,10 +115,9 @@ export function f32_attention_fused(
     if (b == 0 || strideQ != 0) f32_gemm_pack_a(lq, dk, q + ((<usize>b * strideQ) << 2), ldq, packedQ);
     for (let i0 = 0, qPanel = packedQ; i0 < lq; i0 += MR, qPanel += kBytes * MR) {
       const mr = min(MR, lq - i0);
-      // Rows past lq stand in for the last real row (same scores, mask and limit), so they alias its output.
+      // Lanes past lq stand in for the last real row (same scores, mask and limit); only real rows are stored.
       const r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : r1, r3 = mr > 3 ? 3 : r2;
       const o0 = ob + <usize>i0 * oRow;
-      const o1 = o0 + <usize>r1 * oRow, o2 = o0 + <usize>r2 * oRow, o3 = o0 + <usize>r3 * oRow;
       const m0 = maskB + <usize>i0 * mRow;
       const m1 = m0 + <usize>r1 * mRow, m2 = m0 + <usize>r2 * mRow, m3 = m0 + <usize>r3 * mRow;
       for (let r = 0; r < mr; r++) memory.fill(o0 + <usize>r * oRow, 0, <usize>dv << 2);
@@ -148,7 +132,7 @@ export function f32_attention_fused(
         const kb = min(KEY_BLOCK, kEnd - j0);
         // Scores·scale, MR × kb, from the packed panels; then one vector per key.
         for (let jp = 0; jp < kb; jp += NR) {
-          tile4x8Store(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, kBytes, scaleV, zero, zero, S_ROWS + (<usize>jp << 2), S_ROW, MR);
+          microTile(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, scaleV, zero, zero, S_ROWS + (<usize>jp << 2), S_ROW, MR);
         }
         for (let j = 0; j < kb; j += 4) transposeInto(j);
         // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is
@@ -175,10 +159,7 @@ export function f32_attention_fused(
           // Earlier terms shrink by e^(old − new): 0 where nothing was seen before.
           const alpha = exp_f32x4(f32x4.sub(rowMax, ref), true);
           rowSum = f32x4.mul(rowSum, alpha);
-          scaleRow(o0, dv, f32x4.extract_lane(alpha, 0));
-          if (mr > 1) scaleRow(o1, dv, f32x4.extract_lane(alpha, 1));
-          if (mr > 2) scaleRow(o2, dv, f32x4.extract_lane(alpha, 2));
-          if (mr > 3) scaleRow(o3, dv, f32x4.extract_lane(alpha, 3));
+          scaleRows(o0, oRow, mr, dv, alpha);
           rowMax = newMax;
         }
         for (let j = 0; j < kb; j++) {
@@ -187,14 +168,11 @@ export function f32_attention_fused(
           v128.store(at, p);
           rowSum = f32x4.add(rowSum, p);
         }
-        accumulatePV(kb, vb + <usize>j0 * vRow, vRow, dv, o0, o1, o2, o3);
+        accumulatePV(kb, vb + <usize>j0 * vRow, vRow, dv, o0, oRow, mr);
       }
       // Normalise: O /= sum; a row that saw no key keeps O = 0 (a NaN sum keeps NaN).
       const inv = v128.bitselect(zero, f32x4.div(f32x4.splat(1), rowSum), f32x4.eq(rowSum, zero));
-      scaleRow(o0, dv, f32x4.extract_lane(inv, 0));
-      if (mr > 1) scaleRow(o1, dv, f32x4.extract_lane(inv, 1));
-      if (mr > 2) scaleRow(o2, dv, f32x4.extract_lane(inv, 2));
-      if (mr > 3) scaleRow(o3, dv, f32x4.extract_lane(inv, 3));
+      scaleRows(o0, oRow, mr, dv, inv);
     }
   }
 }

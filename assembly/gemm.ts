@@ -89,19 +89,28 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
 }
 
 /**
- * The micro-kernel: accumulators c00…c31 (row ii, column half jj) = (A micro-panel at ap)·(B panel rows at bp)
- * over k = kBytes / 4 steps. Both operands advance by one pointer with compile-time offsets.
+ * The micro-kernel, for one MR×NR tile of C at dst (row stride dstRow bytes, `rows` ≤ MR rows kept):
+ * C = alpha·(start + A·B) + bias over `steps` steps of k, where start is C's current value (accumulate) or 0.
+ * A is an interleaved micro-panel at ap (MR floats per step); B gives NR floats per step at bp, advancing bStep
+ * bytes (a packed panel, or rows of a matrix used in place). Both advance by one pointer with compile-time
+ * offsets. Only the first `rows` rows of C are read or written.
  */
-@inline export function tile4x8Store(
-  ap: usize, bp: usize, kBytes: usize,
+@inline export function microTile(
+  ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
   alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const bEnd = bp + (kBytes << 3);
-  while (bp < bEnd) {
+  if (accumulate) {
+    c00 = v128.load(dst); c01 = v128.load(dst, 16);
+    if (rows > 1) { c10 = v128.load(dst + dstRow); c11 = v128.load(dst + dstRow, 16); }
+    if (rows > 2) { c20 = v128.load(dst + 2 * dstRow); c21 = v128.load(dst + 2 * dstRow, 16); }
+    if (rows > 3) { c30 = v128.load(dst + 3 * dstRow); c31 = v128.load(dst + 3 * dstRow, 16); }
+  }
+  const aEnd = ap + (<usize>steps << 4);
+  while (ap < aEnd) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let av = v128.load32_splat(ap);
@@ -113,7 +122,7 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
     av = v128.load32_splat(ap, 12);
     c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     ap += MR * 4;
-    bp += NR * 4;
+    bp += bStep;
   }
   v128.store(dst, madd(c00, alphaV, bias0)); v128.store(dst, madd(c01, alphaV, bias1), 16);
   if (rows > 1) { v128.store(dst + dstRow, madd(c10, alphaV, bias0)); v128.store(dst + dstRow, madd(c11, alphaV, bias1), 16); }
@@ -137,7 +146,7 @@ function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: us
       const mr = min(MR, m - i0);
       // A full-width tile goes straight to C; a partial one goes through TILE_TMP.
       const cTile = c + ((<usize>i0 * ldc + j0) << 2);
-      tile4x8Store(ap, p + NR * 4, kBytes, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
+      microTile(ap, p + NR * 4, NR * 4, k, false, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
       if (!full) {
         for (let ii = 0; ii < mr; ii++) {
           const dst = cTile + <usize>ii * cRow;
