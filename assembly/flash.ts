@@ -1,6 +1,6 @@
 // Fused tiled attention (online softmax): O = softmax(Q·Kᵀ·scale + mask)·V without an Lq × Lk buffer.
 import { exp_f32x4 } from "./exp";
-import { f32_gemm_pack, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTile, MR, NR, panelBytes } from "./gemm";
+import { EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTile, MR, NR, panelBytes } from "./gemm";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
 import { madd } from "./simd";
 
@@ -55,11 +55,10 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
  * eight output columns at a time; a lane-wise tail for dv % 8.
  */
 @inline function accumulatePV(kb: i32, v: usize, vRow: usize, dv: i32, o: usize, oRow: usize, rows: i32): void {
-  const one = f32x4.splat(1);
   const zero = f32x4.splat(0);
   let c = 0;
   for (; c + NR <= dv; c += NR) {
-    microTile(S_T, v + (<usize>c << 2), vRow, kb, true, one, zero, zero, o + (<usize>c << 2), oRow, rows);
+    microTile(S_T, v + (<usize>c << 2), vRow, kb, true, EPILOGUE_NONE, zero, zero, zero, o + (<usize>c << 2), oRow, rows);
   }
   for (; c < dv; c++) {
     const cb = <usize>c << 2;
@@ -132,7 +131,7 @@ export function f32_attention_fused(
         const kb = min(KEY_BLOCK, kEnd - j0);
         // Scores·scale, MR × kb, from the packed panels; then one vector per key.
         for (let jp = 0; jp < kb; jp += NR) {
-          microTile(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, scaleV, zero, zero, S_ROWS + (<usize>jp << 2), S_ROW, MR);
+          microTile(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, S_ROWS + (<usize>jp << 2), S_ROW, MR);
         }
         for (let j = 0; j < kb; j += 4) transposeInto(j);
         // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is

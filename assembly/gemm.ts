@@ -6,6 +6,11 @@ import { madd } from "./simd";
 export const MR = 4;
 export const NR = 8;
 
+/** What the micro-kernel does to its sums before storing them. */
+export const EPILOGUE_NONE = 0;
+export const EPILOGUE_SCALE = 1;
+export const EPILOGUE_SCALE_BIAS = 2;
+
 // Partial tiles are stored here first, then copied element by element.
 const TILE_TMP: usize = memory.data(MR * NR * 4, 16);
 
@@ -91,13 +96,15 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
 /**
  * The micro-kernel, for one MR×NR tile of C at dst (row stride dstRow bytes, `rows` ≤ MR rows kept):
  * C = alpha·(start + A·B) + bias over `steps` steps of k, where start is C's current value (accumulate) or 0.
+ * Epilogue (a compile-time constant): EPILOGUE_NONE stores the sum, EPILOGUE_SCALE multiplies by alpha,
+ * EPILOGUE_SCALE_BIAS also adds bias0/bias1.
  * A is an interleaved micro-panel at ap (MR floats per step); B gives NR floats per step at bp, advancing bStep
  * bytes (a packed panel, or rows of a matrix used in place). Both advance by one pointer with compile-time
  * offsets. Only the first `rows` rows of C are read or written.
  */
 @inline export function microTile(
   ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
-  alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
+  epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -124,10 +131,21 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
     ap += MR * 4;
     bp += bStep;
   }
-  v128.store(dst, madd(c00, alphaV, bias0)); v128.store(dst, madd(c01, alphaV, bias1), 16);
-  if (rows > 1) { v128.store(dst + dstRow, madd(c10, alphaV, bias0)); v128.store(dst + dstRow, madd(c11, alphaV, bias1), 16); }
-  if (rows > 2) { v128.store(dst + 2 * dstRow, madd(c20, alphaV, bias0)); v128.store(dst + 2 * dstRow, madd(c21, alphaV, bias1), 16); }
-  if (rows > 3) { v128.store(dst + 3 * dstRow, madd(c30, alphaV, bias0)); v128.store(dst + 3 * dstRow, madd(c31, alphaV, bias1), 16); }
+  if (epilogue == EPILOGUE_SCALE_BIAS) {
+    c00 = madd(c00, alphaV, bias0); c01 = madd(c01, alphaV, bias1);
+    c10 = madd(c10, alphaV, bias0); c11 = madd(c11, alphaV, bias1);
+    c20 = madd(c20, alphaV, bias0); c21 = madd(c21, alphaV, bias1);
+    c30 = madd(c30, alphaV, bias0); c31 = madd(c31, alphaV, bias1);
+  } else if (epilogue == EPILOGUE_SCALE) {
+    c00 = f32x4.mul(c00, alphaV); c01 = f32x4.mul(c01, alphaV);
+    c10 = f32x4.mul(c10, alphaV); c11 = f32x4.mul(c11, alphaV);
+    c20 = f32x4.mul(c20, alphaV); c21 = f32x4.mul(c21, alphaV);
+    c30 = f32x4.mul(c30, alphaV); c31 = f32x4.mul(c31, alphaV);
+  }
+  v128.store(dst, c00); v128.store(dst, c01, 16);
+  if (rows > 1) { v128.store(dst + dstRow, c10); v128.store(dst + dstRow, c11, 16); }
+  if (rows > 2) { v128.store(dst + 2 * dstRow, c20); v128.store(dst + 2 * dstRow, c21, 16); }
+  if (rows > 3) { v128.store(dst + 3 * dstRow, c30); v128.store(dst + 3 * dstRow, c31, 16); }
 }
 
 /** C (m × n, row stride ldc) = alpha·A·op(B) + bias, with A packed by f32_gemm_pack_a and op(B), bias by f32_gemm_pack. */
@@ -146,7 +164,7 @@ function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: us
       const mr = min(MR, m - i0);
       // A full-width tile goes straight to C; a partial one goes through TILE_TMP.
       const cTile = c + ((<usize>i0 * ldc + j0) << 2);
-      microTile(ap, p + NR * 4, NR * 4, k, false, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
+      microTile(ap, p + NR * 4, NR * 4, k, false, EPILOGUE_SCALE_BIAS, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
       if (!full) {
         for (let ii = 0; ii < mr; ii++) {
           const dst = cTile + <usize>ii * cRow;

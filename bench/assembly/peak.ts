@@ -1,7 +1,7 @@
 // The WASM SIMD peak as this CPU runs our micro-kernel: the 4×8 tile (8 f32x4 accumulators, 6 loads and
 // 8 madds per k-step) over operands that sit in L1, with nothing else in the loop.
 // A register-only loop is no better measure: V8 hoists its loop-invariant products and spills.
-import { microTile, MR, NR } from "../../assembly/gemm";
+import { EPILOGUE_NONE, microTile, MR, NR } from "../../assembly/gemm";
 
 const K = 256;
 // A packed A micro-panel (K steps of MR floats), one packed panel of B (K rows of NR floats), one output tile:
@@ -16,7 +16,7 @@ export function f32_peak_tile(reps: i32): f32 {
   for (let i = 0; i < K * NR; i++) store<f32>(B + (<usize>i << 2), <f32>((i % 5) - 2) * 0.01);
   const one = f32x4.splat(1);
   const zero = f32x4.splat(0);
-  for (let r = 0; r < reps; r++) microTile(A, B, NR * 4, K, false, one, zero, zero, C, NR * 4, MR);
+  for (let r = 0; r < reps; r++) microTile(A, B, NR * 4, K, false, EPILOGUE_NONE, one, zero, zero, C, NR * 4, MR);
   return load<f32>(C);
 }
 
