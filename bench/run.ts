@@ -31,11 +31,14 @@ async function main(): Promise<void> {
   for (const build of builds) await init({ build });
   const peaks = Object.fromEntries(await Promise.all(builds.map(async (bd) => [bd, await measurePeak(bd)] as const)));
   console.log(`machine: ${machine()}`);
-  console.log(`WASM SIMD peak (8 accumulators, registers only): ${builds.map((bd) => `${bd} ${peaks[bd].toFixed(1)} GFLOP/s`).join(', ')}`);
+  console.log(`WASM SIMD peak (the 4×8 micro-kernel, operands in L1): ${builds.map((bd) => `${bd} ${peaks[bd].toFixed(1)} GFLOP/s`).join(', ')}`);
   if (!builds.includes('relaxed-simd')) console.log('relaxed-simd is not available in this runtime: run under `node --experimental-wasm-relaxed-simd` (npm run bench does).');
   mkdirSync(RESULTS, { recursive: true });
   const rows: Row[] = [];
-  const options = quick ? { minSamples: 3, maxTime: 0.25, delay: 0 } : { minSamples: 10, maxTime: 3 };
+  const options = quick ? { minSamples: 3, maxTime: 0.25, delay: 0 } : { minSamples: 8, maxTime: 1 };
+  // The machine is shared and noisy: every engine runs in each of several rounds, engines taking turns,
+  // and each reports its best round's median, so a burst of load elsewhere does not decide a ratio.
+  const rounds = quick ? 1 : 3;
   const all = workloads(builds).filter((w) => !(quick && w.slow));
   for (const [index, w] of all.entries()) {
     console.log(`\n[${index + 1}/${all.length}] ${w.name}`);
@@ -47,31 +50,31 @@ async function main(): Promise<void> {
       const out = (await r.run()) ?? r.output!();
       diffs.set(label(r), maxAbsDiff(out, ref));
     }
-    const summary = await b.suite(
-      w.name,
-      ...runs.map((r) => {
-        const fn = r.run;
-        const isAsync = r.engine === 'onnxruntime-web';
-        return b.add(label(r), isAsync ? async () => void (await fn()) : () => void fn(), options);
-      }),
-      b.cycle(),
-      b.save({ file: slug(w.name), folder: RESULTS.pathname, details: true, format: 'json' }),
-      b.save({ file: slug(w.name), folder: RESULTS.pathname, format: 'chart.html' }),
-    );
+    const best = new Map<string, { ms: number; samples: number }>();
+    for (let round = 1; round <= rounds; round++) {
+      const order = round % 2 === 0 ? [...runs].reverse() : runs;
+      const file = rounds > 1 ? `${slug(w.name)}-round${round}` : slug(w.name);
+      const summary = await b.suite(
+        rounds > 1 ? `${w.name} (round ${round} of ${rounds})` : w.name,
+        ...order.map((r) => {
+          const fn = r.run;
+          const isAsync = r.engine === 'onnxruntime-web';
+          return b.add(label(r), isAsync ? async () => void (await fn()) : () => void fn(), options);
+        }),
+        b.cycle(),
+        b.save({ file, folder: RESULTS.pathname, details: true, format: 'json' }),
+        b.save({ file, folder: RESULTS.pathname, format: 'chart.html' }),
+      );
+      for (const res of summary.results) {
+        const ms = res.details.median * 1000;
+        const prev = best.get(res.name);
+        if (!prev || ms < prev.ms) best.set(res.name, { ms, samples: res.samples });
+      }
+    }
     for (const r of runs) {
-      const res = summary.results.find((x) => x.name === label(r))!;
+      const { ms, samples } = best.get(label(r))!;
       const peak = r.engine.startsWith('wasm-attention') ? peaks[r.engine.replace('wasm-attention ', '') as Build] : peaks.simd;
-      rows.push({
-        workload: w.name,
-        suite: w.suite,
-        engine: r.engine,
-        variant: r.variant,
-        ms: res.details.median * 1000,
-        samples: res.samples,
-        flops: w.flops,
-        peak,
-        maxDiff: diffs.get(label(r))!,
-      });
+      rows.push({ workload: w.name, suite: w.suite, engine: r.engine, variant: r.variant, ms, samples, flops: w.flops, peak, maxDiff: diffs.get(label(r))! });
     }
   }
   const t = table(rows);
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
 
 ${date} · ${machine()} · ${quick ? '`npm run bench -- --quick`' : '`npm run bench`'} · onnxruntime-web ${ortVersion}, @tensorflow/tfjs-backend-wasm ${tfjsVersion}
 
-Medians of benny samples, all engines in one process, one after another per workload; inputs copied in and results
+Medians of benny samples, all engines in one process; ${rounds > 1 ? `each workload runs ${rounds} rounds with the engines taking turns, and each engine reports its best round's median` : 'one round per workload'}. Inputs are copied in and results
 copied out on every call, weights resident where a module has them. GFLOP/s counts multiplies and adds apart;
 causal work counts only the visible half. % of peak is against this CPU's WASM SIMD peak for the engine's build
 (${builds.map((bd) => `${bd}: ${peaks[bd].toFixed(1)} GFLOP/s`).join(', ')}; the peers run plain SIMD). max |diff| is against the float64
