@@ -36,6 +36,12 @@ export function f32_attention_fused_scratch_floats(lq: i32, lk: i32, dk: i32): i
   v128.store(dst, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
 }
 
+/** The mask terms of one key for the block's four query rows (row addresses r0…r3, key offset off). */
+@inline function maskColumn(kind: i32, r0: usize, r1: usize, r2: usize, r3: usize, off: usize): v128 {
+  const t = f32x4.splat(maskTerm(kind, r0 + off));
+  return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(t, 1, maskTerm(kind, r1 + off)), 2, maskTerm(kind, r2 + off)), 3, maskTerm(kind, r3 + off));
+}
+
 /** Multiplies output row r (of `rows` rows at o, dv floats each) by lane r of s. */
 function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
   for (let r = 0; r < rows; r++) {
@@ -79,7 +85,7 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
 /**
  * For each of `batch` items: O = softmax(Q·Kᵀ·scale + mask, causal)·V, one pass over the keys per block of
  * MR queries with a running max and sum per query (online softmax); no Lq × Lk buffer exists.
- * Shapes, pointers, strides, mask and causal as in f32_attention_weights. Key blocks wholly hidden by the
+ * Shapes, pointers, strides, masks and causal as in f32_attention_weights. Key blocks wholly hidden by the
  * causal limit are skipped and never read. A query with no visible key gets an output row of 0.
  * scratch: f32_attention_fused_scratch_floats(lq, lk, dk) floats, 16-byte aligned.
  */
@@ -91,12 +97,16 @@ export function f32_attention_fused(
   o: usize, ldo: i32, strideO: i32,
   scale: f32,
   maskKind: i32, mask: usize, maskLdr: i32, maskLdc: i32, strideMask: i32,
+  mask2Kind: i32, mask2: usize, mask2Ldr: i32, mask2Ldc: i32, strideMask2: i32,
   causal: bool, scratch: usize,
 ): void {
   const causalOffset = causal ? lk - lq : lk;
   const eb = maskElementBytes(maskKind);
   const mStep = <usize>maskLdc * eb;
   const mRow = <usize>maskLdr * eb;
+  const eb2 = maskElementBytes(mask2Kind);
+  const m2Step = <usize>mask2Ldc * eb2;
+  const m2Row = <usize>mask2Ldr * eb2;
   const oRow = <usize>ldo << 2;
   const vRow = <usize>ldv << 2;
   const kBytes = <usize>dk << 2;
@@ -110,6 +120,7 @@ export function f32_attention_fused(
     const ob = o + ((<usize>b * strideO) << 2);
     const vb = v + ((<usize>b * strideV) << 2);
     const maskB = mask + <usize>b * strideMask * eb;
+    const mask2B = mask2 + <usize>b * strideMask2 * eb2;
     if (b == 0 || strideK != 0) f32_gemm_pack(lk, dk, k + ((<usize>b * strideK) << 2), ldk, true, 0, packedK);
     if (b == 0 || strideQ != 0) f32_gemm_pack_a(lq, dk, q + ((<usize>b * strideQ) << 2), ldq, packedQ);
     for (let i0 = 0, qPanel = packedQ; i0 < lq; i0 += MR, qPanel += kBytes * MR) {
@@ -119,6 +130,8 @@ export function f32_attention_fused(
       const o0 = ob + <usize>i0 * oRow;
       const m0 = maskB + <usize>i0 * mRow;
       const m1 = m0 + <usize>r1 * mRow, m2 = m0 + <usize>r2 * mRow, m3 = m0 + <usize>r3 * mRow;
+      const n0 = mask2B + <usize>i0 * m2Row;
+      const n1 = n0 + <usize>r1 * m2Row, n2 = n0 + <usize>r2 * m2Row, n3 = n0 + <usize>r3 * m2Row;
       for (let r = 0; r < mr; r++) memory.fill(o0 + <usize>r * oRow, 0, <usize>dv << 2);
       // Key j is visible to lane r iff j ≤ limit[r].
       const limit = i32x4.add(i32x4.splat(i0 + causalOffset), i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3));
@@ -141,11 +154,8 @@ export function f32_attention_fused(
         for (let j = 0; j < kb; j++) {
           const at = S_T + (<usize>j << 4);
           let x = v128.load(at);
-          if (maskKind != MASK_NONE) {
-            const off = <usize>(j0 + j) * mStep;
-            const t = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(maskTerm(maskKind, m0 + off)), 1, maskTerm(maskKind, m1 + off)), 2, maskTerm(maskKind, m2 + off)), 3, maskTerm(maskKind, m3 + off));
-            x = f32x4.add(x, t);
-          }
+          if (maskKind != MASK_NONE) x = f32x4.add(x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep));
+          if (mask2Kind != MASK_NONE) x = f32x4.add(x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step));
           if (needsLimit) x = v128.bitselect(minusInf, x, i32x4.gt_s(i32x4.splat(j0 + j), limit));
           v128.store(at, x);
           blockMax = f32x4.pmax(blockMax, x);

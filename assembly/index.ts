@@ -9,3 +9,4 @@ export function heap_base(): usize {
   return __heap_base;
 }
 export { f32_attention_fused, f32_attention_fused_scratch_floats } from "./flash";
+export { f32_mean_blocks } from "./reduce";

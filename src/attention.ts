@@ -1,18 +1,25 @@
 // One attention pass over operands already in linear memory: bookkeeping around the attention kernels.
-import { forEachBatchRun, planBatches } from './batch.js';
+import { forEachBatchRun } from './batch.js';
 import type { Engine } from './engine.js';
 import { MaskKind } from './kernels.js';
 import type { MaskLayout } from './mask.js';
 
-/** A matrix operand in linear memory: byte pointer, row stride, and its own leading dims and batch item size. */
+/** A matrix operand in linear memory: byte pointer, row stride, and element strides over the batch dims. */
 export interface Operand {
   readonly ptr: number;
   readonly ld: number;
-  readonly lead: readonly number[];
-  readonly matrixSize: number;
+  readonly strides: readonly number[];
+}
+
+/** A mask in linear memory: its layout (kind, row and column strides) and element strides over the batch dims. */
+export interface MaskOperand {
+  readonly layout: MaskLayout;
+  readonly ptr: number;
+  readonly strides: readonly number[];
 }
 
 export interface AttentionPass {
+  /** The batch dims the kernels run over (e.g. [B], [B, H], or [B, kvHeads, group] for grouped-query). */
   readonly batch: readonly number[];
   readonly lq: number;
   readonly lk: number;
@@ -22,9 +29,10 @@ export interface AttentionPass {
   readonly k: Operand;
   readonly v: Operand;
   readonly o: Operand;
-  /** Where the weights go ([...batch, lq, lk]); without it the fused kernel runs and no weights exist. */
-  readonly weights?: number;
-  readonly mask?: { readonly layout: MaskLayout; readonly ptr: number };
+  /** Where the weights go (row stride lk); without it the fused kernel runs and no weights exist. */
+  readonly weights?: { readonly ptr: number; readonly strides: readonly number[] };
+  /** Up to two masks, both added to the scaled scores. */
+  readonly masks: readonly MaskOperand[];
   readonly scale: number;
   readonly causal: boolean;
   /** attentionScratchFloats of scratch. */
@@ -40,29 +48,36 @@ export function attentionScratchFloats(engine: Engine, lq: number, lk: number, d
 /** Bytes to allocate for a mask: kernels read masks four elements at a time, up to 3 past the end. */
 export const maskBlockBytes = (data: ArrayBufferView | undefined): number => (data ? data.byteLength + 16 : 0);
 
+/** Copies a mask's data into linear memory at ptr. */
+export function writeMask(engine: Engine, ptr: number, layout: MaskLayout): void {
+  const data = layout.tensor.data;
+  if (data instanceof Uint8Array) engine.heap.writeU8(ptr, data);
+  else engine.heap.writeF32(ptr, data);
+}
+
+const NO_MASK = [MaskKind.none, 0, 0, 0, 0] as const;
+
 export function runAttention(engine: Engine, p: AttentionPass): void {
-  const { lq, lk, dk, dv, q, k, v, o } = p;
-  const mask = p.mask?.layout;
-  const maskBytes = mask?.kind === MaskKind.add ? 4 : 1;
-  const plan = planBatches(
-    p.batch,
-    [q.lead, k.lead, v.lead, o.lead, p.batch, mask?.lead ?? []],
-    [q.matrixSize, k.matrixSize, v.matrixSize, o.matrixSize, lq * lk, mask?.matrixSize ?? 0],
-  );
+  if (p.masks.length > 2) throw new Error('runAttention: at most two masks');
+  const { lq, lk, dk, dv, q, k, v, o, weights } = p;
+  const noStrides = p.batch.map(() => 0);
+  const operands = [q.strides, k.strides, v.strides, o.strides, weights?.strides ?? noStrides, ...p.masks.map((m) => m.strides)];
   const kern = engine.kernels;
-  const weights = p.weights;
-  forEachBatchRun(plan, ([oq, ok, ov, oo, ow, om], [sq, sk, sv, so, sw, sm], count) => {
-    const maskKind = mask?.kind ?? MaskKind.none;
-    const maskPtr = (p.mask?.ptr ?? 0) + om * maskBytes;
-    const [ldr, ldc] = [mask?.ldr ?? 0, mask?.ldc ?? 0];
-    const qp = q.ptr + oq * 4;
-    const kp = k.ptr + ok * 4;
-    const vp = v.ptr + ov * 4;
-    const op = o.ptr + oo * 4;
+  forEachBatchRun(p.batch, operands, (offsets, strides, count) => {
+    const [oq, ok, ov, oo, ow] = offsets;
+    const [sq, sk, sv, so, sw] = strides;
+    const maskArgs = (i: number) => {
+      const m = p.masks[i];
+      if (!m) return NO_MASK;
+      const bytes = m.layout.kind === MaskKind.add ? 4 : 1;
+      return [m.layout.kind, m.ptr + offsets[5 + i] * bytes, m.layout.ldr, m.layout.ldc, strides[5 + i]] as const;
+    };
+    const [m1, m2] = [maskArgs(0), maskArgs(1)];
+    const common = [count, lq, lk, dk, dv, q.ptr + oq * 4, q.ld, sq, k.ptr + ok * 4, k.ld, sk, v.ptr + ov * 4, v.ld, sv, o.ptr + oo * 4, o.ld, so] as const;
     if (weights === undefined) {
-      kern.f32_attention_fused(count, lq, lk, dk, dv, qp, q.ld, sq, kp, k.ld, sk, vp, v.ld, sv, op, o.ld, so, p.scale, maskKind, maskPtr, ldr, ldc, sm, p.causal, p.scratch);
+      kern.f32_attention_fused(...common, p.scale, ...m1, ...m2, p.causal, p.scratch);
     } else {
-      kern.f32_attention_weights(count, lq, lk, dk, dv, qp, q.ld, sq, kp, k.ld, sk, vp, v.ld, sv, op, o.ld, so, weights + ow * 4, sw, p.scale, maskKind, maskPtr, ldr, ldc, sm, p.causal, p.scratch);
+      kern.f32_attention_weights(...common, weights.ptr + ow * 4, sw, p.scale, ...m1, ...m2, p.causal, p.scratch);
     }
   });
 }

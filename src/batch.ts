@@ -21,55 +21,63 @@ export function broadcastShapes(names: readonly string[], shapes: readonly (read
   return out;
 }
 
-/** Per operand, the element offset of every batch item, and the stride when those offsets are evenly spaced. */
-export interface BatchPlan {
-  readonly count: number;
-  readonly offsets: readonly (readonly number[])[];
-  readonly strides: readonly (number | undefined)[];
-}
-
 /**
- * Plans `batch` (the broadcast leading dims) over operands whose own leading dims are `leads` (each
- * broadcastable to batch) and whose matrices hold `matrixSizes` elements.
+ * Element strides over the `batch` dims for an operand whose own leading dims `lead` (right-aligned) broadcast
+ * to them and whose matrices hold `matrixSize` elements: 0 where the operand broadcasts.
  */
-export function planBatches(batch: readonly number[], leads: readonly (readonly number[])[], matrixSizes: readonly number[]): BatchPlan {
-  const count = batch.reduce((a, b) => a * b, 1);
-  const offsets = leads.map((lead, o) => {
-    // Stride of each batch dim in this operand, 0 where it broadcasts.
-    const strides = new Array<number>(batch.length).fill(0);
-    let s = matrixSizes[o];
-    for (let d = batch.length - 1, l = lead.length - 1; d >= 0; d--, l--) {
-      const dim = l >= 0 ? lead[l] : 1;
-      strides[d] = dim === 1 ? 0 : s;
-      s *= dim;
-    }
-    const out = new Array<number>(count);
-    const idx = new Array<number>(batch.length).fill(0);
-    for (let i = 0; i < count; i++) {
-      let off = 0;
-      for (let d = 0; d < batch.length; d++) off += idx[d] * strides[d];
-      out[i] = off;
-      for (let d = batch.length - 1; d >= 0 && ++idx[d] === batch[d]; d--) idx[d] = 0;
-    }
-    return out;
-  });
-  const strides = offsets.map((offs) => {
-    const step = offs.length > 1 ? offs[1] - offs[0] : 0;
-    return offs.every((v, i) => v === offs[0] + i * step) ? step : undefined;
-  });
-  return { count, offsets, strides };
-}
-
-/**
- * Calls `run` once for the whole batch when every operand's offsets are evenly spaced, else once per item
- * (with strides 0). `run` gets each operand's first offset, each operand's stride, and the item count.
- */
-export function forEachBatchRun(plan: BatchPlan, run: (offsets: number[], strides: number[], count: number) => void): void {
-  if (plan.count === 0) return;
-  if (plan.strides.every((s) => s !== undefined)) {
-    run(plan.offsets.map((o) => o[0]), plan.strides as number[], plan.count);
-    return;
+export function leadStrides(batch: readonly number[], lead: readonly number[], matrixSize: number): number[] {
+  const strides = new Array<number>(batch.length).fill(0);
+  let s = matrixSize;
+  for (let d = batch.length - 1, l = lead.length - 1; d >= 0; d--, l--) {
+    const dim = l >= 0 ? lead[l] : 1;
+    strides[d] = dim === 1 ? 0 : s;
+    s *= dim;
   }
-  const zeros = plan.offsets.map(() => 0);
-  for (let i = 0; i < plan.count; i++) run(plan.offsets.map((o) => o[i]), zeros, 1);
+  return strides;
+}
+
+/** Whether batch dims [start, end) give every operand an offset of (flat index)·(one stride); returns those strides. */
+function collapse(batch: readonly number[], strides: readonly (readonly number[])[], start: number): number[] | undefined {
+  const out: number[] = [];
+  for (const st of strides) {
+    let unit: number | undefined;
+    let span = 1;
+    for (let d = batch.length - 1; d >= start; d--) {
+      if (batch[d] === 1) continue;
+      if (unit === undefined) unit = st[d];
+      else if (st[d] !== unit * span) return undefined;
+      span *= batch[d];
+    }
+    out.push(unit ?? 0);
+  }
+  return out;
+}
+
+/**
+ * Runs a kernel over the batch dims. The longest run of trailing dims over which every operand advances by one
+ * stride goes to the kernel as a single batch (`count` items, `strides` per operand); JS loops over the
+ * leading dims that remain, passing each operand's element offset.
+ */
+export function forEachBatchRun(
+  batch: readonly number[],
+  strides: readonly (readonly number[])[],
+  run: (offsets: number[], strides: number[], count: number) => void,
+): void {
+  if (batch.some((d) => d === 0)) return;
+  let start = batch.length;
+  let inner = strides.map(() => 0);
+  for (let p = batch.length; p >= 0; p--) {
+    const c = collapse(batch, strides, p);
+    if (!c) break;
+    start = p;
+    inner = c;
+  }
+  const count = batch.slice(start).reduce((a, b) => a * b, 1);
+  const outer = batch.slice(0, start);
+  const idx = new Array<number>(outer.length).fill(0);
+  const total = outer.reduce((a, b) => a * b, 1);
+  for (let t = 0; t < total; t++) {
+    run(strides.map((st) => idx.reduce((acc, i, d) => acc + i * st[d], 0)), inner, count);
+    for (let d = outer.length - 1; d >= 0 && ++idx[d] === outer[d]; d--) idx[d] = 0;
+  }
 }

@@ -7,5 +7,5 @@ import type { instantiate } from '../build/simd.js';
 export type Kernels = Awaited<ReturnType<typeof instantiate>>;
 
 /** Mask kinds understood by the kernels (assembly/mask.ts). */
-export const MaskKind = { none: 0, add: 1, keep: 2 } as const;
+export const MaskKind = { none: 0, add: 1, keep: 2, hide: 3 } as const;
 export type MaskKindCode = (typeof MaskKind)[keyof typeof MaskKind];

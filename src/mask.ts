@@ -25,10 +25,18 @@ export interface MaskLayout {
 }
 
 /**
- * Checks a mask against scores of shape [...batch, lq, lk]: float32 data is added to the scores, Uint8Array
- * data is a keep-mask (1 = may attend). Its shape must broadcast to the scores' without enlarging them.
+ * Checks a mask against scores of shape [...batch, lq, lk]: float32 data is added to the scores; Uint8Array
+ * data is a keep-mask (1 = may attend, PyTorch SDPA) or, with bools = 'hide', a hide-mask (1 = not allowed,
+ * nn.MultiheadAttention). Its shape must broadcast to the scores' without enlarging them.
  */
-export function maskLayout(name: string, mask: unknown, batch: readonly number[], lq: number, lk: number): MaskLayout {
+export function maskLayout(
+  name: string,
+  mask: unknown,
+  batch: readonly number[],
+  lq: number,
+  lk: number,
+  bools: 'keep' | 'hide' = 'keep',
+): MaskLayout {
   const t = checkMaskTensor(name, mask);
   const shape = t.shape.length === 1 ? [1, ...t.shape] : t.shape;
   const rank = shape.length;
@@ -43,7 +51,7 @@ export function maskLayout(name: string, mask: unknown, batch: readonly number[]
     throw new AttentionError('SHAPE_MISMATCH', `${name}.shape must be ${expected}, got ${formatShape(t.shape)}`);
   }
   return {
-    kind: t.data instanceof Uint8Array ? MaskKind.keep : MaskKind.add,
+    kind: t.data instanceof Uint8Array ? MaskKind[bools] : MaskKind.add,
     tensor: t,
     lead,
     matrixSize: mq * mk,

@@ -1,6 +1,6 @@
 // The functional API: validate → allocate → copy in → kernel → copy out → release.
-import { attentionScratchFloats, maskBlockBytes, runAttention } from './attention.js';
-import { broadcastShapes, forEachBatchRun, planBatches } from './batch.js';
+import { attentionScratchFloats, maskBlockBytes, runAttention, writeMask } from './attention.js';
+import { broadcastShapes, forEachBatchRun, leadStrides } from './batch.js';
 import { getEngine } from './engine.js';
 import { AttentionError } from './errors.js';
 import { MaskKind } from './kernels.js';
@@ -35,8 +35,8 @@ export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
   return heap.scoped([a.data.length * 4, b.data.length * 4, shapeSize(outShape) * 4, kern.f32_gemm_scratch_floats(m, n, k) * 4], ([pa, pb, pc, scratch]) => {
     heap.writeF32(pa, a.data);
     heap.writeF32(pb, b.data);
-    const plan = planBatches(batch, [aLead, bLead, batch], [m * k, k * n, m * n]);
-    forEachBatchRun(plan, ([oa, ob, oc], [sa, sb, sc], count) => {
+    const strides = [leadStrides(batch, aLead, m * k), leadStrides(batch, bLead, k * n), leadStrides(batch, batch, m * n)];
+    forEachBatchRun(batch, strides, ([oa, ob, oc], [sa, sb, sc], count) => {
       kern.f32_gemm(count, m, n, k, pa + oa * 4, k, sa, pb + ob * 4, transposeB ? k : n, sb, transposeB, pc + oc * 4, n, sc, 1, 0, scratch);
     });
     return { data: heap.readF32(pc, shapeSize(outShape)), shape: outShape };
@@ -130,18 +130,15 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     heap.writeF32(pq, q.data);
     heap.writeF32(pk, k.data);
     heap.writeF32(pv, v.data);
-    if (mask) {
-      if (mask.tensor.data instanceof Uint8Array) heap.writeU8(pm, mask.tensor.data);
-      else heap.writeF32(pm, mask.tensor.data);
-    }
+    if (mask) writeMask(engine, pm, mask);
     runAttention(engine, {
       batch, lq, lk, dk, dv,
-      q: { ptr: pq, ld: dk, lead: qLead, matrixSize: lq * dk },
-      k: { ptr: pk, ld: dk, lead: kLead, matrixSize: lk * dk },
-      v: { ptr: pv, ld: dv, lead: vLead, matrixSize: lk * dv },
-      o: { ptr: po, ld: dv, lead: batch, matrixSize: lq * dv },
-      weights: returnWeights ? pw : undefined,
-      mask: mask && { layout: mask, ptr: pm },
+      q: { ptr: pq, ld: dk, strides: leadStrides(batch, qLead, lq * dk) },
+      k: { ptr: pk, ld: dk, strides: leadStrides(batch, kLead, lk * dk) },
+      v: { ptr: pv, ld: dv, strides: leadStrides(batch, vLead, lk * dv) },
+      o: { ptr: po, ld: dv, strides: leadStrides(batch, batch, lq * dv) },
+      weights: returnWeights ? { ptr: pw, strides: leadStrides(batch, batch, lq * lk) } : undefined,
+      masks: mask ? [{ layout: mask, ptr: pm, strides: leadStrides(batch, mask.lead, mask.matrixSize) }] : [],
       scale, causal, scratch,
     });
     const output = { data: heap.readF32(po, outSize), shape: [...batch, lq, dv] };

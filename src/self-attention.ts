@@ -1,5 +1,6 @@
 // The seed's module: single-head self-attention with nn.Linear projections, weights resident in linear memory.
-import { attentionScratchFloats, maskBlockBytes, runAttention } from './attention.js';
+import { attentionScratchFloats, maskBlockBytes, runAttention, writeMask } from './attention.js';
+import { leadStrides } from './batch.js';
 import { type Engine, getEngine } from './engine.js';
 import { AttentionError } from './errors.js';
 import { maskLayout } from './mask.js';
@@ -96,19 +97,16 @@ export class SelfAttention {
     const bytes = [rows * E * 4, rows * 3 * E * 4, rows * E * 4, wSize * 4, maskBlockBytes(mask?.tensor.data), scratchFloats * 4];
     return heap.scoped(bytes, ([px, pqkv, po, pw, pm, scratch]) => {
       heap.writeF32(px, x.data);
-      if (mask) {
-        if (mask.tensor.data instanceof Uint8Array) heap.writeU8(pm, mask.tensor.data);
-        else heap.writeF32(pm, mask.tensor.data);
-      }
+      if (mask) writeMask(this.engine, pm, mask);
       // [Q | K | V] = x·[W_q; W_k; W_v]ᵀ + b, one row of 3E per token.
       kern.f32_gemm_prepacked(1, rows, 3 * E, E, px, E, 0, packedW, pqkv, 3 * E, 0, 1, scratch);
-      const qkv = (col: number) => ({ ptr: pqkv + col * 4, ld: 3 * E, lead: batch, matrixSize: n * 3 * E });
+      const qkv = (col: number) => ({ ptr: pqkv + col * 4, ld: 3 * E, strides: leadStrides(batch, batch, n * 3 * E) });
       runAttention(this.engine, {
         batch, lq: n, lk: n, dk: E, dv: E,
         q: qkv(0), k: qkv(E), v: qkv(2 * E),
-        o: { ptr: po, ld: E, lead: batch, matrixSize: n * E },
-        weights: returnWeights ? pw : undefined,
-        mask: mask && { layout: mask, ptr: pm },
+        o: { ptr: po, ld: E, strides: leadStrides(batch, batch, n * E) },
+        weights: returnWeights ? { ptr: pw, strides: leadStrides(batch, batch, n * n) } : undefined,
+        masks: mask ? [{ layout: mask, ptr: pm, strides: leadStrides(batch, mask.lead, mask.matrixSize) }] : [],
         scale: 1 / Math.sqrt(E), causal, scratch,
       });
       const output = { data: heap.readF32(po, rows * E), shape: [...x.shape] };
