@@ -18,4 +18,11 @@ export {
   type SelfAttentionOptions,
   type SelfAttentionForwardOptions,
 } from './self-attention.js';
+export {
+  MultiHeadAttention,
+  type MultiHeadAttentionOptions,
+  type MultiHeadForwardOptions,
+  type StepOptions,
+} from './multi-head.js';
+export { KVCache, type CacheOptions } from './kv-cache.js';
 export { heatmap, type HeatmapOptions } from './heatmap.js';

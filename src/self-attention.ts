@@ -1,7 +1,9 @@
 // The seed's module: single-head self-attention with nn.Linear projections, weights resident in linear memory.
-import { attentionScratchFloats, maskBlockBytes, runAttention, writeMask } from './attention.js';
+import { AttentionCore, type CoreMask } from './attention-core.js';
 import { leadStrides } from './batch.js';
-import { type Engine, getEngine } from './engine.js';
+import { getEngine } from './engine.js';
+import { type CacheOptions, KVCache } from './kv-cache.js';
+import { stepThrough } from './multi-head.js';
 import { AttentionError } from './errors.js';
 import { maskLayout } from './mask.js';
 import { optBoolean, optionsObject, positiveInteger } from './options.js';
@@ -48,19 +50,25 @@ export function initialSelfAttentionWeights(embedDim: number, seed = 0, bias = t
 export class SelfAttention {
   readonly embedDim: number;
   readonly bias: boolean;
-  private readonly engine: Engine;
-  /** Packed [W_q; W_k; W_v]ᵀ panels with the biases, resident until dispose(). */
-  private packed: number | undefined;
+  /** W_q, W_k, W_v packed in linear memory until dispose(): one head of width E, no output projection. */
+  private readonly core: AttentionCore;
 
   constructor(embedDim: number, options?: SelfAttentionOptions) {
-    this.engine = getEngine();
+    const engine = getEngine();
     this.embedDim = positiveInteger('embedDim', embedDim);
     const opts = optionsObject('options', options);
     const seed = opts.seed ?? 0;
     if (!Number.isSafeInteger(seed)) throw new AttentionError('BAD_ARGUMENT', `options.seed must be an integer, got ${String(seed)}`);
     const sd = opts.weights ?? initialSelfAttentionWeights(embedDim, seed, optBoolean('options.bias', opts.bias, true));
     this.bias = checkStateDict(sd, embedDim, opts.bias);
-    this.packed = this.upload(sd);
+    const E = embedDim;
+    const w = (p: string) => sd[`${p}.weight`].data;
+    const b = (p: string) => (this.bias ? sd[`${p}.bias`].data : undefined);
+    this.core = new AttentionCore(
+      engine,
+      { embedDim: E, numHeads: 1, numKVHeads: 1, headDim: E, kdim: E, vdim: E, outProj: false, scale: 1 / Math.sqrt(E) },
+      { wq: w('W_q'), bq: b('W_q'), wk: w('W_k'), bk: b('W_k'), wv: w('W_v'), bv: b('W_v') },
+    );
   }
 
   /** A module with PyTorch's weights; embedDim and bias are read from the dict. */
@@ -75,8 +83,7 @@ export class SelfAttention {
 
   /** `x [batch, n, E]` or `[n, E]` → `{ output (shape of x), weights [batch, n, n] or [n, n] }`. */
   forward(x: Tensor, options?: SelfAttentionForwardOptions): AttentionResult {
-    const packedW = this.packed;
-    if (packedW === undefined) throw new AttentionError('DISPOSED', 'SelfAttention.forward: this module was disposed');
+    this.core.resident('SelfAttention.forward');
     checkTensor('x', x, 2);
     const E = this.embedDim;
     const rank = x.shape.length;
@@ -89,54 +96,32 @@ export class SelfAttention {
     const batch = rank === 3 ? [x.shape[0]] : [];
     const B = rank === 3 ? x.shape[0] : 1;
     const n = x.shape[rank - 2];
-    const mask = opts.mask === undefined ? undefined : maskLayout('options.mask', opts.mask, batch, n, n);
-    const rows = B * n;
-    const { kernels: kern, heap } = this.engine;
-    const wSize = returnWeights ? B * n * n : 0;
-    const scratchFloats = Math.max(kern.f32_gemm_packed_a_floats(rows, E), attentionScratchFloats(this.engine, n, n, E, E, returnWeights));
-    const bytes = [rows * E * 4, rows * 3 * E * 4, rows * E * 4, wSize * 4, maskBlockBytes(mask?.tensor.data), scratchFloats * 4];
-    return heap.scoped(bytes, ([px, pqkv, po, pw, pm, scratch]) => {
-      heap.writeF32(px, x.data);
-      if (mask) writeMask(this.engine, pm, mask);
-      // [Q | K | V] = x·[W_q; W_k; W_v]ᵀ + b, one row of 3E per token.
-      kern.f32_gemm_prepacked(1, rows, 3 * E, E, px, E, 0, packedW, pqkv, 3 * E, 0, 1, scratch);
-      const qkv = (col: number) => ({ ptr: pqkv + col * 4, ld: 3 * E, strides: leadStrides(batch, batch, n * 3 * E) });
-      runAttention(this.engine, {
-        batch, lq: n, lk: n, dk: E, dv: E,
-        q: qkv(0), k: qkv(E), v: qkv(2 * E),
-        o: { ptr: po, ld: E, strides: leadStrides(batch, batch, n * E) },
-        weights: returnWeights ? { ptr: pw, strides: leadStrides(batch, batch, n * n) } : undefined,
-        masks: mask ? [{ layout: mask, ptr: pm, strides: leadStrides(batch, mask.lead, mask.matrixSize) }] : [],
-        scale: 1 / Math.sqrt(E), causal, scratch,
-      });
-      const output = { data: heap.readF32(po, rows * E), shape: [...x.shape] };
-      return returnWeights ? { output, weights: { data: heap.readF32(pw, wSize), shape: [...batch, n, n] } } : { output };
-    });
+    const masks: CoreMask[] = [];
+    if (opts.mask !== undefined) {
+      const layout = maskLayout('options.mask', opts.mask, batch, n, n);
+      masks.push({ layout, strides: [leadStrides(batch, layout.lead, layout.matrixSize)[0] ?? 0, 0] });
+    }
+    return this.core.forward('SelfAttention.forward', x, x, x, B, masks, causal, returnWeights ? 'average' : 'none', [...x.shape], batch);
+  }
+
+  /** A KV cache for decoding with forwardStep: `{ batch, maxLength }`. */
+  createCache(options: CacheOptions): KVCache {
+    this.core.resident('SelfAttention.createCache');
+    return new KVCache(this.core.engine, this, 2 * this.embedDim, options);
+  }
+
+  /**
+   * Decodes new tokens `x [B, t, E]` (or `[t, E]` for a cache of batch 1): appends their keys and values to the
+   * cache and attends causally; equal, to float32 rounding, to the rows of a full causal forward.
+   * Weights (default on) are `[B, t, length]`.
+   */
+  forwardStep(x: Tensor, cache: KVCache, options?: { needWeights?: boolean }): AttentionResult {
+    return stepThrough(this, this.core, 'SelfAttention.forwardStep', this.embedDim, x, cache, options);
   }
 
   /** Frees the resident weights; later calls throw DISPOSED. Safe to call twice. */
   dispose(): void {
-    if (this.packed !== undefined) this.engine.heap.release(this.packed);
-    this.packed = undefined;
-  }
-
-  private upload(sd: StateDict): number {
-    const E = this.embedDim;
-    const { kernels: kern, heap } = this.engine;
-    const packed = heap.alloc(kern.f32_gemm_packed_floats(3 * E, E) * 4);
-    try {
-      heap.scoped([3 * E * E * 4, 3 * E * 4], ([pw, pb]) => {
-        PROJECTIONS.forEach((p, i) => {
-          heap.writeF32(pw + i * E * E * 4, sd[`${p}.weight`].data);
-          if (this.bias) heap.writeF32(pb + i * E * 4, sd[`${p}.bias`].data);
-        });
-        kern.f32_gemm_pack(3 * E, E, pw, E, true, this.bias ? pb : 0, packed);
-      });
-    } catch (e) {
-      heap.release(packed);
-      throw e;
-    }
-    return packed;
+    this.core.dispose();
   }
 }
 

@@ -1,0 +1,76 @@
+// A KV cache: keys and values of the tokens seen so far, preallocated in linear memory.
+import type { Engine } from './engine.js';
+import { AttentionError } from './errors.js';
+import { optionsObject, positiveInteger } from './options.js';
+
+export interface CacheOptions {
+  /** Sequences decoded side by side. */
+  batch: number;
+  /** Tokens the cache can hold; going past it is an error, never a silent overwrite. */
+  maxLength: number;
+}
+
+/**
+ * Keys and values for up to `maxLength` tokens of `batch` sequences: one row of [K | V] (2 · kv heads · head
+ * dim floats; a grouped-query cache holds only the kv heads) per token. Made by a module's createCache and
+ * usable with that module only.
+ */
+export class KVCache {
+  readonly batch: number;
+  readonly maxLength: number;
+  /** Floats per cached token: K then V. */
+  readonly rowFloats: number;
+  private filled = 0;
+  private block: number | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    readonly owner: object,
+    rowFloats: number,
+    options: CacheOptions,
+  ) {
+    const opts = optionsObject('options', options);
+    this.batch = positiveInteger('options.batch', opts.batch);
+    this.maxLength = positiveInteger('options.maxLength', opts.maxLength);
+    this.rowFloats = rowFloats;
+    this.block = engine.heap.alloc(this.batch * this.maxLength * rowFloats * 4);
+  }
+
+  /** Tokens cached so far. */
+  get length(): number {
+    return this.filled;
+  }
+
+  /** Forgets every cached token (the memory stays reserved). */
+  reset(): void {
+    this.ptr('KVCache.reset');
+    this.filled = 0;
+  }
+
+  /** Frees the cache's memory; later use throws DISPOSED. Safe to call twice. */
+  dispose(): void {
+    if (this.block !== undefined) this.engine.heap.release(this.block);
+    this.block = undefined;
+  }
+
+  /** The cache's memory, or DISPOSED naming the caller. */
+  ptr(what: string): number {
+    if (this.block === undefined) throw new AttentionError('DISPOSED', `${what}: this KV cache was disposed`);
+    return this.block;
+  }
+
+  /** Checks that `t` more tokens fit, for the module that owns the cache, and returns the memory. */
+  reserve(what: string, owner: object, t: number): number {
+    const ptr = this.ptr(what);
+    if (owner !== this.owner) throw new AttentionError('BAD_ARGUMENT', `${what}: this KV cache was made by another module's createCache`);
+    if (this.filled + t > this.maxLength) {
+      throw new AttentionError('BAD_ARGUMENT', `${what}: the cache holds ${this.filled} of ${this.maxLength} tokens, so ${t} more do not fit (maxLength ${this.maxLength})`);
+    }
+    return ptr;
+  }
+
+  /** Records `t` tokens appended by a step. */
+  advance(t: number): void {
+    this.filled += t;
+  }
+}
