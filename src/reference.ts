@@ -164,3 +164,63 @@ export function refCausalMask(n: number): RefResult {
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[i * n + j] = j > i ? -Infinity : 0;
   return { data, shape: [n, n] };
 }
+
+export interface RefMultiHeadOptions {
+  numHeads: number;
+  numKVHeads?: number;
+  causal?: boolean;
+  /** [Lq, Lk] additive mask for every batch row and head. */
+  attnMask?: RefTensor;
+  /** [B, Lk], nonzero = padding. */
+  keyPaddingMask?: RefTensor;
+}
+
+/**
+ * nn.MultiheadAttention(batch_first=True) with grouped-query heads, from nn.Linear weights:
+ * wq [E, E], wk/wv [kvHeads·hd, kdim/vdim], wo [E, E] (biases optional). Returns the output [B, Lq, E] and
+ * per-head weights [B, H, Lq, Lk].
+ */
+export function refMultiHead(
+  w: { wq: RefTensor; bq?: RefTensor; wk: RefTensor; bk?: RefTensor; wv: RefTensor; bv?: RefTensor; wo: RefTensor; bo?: RefTensor },
+  query: RefTensor,
+  key: RefTensor,
+  value: RefTensor,
+  opts: RefMultiHeadOptions,
+): RefAttentionResult {
+  const [B, Lq, E] = query.shape;
+  const Lk = key.shape[1];
+  const H = opts.numHeads;
+  const Hkv = opts.numKVHeads ?? H;
+  const hd = E / H;
+  const kvDim = Hkv * hd;
+  const q = refLinear(query, w.wq, w.bq).data;
+  const k = refLinear(key, w.wk, w.bk).data;
+  const v = refLinear(value, w.wv, w.bv).data;
+  const heads = new Float64Array(B * Lq * E);
+  const weights = new Float64Array(B * H * Lq * Lk);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const g = Math.floor(h / (H / Hkv));
+      const slice = (src: Float64Array, rows: number, width: number, col: number) => {
+        const out = new Float64Array(rows * hd);
+        for (let r = 0; r < rows; r++) for (let c = 0; c < hd; c++) out[r * hd + c] = src[(b * rows + r) * width + col + c];
+        return { data: out, shape: [rows, hd] };
+      };
+      let mask: (RefTensor & { bool?: boolean }) | undefined;
+      if (opts.attnMask || opts.keyPaddingMask) {
+        const m = new Float64Array(Lq * Lk);
+        for (let i = 0; i < Lq; i++) {
+          for (let j = 0; j < Lk; j++) {
+            m[i * Lk + j] = (opts.attnMask ? opts.attnMask.data[i * Lk + j] : 0) + (opts.keyPaddingMask?.data[b * Lk + j] ? -Infinity : 0);
+          }
+        }
+        mask = { data: m, shape: [Lq, Lk] };
+      }
+      const r = refAttention(slice(q, Lq, E, h * hd), slice(k, Lk, kvDim, g * hd), slice(v, Lk, kvDim, g * hd), { causal: opts.causal, mask });
+      for (let i = 0; i < Lq; i++) for (let c = 0; c < hd; c++) heads[(b * Lq + i) * E + h * hd + c] = r.output.data[i * hd + c];
+      weights.set(r.weights.data, (b * H + h) * Lq * Lk);
+    }
+  }
+  const output = refLinear({ data: heads, shape: [B, Lq, E] }, w.wo, w.bo);
+  return { output, weights: { data: weights, shape: [B, H, Lq, Lk] } };
+}
