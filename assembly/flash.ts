@@ -1,8 +1,8 @@
 // Fused tiled attention (online softmax): O = softmax(Q·Kᵀ·scale + mask)·V without an Lq × Lk buffer.
 import { exp_f32x4 } from "./exp";
-import { EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTile, MR, NR, panelBytes } from "./gemm";
+import { EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes } from "./gemm";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
-import { madd } from "./simd";
+import { madd, storeTransposed4 } from "./simd";
 
 /** Keys per block: a block's scores for MR queries are computed, then folded into O at once. */
 const KEY_BLOCK = 32;
@@ -24,16 +24,7 @@ export function f32_attention_fused_scratch_floats(lq: i32, lk: i32, dk: i32): i
 /** Transposes the 4×4 block of S_ROWS at column j into S_T rows j … j + 3. */
 @inline function transposeInto(j: i32): void {
   const src = S_ROWS + (<usize>j << 2);
-  const r0 = v128.load(src), r1 = v128.load(src + S_ROW), r2 = v128.load(src + 2 * S_ROW), r3 = v128.load(src + 3 * S_ROW);
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  const dst = S_T + (<usize>j << 4);
-  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-  v128.store(dst, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-  v128.store(dst, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-  v128.store(dst, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+  storeTransposed4(v128.load(src), v128.load(src + S_ROW), v128.load(src + 2 * S_ROW), v128.load(src + 3 * S_ROW), S_T + (<usize>j << 4), MR * 4);
 }
 
 /** The mask terms of one key for the block's four query rows (row addresses r0…r3, key offset off). */
@@ -64,7 +55,7 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
   const zero = f32x4.splat(0);
   let c = 0;
   for (; c + NR <= dv; c += NR) {
-    microTile(S_T, v + (<usize>c << 2), vRow, kb, true, EPILOGUE_NONE, zero, zero, zero, o + (<usize>c << 2), oRow, rows);
+    microTileRows(S_T, v + (<usize>c << 2), vRow, kb, true, EPILOGUE_NONE, zero, zero, zero, o + (<usize>c << 2), oRow, rows);
   }
   for (; c < dv; c++) {
     const cb = <usize>c << 2;
@@ -133,6 +124,8 @@ export function f32_attention_fused(
       const n0 = mask2B + <usize>i0 * m2Row;
       const n1 = n0 + <usize>r1 * m2Row, n2 = n0 + <usize>r2 * m2Row, n3 = n0 + <usize>r3 * m2Row;
       for (let r = 0; r < mr; r++) memory.fill(o0 + <usize>r * oRow, 0, <usize>dv << 2);
+      // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
+      if (mr < MR) memory.fill(S_ROWS, 0, <usize>MR * S_ROW);
       // Key j is visible to lane r iff j ≤ limit[r].
       const limit = i32x4.add(i32x4.splat(i0 + causalOffset), i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3));
       const firstLimit = i0 + causalOffset;
@@ -144,7 +137,7 @@ export function f32_attention_fused(
         const kb = min(KEY_BLOCK, kEnd - j0);
         // Scores·scale, MR × kb, from the packed panels; then one vector per key.
         for (let jp = 0; jp < kb; jp += NR) {
-          microTile(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, S_ROWS + (<usize>jp << 2), S_ROW, MR);
+          microTileRows(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, S_ROWS + (<usize>jp << 2), S_ROW, mr);
         }
         for (let j = 0; j < kb; j += 4) transposeInto(j);
         // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is

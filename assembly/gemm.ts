@@ -1,6 +1,6 @@
 // f32 GEMM the BLIS way: op(B) packed into NR-wide panels, A into MR-row micro-panels, one register-blocked
 // MR×NR micro-kernel that walks both with one pointer each and compile-time offsets.
-import { madd } from "./simd";
+import { madd, storeTransposed4 } from "./simd";
 
 /** Micro-kernel tile: MR rows of A × NR columns of op(B) (4 × 2 f32x4 = 8 accumulators). */
 export const MR = 4;
@@ -69,7 +69,22 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
       store<f32>(p + (<usize>jj << 2), jj < nr && bias != 0 ? load<f32>(bias + (<usize>(j0 + jj) << 2)) : 0);
     }
     const rows = p + NR * 4;
-    if (bTransposed) {
+    if (bTransposed && nr == NR) {
+      // Eight rows of B become a panel four k-steps at a time: two 4×4 transposes per step of four.
+      const src = b + ((<usize>j0 * ldb) << 2);
+      const ldbBytes = <usize>ldb << 2;
+      let kk = 0;
+      for (; kk + 4 <= k; kk += 4) {
+        const s = src + (<usize>kk << 2);
+        const dst = rows + ((<usize>kk * NR) << 2);
+        storeTransposed4(v128.load(s), v128.load(s + ldbBytes), v128.load(s + 2 * ldbBytes), v128.load(s + 3 * ldbBytes), dst, NR * 4);
+        const s4 = s + 4 * ldbBytes;
+        storeTransposed4(v128.load(s4), v128.load(s4 + ldbBytes), v128.load(s4 + 2 * ldbBytes), v128.load(s4 + 3 * ldbBytes), dst + 16, NR * 4);
+      }
+      for (; kk < k; kk++) {
+        for (let jj = 0; jj < NR; jj++) store<f32>(rows + ((<usize>kk * NR + jj) << 2), load<f32>(src + <usize>jj * ldbBytes + (<usize>kk << 2)));
+      }
+    } else if (bTransposed) {
       for (let jj = 0; jj < NR; jj++) {
         const src = b + ((<usize>(j0 + jj) * ldb) << 2);
         for (let kk = 0; kk < k; kk++) {
@@ -100,7 +115,8 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
  * EPILOGUE_SCALE_BIAS also adds bias0/bias1.
  * A is an interleaved micro-panel at ap (MR floats per step); B gives NR floats per step at bp, advancing bStep
  * bytes (a packed panel, or rows of a matrix used in place). Both advance by one pointer with compile-time
- * offsets. Only the first `rows` rows of C are read or written.
+ * offsets. Only the first `rows` rows of C are computed, read or written: call it with a constant `rows`
+ * (through microTileRows) so the others cost nothing.
  */
 @inline export function microTile(
   ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
@@ -122,12 +138,18 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
     const b1 = v128.load(bp, 16);
     let av = v128.load32_splat(ap);
     c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(ap, 4);
-    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(ap, 8);
-    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(ap, 12);
-    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    if (rows > 1) {
+      av = v128.load32_splat(ap, 4);
+      c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    }
+    if (rows > 2) {
+      av = v128.load32_splat(ap, 8);
+      c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    }
+    if (rows > 3) {
+      av = v128.load32_splat(ap, 12);
+      c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    }
     ap += MR * 4;
     bp += bStep;
   }
@@ -148,6 +170,17 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
   if (rows > 3) { v128.store(dst + 3 * dstRow, c30); v128.store(dst + 3 * dstRow, c31, 16); }
 }
 
+/** microTile with `rows` (1 to MR) turned into a compile-time constant: one specialised copy per row count. */
+@inline export function microTileRows(
+  ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
+  epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
+): void {
+  if (rows >= 4) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 4);
+  else if (rows == 3) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 3);
+  else if (rows == 2) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 2);
+  else microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
+}
+
 /** C (m × n, row stride ldc) = alpha·A·op(B) + bias, with A packed by f32_gemm_pack_a and op(B), bias by f32_gemm_pack. */
 function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: usize, ldc: i32, alpha: f32): void {
   const stride = panelBytes(k);
@@ -164,7 +197,7 @@ function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: us
       const mr = min(MR, m - i0);
       // A full-width tile goes straight to C; a partial one goes through TILE_TMP.
       const cTile = c + ((<usize>i0 * ldc + j0) << 2);
-      microTile(ap, p + NR * 4, NR * 4, k, false, EPILOGUE_SCALE_BIAS, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
+      microTileRows(ap, p + NR * 4, NR * 4, k, false, EPILOGUE_SCALE_BIAS, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
       if (!full) {
         for (let ii = 0; ii < mr; ii++) {
           const dst = cTile + <usize>ii * cRow;

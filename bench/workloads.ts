@@ -1,7 +1,9 @@
 // What the benchmarks time: each workload is one piece of work, the same for every engine that runs it.
-import { type Build, type Engine, initSync, matmul, scaledDotProductAttention, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
-import { mulberry32, normal } from '../src/random.js';
-import { refAttention, refMatmul, refSelfAttention, refSoftmax } from '../src/reference.js';
+import { type Build, type Engine, initSync, MultiHeadAttention, type StateDict, matmul, scaledDotProductAttention, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
+import { mulberry32, normal, uniform } from '../src/random.js';
+import { refAttention, refLinear, refMatmul, refMultiHead, refSelfAttention, refSoftmax } from '../src/reference.js';
+import { decodeGraph, mhaGraph, type MhaWeights } from './models/graphs.js';
+import { modelBytes } from './models/onnx-writer.js';
 import { HEAD_DIM, modelFiles } from './models/make-models.js';
 import { ortRunner } from './peers/onnxruntime.js';
 import { tf, tfAttention, tfjsReady } from './peers/tfjs.js';
@@ -216,6 +218,110 @@ function kernelWorkloads(builds: Build[]): Workload[] {
   ];
 }
 
+/** Seeded multi-head weights, nn.Linear layout, scaled like PyTorch's initialisation. */
+function mhaWeights(seed: number, E: number, kvDim: number): MhaWeights {
+  const next = mulberry32(seed);
+  const w = (out: number, inF: number) => uniform(next, out * inF, 1 / Math.sqrt(inF));
+  const b = (n: number) => uniform(next, n, 0.02);
+  return { wq: w(E, E), bq: b(E), wk: w(kvDim, E), bk: b(kvDim), wv: w(kvDim, E), bv: b(kvDim), wo: w(E, E), bo: b(E) };
+}
+
+function mhaStateDict(w: MhaWeights, E: number, kvDim: number): StateDict {
+  const t = (data: Float32Array, shape: number[]) => ({ data, shape });
+  return {
+    'q_proj.weight': t(w.wq, [E, E]), 'q_proj.bias': t(w.bq, [E]), 'k_proj.weight': t(w.wk, [kvDim, E]), 'k_proj.bias': t(w.bk, [kvDim]),
+    'v_proj.weight': t(w.wv, [kvDim, E]), 'v_proj.bias': t(w.bv, [kvDim]), 'out_proj.weight': t(w.wo, [E, E]), 'out_proj.bias': t(w.bo, [E]),
+  };
+}
+
+const refWeights = (w: MhaWeights, E: number, kvDim: number) => {
+  const t = (data: Float32Array, shape: number[]) => ({ data, shape });
+  return { wq: t(w.wq, [E, E]), bq: t(w.bq, [E]), wk: t(w.wk, [kvDim, E]), bk: t(w.bk, [kvDim]), wv: t(w.wv, [kvDim, E]), bv: t(w.bv, [kvDim]), wo: t(w.wo, [E, E]), bo: t(w.bo, [E]) };
+};
+
+/** BERT-base self-attention (E 768, 12 heads): projections, heads, output projection; no weights returned. */
+function bertWorkload(L: number, builds: Build[], slow = false): Workload {
+  const [E, H] = [768, 12];
+  const w = mhaWeights(21, E, E);
+  const x = randn(22, L * E);
+  return {
+    name: `MultiHeadAttention ${L}×${E}, ${H} heads`,
+    suite: 'end-to-end',
+    flops: 8 * L * E * E + 4 * L * L * E,
+    slow,
+    reference: () => ({ data: refMultiHead(refWeights(w, E, E), { data: x, shape: [1, L, E] }, { data: x, shape: [1, L, E] }, { data: x, shape: [1, L, E] }, { numHeads: H }).output.data, fromRow: 0, rowLength: E }),
+    engines: async () => {
+      const runs: EngineRun[] = builds.map((build) => {
+        initSync({ build });
+        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, E), { numHeads: H });
+        const xt = { data: x, shape: [1, L, E] };
+        return { engine: ours(build), run: () => m.forward(xt, xt, xt, { needWeights: false }).output.data };
+      });
+      for (const op of ['contrib', 'opset23'] as const) {
+        const ort = await ortRunner(modelBytes(mhaGraph(1, L, E, H, w, op)), { x: [1, L, E] });
+        runs.push({ engine: 'onnxruntime-web', variant: op === 'contrib' ? 'com.microsoft MultiHeadAttention' : 'opset-23 Attention', run: () => ort([x]) });
+      }
+      return runs;
+    },
+  };
+}
+
+/**
+ * One decoding step after `P` cached tokens (E 768, 12 query heads, `Hkv` kv heads): project the new token,
+ * attend over the cache, project out. Ours appends to its KV cache (rewound after each step); onnxruntime-web
+ * takes past keys/values in and hands present ones back (its past/present path).
+ */
+function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
+  const [E, H] = [768, 12];
+  const hd = E / H;
+  const kvDim = Hkv * hd;
+  const w = mhaWeights(31 + Hkv, E, kvDim);
+  const prompt = randn(32, P * E);
+  const x1 = randn(33, E);
+  const seq = new Float32Array((P + 1) * E);
+  seq.set(prompt);
+  seq.set(x1, P * E);
+  return {
+    name: `decode step, ${P} cached, ${H} heads${Hkv < H ? `, ${Hkv} kv heads` : ''}`,
+    suite: 'end-to-end',
+    flops: 2 * E * (2 * E + 2 * kvDim) + 4 * (P + 1) * E,
+    reference: () => ({
+      data: refMultiHead(refWeights(w, E, kvDim), { data: x1, shape: [1, 1, E] }, { data: seq, shape: [1, P + 1, E] }, { data: seq, shape: [1, P + 1, E] }, { numHeads: H, numKVHeads: Hkv }).output.data,
+      fromRow: 0,
+      rowLength: E,
+    }),
+    engines: async () => {
+      const runs: EngineRun[] = builds.map((build) => {
+        initSync({ build });
+        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, kvDim), { numHeads: H, numKVHeads: Hkv });
+        const cache = m.createCache({ batch: 1, maxLength: P + 1 });
+        m.forwardStep({ data: prompt, shape: [1, P, E] }, cache, { needWeights: false });
+        const xt = { data: x1, shape: [1, 1, E] };
+        return {
+          engine: ours(build),
+          run: () => {
+            const out = m.forwardStep(xt, cache, { needWeights: false }).output.data;
+            cache.truncate(P);
+            return out;
+          },
+        };
+      });
+      // Past keys and values of the prompt, [1, Hkv, P, hd], as onnxruntime wants them.
+      const toHeads = (flat: Float64Array) => {
+        const out = new Float32Array(P * kvDim);
+        for (let p = 0; p < P; p++) for (let g = 0; g < Hkv; g++) for (let c = 0; c < hd; c++) out[(g * P + p) * hd + c] = flat[p * kvDim + g * hd + c];
+        return out;
+      };
+      const promptT = { data: prompt, shape: [P, E] };
+      const pastK = toHeads(refLinear(promptT, { data: w.wk, shape: [kvDim, E] }, { data: w.bk, shape: [kvDim] }).data);
+      const pastV = toHeads(refLinear(promptT, { data: w.wv, shape: [kvDim, E] }, { data: w.bv, shape: [kvDim] }).data);
+      const ort = await ortRunner(modelBytes(decodeGraph(1, P, E, H, Hkv, w)), { x: [1, 1, E], past_key: [1, Hkv, P, hd], past_value: [1, Hkv, P, hd] });
+      runs.push({ engine: 'onnxruntime-web', variant: 'opset-23 Attention, past/present', run: () => ort([x1, pastK, pastV]) });
+      return runs;
+    },
+  };
+}
+
 export function workloads(builds: Build[]): Workload[] {
   return [
     ...kernelWorkloads(builds),
@@ -227,6 +333,10 @@ export function workloads(builds: Build[]): Workload[] {
     moduleWorkload(1, 512, 256, builds),
     matmulWorkload(512, builds),
     matmulWorkload(1024, builds, true),
+    bertWorkload(128, builds),
+    bertWorkload(512, builds, true),
+    decodeWorkload(1024, 12, builds),
+    decodeWorkload(1024, 4, builds),
     sdpaWorkload(16384, true, builds, { slow: true, peers: false, jsReference: false }),
   ];
 }

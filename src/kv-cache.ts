@@ -47,6 +47,15 @@ export class KVCache {
     this.filled = 0;
   }
 
+  /** Keeps the first `length` tokens and forgets the rest (to rewind after speculative or beam decoding). */
+  truncate(length: number): void {
+    this.ptr('KVCache.truncate');
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.filled) {
+      throw new AttentionError('BAD_ARGUMENT', `KVCache.truncate(length): length must be an integer from 0 to ${this.filled} (the tokens cached), got ${String(length)}`);
+    }
+    this.filled = length;
+  }
+
   /** Frees the cache's memory; later use throws DISPOSED. Safe to call twice. */
   dispose(): void {
     if (this.block !== undefined) this.engine.heap.release(this.block);

@@ -102,3 +102,80 @@ export function selfAttentionGraph(batch: number, n: number, E: number, sd: Reco
     ],
   };
 }
+
+/** Projection weights of a multi-head module, nn.Linear layout ([out, in]). */
+export interface MhaWeights {
+  wq: Float32Array; bq: Float32Array; wk: Float32Array; bk: Float32Array;
+  wv: Float32Array; bv: Float32Array; wo: Float32Array; bo: Float32Array;
+}
+
+/** An nn.Linear weight [out, in] as the [in, out] matrix MatMul wants. */
+function transposed(name: string, w: Float32Array, out: number, inF: number): Initializer {
+  const t = new Float32Array(w.length);
+  for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * out + o] = w[o * inF + i];
+  return { name, dims: [inF, out], data: t };
+}
+
+function linearNodes(x: string, w: string, b: string, out: string): Node[] {
+  return [
+    { op: 'MatMul', inputs: [x, w], outputs: [`${out}_mm`] },
+    { op: 'Add', inputs: [`${out}_mm`, b], outputs: [out] },
+  ];
+}
+
+function projectionInitializers(w: MhaWeights, E: number, kvDim: number): Initializer[] {
+  return [
+    transposed('wq', w.wq, E, E), { name: 'bq', dims: [E], data: w.bq },
+    transposed('wk', w.wk, kvDim, E), { name: 'bk', dims: [kvDim], data: w.bk },
+    transposed('wv', w.wv, kvDim, E), { name: 'bv', dims: [kvDim], data: w.bv },
+    transposed('wo', w.wo, E, E), { name: 'bo', dims: [E], data: w.bo },
+  ];
+}
+
+/**
+ * Multi-head self-attention, x [B, L, E] → output [B, L, E], no weights: projections, then the heads through
+ * com.microsoft MultiHeadAttention (op 'contrib') or the opset-23 Attention op with q/kv_num_heads ('opset23').
+ */
+export function mhaGraph(B: number, L: number, E: number, H: number, w: MhaWeights, op: 'contrib' | 'opset23'): Graph {
+  const heads: Node = op === 'contrib'
+    ? { op: 'MultiHeadAttention', domain: 'com.microsoft', inputs: ['q', 'k', 'v'], outputs: ['heads'], attrs: [{ name: 'num_heads', i: H }] }
+    : { op: 'Attention', inputs: ['q', 'k', 'v'], outputs: ['heads'], attrs: [{ name: 'q_num_heads', i: H }, { name: 'kv_num_heads', i: H }] };
+  return {
+    name: `mha_${op}`,
+    opset: OPSET,
+    domains: op === 'contrib' ? [{ domain: 'com.microsoft', version: 1 }] : undefined,
+    inputs: [{ name: 'x', dims: [B, L, E] }],
+    outputs: [{ name: 'output', dims: [B, L, E] }],
+    initializers: projectionInitializers(w, E, E),
+    nodes: [...linearNodes('x', 'wq', 'bq', 'q'), ...linearNodes('x', 'wk', 'bk', 'k'), ...linearNodes('x', 'wv', 'bv', 'v'), heads, ...linearNodes('heads', 'wo', 'bo', 'output')],
+  };
+}
+
+/**
+ * One decoding step with onnxruntime's past/present KV path: x [B, 1, E], past_key/past_value
+ * [B, kvHeads, P, hd] → output [B, 1, E] and present_key/present_value [B, kvHeads, P + 1, hd] (opset-23 Attention).
+ */
+export function decodeGraph(B: number, P: number, E: number, H: number, Hkv: number, w: MhaWeights): Graph {
+  const hd = E / H;
+  const kvDim = Hkv * hd;
+  return {
+    name: 'decode_step',
+    opset: OPSET,
+    inputs: [
+      { name: 'x', dims: [B, 1, E] },
+      { name: 'past_key', dims: [B, Hkv, P, hd] },
+      { name: 'past_value', dims: [B, Hkv, P, hd] },
+    ],
+    outputs: [
+      { name: 'output', dims: [B, 1, E] },
+      { name: 'present_key', dims: [B, Hkv, P + 1, hd] },
+      { name: 'present_value', dims: [B, Hkv, P + 1, hd] },
+    ],
+    initializers: projectionInitializers(w, E, kvDim),
+    nodes: [
+      ...linearNodes('x', 'wq', 'bq', 'q'), ...linearNodes('x', 'wk', 'bk', 'k'), ...linearNodes('x', 'wv', 'bv', 'v'),
+      { op: 'Attention', inputs: ['q', 'k', 'v', '', 'past_key', 'past_value'], outputs: ['heads', 'present_key', 'present_value'], attrs: [{ name: 'q_num_heads', i: H }, { name: 'kv_num_heads', i: Hkv }] },
+      ...linearNodes('heads', 'wo', 'bo', 'output'),
+    ],
+  };
+}
