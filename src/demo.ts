@@ -4,6 +4,7 @@ import { heatmap } from './heatmap.js';
 import { scaledDotProductAttention } from './ops.js';
 import { mulberry32, normal } from './random.js';
 import { refAttention, refSelfAttention } from './reference.js';
+import { MultiHeadAttention } from './multi-head.js';
 import { initialSelfAttentionWeights, SelfAttention } from './self-attention.js';
 import type { Tensor } from './tensor.js';
 
@@ -106,6 +107,32 @@ export function printHeatmaps(): void {
   }
 }
 
+/** Per-head heatmaps: the seed's "Next: Multi-Head Attention", each head its own pattern. */
+export function printHeadHeatmaps(): void {
+  const tokens = SENTENCE.split(' ');
+  const heads = 4;
+  const x = embedTokens(tokens, DEMO_EMBED);
+  const mha = new MultiHeadAttention(DEMO_EMBED, heads, { seed: DEMO_SEED });
+  try {
+    const { weights } = mha.forward(x, x, x, { averageWeights: false });
+    const n = tokens.length;
+    const maps = Array.from({ length: heads }, (_, h) =>
+      heatmap({ data: weights!.data.subarray(h * n * n, (h + 1) * n * n), shape: [n, n] }, { rows: tokens, cols: tokens, cellWidth: 2 }).split('\n'),
+    );
+    section(`Multi-head attention: MultiHeadAttention(${DEMO_EMBED}, ${heads}), the same sentence, one map per head`);
+    // Two heads side by side per line of output.
+    for (let h = 0; h < heads; h += 2) {
+      const left = maps[h];
+      const right = maps[h + 1];
+      const width = Math.max(...left.map((l) => l.length));
+      console.log(`head ${h + 1}`.padEnd(width + 4) + `head ${h + 2}`);
+      left.forEach((line, i) => console.log(line.padEnd(width + 4) + (right?.[i] ?? '')));
+    }
+  } finally {
+    mha.dispose();
+  }
+}
+
 export function printQuickTiming(): void {
   section('Quick timing (median of repeated calls, single thread; `npm run bench` for the full comparison)');
   const x = randn(2, [2, 10, 64]);
@@ -134,5 +161,6 @@ export async function runDemo(): Promise<void> {
   console.log(`build: ${describeBuild(engine)}`);
   printSeedExample();
   printHeatmaps();
+  printHeadHeatmaps();
   printQuickTiming();
 }

@@ -16,5 +16,7 @@ it('the demo shows the build, the seed example, both heatmaps and the timing', (
   // The causal map's first row sees only "The": one shaded cell, the rest blank.
   const causal = out.split(', causal')[1];
   expect(causal).toMatch(/^The │ ███ {26}│$/m);
+  expect(out).toMatch(/^head 1 +head 2$/m);
+  expect(out).toMatch(/^head 3 +head 4$/m);
   expect(out).toMatch(/SDPA 512×64\s+[\d.]+ ms\s+[\d.]+ ms\s+[\d.]+×/);
 });

@@ -18,7 +18,7 @@ it("the README's Use example runs and prints what its comments say", async () =>
   try {
     await import(/* @vite-ignore */ file.href);
     const printed = log.mock.calls.map((args) => args.map((a) => (a === undefined ? 'undefined' : JSON.stringify(a instanceof Float32Array ? Array.from(a) : a))).join(' '));
-    expect(printed).toEqual(['[2,10,64] [2,10,10]', 'undefined', '[1,0,0,0]', '[4,3]']);
+    expect(printed).toEqual(['[2,10,64] [2,10,10]', 'undefined', '[1,0,0,0]', '[4,3]', '[2,10,64] [2,8,10,10]', '3']);
   } finally {
     log.mockRestore();
   }
