@@ -23,7 +23,7 @@ function bestOf(rows: Row[], workload: string, engine: string): number | undefin
 }
 
 export function table(rows: Row[]): string[][] {
-  const header = ['work', 'engine', 'ms', 'GFLOP/s', '% of peak', '× onnxruntime-web', '× tfjs-wasm', 'max |diff|'];
+  const header = ['work', 'engine', 'ms', 'GFLOP/s', '% of peak', '× onnxruntime-web', '× tfjs-wasm', 'max abs diff'];
   const body = rows.map((r) => {
     const gflops = r.flops ? r.flops / (r.ms / 1000) / 1e9 : undefined;
     const ratio = (peer: string) => {
