@@ -12,6 +12,8 @@ export default defineConfig({
         test: {
           name: 'simd',
           include: ['test/**/*.test.ts'],
+          // --expose-gc lets the lifetime tests collect forgotten modules on demand.
+          execArgv: ['--expose-gc'],
           env: { WASM_ATTENTION_BUILD: 'simd' },
         },
       },
@@ -20,7 +22,7 @@ export default defineConfig({
         test: {
           name: 'relaxed-simd',
           include: ['test/**/*.test.ts'],
-          execArgv: ['--experimental-wasm-relaxed-simd'],
+          execArgv: ['--experimental-wasm-relaxed-simd', '--expose-gc'],
           env: { WASM_ATTENTION_BUILD: 'relaxed-simd' },
         },
       },

@@ -1,8 +1,9 @@
 // The engine room shared by SelfAttention and MultiHeadAttention: resident projection weights, the Q/K/V
 // projections, the attention pass over heads (grouped-query included), the output projection, KV caches.
-import { attentionScratchFloats, maskBlockBytes, type MaskOperand, runAttention, writeMask } from './attention.js';
+import { attentionScratchFloats, hintWithoutWeights, maskBlockBytes, type MaskOperand, runAttention, writeMask } from './attention.js';
 import type { Engine } from './engine.js';
 import { AttentionError } from './errors.js';
+import { track, untrack } from './lifetime.js';
 import type { MaskLayout } from './mask.js';
 import type { Tensor } from './tensor.js';
 
@@ -90,6 +91,7 @@ export class AttentionCore {
       throw e;
     }
     this.block = block;
+    track(this, heap, block);
   }
 
   get disposed(): boolean {
@@ -97,7 +99,10 @@ export class AttentionCore {
   }
 
   dispose(): void {
-    if (this.block !== undefined) this.engine.heap.release(this.block);
+    if (this.block !== undefined) {
+      untrack(this);
+      this.engine.heap.release(this.block);
+    }
     this.block = undefined;
   }
 
@@ -111,7 +116,7 @@ export class AttentionCore {
    * Attention of query [B, Lq, E] over key [B, Lk, kdim] and value [B, Lk, vdim] (the same arrays for
    * self-attention), with masks and the causal limit. Shapes are checked by the caller.
    */
-  forward(what: string, query: Tensor, key: Tensor, value: Tensor, B: number, masks: readonly CoreMask[], causal: boolean, mode: WeightsMode, outShape: number[], weightsLead: number[]): CoreResult {
+  forward(what: string, query: Tensor, key: Tensor, value: Tensor, B: number, masks: readonly CoreMask[], causal: boolean, mode: WeightsMode, weightsOption: string, outShape: number[], weightsLead: number[]): CoreResult {
     const block = this.resident(what);
     const { embedDim: E, kdim, vdim } = this.dims;
     const { qDim, kvDim } = this;
@@ -126,16 +131,17 @@ export class AttentionCore {
     const kRows = B * Lk;
     const ldq = fused ? qDim + 2 * kvDim : qDim;
     const projFloats = Math.max(kern.f32_gemm_packed_a_floats(qRows, E), kern.f32_gemm_packed_a_floats(kRows, Math.max(kdim, vdim)));
-    const bytes = [
+    const bytesFor = (m: WeightsMode) => [
       query.data.length * 4,
       key === query ? 0 : key.data.length * 4,
       value === key ? 0 : value.data.length * 4,
       fused ? qRows * ldq * 4 : qRows * qDim * 4,
       fused ? 0 : kRows * 2 * kvDim * 4,
-      ...this.scratchBytes(qRows, Lq, Lk, B, mode, projFloats),
-      ...masks.map((m) => maskBlockBytes(m.layout.tensor.data)),
+      ...this.scratchBytes(qRows, Lq, Lk, B, m, projFloats),
+      ...masks.map((mk) => maskBlockBytes(mk.layout.tensor.data)),
     ];
-    return heap.scoped(bytes, ([px, pk0, pv0, pq, pkv0, pattn, pout, pw, pavg, scratch, ...pm]) => {
+    const hint = mode === 'none' ? undefined : bytesFor('none');
+    return hintWithoutWeights(this.engine, weightsOption, hint, () => heap.scoped(bytesFor(mode), ([px, pk0, pv0, pq, pkv0, pattn, pout, pw, pavg, scratch, ...pm]) => {
       heap.writeF32(px, query.data);
       const pk = key === query ? px : pk0;
       if (key !== query) heap.writeF32(pk, key.data);
@@ -155,11 +161,11 @@ export class AttentionCore {
         ldkv = 2 * kvDim;
       }
       return this.attend({ B, Lq, pq, ldq, kv, ldkv, masks: masks.map((m, i) => ({ ...m, ptr: pm[i] })), causal, mode, pattn, pout, pw, pavg, scratch, outShape, weightsLead });
-    });
+    }));
   }
 
   /** Appends K and V of new tokens x [B, t, E] to a cache and attends from them to everything cached. */
-  step(what: string, x: Tensor, B: number, t: number, cache: { ptr: number; length: number; maxLength: number }, mode: WeightsMode, outShape: number[], weightsLead: number[]): CoreResult {
+  step(what: string, x: Tensor, B: number, t: number, cache: { ptr: number; length: number; maxLength: number }, mode: WeightsMode, weightsOption: string, outShape: number[], weightsLead: number[]): CoreResult {
     const block = this.resident(what);
     const { embedDim: E } = this.dims;
     const { qDim, kvDim } = this;
@@ -168,14 +174,15 @@ export class AttentionCore {
     const rows = B * t;
     const Lk = cache.length + t;
     const cacheRow = 2 * kvDim;
-    const bytes = [x.data.length * 4, rows * qDim * 4, ...this.scratchBytes(rows, t, Lk, B, mode, kern.f32_gemm_packed_a_floats(rows, E))];
-    return heap.scoped(bytes, ([px, pq, pattn, pout, pw, pavg, scratch]) => {
+    const bytesFor = (m: WeightsMode) => [x.data.length * 4, rows * qDim * 4, ...this.scratchBytes(rows, t, Lk, B, m, kern.f32_gemm_packed_a_floats(rows, E))];
+    const hint = mode === 'none' ? undefined : bytesFor('none');
+    return hintWithoutWeights(this.engine, weightsOption, hint, () => heap.scoped(bytesFor(mode), ([px, pq, pattn, pout, pw, pavg, scratch]) => {
       heap.writeF32(px, x.data);
       kern.f32_gemm_prepacked(1, rows, qDim, E, px, E, 0, block + this.at.q * 4, pq, qDim, 0, 1, scratch);
       // New keys and values go straight into the cache rows after the ones it holds.
       this.projectKV(px, px, t, B, t * E, cache.ptr + cache.length * cacheRow * 4, cacheRow, cache.maxLength * cacheRow, scratch);
       return this.attend({ B, Lq: t, pq, ldq: qDim, kv: { ptr: cache.ptr, batchRows: cache.maxLength, lk: Lk }, ldkv: cacheRow, masks: [], causal: true, mode, pattn, pout, pw, pavg, scratch, outShape, weightsLead });
-    });
+    }));
   }
 
   /** Bytes of: attention output, final output, per-head weights, averaged weights, kernel scratch. */

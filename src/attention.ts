@@ -1,6 +1,8 @@
 // One attention pass over operands already in linear memory: bookkeeping around the attention kernels.
 import { forEachBatchRun } from './batch.js';
 import type { Engine } from './engine.js';
+import { AttentionError } from './errors.js';
+import { Heap } from './memory.js';
 import { MaskKind } from './kernels.js';
 import type { MaskLayout } from './mask.js';
 
@@ -53,6 +55,23 @@ export function writeMask(engine: Engine, ptr: number, layout: MaskLayout): void
   const data = layout.tensor.data;
   if (data instanceof Uint8Array) engine.heap.writeU8(ptr, data);
   else engine.heap.writeF32(ptr, data);
+}
+
+/**
+ * Runs `body`, and when it fails with OUT_OF_MEMORY while weights were asked for, says whether the same call
+ * without weights (scratch `withoutWeights`) would fit: that path never builds the Lq × Lk matrix.
+ */
+export function hintWithoutWeights<T>(engine: Engine, option: string, withoutWeights: readonly number[] | undefined, body: () => T): T {
+  try {
+    return body();
+  } catch (e) {
+    if (withoutWeights && e instanceof AttentionError && e.code === 'OUT_OF_MEMORY') {
+      const need = Heap.scopedBytes(withoutWeights);
+      const fits = engine.heap.fits(withoutWeights);
+      throw new AttentionError('OUT_OF_MEMORY', `${e.message}; without weights (${option}: false) the call needs ${need} bytes${fits ? ', which fits' : ', which does not fit either'}`);
+    }
+    throw e;
+  }
 }
 
 const NO_MASK = [MaskKind.none, 0, 0, 0, 0] as const;

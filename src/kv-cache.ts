@@ -1,6 +1,7 @@
 // A KV cache: keys and values of the tokens seen so far, preallocated in linear memory.
 import type { Engine } from './engine.js';
 import { AttentionError } from './errors.js';
+import { track, untrack } from './lifetime.js';
 import { optionsObject, positiveInteger } from './options.js';
 
 export interface CacheOptions {
@@ -34,6 +35,7 @@ export class KVCache {
     this.maxLength = positiveInteger('options.maxLength', opts.maxLength);
     this.rowFloats = rowFloats;
     this.block = engine.heap.alloc(this.batch * this.maxLength * rowFloats * 4);
+    track(this, engine.heap, this.block);
   }
 
   /** Tokens cached so far. */
@@ -58,8 +60,16 @@ export class KVCache {
 
   /** Frees the cache's memory; later use throws DISPOSED. Safe to call twice. */
   dispose(): void {
-    if (this.block !== undefined) this.engine.heap.release(this.block);
+    if (this.block !== undefined) {
+      untrack(this);
+      this.engine.heap.release(this.block);
+    }
     this.block = undefined;
+  }
+
+  /** `using cache = m.createCache(…)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** The cache's memory, or DISPOSED naming the caller. */

@@ -61,6 +61,26 @@ export class Heap {
     return ptr;
   }
 
+  /** Releases ptr if it is still handed out (a collected module's block); a no-op otherwise. */
+  releaseIfHeld(ptr: number): void {
+    if (this.used.has(ptr)) this.release(ptr);
+  }
+
+  /** Bytes that scoped(bytes) would allocate. */
+  static scopedBytes(bytes: readonly number[]): number {
+    return bytes.reduce((total, b) => total + alignUp(b, ALIGN), 0);
+  }
+
+  /** Whether scoped(bytes) could allocate without passing maxBytes (counting free space already there). */
+  fits(bytes: readonly number[]): boolean {
+    const size = alignUp(Math.max(Heap.scopedBytes(bytes), 1), ALIGN);
+    if (this.free.some((b) => b.size >= size)) return true;
+    const end = this.memory.buffer.byteLength;
+    const last = this.free[this.free.length - 1];
+    const tail = last && last.ptr + last.size === end ? last.size : 0;
+    return end + Math.ceil((size - tail) / PAGE) * PAGE <= this.maxBytes;
+  }
+
   /** Returns a block from alloc(); neighbouring free blocks merge. */
   release(ptr: number): void {
     const size = this.used.get(ptr);
@@ -92,6 +112,9 @@ export class Heap {
       total += alignUp(b, ALIGN);
       return at;
     });
+    if (!Number.isSafeInteger(total) || total > this.maxBytes) {
+      throw new AttentionError('OUT_OF_MEMORY', `needs ${total} bytes of linear memory for this call, past the limit of ${this.maxBytes} bytes`);
+    }
     const base = this.alloc(total);
     try {
       return body(offsets.map((o) => base + o));

@@ -141,7 +141,7 @@ export class MultiHeadAttention {
     if (opts.attnMask !== undefined) masks.push(this.attnMask(opts.attnMask, B, Lq, Lk));
     if (opts.keyPaddingMask !== undefined) masks.push(this.keyPaddingMask(opts.keyPaddingMask, batched, B, Lk));
     const lead = batched ? [B] : [];
-    return this.core.forward('MultiHeadAttention.forward', query, key, value, B, masks, causal, weightsMode(need, average), batched ? [B, Lq, E] : [Lq, E], lead);
+    return this.core.forward('MultiHeadAttention.forward', query, key, value, B, masks, causal, weightsMode(need, average), 'options.needWeights', batched ? [B, Lq, E] : [Lq, E], lead);
   }
 
   /** A KV cache for decoding with forwardStep: `{ batch, maxLength }`, only the kv heads stored. */
@@ -161,6 +161,11 @@ export class MultiHeadAttention {
 
   dispose(): void {
     this.core.dispose();
+  }
+
+  /** `using m = new MultiHeadAttention(…)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   private initialWeights(seed: number, bias: boolean): CoreWeights {
@@ -271,7 +276,7 @@ export function stepThrough(owner: object, core: AttentionCore, what: string, E:
   const need = optBoolean('options.needWeights', opts.needWeights, true);
   const average = optBoolean('options.averageWeights', opts.averageWeights, true);
   const ptr = cache.reserve(what, owner, t);
-  const result = core.step(what, x, B, t, { ptr, length: cache.length, maxLength: cache.maxLength }, weightsMode(need, average), [...x.shape], rank === 3 ? [B] : []);
+  const result = core.step(what, x, B, t, { ptr, length: cache.length, maxLength: cache.maxLength }, weightsMode(need, average), 'options.needWeights', [...x.shape], rank === 3 ? [B] : []);
   cache.advance(t);
   return result;
 }

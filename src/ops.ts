@@ -1,5 +1,5 @@
 // The functional API: validate → allocate → copy in → kernel → copy out → release.
-import { attentionScratchFloats, maskBlockBytes, runAttention, writeMask } from './attention.js';
+import { attentionScratchFloats, hintWithoutWeights, maskBlockBytes, runAttention, writeMask } from './attention.js';
 import { broadcastShapes, forEachBatchRun, leadStrides } from './batch.js';
 import { getEngine } from './engine.js';
 import { AttentionError } from './errors.js';
@@ -125,8 +125,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const outSize = count * lq * dv;
   const wSize = returnWeights ? count * lq * lk : 0;
   const heap = engine.heap;
-  const bytes = [q.data.length * 4, k.data.length * 4, v.data.length * 4, outSize * 4, wSize * 4, maskBlockBytes(mask?.tensor.data), attentionScratchFloats(engine, lq, lk, dk, dv, returnWeights) * 4];
-  return heap.scoped(bytes, ([pq, pk, pv, po, pw, pm, scratch]) => {
+  const bytesFor = (weights: boolean) => [q.data.length * 4, k.data.length * 4, v.data.length * 4, outSize * 4, weights ? wSize * 4 : 0, maskBlockBytes(mask?.tensor.data), attentionScratchFloats(engine, lq, lk, dk, dv, weights) * 4];
+  const bytes = bytesFor(returnWeights);
+  return hintWithoutWeights(engine, 'options.returnWeights', returnWeights ? bytesFor(false) : undefined, () => heap.scoped(bytes, ([pq, pk, pv, po, pw, pm, scratch]) => {
     heap.writeF32(pq, q.data);
     heap.writeF32(pk, k.data);
     heap.writeF32(pv, v.data);
@@ -143,5 +144,5 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     });
     const output = { data: heap.readF32(po, outSize), shape: [...batch, lq, dv] };
     return returnWeights ? { output, weights: { data: heap.readF32(pw, wSize), shape: [...batch, lq, lk] } } : { output };
-  });
+  }));
 }

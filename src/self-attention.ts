@@ -101,7 +101,7 @@ export class SelfAttention {
       const layout = maskLayout('options.mask', opts.mask, batch, n, n);
       masks.push({ layout, strides: [leadStrides(batch, layout.lead, layout.matrixSize)[0] ?? 0, 0] });
     }
-    return this.core.forward('SelfAttention.forward', x, x, x, B, masks, causal, returnWeights ? 'average' : 'none', [...x.shape], batch);
+    return this.core.forward('SelfAttention.forward', x, x, x, B, masks, causal, returnWeights ? 'average' : 'none', 'options.returnWeights', [...x.shape], batch);
   }
 
   /** A KV cache for decoding with forwardStep: `{ batch, maxLength }`. */
@@ -122,6 +122,11 @@ export class SelfAttention {
   /** Frees the resident weights; later calls throw DISPOSED. Safe to call twice. */
   dispose(): void {
     this.core.dispose();
+  }
+
+  /** `using m = new SelfAttention(…)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
 
