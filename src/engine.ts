@@ -112,7 +112,11 @@ async function resolveSource(src: WasmSource | undefined, build: Build): Promise
     if (url.protocol === 'file:' && fs) return fs.readFileSync(url);
     return fetch(url);
   }
-  return where instanceof Promise ? where : (where as WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response);
+  const ok = where instanceof Promise || where instanceof WebAssembly.Module || isBytes(where) || (typeof Response !== 'undefined' && where instanceof Response);
+  if (!ok) {
+    throw new AttentionError('BAD_ARGUMENT', `options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got ${Object.prototype.toString.call(where)}`);
+  }
+  return where as Promise<Response> | WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response;
 }
 
 async function load(opts: InitOptions): Promise<Engine> {

@@ -15,6 +15,9 @@ export interface BoolTensor {
 /** PyTorch state_dict names to tensors, e.g. `{ 'W_q.weight': …, 'W_q.bias': … }`. */
 export type StateDict = Record<string, Tensor>;
 
+/** Kernels take sizes and strides as i32. */
+const MAX_DIM = 2 ** 31 - 1;
+
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -31,6 +34,7 @@ function checkShape(name: string, shape: unknown): readonly number[] {
     if (!Number.isSafeInteger(d) || d < 0) {
       throw new AttentionError('BAD_ARGUMENT', `${name}.shape[${i}] must be a non-negative integer, got ${String(d)}`);
     }
+    if (d > MAX_DIM) throw new AttentionError('BAD_ARGUMENT', `${name}.shape[${i}] is ${d}, past the largest size the kernels index (${MAX_DIM})`);
   });
   return shape as readonly number[];
 }

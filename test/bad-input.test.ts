@@ -7,6 +7,7 @@ import {
   linear,
   matmul,
   scaledDotProductAttention,
+  MultiHeadAttention,
   SelfAttention,
   softmax,
   tensor,
@@ -46,6 +47,12 @@ const cases: Array<[string, () => unknown, string, RegExp]> = [
   ['softmax rank 0', () => softmax({ data: new Float32Array(1), shape: [] }), 'SHAPE_MISMATCH', /x must have at least 1 dimensions/],
   ['createCausalMask', () => createCausalMask(2.5), 'BAD_ARGUMENT', /n must be a non-negative integer, got 2.5/],
   ['SelfAttention embedDim', () => new SelfAttention(0), 'BAD_ARGUMENT', /embedDim must be a positive integer, got 0/],
+  ['MultiHeadAttention heads', () => new MultiHeadAttention(10, 3), 'BAD_ARGUMENT', /embedDim \(10\) must be divisible by numHeads \(3\)/],
+  ['MultiHeadAttention kv heads', () => new MultiHeadAttention(12, 6, { numKVHeads: 4 }), 'BAD_ARGUMENT', /numHeads \(6\) must be divisible by options.numKVHeads \(4\)/],
+  ['MultiHeadAttention key width', () => new MultiHeadAttention(8, 2).forward(t([1, 3, 8]), t([1, 4, 5])), 'SHAPE_MISMATCH', /key must be \[1, Lk, 8\] \(as query \[1, 3, 8\]\), got \[1, 4, 5\]/],
+  ['MultiHeadAttention padding mask', () => new MultiHeadAttention(8, 2).forward(t([2, 3, 8]), undefined, undefined, { keyPaddingMask: { data: new Uint8Array(3), shape: [3] } as unknown as Tensor }), 'SHAPE_MISMATCH', /keyPaddingMask must be \[2, 3\], got \[3\]/],
+  ['MultiHeadAttention state dict', () => MultiHeadAttention.fromStateDict({ 'out_proj.weight': t([4, 4]) }, { numHeads: 2 }), 'BAD_ARGUMENT', /state dict is missing 'q_proj.weight'/],
+  ['tensor dim past i32', () => tensor(new Float32Array(0), [0, 2 ** 31]), 'BAD_ARGUMENT', /shape\[1\] is 2147483648, past the largest size the kernels index/],
   ['SelfAttention x shape', () => new SelfAttention(8).forward(t([2, 3, 7])), 'SHAPE_MISMATCH', /x must be \[batch, n, 8\] or \[n, 8\], got \[2, 3, 7\]/],
   ['SelfAttention mask', () => new SelfAttention(8).forward(t([2, 3, 8]), { mask: createCausalMask(4) }), 'SHAPE_MISMATCH', /options.mask.shape must be broadcastable to \[2, 3, 3\], got \[4, 4\]/],
 ];
@@ -67,6 +74,13 @@ describe('bad input', () => {
       expectClose('after error', r.output.data, refAttention(q, k, v).output.data, 2e-5, 1e-4);
     });
   }
+
+  it('init with a wasm source of the wrong type is BAD_ARGUMENT, and the engine in use is untouched', async () => {
+    const { init } = await import('../src/index.js');
+    await expect(init({ wasm: 42 as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got \[object Number\]/ });
+    const r = scaledDotProductAttention(q, k, v);
+    expectClose('after', r.output.data, refAttention(q, k, v).output.data, 2e-5, 1e-4);
+  });
 
   it('leaves no scratch behind', () => {
     // Modules constructed inside the cases above hold resident weights; count only scratch.

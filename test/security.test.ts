@@ -1,0 +1,21 @@
+// What runs in other people's pages: no eval or Function constructor anywhere in the shipped code.
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const files = (dir: URL, ext: string) => readdirSync(dir).filter((f) => f.endsWith(ext)).map((f) => new URL(f, dir));
+
+describe('security', () => {
+  it('src/ and dist/ contain no eval and no new Function', () => {
+    const all = [...files(new URL('../src/', import.meta.url), '.ts'), ...files(new URL('../dist/', import.meta.url), '.js')];
+    expect(all.length).toBeGreaterThan(20);
+    for (const f of all) {
+      const text = readFileSync(f, 'utf8');
+      expect(text, f.pathname).not.toMatch(/\beval\s*\(|new\s+Function\s*\(/);
+    }
+  });
+
+  it('the loader dependency has no eval or new Function either', () => {
+    const text = readFileSync(new URL('../node_modules/@assemblyscript/loader/index.js', import.meta.url), 'utf8');
+    expect(text).not.toMatch(/\beval\s*\(|new\s+Function\s*\(/);
+  });
+});
