@@ -4,21 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { AttentionError, getEngine, init, initSync, scaledDotProductAttention, softmax } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
 import { refAttention } from '../src/reference.js';
-import { BUILD, expectClose, randomTensor } from './helpers.js';
+import { BUILD, expectAttentionError, expectClose, randomTensor } from './helpers.js';
 
 const wasmUrl = new URL(`../build/${BUILD}.wasm`, import.meta.url);
-
-function expectAttentionError(fn: () => unknown, code: string, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AttentionError);
-    expect((e as AttentionError).code).toBe(code);
-    expect((e as Error).message).toMatch(pattern);
-    return;
-  }
-  expect.fail('expected an AttentionError');
-}
 
 /** A small attention call checked against the reference: proves an engine computes right. */
 function expectWorkingAttention(): void {

@@ -1,6 +1,6 @@
 // Shared test plumbing: the build under test, seeded random tensors, and closeness checks.
 import { expect } from 'vitest';
-import { type Build, type Engine, init } from '../src/index.js';
+import { AttentionError, type Build, type Engine, init } from '../src/index.js';
 import { mulberry32, normal } from '../src/random.js';
 import type { Tensor } from '../src/tensor.js';
 
@@ -72,3 +72,16 @@ export const EDGE_SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64, 65, 127, 128,
 
 /** Unit roundoff of float32. */
 export const F32_EPS = 2 ** -24;
+
+/** Asserts that fn throws an AttentionError with this code and a message matching pattern. */
+export function expectAttentionError(fn: () => unknown, code: string, pattern: RegExp): void {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(AttentionError);
+    expect((e as AttentionError).code).toBe(code);
+    expect((e as Error).message).toMatch(pattern);
+    return;
+  }
+  expect.fail('expected an AttentionError');
+}

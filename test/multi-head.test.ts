@@ -1,10 +1,10 @@
 // MultiHeadAttention and KV caches against the float64 reference: random shapes, heads, masks, decoding.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AttentionError, type Engine, initialSelfAttentionWeights, MultiHeadAttention, SelfAttention, type StateDict, type Tensor } from '../src/index.js';
+import { type Engine, initialSelfAttentionWeights, MultiHeadAttention, SelfAttention, type StateDict, type Tensor } from '../src/index.js';
 import { mulberry32 } from '../src/random.js';
 import { refMultiHead } from '../src/reference.js';
-import { expectClose, initBuild, randomTensor } from './helpers.js';
+import { expectAttentionError, expectClose, initBuild, randomTensor } from './helpers.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -137,17 +137,7 @@ describe('KV cache', () => {
     const cache = m.createCache({ batch: 1, maxLength: 3 });
     const step = (t: number) => m.forwardStep(randomTensor(t, [1, t, 8]), cache);
     step(2);
-    const fail = (fn: () => unknown, code: string, msg: RegExp) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(AttentionError);
-        expect((e as AttentionError).code).toBe(code);
-        expect((e as Error).message).toMatch(msg);
-        return;
-      }
-      expect.fail('expected an AttentionError');
-    };
+    const fail = expectAttentionError;
     fail(() => step(2), 'BAD_ARGUMENT', /holds 2 of 3 tokens, so 2 more do not fit/);
     expect(cache.length).toBe(2);
     fail(() => other.forwardStep(randomTensor(1, [1, 1, 8]), cache), 'BAD_ARGUMENT', /another module/);
