@@ -3,9 +3,12 @@
 import { attentionScratchFloats, hintWithoutWeights, maskBlockBytes, type MaskOperand, runAttention, writeMask } from './attention.js';
 import type { Engine } from './engine.js';
 import { AttentionError } from './errors.js';
+import { KVCache } from './kv-cache.js';
 import { track, untrack } from './lifetime.js';
 import type { MaskLayout } from './mask.js';
-import type { Tensor } from './tensor.js';
+import { optBoolean, optionsObject } from './options.js';
+import type { AttentionResult } from './ops.js';
+import { checkTensor, formatShape, type Tensor } from './tensor.js';
 
 export interface CoreDims {
   /** Width of the query input and of the output. */
@@ -40,6 +43,15 @@ export interface CoreMask {
 }
 
 export type WeightsMode = 'none' | 'average' | 'perHead';
+
+export interface StepOptions {
+  /** Return the new tokens' attention weights (default true). */
+  needWeights?: boolean;
+  /** Average them over heads (default true). */
+  averageWeights?: boolean;
+}
+
+export const weightsMode = (need: boolean, average: boolean): WeightsMode => (!need ? 'none' : average ? 'average' : 'perHead');
 
 export interface CoreResult {
   output: Tensor;
@@ -252,3 +264,24 @@ export class AttentionCore {
     return { output, weights: { data: heap.readF32(a.pavg, B * Lq * Lk), shape: [...a.weightsLead, Lq, Lk] } };
   }
 }
+
+/** forwardStep for either module: checks x and the cache, runs the core's step, advances the cache. */
+export function stepThrough(owner: object, core: AttentionCore, what: string, E: number, x: Tensor, cache: KVCache, options?: StepOptions): AttentionResult {
+  core.resident(what);
+  if (!(cache instanceof KVCache)) throw new AttentionError('BAD_ARGUMENT', `${what}: cache must come from createCache, got ${typeof cache}`);
+  checkTensor('x', x, 2);
+  const rank = x.shape.length;
+  const B = rank === 3 ? x.shape[0] : 1;
+  if (rank > 3 || x.shape[rank - 1] !== E || B !== cache.batch) {
+    throw new AttentionError('SHAPE_MISMATCH', `x must be [${cache.batch}, t, ${E}]${cache.batch === 1 ? ` or [t, ${E}]` : ''} for this cache, got ${formatShape(x.shape)}`);
+  }
+  const t = x.shape[rank - 2];
+  const opts = optionsObject('options', options);
+  const need = optBoolean('options.needWeights', opts.needWeights, true);
+  const average = optBoolean('options.averageWeights', opts.averageWeights, true);
+  const ptr = cache.reserve(what, owner, t);
+  const result = core.step(what, x, B, t, { ptr, length: cache.length, maxLength: cache.maxLength }, weightsMode(need, average), 'options.needWeights', [...x.shape], rank === 3 ? [B] : []);
+  cache.advance(t);
+  return result;
+}
+

@@ -22,7 +22,7 @@ export {
   MultiHeadAttention,
   type MultiHeadAttentionOptions,
   type MultiHeadForwardOptions,
-  type StepOptions,
 } from './multi-head.js';
+export type { StepOptions } from './attention-core.js';
 export { KVCache, type CacheOptions } from './kv-cache.js';
 export { heatmap, type HeatmapOptions } from './heatmap.js';

@@ -1,8 +1,8 @@
 // nn.MultiheadAttention(batch_first=True), with grouped-query heads and a KV cache for decoding.
-import { AttentionCore, type CoreMask, type CoreWeights, type WeightsMode } from './attention-core.js';
+import { AttentionCore, type CoreMask, type CoreWeights, stepThrough, type StepOptions, weightsMode } from './attention-core.js';
 import { getEngine } from './engine.js';
 import { AttentionError } from './errors.js';
-import { KVCache, type CacheOptions } from './kv-cache.js';
+import { type CacheOptions, KVCache } from './kv-cache.js';
 import { MaskKind } from './kernels.js';
 import { maskLayout } from './mask.js';
 import { optBoolean, optionsObject, positiveInteger } from './options.js';
@@ -38,14 +38,6 @@ export interface MultiHeadForwardOptions {
   averageWeights?: boolean;
 }
 
-export interface StepOptions {
-  /** Return the new tokens' attention weights (default true). */
-  needWeights?: boolean;
-  /** Average them over heads (default true). */
-  averageWeights?: boolean;
-}
-
-const weightsMode = (need: boolean, average: boolean): WeightsMode => (!need ? 'none' : average ? 'average' : 'perHead');
 
 function xavier(next: () => number, rows: number, cols: number): Float32Array {
   return uniform(next, rows * cols, Math.sqrt(6 / (rows + cols)));
@@ -260,24 +252,3 @@ export class MultiHeadAttention {
 function hasBias(sd: StateDict): boolean {
   return 'in_proj_bias' in sd || 'q_proj.bias' in sd || 'out_proj.bias' in sd;
 }
-
-/** forwardStep for either module: checks x and the cache, runs the core's step, advances the cache. */
-export function stepThrough(owner: object, core: AttentionCore, what: string, E: number, x: Tensor, cache: KVCache, options?: StepOptions): AttentionResult {
-  core.resident(what);
-  if (!(cache instanceof KVCache)) throw new AttentionError('BAD_ARGUMENT', `${what}: cache must come from createCache, got ${typeof cache}`);
-  checkTensor('x', x, 2);
-  const rank = x.shape.length;
-  const B = rank === 3 ? x.shape[0] : 1;
-  if (rank > 3 || x.shape[rank - 1] !== E || B !== cache.batch) {
-    throw new AttentionError('SHAPE_MISMATCH', `x must be [${cache.batch}, t, ${E}]${cache.batch === 1 ? ` or [t, ${E}]` : ''} for this cache, got ${formatShape(x.shape)}`);
-  }
-  const t = x.shape[rank - 2];
-  const opts = optionsObject('options', options);
-  const need = optBoolean('options.needWeights', opts.needWeights, true);
-  const average = optBoolean('options.averageWeights', opts.averageWeights, true);
-  const ptr = cache.reserve(what, owner, t);
-  const result = core.step(what, x, B, t, { ptr, length: cache.length, maxLength: cache.maxLength }, weightsMode(need, average), 'options.needWeights', [...x.shape], rank === 3 ? [B] : []);
-  cache.advance(t);
-  return result;
-}
-

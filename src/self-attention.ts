@@ -1,9 +1,8 @@
 // The seed's module: single-head self-attention with nn.Linear projections, weights resident in linear memory.
-import { AttentionCore, type CoreMask } from './attention-core.js';
+import { AttentionCore, type CoreMask, stepThrough } from './attention-core.js';
 import { leadStrides } from './batch.js';
 import { getEngine } from './engine.js';
 import { type CacheOptions, KVCache } from './kv-cache.js';
-import { stepThrough } from './multi-head.js';
 import { AttentionError } from './errors.js';
 import { maskLayout } from './mask.js';
 import { optBoolean, optionsObject, positiveInteger } from './options.js';
