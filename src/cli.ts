@@ -11,8 +11,9 @@ async function main(command = 'demo'): Promise<void> {
     await init();
     return printQuickTiming();
   }
-  console.error(USAGE);
-  process.exitCode = command === '--help' || command === '-h' ? 0 : 2;
+  if (command === '--help' || command === '-h') return console.log(USAGE);
+  console.error(`unknown command '${command}'\n${USAGE}`);
+  process.exitCode = 2;
 }
 
 main(process.argv[2]).catch((e: unknown) => {

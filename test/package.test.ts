@@ -1,0 +1,75 @@
+// The published package as a user meets it: `npm pack`, installed into an empty project, used through ESM
+// import, CJS require, a strict TypeScript consumer and the CLI. Build-independent: runs in one project only.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+let project: string;
+let packed: { filename: string; size: number; unpackedSize: number; files: Array<{ path: string }> };
+
+const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000 });
+
+beforeAll(() => {
+  const dest = mkdtempSync(join(tmpdir(), 'wasm-attention-pack-'));
+  // The tree is already built (npm test builds first), so the pack skips the prepare script.
+  packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], root))[0];
+  project = mkdtempSync(join(tmpdir(), 'wasm-attention-user-'));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user', version: '1.0.0', private: true }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dest, packed.filename)], project);
+}, 180_000);
+
+describe('npm package', () => {
+  it('ships the code, both .wasm builds and the types, and no tests or benchmarks', () => {
+    const files = packed.files.map((f) => f.path);
+    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
+      expect(files, f).toContain(f);
+    }
+    expect(files.filter((f) => /^(test|bench|assembly|src)\//.test(f))).toEqual([]);
+    console.log(`npm pack: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`);
+  });
+
+  it('works through ESM import', () => {
+    const out = run('node', ['--input-type=module', '-e', `
+      import { init, scaledDotProductAttention, tensor } from 'wasm-attention';
+      const engine = await init();
+      const q = tensor(Float32Array.from({ length: 12 }, (_, i) => i / 12), [3, 4]);
+      console.log(engine.info.build, JSON.stringify(Array.from(scaledDotProductAttention(q, q, q, { causal: true }).output.data.slice(0, 4))));
+    `], project);
+    expect(out).toMatch(/^(simd|relaxed-simd) \[0,0.0833333\d*,0.1666666\d*,0.25\]/);
+  });
+
+  it('works through CJS require', () => {
+    const out = run('node', ['-e', `
+      const { initSync, softmax, tensor } = require('wasm-attention');
+      initSync();
+      console.log(JSON.stringify(Array.from(softmax(tensor(new Float32Array([0, 0, 0, 0]), [4])).data)));
+    `], project);
+    expect(out.trim()).toBe('[0.25,0.25,0.25,0.25]');
+  });
+
+  it('type-checks in a strict TypeScript consumer (module nodenext)', () => {
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, lib: ['es2022', 'dom', 'esnext.disposable'] }, files: ['user.mts'] }));
+    writeFileSync(join(project, 'user.mts'), `
+      import { init, MultiHeadAttention, type Tensor, type AttentionResult, AttentionError } from 'wasm-attention';
+      await init();
+      const x: Tensor = { data: new Float32Array(2 * 3 * 8), shape: [2, 3, 8] };
+      const m = new MultiHeadAttention(8, 2, { numKVHeads: 1 });
+      const r: AttentionResult = m.forward(x, x, x, { causal: true, averageWeights: false });
+      const shape: readonly number[] = r.output.shape;
+      try { m.forward(x, x, x, { causal: 'yes' as unknown as boolean }); } catch (e) { if (e instanceof AttentionError) console.log(e.code, shape); }
+      m.dispose();
+    `);
+    expect(() => run('node', [tsc, '-p', project], project)).not.toThrow();
+  });
+
+  it('installs the CLI', () => {
+    const out = run(join(project, 'node_modules/.bin/wasm-attention'), ['--help'], project);
+    expect(out).toMatch(/^usage: wasm-attention \[demo \| bench\]/);
+  });
+});
+
