@@ -22,8 +22,8 @@ export default defineConfig({
         test: {
           name: 'relaxed-simd',
           include: ['test/**/*.test.ts'],
-          // The package test does not depend on the build: once, in the simd project, is enough.
-          exclude: ['test/package.test.ts'],
+          // The package and browser tests do not depend on Node's build: once, in the simd project, is enough.
+          exclude: ['test/package.test.ts', 'test/browser.test.ts'],
           execArgv: ['--experimental-wasm-relaxed-simd', '--expose-gc'],
           env: { WASM_ATTENTION_BUILD: 'relaxed-simd' },
         },

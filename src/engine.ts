@@ -4,6 +4,7 @@ import { AttentionError } from './errors.js';
 import { supportsRelaxedSimd, supportsSimd } from './features.js';
 import type { Kernels } from './kernels.js';
 import { Heap } from './memory.js';
+import { packagedWasm, readLocalFile } from './wasm-source.js';
 
 /** The two builds of the same kernels: plain SIMD128, and relaxed SIMD (fused multiply-add). */
 export type Build = 'simd' | 'relaxed-simd';
@@ -86,31 +87,15 @@ function checkMaxMemory(v: unknown): number {
   return Math.min(v, WASM32_MAX_BYTES);
 }
 
-/** The package's own .wasm for a build, next to this module's folder. */
-const packagedWasmUrl = (build: Build): URL => new URL(`../build/${build}.wasm`, import.meta.url);
-
-interface NodeFs {
-  readFileSync(path: URL): Uint8Array;
-}
-
-/** node:fs when running in Node, without a static import a browser bundler would have to resolve. */
-function nodeFs(): NodeFs | undefined {
-  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
-  return proc?.versions?.node ? (proc.getBuiltinModule?.('node:fs') as NodeFs | undefined) : undefined;
-}
-
 function isBytes(src: unknown): src is ArrayBuffer | ArrayBufferView {
   return src instanceof ArrayBuffer || ArrayBuffer.isView(src);
 }
 
 async function resolveSource(src: WasmSource | undefined, build: Build): Promise<WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response> {
-  const fs = nodeFs();
-  if (src === undefined && fs) return fs.readFileSync(packagedWasmUrl(build));
-  const where = src ?? packagedWasmUrl(build);
+  const where = src ?? packagedWasm(build);
   if (typeof where === 'string' || where instanceof URL) {
     const url = new URL(where, typeof location === 'undefined' ? undefined : location.href);
-    if (url.protocol === 'file:' && fs) return fs.readFileSync(url);
-    return fetch(url);
+    return readLocalFile(url) ?? fetch(url);
   }
   const ok = where instanceof Promise || where instanceof WebAssembly.Module || isBytes(where) || (typeof Response !== 'undefined' && where instanceof Response);
   if (!ok) {
@@ -186,14 +171,10 @@ export function initSync(opts: InitOptions | ArrayBuffer | ArrayBufferView | Web
   if (ready) return ready;
   const choice = chooseBuild(o.build);
   const maxMemoryBytes = checkMaxMemory(o.maxMemoryBytes);
-  let src = o.wasm;
-  if (src === undefined) {
-    const fs = nodeFs();
-    if (!fs) throw new AttentionError('BAD_ARGUMENT', 'initSync() without the wasm works only in Node; pass the bytes or a WebAssembly.Module, or use await init()');
-    src = fs.readFileSync(packagedWasmUrl(choice.build));
-  }
+  const src = o.wasm ?? packagedWasm(choice.build);
   if (!isBytes(src) && !(src instanceof WebAssembly.Module)) {
-    throw new AttentionError('BAD_ARGUMENT', `initSync needs the wasm as bytes or a WebAssembly.Module, got ${Object.prototype.toString.call(src)}`);
+    const why = o.wasm === undefined ? 'without options.wasm it has the bytes only in Node and with the browser entry' : `got ${Object.prototype.toString.call(src)}`;
+    throw new AttentionError('BAD_ARGUMENT', `initSync needs the wasm as bytes or a WebAssembly.Module (${why}); pass them, or use await init()`);
   }
   return adopt(new Engine(instantiateSync(src as BufferSource | WebAssembly.Module, {}).instance.exports, choice, maxMemoryBytes), o);
 }

@@ -1,32 +1,22 @@
 // The published package as a user meets it: `npm pack`, installed into an empty project, used through ESM
 // import, CJS require, a strict TypeScript consumer and the CLI. Build-independent: runs in one project only.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { installPacked, type Packed, repoRoot, run } from './support/pack.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const tsc = join(root, 'node_modules/typescript/bin/tsc');
+const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
 let project: string;
-let packed: { filename: string; size: number; unpackedSize: number; files: Array<{ path: string }> };
-
-const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000 });
+let packed: Packed;
 
 beforeAll(() => {
-  const dest = mkdtempSync(join(tmpdir(), 'wasm-attention-pack-'));
-  // The tree is already built (npm test builds first), so the pack skips the prepare script.
-  packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], root))[0];
-  project = mkdtempSync(join(tmpdir(), 'wasm-attention-user-'));
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user', version: '1.0.0', private: true }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dest, packed.filename)], project);
+  ({ packed, project } = installPacked('wasm-attention-user-'));
 }, 180_000);
 
 describe('npm package', () => {
   it('ships the code, both .wasm builds and the types, and no tests or benchmarks', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/index.d.ts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(test|bench|assembly|src)\//.test(f))).toEqual([]);

@@ -1,0 +1,24 @@
+// Where the package's own .wasm comes from: in Node, the file beside this module's folder, read synchronously;
+// elsewhere, its URL. (The browser entry swaps this file for wasm-source.embedded.ts.)
+import type { Build, WasmSource } from './engine.js';
+
+interface NodeFs {
+  readFileSync(path: URL): Uint8Array;
+}
+
+/** node:fs when running in Node, without a static import a browser bundler would have to resolve. */
+function nodeFs(): NodeFs | undefined {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
+  return proc?.versions?.node ? (proc.getBuiltinModule?.('node:fs') as NodeFs | undefined) : undefined;
+}
+
+/** The bytes in Node, else the URL to fetch. */
+export function packagedWasm(build: Build): WasmSource {
+  const url = build === 'simd' ? new URL('../build/simd.wasm', import.meta.url) : new URL('../build/relaxed-simd.wasm', import.meta.url);
+  return nodeFs()?.readFileSync(url) ?? url;
+}
+
+/** Reads a file: URL in Node (for init({ wasm: 'file:…' })); undefined elsewhere. */
+export function readLocalFile(url: URL): Uint8Array | undefined {
+  return url.protocol === 'file:' ? nodeFs()?.readFileSync(url) : undefined;
+}

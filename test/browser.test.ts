@@ -1,0 +1,115 @@
+// Bundled for the browser with esbuild, Vite and webpack 5 — no configuration, no copied files — and run in a real
+// Chromium behind a strict Content Security Policy. The page computes attention; Node checks it.
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refAttention } from '../src/reference.js';
+import { expectClose } from './helpers.js';
+import { launchChromium } from './support/chromium.js';
+import { installPacked, repoRoot, run } from './support/pack.js';
+import { serve } from './support/serve.js';
+
+// What a user writes: import the package, init, compute. The bundlers see nothing else.
+const APP = `
+import { init, scaledDotProductAttention, tensor } from 'wasm-attention';
+const t0 = performance.now();
+init().then((engine) => {
+  const q = tensor(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), [6, 4]);
+  const r = scaledDotProductAttention(q, q, q, { causal: true });
+  // performance.now() counts from the navigation: this is navigation to first result.
+  window.__result = { build: engine.info.build, output: Array.from(r.output.data), ms: performance.now() - t0, sinceNavigation: performance.now() };
+  document.body.textContent = 'done: ' + engine.info.build;
+}, (e) => { window.__result = { error: String(e && e.message || e) }; });
+`;
+const PAGE = (script: string) => `<!doctype html><html><head><meta charset="utf-8"><title>wasm-attention</title></head><body><script type="module" src="${script}"></script></body></html>`;
+
+const q = { data: Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), shape: [6, 4] };
+const expected = refAttention(q, q, q, { causal: true }).output.data;
+
+let project: string;
+let browser: Browser;
+const servers: Server[] = [];
+
+beforeAll(async () => {
+  ({ project } = installPacked('wasm-attention-web-'));
+  mkdirSync(join(project, 'src'), { recursive: true });
+  writeFileSync(join(project, 'src/index.js'), APP);
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const s of servers) s.close();
+});
+
+/** Bytes under a folder, recursively. */
+function folderBytes(dir: string): number {
+  return readdirSync(dir).reduce((sum, f) => {
+    const p = join(dir, f);
+    return sum + (statSync(p).isDirectory() ? folderBytes(p) : statSync(p).size);
+  }, 0);
+}
+
+async function openPage(dir: string) {
+  const { url, server } = await serve(dir);
+  servers.push(server);
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  let downloaded = 0;
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('response', async (r) => {
+    if (r.status() >= 400) problems.push(`${r.status()} for ${r.url()}`);
+    downloaded += (await r.body().catch(() => Buffer.alloc(0))).length;
+  });
+  const t0 = Date.now();
+  await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 30_000 });
+  const result = await page.evaluate(() => (window as unknown as { __result: { build?: string; output?: number[]; error?: string; ms?: number; sinceNavigation?: number } }).__result);
+  const wall = Date.now() - t0;
+  await page.close();
+  return { result, problems, downloaded, wall };
+}
+
+function checkPage(name: string, r: Awaited<ReturnType<typeof openPage>>): void {
+  expect(r.result.error, `${name}: page error`).toBeUndefined();
+  expect(r.problems, `${name}: console errors (CSP violations show up here): ${r.problems.join(' | ')}`).toEqual([]);
+  // Chromium validates relaxed SIMD, so the relaxed build is the one chosen.
+  expect(r.result.build).toBe('relaxed-simd');
+  expectClose(name, r.result.output!, expected, 2e-5, 1e-4);
+  console.log(`${name}: ${r.downloaded} bytes downloaded; first result ${r.result.sinceNavigation!.toFixed(1)} ms after navigation (init + call ${r.result.ms!.toFixed(1)} ms)`);
+  // The download budget is deterministic, so it is a test; times are printed here and belong to benchmarks.
+  expect(r.downloaded).toBeLessThanOrEqual(100 * 1024);
+}
+
+describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
+  it('an esbuild bundle works with no configuration and no copied files', async () => {
+    const out = join(project, 'esbuild-out');
+    run(join(repoRoot, 'node_modules/.bin/esbuild'), ['src/index.js', '--bundle', `--outfile=${join(out, 'app.js')}`, '--log-level=warning'], project);
+    writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
+    expect(readdirSync(out).sort()).toEqual(['app.js', 'index.html']);
+    checkPage('esbuild', await openPage(out));
+  });
+
+  it('a Vite production build works with no configuration and no copied files', async () => {
+    const root = join(project, 'vite-app');
+    mkdirSync(join(root, 'src'), { recursive: true });
+    writeFileSync(join(root, 'src/index.js'), APP);
+    writeFileSync(join(root, 'index.html'), PAGE('/src/index.js'));
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'vite-app', private: true, type: 'module' }));
+    run(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], root);
+    const out = join(root, 'dist');
+    checkPage('vite', await openPage(out));
+    console.log(`vite: ${folderBytes(out)} bytes in its dist/`);
+  });
+
+  it('a webpack 5 build works with no configuration and no copied files', async () => {
+    run(process.execPath, [join(repoRoot, 'node_modules/webpack-cli/bin/cli.js'), '--mode', 'production'], project);
+    const out = join(project, 'dist');
+    writeFileSync(join(out, 'index.html'), PAGE('./main.js'));
+    checkPage('webpack', await openPage(out));
+  });
+});
+
