@@ -23,7 +23,7 @@ export default defineConfig({
           name: 'relaxed-simd',
           include: ['test/**/*.test.ts'],
           // The package and browser tests do not depend on Node's build: once, in the simd project, is enough.
-          exclude: ['test/package.test.ts', 'test/browser.test.ts'],
+          exclude: ['test/package.test.ts', 'test/browser.test.ts', 'test/demo-web.test.ts'],
           execArgv: ['--experimental-wasm-relaxed-simd', '--expose-gc'],
           env: { WASM_ATTENTION_BUILD: 'relaxed-simd' },
         },

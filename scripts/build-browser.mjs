@@ -1,14 +1,7 @@
 // Builds dist/browser.js: the ESM entry bundlers pick with the "browser" condition. It carries both .wasm builds
-// inline (src/wasm-source.embedded.ts in place of src/wasm-source.ts), so a bundle needs no copied file and no
-// configuration, and a page fetches nothing but its own scripts.
+// inline, so a bundle needs no copied file and no configuration, and a page fetches nothing but its scripts.
 import { build } from 'esbuild';
-
-const embedded = {
-  name: 'embedded-wasm',
-  setup(b) {
-    b.onResolve({ filter: /\/wasm-source\.js$/ }, (args) => ({ path: new URL('../src/wasm-source.embedded.ts', import.meta.url).pathname }));
-  },
-};
+import { embeddedWasm } from './esbuild-embedded.mjs';
 
 await build({
   entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
@@ -18,6 +11,6 @@ await build({
   target: 'es2022',
   packages: 'external',
   outfile: new URL('../dist/browser.js', import.meta.url).pathname,
-  plugins: [embedded],
+  plugins: [embeddedWasm],
   logLevel: 'warning',
 });

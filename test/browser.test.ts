@@ -9,7 +9,7 @@ import { refAttention } from '../src/reference.js';
 import { expectClose } from './helpers.js';
 import { launchChromium } from './support/chromium.js';
 import { installPacked, repoRoot, run } from './support/pack.js';
-import { serve } from './support/serve.js';
+import { serve } from '../scripts/serve.mjs';
 
 // What a user writes: import the package, init, compute. The bundlers see nothing else.
 const APP = `

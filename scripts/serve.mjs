@@ -1,13 +1,13 @@
-// A static file server on 127.0.0.1 with a strict Content Security Policy, for the browser tests.
+// A static file server on 127.0.0.1 with a strict Content Security Policy: the demo page's server and the
+// browser tests'.
 import { readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 
-/** The policy a careful site sends: scripts from itself only, WebAssembly compilation allowed, no eval. */
-export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'";
+/** The policy a careful site sends: everything from itself only, WebAssembly compilation allowed, no eval. */
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
 
-const TYPES: Record<string, string> = {
+const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -16,9 +16,10 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-export async function serve(dir: string): Promise<{ url: string; server: Server }> {
+/** Serves `dir` on 127.0.0.1 (`port` 0: any free one); resolves to its URL and the server. */
+export async function serve(dir, port = 0) {
   const server = createServer((req, res) => {
-    // Browsers ask for it on their own; answering keeps 404s in the tests meaningful.
+    // Browsers ask for it on their own; answering keeps 404s meaningful.
     if (req.url === '/favicon.ico') {
       res.writeHead(204, { 'Content-Security-Policy': CSP });
       res.end();
@@ -36,6 +37,6 @@ export async function serve(dir: string): Promise<{ url: string; server: Server 
       res.end('not found');
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/`, server };
 }

@@ -1,0 +1,2 @@
+export declare const webDir: string;
+export declare function buildDemo(): Promise<void>;
