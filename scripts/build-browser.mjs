@@ -3,14 +3,17 @@
 import { build } from 'esbuild';
 import { embeddedWasm } from './esbuild-embedded.mjs';
 
-await build({
+const common = {
   entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
   bundle: true,
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
-  packages: 'external',
-  outfile: new URL('../dist/browser.js', import.meta.url).pathname,
   plugins: [embeddedWasm],
   logLevel: 'warning',
-});
+};
+
+// For bundlers: the loader stays an import they resolve (and share).
+await build({ ...common, packages: 'external', outfile: new URL('../dist/browser.js', import.meta.url).pathname });
+// For a plain <script type="module"> from a CDN or any static host: one self-contained, minified file.
+await build({ ...common, minify: true, outfile: new URL('../dist/wasm-attention.min.js', import.meta.url).pathname });

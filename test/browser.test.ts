@@ -1,6 +1,6 @@
 // Bundled for the browser with esbuild, Vite and webpack 5 — no configuration, no copied files — and run in a real
 // Chromium behind a strict Content Security Policy. The page computes attention; Node checks it.
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -103,6 +103,16 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
     const out = join(root, 'dist');
     checkPage('vite', await openPage(out));
     console.log(`vite: ${folderBytes(out)} bytes in its dist/`);
+  });
+
+  it('the standalone file works from a plain <script type="module">, as from a CDN', async () => {
+    const out = join(project, 'cdn');
+    mkdirSync(join(out, 'npm'), { recursive: true });
+    // A CDN serves the package's files as they are; here 127.0.0.1 does.
+    writeFileSync(join(out, 'npm/wasm-attention.min.js'), readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')));
+    writeFileSync(join(out, 'app.js'), APP.replace("from 'wasm-attention'", "from './npm/wasm-attention.min.js'"));
+    writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
+    checkPage('standalone', await openPage(out));
   });
 
   it('a webpack 5 build works with no configuration and no copied files', async () => {

@@ -1,6 +1,6 @@
 // The published package as a user meets it: `npm pack`, installed into an empty project, used through ESM
 // import, CJS require, a strict TypeScript consumer and the CLI. Build-independent: runs in one project only.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installPacked, type Packed, repoRoot, run } from './support/pack.js';
@@ -16,10 +16,15 @@ beforeAll(() => {
 describe('npm package', () => {
   it('ships the code, both .wasm builds and the types, and no tests or benchmarks', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/index.d.ts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/wasm-attention.min.js', 'dist/index.d.ts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(test|bench|assembly|src)\//.test(f))).toEqual([]);
+    // Budgets: each .wasm at most 64 KB; the browser entries reach no node: module.
+    for (const f of packed.files.filter((x) => x.path.endsWith('.wasm'))) expect(f.size, f.path).toBeLessThanOrEqual(64 * 1024);
+    for (const f of ['dist/browser.js', 'dist/wasm-attention.min.js']) {
+      expect(readFileSync(join(project, 'node_modules/wasm-attention', f), 'utf8'), f).not.toMatch(/["']node:/);
+    }
     console.log(`npm pack: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`);
   });
 
