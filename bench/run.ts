@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import b from 'benny';
 import { type Build, init } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
+import { measureColdStarts } from './cold-start.js';
 import { measurePeak } from './peak.js';
 import { ortVersion } from './peers/onnxruntime.js';
 import { tfjsVersion } from './peers/tfjs.js';
@@ -79,7 +80,10 @@ async function main(): Promise<void> {
   }
   const t = table(rows);
   console.log(`\n${toText(t)}`);
-  writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows }, null, 2));
+  const cold = measureColdStarts(quick ? 3 : 11);
+  const coldTable = [['engine', 'import + init() in a new Node process, ms (median)', `× wasm-attention`], ...cold.map((c) => [c.engine, c.ms.toFixed(1), (c.ms / cold[0].ms).toFixed(1) + '×'])];
+  console.log(`\n${toText(coldTable)}`);
+  writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows, cold }, null, 2));
   const date = new Date().toISOString().slice(0, 10);
   const md = `# Benchmark results
 
@@ -93,6 +97,13 @@ reference (\`src/reference.ts\`); long sequences compare their last 64 rows. Ker
 already in linear memory.
 
 ${toMarkdown(t)}
+
+## Cold start
+
+A new Node process per run imports the engine and initialises it (onnxruntime-web: creates a session on a small
+model, which is when it instantiates its wasm; tfjs: sets and readies its wasm backend); median of ${cold[0].runs}.
+
+${toMarkdown(coldTable)}
 `;
   writeFileSync(new URL('../RESULTS.md', RESULTS), md);
   console.log('\nwrote bench/RESULTS.md and bench/results/');

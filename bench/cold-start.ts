@@ -1,0 +1,33 @@
+// Cold start in Node: a fresh process imports each engine and initialises it; the time from before the import to
+// ready, median over several processes.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const model = fileURLToPath(new URL('./models/matmul_512.onnx', import.meta.url));
+
+/** Module code per engine: everything from the import to an engine ready to run. */
+const STARTS: Record<string, string> = {
+  'wasm-attention': `const m = await import('wasm-attention'); await m.init();`,
+  'onnxruntime-web': `const ort = await import('onnxruntime-web'); ort.env.wasm.numThreads = 1; await ort.InferenceSession.create(${JSON.stringify(model)});`,
+  'tfjs-wasm': `const tf = await import('@tensorflow/tfjs-core'); const w = await import('@tensorflow/tfjs-backend-wasm'); w.setThreadsCount(1); await tf.setBackend('wasm'); await tf.ready();`,
+};
+
+export interface ColdStart {
+  engine: string;
+  ms: number;
+  runs: number;
+}
+
+export function measureColdStarts(runs: number): ColdStart[] {
+  return Object.entries(STARTS).map(([engine, code]) => {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const script = `const t0 = performance.now(); ${code} console.log(performance.now() - t0);`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+      times.push(Number(out.trim().split('\n').pop()));
+    }
+    times.sort((a, b) => a - b);
+    return { engine, ms: times[times.length >> 1], runs };
+  });
+}
