@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import b from 'benny';
 import { type Build, init } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
+import { measureBrowserStart } from './browser.js';
 import { measureColdStarts } from './cold-start.js';
 import { measurePeak } from './peak.js';
 import { ortVersion } from './peers/onnxruntime.js';
@@ -81,9 +82,15 @@ async function main(): Promise<void> {
   const t = table(rows);
   console.log(`\n${toText(t)}`);
   const cold = measureColdStarts(quick ? 3 : 11);
-  const coldTable = [['engine', 'import + init() in a new Node process, ms (median)', `× wasm-attention`], ...cold.map((c) => [c.engine, c.ms.toFixed(1), (c.ms / cold[0].ms).toFixed(1) + '×'])];
+  const coldTable = [['engine', 'import + init() in a new Node process, ms (median)', 'its time / ours'], ...cold.map((c) => [c.engine, c.ms.toFixed(1), (c.ms / cold[0].ms).toFixed(1) + '×'])];
   console.log(`\n${toText(coldTable)}`);
-  writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows, cold }, null, 2));
+  const page = await measureBrowserStart(quick ? 3 : 11);
+  const pageText =
+    typeof page === 'string'
+      ? page
+      : `A page loading dist/wasm-attention.min.js (the standalone file: code and both .wasm builds) from 127.0.0.1, in Debian's Chromium with a new context per load: ${page.bytes} bytes downloaded, first result ${page.msToFirstResult.toFixed(1)} ms after navigation (median of ${page.runs}; build ${page.build}).`;
+  console.log(`\n${pageText}`);
+  writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows, cold, page }, null, 2));
   const date = new Date().toISOString().slice(0, 10);
   const md = `# Benchmark results
 
@@ -104,6 +111,10 @@ A new Node process per run imports the engine and initialises it (onnxruntime-we
 model, which is when it instantiates its wasm; tfjs: sets and readies its wasm backend); median of ${cold[0].runs}.
 
 ${toMarkdown(coldTable)}
+
+## Browser start
+
+${pageText}
 `;
   writeFileSync(new URL('../RESULTS.md', RESULTS), md);
   console.log('\nwrote bench/RESULTS.md and bench/results/');

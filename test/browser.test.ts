@@ -57,11 +57,13 @@ async function openPage(dir: string) {
   servers.push(server);
   const page = await browser.newPage();
   const problems: string[] = [];
+  const urls: string[] = [];
   let downloaded = 0;
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(e.message));
   page.on('response', async (r) => {
     if (r.status() >= 400) problems.push(`${r.status()} for ${r.url()}`);
+    urls.push(r.url());
     downloaded += (await r.body().catch(() => Buffer.alloc(0))).length;
   });
   const t0 = Date.now();
@@ -70,7 +72,7 @@ async function openPage(dir: string) {
   const result = await page.evaluate(() => (window as unknown as { __result: { build?: string; output?: number[]; error?: string; ms?: number; sinceNavigation?: number } }).__result);
   const wall = Date.now() - t0;
   await page.close();
-  return { result, problems, downloaded, wall };
+  return { result, problems, downloaded, wall, urls };
 }
 
 function checkPage(name: string, r: Awaited<ReturnType<typeof openPage>>): void {
@@ -113,6 +115,19 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
     writeFileSync(join(out, 'app.js'), APP.replace("from 'wasm-attention'", "from './npm/wasm-attention.min.js'"));
     writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
     checkPage('standalone', await openPage(out));
+  });
+
+  it('init({ wasm: url }) loads a self-hosted .wasm, even from a server that sends the wrong MIME type', async () => {
+    const out = join(project, 'self-hosted');
+    mkdirSync(join(out, 'wasm'), { recursive: true });
+    // Served as application/octet-stream: instantiateStreaming refuses it, the fallback compiles the bytes.
+    writeFileSync(join(out, 'wasm/relaxed.bin'), readFileSync(join(project, 'node_modules/wasm-attention/build/relaxed-simd.wasm')));
+    writeFileSync(join(out, 'lib.js'), readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')));
+    writeFileSync(join(out, 'app.js'), APP.replace("from 'wasm-attention'", "from './lib.js'").replace('init()', "init({ wasm: new URL('./wasm/relaxed.bin', location.href) })"));
+    writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
+    const r = await openPage(out);
+    checkPage('self-hosted .wasm', r);
+    expect(r.urls.some((u) => u.endsWith('/wasm/relaxed.bin'))).toBe(true);
   });
 
   it('a webpack 5 build works with no configuration and no copied files', async () => {
