@@ -38,15 +38,13 @@ export async function measureBrowserStart(runs: number): Promise<BrowserStart | 
     for (let i = 0; i < runs; i++) {
       const context = await browser.newContext();
       const page = await context.newPage();
-      let downloaded = 0;
-      page.on('response', async (r) => {
-        downloaded += (await r.body().catch(() => Buffer.alloc(0))).length;
-      });
+      const bodies: Array<Promise<number>> = [];
+      page.on('response', (r) => bodies.push(r.body().then((b) => b.length, () => 0)));
       await page.goto(url);
       await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result);
       const r = await page.evaluate(() => (window as unknown as { __result: { build: string; sinceNavigation: number } }).__result);
       times.push(r.sinceNavigation);
-      bytes = downloaded;
+      bytes = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
       build = r.build;
       await context.close();
     }

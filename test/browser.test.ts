@@ -61,16 +61,18 @@ async function openPage(dir: string) {
   let downloaded = 0;
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(e.message));
-  page.on('response', async (r) => {
+  const bodies: Array<Promise<number>> = [];
+  page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`${r.status()} for ${r.url()}`);
     urls.push(r.url());
-    downloaded += (await r.body().catch(() => Buffer.alloc(0))).length;
+    bodies.push(r.body().then((b) => b.length, () => 0));
   });
   const t0 = Date.now();
   await page.goto(url);
   await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 30_000 });
   const result = await page.evaluate(() => (window as unknown as { __result: { build?: string; output?: number[]; error?: string; ms?: number; sinceNavigation?: number } }).__result);
   const wall = Date.now() - t0;
+  downloaded = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
   await page.close();
   return { result, problems, downloaded, wall, urls };
 }
