@@ -1,14 +1,26 @@
-// Attention weights drawn for people: a terminal heatmap in block shades, labelled with the tokens.
+// Attention weights drawn for people: a terminal heatmap in block shades, and an SVG one, labelled with tokens.
 import { AttentionError } from './errors.js';
 import { formatShape, type Tensor } from './tensor.js';
+
+/** Checks a [lq, lk] weight matrix and fills in default labels. */
+function labelled(what: string, weights: Tensor, options: HeatmapLabels) {
+  if (weights.shape.length !== 2) throw new AttentionError('SHAPE_MISMATCH', `${what} needs weights of shape [lq, lk], got ${formatShape(weights.shape)}`);
+  const [lq, lk] = weights.shape;
+  const rows = options.rows ?? Array.from({ length: lq }, (_, i) => String(i));
+  const cols = options.cols ?? Array.from({ length: lk }, (_, j) => String(j));
+  return { lq, lk, rows, cols };
+}
 
 /** From no attention to full attention. */
 const SHADES = [' ', '░', '▒', '▓', '█'];
 
-export interface HeatmapOptions {
+export interface HeatmapLabels {
   /** Row labels (queries) and column labels (keys); default 0, 1, 2, … */
   rows?: readonly string[];
   cols?: readonly string[];
+}
+
+export interface HeatmapOptions extends HeatmapLabels {
   /** Characters per cell (default 3). */
   cellWidth?: number;
   /** Shade relative to each row's largest weight (default true), so every row shows its own peak. */
@@ -20,10 +32,7 @@ export interface HeatmapOptions {
  * (a masked weight of exactly 0 is blank), boxed like the seed document's picture.
  */
 export function heatmap(weights: Tensor, options: HeatmapOptions = {}): string {
-  if (weights.shape.length !== 2) throw new AttentionError('SHAPE_MISMATCH', `heatmap needs weights of shape [lq, lk], got ${formatShape(weights.shape)}`);
-  const [lq, lk] = weights.shape;
-  const rowLabels = options.rows ?? Array.from({ length: lq }, (_, i) => String(i));
-  const colLabels = options.cols ?? Array.from({ length: lk }, (_, j) => String(j));
+  const { lq, lk, rows: rowLabels, cols: colLabels } = labelled('heatmap', weights, options);
   const cw = options.cellWidth ?? 3;
   const perRow = options.perRow ?? true;
   const labelWidth = Math.max(...rowLabels.map((s) => s.length));
@@ -45,9 +54,7 @@ export function heatmap(weights: Tensor, options: HeatmapOptions = {}): string {
   return lines.join('\n');
 }
 
-export interface SvgHeatmapOptions {
-  rows?: readonly string[];
-  cols?: readonly string[];
+export interface SvgHeatmapOptions extends HeatmapLabels {
   /** Side of one cell in pixels (default 28). */
   cell?: number;
   /** Title drawn above the map. */
@@ -61,10 +68,7 @@ const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>
  * (opacity = weight / the row's largest), with `data-weight` holding the value; labels on both axes.
  */
 export function heatmapSvg(weights: Tensor, options: SvgHeatmapOptions = {}): string {
-  if (weights.shape.length !== 2) throw new AttentionError('SHAPE_MISMATCH', `heatmapSvg needs weights of shape [lq, lk], got ${formatShape(weights.shape)}`);
-  const [lq, lk] = weights.shape;
-  const rows = options.rows ?? Array.from({ length: lq }, (_, i) => String(i));
-  const cols = options.cols ?? Array.from({ length: lk }, (_, j) => String(j));
+  const { lq, lk, rows, cols } = labelled('heatmapSvg', weights, options);
   const c = options.cell ?? 28;
   const left = 8 + 7 * Math.max(1, ...rows.map((r) => r.length));
   const top = (options.title ? 22 : 0) + 8 + 7 * Math.max(1, ...cols.map((r) => r.length));
