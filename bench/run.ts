@@ -116,8 +116,10 @@ ${toMarkdown(coldTable)}
 
 ${pageText}
 `;
-  writeFileSync(new URL('../RESULTS.md', RESULTS), md);
-  console.log('\nwrote bench/RESULTS.md and bench/results/');
+  // A quick run is a smoke test: it never replaces the committed table.
+  const target = quick ? new URL('RESULTS.quick.md', RESULTS) : new URL('../RESULTS.md', RESULTS);
+  writeFileSync(target, md);
+  console.log(`\nwrote ${quick ? 'bench/results/RESULTS.quick.md' : 'bench/RESULTS.md'} and bench/results/`);
 }
 
 main().catch((e) => {
