@@ -152,7 +152,7 @@ export class AttentionCore {
       ...this.scratchBytes(qRows, Lq, Lk, B, m, projFloats),
       ...masks.map((mk) => maskBlockBytes(mk.layout.tensor.data)),
     ];
-    const hint = mode === 'none' ? undefined : bytesFor('none');
+    const hint = mode === 'none' ? undefined : () => bytesFor('none');
     return hintWithoutWeights(this.engine, weightsOption, hint, () => heap.scoped(bytesFor(mode), ([px, pk0, pv0, pq, pkv0, pattn, pout, pw, pavg, scratch, ...pm]) => {
       heap.writeF32(px, query.data);
       const pk = key === query ? px : pk0;
@@ -187,7 +187,7 @@ export class AttentionCore {
     const Lk = cache.length + t;
     const cacheRow = 2 * kvDim;
     const bytesFor = (m: WeightsMode) => [x.data.length * 4, rows * qDim * 4, ...this.scratchBytes(rows, t, Lk, B, m, kern.f32_gemm_packed_a_floats(rows, E))];
-    const hint = mode === 'none' ? undefined : bytesFor('none');
+    const hint = mode === 'none' ? undefined : () => bytesFor('none');
     return hintWithoutWeights(this.engine, weightsOption, hint, () => heap.scoped(bytesFor(mode), ([px, pq, pattn, pout, pw, pavg, scratch]) => {
       heap.writeF32(px, x.data);
       kern.f32_gemm_prepacked(1, rows, qDim, E, px, E, 0, block + this.at.q * 4, pq, qDim, 0, 1, scratch);

@@ -59,15 +59,17 @@ export function writeMask(engine: Engine, ptr: number, layout: MaskLayout): void
 
 /**
  * Runs `body`, and when it fails with OUT_OF_MEMORY while weights were asked for, says whether the same call
- * without weights (scratch `withoutWeights`) would fit: that path never builds the Lq × Lk matrix.
+ * without weights (scratch from `withoutWeights`, computed only then) would fit: that path never builds the
+ * Lq × Lk matrix.
  */
-export function hintWithoutWeights<T>(engine: Engine, option: string, withoutWeights: readonly number[] | undefined, body: () => T): T {
+export function hintWithoutWeights<T>(engine: Engine, option: string, withoutWeights: (() => readonly number[]) | undefined, body: () => T): T {
   try {
     return body();
   } catch (e) {
     if (withoutWeights && e instanceof AttentionError && e.code === 'OUT_OF_MEMORY') {
-      const need = Heap.scopedBytes(withoutWeights);
-      const fits = engine.heap.fits(withoutWeights);
+      const bytes = withoutWeights();
+      const need = Heap.scopedBytes(bytes);
+      const fits = engine.heap.fits(bytes);
       throw new AttentionError('OUT_OF_MEMORY', `${e.message}; without weights (${option}: false) the call needs ${need} bytes${fits ? ', which fits' : ', which does not fit either'}`);
     }
     throw e;

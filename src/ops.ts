@@ -127,7 +127,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const heap = engine.heap;
   const bytesFor = (weights: boolean) => [q.data.length * 4, k.data.length * 4, v.data.length * 4, outSize * 4, weights ? wSize * 4 : 0, maskBlockBytes(mask?.tensor.data), attentionScratchFloats(engine, lq, lk, dk, dv, weights) * 4];
   const bytes = bytesFor(returnWeights);
-  return hintWithoutWeights(engine, 'options.returnWeights', returnWeights ? bytesFor(false) : undefined, () => heap.scoped(bytes, ([pq, pk, pv, po, pw, pm, scratch]) => {
+  return hintWithoutWeights(engine, 'options.returnWeights', returnWeights ? () => bytesFor(false) : undefined, () => heap.scoped(bytes, ([pq, pk, pv, po, pw, pm, scratch]) => {
     heap.writeF32(pq, q.data);
     heap.writeF32(pk, k.data);
     heap.writeF32(pv, v.data);
