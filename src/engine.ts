@@ -127,9 +127,12 @@ async function load(opts: InitOptions): Promise<Engine> {
   return new Engine(exports, choice, maxMemoryBytes);
 }
 
+/** Whether the engine comes from the package's own .wasm with the default memory limit (so it can be shared). */
+const packagedDefaults = (opts: InitOptions): boolean => opts.wasm === undefined && opts.maxMemoryBytes === undefined;
+
 /** An engine that init/initSync can hand back without loading: the current one, or a packaged one of the asked build. */
 function reusable(opts: InitOptions): Engine | undefined {
-  if (opts.wasm !== undefined || opts.maxMemoryBytes !== undefined) return undefined;
+  if (!packagedDefaults(opts)) return undefined;
   if (opts.build === undefined) return current;
   const engine = current?.info.build === opts.build ? current : packaged.get(opts.build);
   if (engine) current = engine;
@@ -137,7 +140,7 @@ function reusable(opts: InitOptions): Engine | undefined {
 }
 
 function adopt(engine: Engine, opts: InitOptions): Engine {
-  if (opts.wasm === undefined && opts.maxMemoryBytes === undefined && !packaged.has(engine.info.build)) packaged.set(engine.info.build, engine);
+  if (packagedDefaults(opts) && !packaged.has(engine.info.build)) packaged.set(engine.info.build, engine);
   current = engine;
   return engine;
 }
@@ -153,8 +156,7 @@ export function init(opts: InitOptions = {}): Promise<Engine> {
   }
   const ready = reusable(opts);
   if (ready) return Promise.resolve(ready);
-  const plain = opts.wasm === undefined && opts.maxMemoryBytes === undefined && opts.build === undefined;
-  if (plain && loading) return loading;
+  if (packagedDefaults(opts) && opts.build === undefined && loading) return loading;
   const shared = load(opts)
     .then((engine) => adopt(engine, opts))
     .finally(() => {

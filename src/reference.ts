@@ -158,13 +158,6 @@ export function refSelfAttention(
   return refAttention(proj('W_q'), proj('W_k'), proj('W_v'), { ...opts, scale: 1 / Math.sqrt(E) });
 }
 
-/** PyTorch's create_causal_mask. */
-export function refCausalMask(n: number): RefResult {
-  const data = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[i * n + j] = j > i ? -Infinity : 0;
-  return { data, shape: [n, n] };
-}
-
 export interface RefMultiHeadOptions {
   numHeads: number;
   numKVHeads?: number;
