@@ -7,7 +7,7 @@ import { MaskKind } from './kernels.js';
 import { maskLayout } from './mask.js';
 import { optBoolean, optionsObject, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
-import { type BoolTensor, checkMaskTensor, checkTensor, formatShape, type StateDict, type Tensor } from './tensor.js';
+import { type BoolTensor, checkMaskTensor, checkTensor, formatShape, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
 import type { AttentionResult } from './ops.js';
 
 export interface MultiHeadAttentionOptions {
@@ -184,14 +184,8 @@ export class MultiHeadAttention {
     const kvDim = this.numKVHeads * this.headDim;
     const used = new Set<string>();
     const take = (key: string, shape: number[]): Float32Array => {
-      const t = sd[key];
-      if (t === undefined) throw new AttentionError('BAD_ARGUMENT', `state dict is missing '${key}'`);
-      checkTensor(`state dict '${key}'`, t);
-      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-        throw new AttentionError('SHAPE_MISMATCH', `state dict '${key}' must be ${formatShape(shape)}, got ${formatShape(t.shape)}`);
-      }
       used.add(key);
-      return t.data;
+      return stateDictTensor(sd, key, shape).data;
     };
     let w: Pick<CoreWeights, 'wq' | 'wk' | 'wv' | 'bq' | 'bk' | 'bv'>;
     if ('in_proj_weight' in sd) {

@@ -8,7 +8,7 @@ import { maskLayout } from './mask.js';
 import { optBoolean, optionsObject, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
 import type { AttentionResult } from './ops.js';
-import { type BoolTensor, checkTensor, formatShape, type StateDict, type Tensor } from './tensor.js';
+import { type BoolTensor, checkTensor, formatShape, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
 
 const PROJECTIONS = ['W_q', 'W_k', 'W_v'] as const;
 
@@ -140,14 +140,6 @@ function checkStateDict(sd: StateDict, E: number, biasOption: boolean | undefine
   for (const key of Object.keys(sd)) {
     if (!expected.includes(key)) throw new AttentionError('BAD_ARGUMENT', `unexpected key '${key}' in state dict; expected ${expected.join(', ')}`);
   }
-  for (const key of expected) {
-    const t = sd[key];
-    if (t === undefined) throw new AttentionError('BAD_ARGUMENT', `state dict is missing '${key}'`);
-    checkTensor(`state dict '${key}'`, t);
-    const want = key.endsWith('.weight') ? [E, E] : [E];
-    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
-      throw new AttentionError('SHAPE_MISMATCH', `state dict '${key}' must be ${formatShape(want)}, got ${formatShape(t.shape)}`);
-    }
-  }
+  for (const key of expected) stateDictTensor(sd, key, key.endsWith('.weight') ? [E, E] : [E]);
   return hasBias;
 }

@@ -88,3 +88,14 @@ export function describe(v: unknown): string {
   }
   return ctor;
 }
+
+/** The tensor under `key` of a state dict, checked to exist and to have exactly `shape`. */
+export function stateDictTensor(sd: StateDict, key: string, shape: readonly number[]): Tensor {
+  const t = sd[key];
+  if (t === undefined) throw new AttentionError('BAD_ARGUMENT', `state dict is missing '${key}'`);
+  checkTensor(`state dict '${key}'`, t);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new AttentionError('SHAPE_MISMATCH', `state dict '${key}' must be ${formatShape(shape)}, got ${formatShape(t.shape)}`);
+  }
+  return t;
+}
