@@ -2,9 +2,9 @@
 // projections, the attention pass over heads (grouped-query included), the output projection, KV caches.
 import { attentionScratchFloats, hintWithoutWeights, maskBlockBytes, type MaskOperand, runAttention, writeMask } from './attention.js';
 import type { Engine } from './engine.js';
-import { AttentionError } from './errors.js';
+import { badArgument, shapeMismatch } from './errors.js';
 import { KVCache } from './kv-cache.js';
-import { track, untrack } from './lifetime.js';
+import { Resident } from './lifetime.js';
 import type { MaskLayout } from './mask.js';
 import { optBoolean, optionsObject } from './options.js';
 import type { AttentionResult } from './ops.js';
@@ -69,9 +69,9 @@ interface KVSource {
 export class AttentionCore {
   readonly qDim: number;
   readonly kvDim: number;
-  /** Element offsets of each packed projection inside the resident block. */
-  private readonly at: { q: number; k: number; v: number; o: number };
-  private block: number | undefined;
+  /** Byte pointers of each packed projection inside the resident block (valid until dispose). */
+  readonly #at: { q: number; k: number; v: number; o: number };
+  readonly #weights: Resident;
 
   constructor(
     readonly engine: Engine,
@@ -84,44 +84,34 @@ export class AttentionCore {
     const kern = engine.kernels;
     const sizes = [kern.f32_gemm_packed_floats(this.qDim, E), kern.f32_gemm_packed_floats(this.kvDim, kdim), kern.f32_gemm_packed_floats(this.kvDim, vdim), outProj ? kern.f32_gemm_packed_floats(E, this.qDim) : 0];
     // Panels of Q, K and V back to back: one GEMM over all of them projects [Q | K | V] when widths allow.
-    this.at = { q: 0, k: sizes[0], v: sizes[0] + sizes[1], o: sizes[0] + sizes[1] + sizes[2] };
     const heap = engine.heap;
-    const block = heap.alloc((this.at.o + sizes[3]) * 4);
+    const block = heap.alloc((sizes[0] + sizes[1] + sizes[2] + sizes[3]) * 4);
+    this.#at = { q: block, k: block + sizes[0] * 4, v: block + (sizes[0] + sizes[1]) * 4, o: block + (sizes[0] + sizes[1] + sizes[2]) * 4 };
     try {
-      const pack = (offset: number, w: Float32Array, b: Float32Array | undefined, n: number, k: number) =>
+      const pack = (to: number, w: Float32Array, b: Float32Array | undefined, n: number, k: number) =>
         heap.scoped([w.length * 4, n * 4], ([pw, pb]) => {
           heap.writeF32(pw, w);
           if (b) heap.writeF32(pb, b);
-          kern.f32_gemm_pack(n, k, pw, k, true, b ? pb : 0, block + offset * 4);
+          kern.f32_gemm_pack(n, k, pw, k, true, b ? pb : 0, to);
         });
-      pack(this.at.q, weights.wq, weights.bq, this.qDim, E);
-      pack(this.at.k, weights.wk, weights.bk, this.kvDim, kdim);
-      pack(this.at.v, weights.wv, weights.bv, this.kvDim, vdim);
-      if (outProj) pack(this.at.o, weights.wo!, weights.bo, E, this.qDim);
+      pack(this.#at.q, weights.wq, weights.bq, this.qDim, E);
+      pack(this.#at.k, weights.wk, weights.bk, this.kvDim, kdim);
+      pack(this.#at.v, weights.wv, weights.bv, this.kvDim, vdim);
+      if (outProj) pack(this.#at.o, weights.wo!, weights.bo, E, this.qDim);
     } catch (e) {
       heap.release(block);
       throw e;
     }
-    this.block = block;
-    track(this, heap, block);
-  }
-
-  get disposed(): boolean {
-    return this.block === undefined;
+    this.#weights = new Resident(heap, block, 'module');
   }
 
   dispose(): void {
-    if (this.block !== undefined) {
-      untrack(this);
-      this.engine.heap.release(this.block);
-    }
-    this.block = undefined;
+    this.#weights.dispose();
   }
 
-  /** The resident block, or DISPOSED naming the module. */
-  resident(what: string): number {
-    if (this.block === undefined) throw new AttentionError('DISPOSED', `${what}: this module was disposed`);
-    return this.block;
+  /** Throws DISPOSED, naming the caller, once the weights are freed. */
+  resident(what: string): void {
+    this.#weights.ptr(what);
   }
 
   /**
@@ -129,7 +119,7 @@ export class AttentionCore {
    * self-attention), with masks and the causal limit. Shapes are checked by the caller.
    */
   forward(what: string, query: Tensor, key: Tensor, value: Tensor, B: number, masks: readonly CoreMask[], causal: boolean, mode: WeightsMode, weightsOption: string, outShape: number[], weightsLead: number[]): CoreResult {
-    const block = this.resident(what);
+    this.resident(what);
     const { embedDim: E, kdim, vdim } = this.dims;
     const { qDim, kvDim } = this;
     const Lq = query.shape[query.shape.length - 2];
@@ -149,7 +139,7 @@ export class AttentionCore {
       value === key ? 0 : value.data.length * 4,
       fused ? qRows * ldq * 4 : qRows * qDim * 4,
       fused ? 0 : kRows * 2 * kvDim * 4,
-      ...this.scratchBytes(qRows, Lq, Lk, B, m, projFloats),
+      ...this.#scratchBytes(qRows, Lq, Lk, B, m, projFloats),
       ...masks.map((mk) => maskBlockBytes(mk.layout.tensor.data)),
     ];
     const hint = mode === 'none' ? undefined : () => bytesFor('none');
@@ -163,22 +153,22 @@ export class AttentionCore {
       let kv: KVSource;
       let ldkv: number;
       if (fused) {
-        kern.f32_gemm_prepacked(1, qRows, qDim + 2 * kvDim, E, px, E, 0, block + this.at.q * 4, pq, ldq, 0, 1, scratch);
+        kern.f32_gemm_prepacked(1, qRows, qDim + 2 * kvDim, E, px, E, 0, this.#at.q, pq, ldq, 0, 1, scratch);
         kv = { ptr: pq + qDim * 4, batchRows: Lq, lk: Lk };
         ldkv = ldq;
       } else {
-        kern.f32_gemm_prepacked(1, qRows, qDim, E, px, E, 0, block + this.at.q * 4, pq, qDim, 0, 1, scratch);
-        this.projectKV(pk, pv, kRows, 1, 0, pkv0, 2 * kvDim, 0, scratch);
+        kern.f32_gemm_prepacked(1, qRows, qDim, E, px, E, 0, this.#at.q, pq, qDim, 0, 1, scratch);
+        this.#projectKV(pk, pv, kRows, 1, 0, pkv0, 2 * kvDim, 0, scratch);
         kv = { ptr: pkv0, batchRows: Lk, lk: Lk };
         ldkv = 2 * kvDim;
       }
-      return this.attend({ B, Lq, pq, ldq, kv, ldkv, masks: masks.map((m, i) => ({ ...m, ptr: pm[i] })), causal, mode, pattn, pout, pw, pavg, scratch, outShape, weightsLead });
+      return this.#attend({ B, Lq, pq, ldq, kv, ldkv, masks: masks.map((m, i) => ({ ...m, ptr: pm[i] })), causal, mode, pattn, pout, pw, pavg, scratch, outShape, weightsLead });
     }));
   }
 
   /** Appends K and V of new tokens x [B, t, E] to a cache and attends from them to everything cached. */
   step(what: string, x: Tensor, B: number, t: number, cache: { ptr: number; length: number; maxLength: number }, mode: WeightsMode, weightsOption: string, outShape: number[], weightsLead: number[]): CoreResult {
-    const block = this.resident(what);
+    this.resident(what);
     const { embedDim: E } = this.dims;
     const { qDim, kvDim } = this;
     const kern = this.engine.kernels;
@@ -186,19 +176,19 @@ export class AttentionCore {
     const rows = B * t;
     const Lk = cache.length + t;
     const cacheRow = 2 * kvDim;
-    const bytesFor = (m: WeightsMode) => [x.data.length * 4, rows * qDim * 4, ...this.scratchBytes(rows, t, Lk, B, m, kern.f32_gemm_packed_a_floats(rows, E))];
+    const bytesFor = (m: WeightsMode) => [x.data.length * 4, rows * qDim * 4, ...this.#scratchBytes(rows, t, Lk, B, m, kern.f32_gemm_packed_a_floats(rows, E))];
     const hint = mode === 'none' ? undefined : () => bytesFor('none');
     return hintWithoutWeights(this.engine, weightsOption, hint, () => heap.scoped(bytesFor(mode), ([px, pq, pattn, pout, pw, pavg, scratch]) => {
       heap.writeF32(px, x.data);
-      kern.f32_gemm_prepacked(1, rows, qDim, E, px, E, 0, block + this.at.q * 4, pq, qDim, 0, 1, scratch);
+      kern.f32_gemm_prepacked(1, rows, qDim, E, px, E, 0, this.#at.q, pq, qDim, 0, 1, scratch);
       // New keys and values go straight into the cache rows after the ones it holds.
-      this.projectKV(px, px, t, B, t * E, cache.ptr + cache.length * cacheRow * 4, cacheRow, cache.maxLength * cacheRow, scratch);
-      return this.attend({ B, Lq: t, pq, ldq: qDim, kv: { ptr: cache.ptr, batchRows: cache.maxLength, lk: Lk }, ldkv: cacheRow, masks: [], causal: true, mode, pattn, pout, pw, pavg, scratch, outShape, weightsLead });
+      this.#projectKV(px, px, t, B, t * E, cache.ptr + cache.length * cacheRow * 4, cacheRow, cache.maxLength * cacheRow, scratch);
+      return this.#attend({ B, Lq: t, pq, ldq: qDim, kv: { ptr: cache.ptr, batchRows: cache.maxLength, lk: Lk }, ldkv: cacheRow, masks: [], causal: true, mode, pattn, pout, pw, pavg, scratch, outShape, weightsLead });
     }));
   }
 
   /** Bytes of: attention output, final output, per-head weights, averaged weights, kernel scratch. */
-  private scratchBytes(qRows: number, Lq: number, Lk: number, B: number, mode: WeightsMode, projFloats: number): number[] {
+  #scratchBytes(qRows: number, Lq: number, Lk: number, B: number, mode: WeightsMode, projFloats: number): number[] {
     const { numHeads: H, headDim: hd, embedDim: E, outProj } = this.dims;
     const withWeights = mode !== 'none';
     const attnScratch = attentionScratchFloats(this.engine, Lq, Lk, hd, hd, withWeights);
@@ -212,20 +202,19 @@ export class AttentionCore {
   }
 
   /** K = key·W_kᵀ + b_k and V = value·W_vᵀ + b_v for `batch` items of `rows` rows, into columns 0 and kvDim of c. */
-  private projectKV(pk: number, pv: number, rows: number, batch: number, strideIn: number, c: number, ldc: number, strideC: number, scratch: number): void {
-    const block = this.block!;
+  #projectKV(pk: number, pv: number, rows: number, batch: number, strideIn: number, c: number, ldc: number, strideC: number, scratch: number): void {
     const { kdim, vdim } = this.dims;
     const kern = this.engine.kernels;
     if (pk === pv && kdim === vdim && this.kvDim % 8 === 0) {
-      kern.f32_gemm_prepacked(batch, rows, 2 * this.kvDim, kdim, pk, kdim, strideIn, block + this.at.k * 4, c, ldc, strideC, 1, scratch);
+      kern.f32_gemm_prepacked(batch, rows, 2 * this.kvDim, kdim, pk, kdim, strideIn, this.#at.k, c, ldc, strideC, 1, scratch);
     } else {
-      kern.f32_gemm_prepacked(batch, rows, this.kvDim, kdim, pk, kdim, strideIn, block + this.at.k * 4, c, ldc, strideC, 1, scratch);
-      kern.f32_gemm_prepacked(batch, rows, this.kvDim, vdim, pv, vdim, strideIn, block + this.at.v * 4, c + this.kvDim * 4, ldc, strideC, 1, scratch);
+      kern.f32_gemm_prepacked(batch, rows, this.kvDim, kdim, pk, kdim, strideIn, this.#at.k, c, ldc, strideC, 1, scratch);
+      kern.f32_gemm_prepacked(batch, rows, this.kvDim, vdim, pv, vdim, strideIn, this.#at.v, c + this.kvDim * 4, ldc, strideC, 1, scratch);
     }
   }
 
   /** The heads' attention, the output projection and the copies out. */
-  private attend(a: {
+  #attend(a: {
     B: number; Lq: number; pq: number; ldq: number; kv: KVSource; ldkv: number;
     masks: Array<CoreMask & { ptr: number }>; causal: boolean; mode: WeightsMode;
     pattn: number; pout: number; pw: number; pavg: number; scratch: number;
@@ -253,7 +242,7 @@ export class AttentionCore {
       scale, causal: a.causal, scratch: a.scratch,
     });
     const rows = B * Lq;
-    if (outProj) kern.f32_gemm_prepacked(1, rows, E, this.qDim, a.pattn, this.qDim, 0, this.block! + this.at.o * 4, a.pout, E, 0, 1, a.scratch);
+    if (outProj) kern.f32_gemm_prepacked(1, rows, E, this.qDim, a.pattn, this.qDim, 0, this.#at.o, a.pout, E, 0, 1, a.scratch);
     const output = { data: heap.readF32(outProj ? a.pout : a.pattn, rows * (outProj ? E : this.qDim)), shape: a.outShape };
     if (!withWeights) return { output };
     if (a.mode === 'perHead' || H === 1) {
@@ -268,12 +257,12 @@ export class AttentionCore {
 /** forwardStep for either module: checks x and the cache, runs the core's step, advances the cache. */
 export function stepThrough(owner: object, core: AttentionCore, what: string, E: number, x: Tensor, cache: KVCache, options?: StepOptions): AttentionResult {
   core.resident(what);
-  if (!(cache instanceof KVCache)) throw new AttentionError('BAD_ARGUMENT', `${what}: cache must come from createCache, got ${typeof cache}`);
+  if (!(cache instanceof KVCache)) throw badArgument(`${what}: cache must come from createCache, got ${typeof cache}`);
   checkTensor('x', x, 2);
   const rank = x.shape.length;
   const B = rank === 3 ? x.shape[0] : 1;
   if (rank > 3 || x.shape[rank - 1] !== E || B !== cache.batch) {
-    throw new AttentionError('SHAPE_MISMATCH', `x must be [${cache.batch}, t, ${E}]${cache.batch === 1 ? ` or [t, ${E}]` : ''} for this cache, got ${formatShape(x.shape)}`);
+    throw shapeMismatch(`x must be [${cache.batch}, t, ${E}]${cache.batch === 1 ? ` or [t, ${E}]` : ''} for this cache, got ${formatShape(x.shape)}`);
   }
   const t = x.shape[rank - 2];
   const opts = optionsObject('options', options);

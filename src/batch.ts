@@ -1,5 +1,5 @@
 // Leading (batch) dimensions: broadcasting them, and mapping each batch item to each operand's offset.
-import { AttentionError } from './errors.js';
+import { shapeMismatch } from './errors.js';
 import { formatShape } from './tensor.js';
 
 /** PyTorch broadcasting of leading dims (right-aligned; a 1 stretches). */
@@ -13,7 +13,7 @@ export function broadcastShapes(names: readonly string[], shapes: readonly (read
       if (dim === 1) continue;
       if (out[d] !== 1 && out[d] !== dim) {
         const parts = shapes.map((sh, j) => `${names[j]} ${formatShape(sh)}`).join(', ');
-        throw new AttentionError('SHAPE_MISMATCH', `batch dimensions do not broadcast: ${parts}`);
+        throw shapeMismatch(`batch dimensions do not broadcast: ${parts}`);
       }
       out[d] = dim;
     }

@@ -1,6 +1,6 @@
 // Locating, probing and instantiating the wasm; the Engine that owns one instance and its heap.
 import { instantiate, instantiateSync } from '@assemblyscript/loader';
-import { AttentionError } from './errors.js';
+import { AttentionError, badArgument } from './errors.js';
 import { supportsRelaxedSimd, supportsSimd } from './features.js';
 import type { Kernels } from './kernels.js';
 import { Heap } from './memory.js';
@@ -64,17 +64,14 @@ export function getEngine(): Engine {
 
 function chooseBuild(requested: Build | undefined): { build: Build; relaxedSimdSupported: boolean } {
   if (!supportsSimd()) {
-    throw new AttentionError('BAD_ARGUMENT', 'this WebAssembly runtime does not support SIMD128, which wasm-attention needs');
+    throw badArgument('this WebAssembly runtime does not support SIMD128, which wasm-attention needs');
   }
   const relaxedSimdSupported = supportsRelaxedSimd();
   if (requested !== undefined && requested !== 'simd' && requested !== 'relaxed-simd') {
-    throw new AttentionError('BAD_ARGUMENT', `options.build must be 'simd' or 'relaxed-simd', got ${String(requested)}`);
+    throw badArgument(`options.build must be 'simd' or 'relaxed-simd', got ${String(requested)}`);
   }
   if (requested === 'relaxed-simd' && !relaxedSimdSupported) {
-    throw new AttentionError(
-      'BAD_ARGUMENT',
-      "options.build is 'relaxed-simd' but this runtime does not validate relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)",
-    );
+    throw badArgument("options.build is 'relaxed-simd' but this runtime does not validate relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
   }
   return { build: requested ?? (relaxedSimdSupported ? 'relaxed-simd' : 'simd'), relaxedSimdSupported };
 }
@@ -82,7 +79,7 @@ function chooseBuild(requested: Build | undefined): { build: Build; relaxedSimdS
 function checkMaxMemory(v: unknown): number {
   if (v === undefined) return DEFAULT_MAX_MEMORY_BYTES;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new AttentionError('BAD_ARGUMENT', `options.maxMemoryBytes must be a positive number of bytes, got ${String(v)}`);
+    throw badArgument(`options.maxMemoryBytes must be a positive number of bytes, got ${String(v)}`);
   }
   return Math.min(v, WASM32_MAX_BYTES);
 }
@@ -99,7 +96,7 @@ async function resolveSource(src: WasmSource | undefined, build: Build): Promise
   }
   const ok = where instanceof Promise || where instanceof WebAssembly.Module || isBytes(where) || (typeof Response !== 'undefined' && where instanceof Response);
   if (!ok) {
-    throw new AttentionError('BAD_ARGUMENT', `options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got ${Object.prototype.toString.call(where)}`);
+    throw badArgument(`options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got ${Object.prototype.toString.call(where)}`);
   }
   return where as Promise<Response> | WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response;
 }
@@ -115,7 +112,7 @@ async function load(opts: InitOptions): Promise<Engine> {
     exports = instantiateSync(source as BufferSource | WebAssembly.Module, {}).instance.exports;
   } else {
     const response = source as Response;
-    if (!response.ok) throw new AttentionError('BAD_ARGUMENT', `fetching the wasm failed: ${response.status} ${response.statusText} for ${response.url}`);
+    if (!response.ok) throw badArgument(`fetching the wasm failed: ${response.status} ${response.statusText} for ${response.url}`);
     // instantiateStreaming insists on Content-Type application/wasm; servers that get it wrong still work.
     const copy = response.clone();
     try {
@@ -152,7 +149,7 @@ function adopt(engine: Engine, opts: InitOptions): Engine {
  */
 export function init(opts: InitOptions = {}): Promise<Engine> {
   if (typeof opts !== 'object' || opts === null) {
-    return Promise.reject(new AttentionError('BAD_ARGUMENT', `init(options) takes an options object, got ${typeof opts}`));
+    return Promise.reject(badArgument(`init(options) takes an options object, got ${typeof opts}`));
   }
   const ready = reusable(opts);
   if (ready) return Promise.resolve(ready);
@@ -179,7 +176,7 @@ export function initSync(opts: InitOptions | ArrayBuffer | ArrayBufferView | Web
   const src = o.wasm ?? packagedWasm(choice.build);
   if (!isBytes(src) && !(src instanceof WebAssembly.Module)) {
     const why = o.wasm === undefined ? 'without options.wasm it has the bytes only in Node and with the browser entry' : `got ${Object.prototype.toString.call(src)}`;
-    throw new AttentionError('BAD_ARGUMENT', `initSync needs the wasm as bytes or a WebAssembly.Module (${why}); pass them, or use await init()`);
+    throw badArgument(`initSync needs the wasm as bytes or a WebAssembly.Module (${why}); pass them, or use await init()`);
   }
   return adopt(new Engine(instantiateSync(src as BufferSource | WebAssembly.Module, {}).instance.exports, choice, maxMemoryBytes), o);
 }

@@ -11,3 +11,7 @@ export class AttentionError extends Error {
     this.code = code;
   }
 }
+
+// The two codes nearly every check raises, one short call each (`throw badArgument(…)`).
+export const badArgument = (message: string) => new AttentionError('BAD_ARGUMENT', message);
+export const shapeMismatch = (message: string) => new AttentionError('SHAPE_MISMATCH', message);

@@ -1,10 +1,10 @@
 // Attention weights drawn for people: a terminal heatmap in block shades, and an SVG one, labelled with tokens.
-import { AttentionError } from './errors.js';
+import { shapeMismatch } from './errors.js';
 import { formatShape, type Tensor } from './tensor.js';
 
 /** Checks a [lq, lk] weight matrix and fills in default labels. */
 function labelled(what: string, weights: Tensor, options: HeatmapLabels) {
-  if (weights.shape.length !== 2) throw new AttentionError('SHAPE_MISMATCH', `${what} needs weights of shape [lq, lk], got ${formatShape(weights.shape)}`);
+  if (weights.shape.length !== 2) throw shapeMismatch(`${what} needs weights of shape [lq, lk], got ${formatShape(weights.shape)}`);
   const [lq, lk] = weights.shape;
   const rows = options.rows ?? Array.from({ length: lq }, (_, i) => String(i));
   const cols = options.cols ?? Array.from({ length: lk }, (_, j) => String(j));

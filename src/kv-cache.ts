@@ -1,7 +1,7 @@
 // A KV cache: keys and values of the tokens seen so far, preallocated in linear memory.
 import type { Engine } from './engine.js';
-import { AttentionError } from './errors.js';
-import { track, untrack } from './lifetime.js';
+import { badArgument } from './errors.js';
+import { Resident } from './lifetime.js';
 import { optionsObject, positiveInteger } from './options.js';
 
 export interface CacheOptions {
@@ -21,11 +21,11 @@ export class KVCache {
   readonly maxLength: number;
   /** Floats per cached token: K then V. */
   readonly rowFloats: number;
-  private filled = 0;
-  private block: number | undefined;
+  #filled = 0;
+  readonly #memory: Resident;
 
   constructor(
-    private readonly engine: Engine,
+    engine: Engine,
     readonly owner: object,
     rowFloats: number,
     options: CacheOptions,
@@ -34,37 +34,32 @@ export class KVCache {
     this.batch = positiveInteger('options.batch', opts.batch);
     this.maxLength = positiveInteger('options.maxLength', opts.maxLength);
     this.rowFloats = rowFloats;
-    this.block = engine.heap.alloc(this.batch * this.maxLength * rowFloats * 4);
-    track(this, engine.heap, this.block);
+    this.#memory = new Resident(engine.heap, engine.heap.alloc(this.batch * this.maxLength * rowFloats * 4), 'KV cache');
   }
 
   /** Tokens cached so far. */
   get length(): number {
-    return this.filled;
+    return this.#filled;
   }
 
   /** Forgets every cached token (the memory stays reserved). */
   reset(): void {
     this.ptr('KVCache.reset');
-    this.filled = 0;
+    this.#filled = 0;
   }
 
   /** Keeps the first `length` tokens and forgets the rest (to rewind after speculative or beam decoding). */
   truncate(length: number): void {
     this.ptr('KVCache.truncate');
-    if (!Number.isSafeInteger(length) || length < 0 || length > this.filled) {
-      throw new AttentionError('BAD_ARGUMENT', `KVCache.truncate(length): length must be an integer from 0 to ${this.filled} (the tokens cached), got ${String(length)}`);
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.#filled) {
+      throw badArgument(`KVCache.truncate(length): length must be an integer from 0 to ${this.#filled} (the tokens cached), got ${String(length)}`);
     }
-    this.filled = length;
+    this.#filled = length;
   }
 
   /** Frees the cache's memory; later use throws DISPOSED. Safe to call twice. */
   dispose(): void {
-    if (this.block !== undefined) {
-      untrack(this);
-      this.engine.heap.release(this.block);
-    }
-    this.block = undefined;
+    this.#memory.dispose();
   }
 
   /** `using cache = m.createCache(…)` disposes it at the end of the scope. */
@@ -74,22 +69,21 @@ export class KVCache {
 
   /** The cache's memory, or DISPOSED naming the caller. */
   ptr(what: string): number {
-    if (this.block === undefined) throw new AttentionError('DISPOSED', `${what}: this KV cache was disposed`);
-    return this.block;
+    return this.#memory.ptr(what);
   }
 
   /** Checks that `t` more tokens fit, for the module that owns the cache, and returns the memory. */
   reserve(what: string, owner: object, t: number): number {
     const ptr = this.ptr(what);
-    if (owner !== this.owner) throw new AttentionError('BAD_ARGUMENT', `${what}: this KV cache was made by another module's createCache`);
-    if (this.filled + t > this.maxLength) {
-      throw new AttentionError('BAD_ARGUMENT', `${what}: the cache holds ${this.filled} of ${this.maxLength} tokens, so ${t} more do not fit (maxLength ${this.maxLength})`);
+    if (owner !== this.owner) throw badArgument(`${what}: this KV cache was made by another module's createCache`);
+    if (this.#filled + t > this.maxLength) {
+      throw badArgument(`${what}: the cache holds ${this.#filled} of ${this.maxLength} tokens, so ${t} more do not fit (maxLength ${this.maxLength})`);
     }
     return ptr;
   }
 
   /** Records `t` tokens appended by a step. */
   advance(t: number): void {
-    this.filled += t;
+    this.#filled += t;
   }
 }

@@ -1,12 +1,12 @@
 // Causal masks, and how a user's mask becomes the (kind, strides) layout the kernels read.
-import { AttentionError } from './errors.js';
+import { badArgument, shapeMismatch } from './errors.js';
 import { MaskKind, type MaskKindCode } from './kernels.js';
 import { type BoolTensor, checkMaskTensor, formatShape, type Tensor } from './tensor.js';
 
 /** PyTorch's causal mask: `[n, n]`, 0 on and below the diagonal, -Infinity above (torch.triu(ones, 1) → -inf). */
 export function createCausalMask(n: number): Tensor {
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw new AttentionError('BAD_ARGUMENT', `createCausalMask(n): n must be a non-negative integer, got ${String(n)}`);
+    throw badArgument(`createCausalMask(n): n must be a non-negative integer, got ${String(n)}`);
   }
   const data = new Float32Array(n * n);
   for (let i = 0; i < n; i++) data.fill(-Infinity, i * n + i + 1, (i + 1) * n);
@@ -40,15 +40,11 @@ export function maskLayout(
   const t = checkMaskTensor(name, mask);
   const shape = t.shape.length === 1 ? [1, ...t.shape] : t.shape;
   const rank = shape.length;
-  const expected = `broadcastable to ${formatShape([...batch, lq, lk])}`;
-  if (rank < 2 || rank > batch.length + 2) {
-    throw new AttentionError('SHAPE_MISMATCH', `${name}.shape must be ${expected}, got ${formatShape(t.shape)}`);
-  }
   const [mq, mk] = shape.slice(-2);
   const lead = shape.slice(0, -2);
-  const leadOk = lead.every((d, i) => d === 1 || d === batch[batch.length - lead.length + i]);
-  if ((mq !== 1 && mq !== lq) || (mk !== 1 && mk !== lk) || !leadOk) {
-    throw new AttentionError('SHAPE_MISMATCH', `${name}.shape must be ${expected}, got ${formatShape(t.shape)}`);
+  const leadOk = rank >= 2 && rank <= batch.length + 2 && lead.every((d, i) => d === 1 || d === batch[batch.length - lead.length + i]);
+  if (!leadOk || (mq !== 1 && mq !== lq) || (mk !== 1 && mk !== lk)) {
+    throw shapeMismatch(`${name}.shape must be broadcastable to ${formatShape([...batch, lq, lk])}, got ${formatShape(t.shape)}`);
   }
   return {
     kind: t.data instanceof Uint8Array ? MaskKind[bools] : MaskKind.add,

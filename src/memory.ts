@@ -17,53 +17,55 @@ interface Block {
  * took leaves the heap as it was and repeated calls reach a steady state.
  */
 export class Heap {
-  private readonly free: Block[] = [];
-  private readonly used = new Map<number, number>();
-  private f32View = new Float32Array(0);
-  private u8View = new Uint8Array(0);
+  readonly #free: Block[] = [];
+  readonly #used = new Map<number, number>();
+  #f32View = new Float32Array(0);
+  #u8View = new Uint8Array(0);
+  readonly #memory: WebAssembly.Memory;
 
   constructor(
-    private readonly memory: WebAssembly.Memory,
+    memory: WebAssembly.Memory,
     base: number,
     /** Linear memory is never grown past this many bytes. */
     readonly maxBytes: number,
   ) {
+    this.#memory = memory;
     const start = alignUp(base, ALIGN);
     const end = memory.buffer.byteLength;
-    if (end > start) this.free.push({ ptr: start, size: end - start });
+    if (end > start) this.#free.push({ ptr: start, size: end - start });
   }
 
   /** Current size of linear memory in bytes. */
   get bytes(): number {
-    return this.memory.buffer.byteLength;
+    return this.#memory.buffer.byteLength;
   }
 
   /** Bytes currently handed out. */
   get usedBytes(): number {
     let n = 0;
-    for (const s of this.used.values()) n += s;
+    for (const s of this.#used.values()) n += s;
     return n;
   }
 
   /** A block of at least `bytes` bytes, 64-byte aligned; grows memory if it must. */
   alloc(bytes: number): number {
     const size = alignUp(Math.max(bytes, 1), ALIGN);
-    let i = this.free.findIndex((b) => b.size >= size);
-    if (i < 0) i = this.grow(size);
-    const block = this.free[i];
+    let i = this.#free.findIndex((b) => b.size >= size);
+    if (i < 0) i = this.#grow(size);
+    const block = this.#free[i];
     const ptr = block.ptr;
-    if (block.size === size) this.free.splice(i, 1);
+    if (block.size === size) this.#free.splice(i, 1);
     else {
       block.ptr += size;
       block.size -= size;
     }
-    this.used.set(ptr, size);
+    this.#used.set(ptr, size);
     return ptr;
   }
 
   /** Releases ptr if it is still handed out (a collected module's block); a no-op otherwise. */
   releaseIfHeld(ptr: number): void {
-    if (this.used.has(ptr)) this.release(ptr);
+    if (this.#used.has(ptr)) this.release(ptr);
   }
 
   /** Bytes that scoped(bytes) would allocate. */
@@ -74,30 +76,30 @@ export class Heap {
   /** Whether scoped(bytes) could allocate without passing maxBytes (counting free space already there). */
   fits(bytes: readonly number[]): boolean {
     const size = alignUp(Math.max(Heap.scopedBytes(bytes), 1), ALIGN);
-    if (this.free.some((b) => b.size >= size)) return true;
-    const end = this.memory.buffer.byteLength;
-    const last = this.free[this.free.length - 1];
+    if (this.#free.some((b) => b.size >= size)) return true;
+    const end = this.#memory.buffer.byteLength;
+    const last = this.#free[this.#free.length - 1];
     const tail = last && last.ptr + last.size === end ? last.size : 0;
     return end + Math.ceil((size - tail) / PAGE) * PAGE <= this.maxBytes;
   }
 
   /** Returns a block from alloc(); neighbouring free blocks merge. */
   release(ptr: number): void {
-    const size = this.used.get(ptr);
+    const size = this.#used.get(ptr);
     if (size === undefined) throw new Error(`heap: release of unknown block ${ptr}`);
-    this.used.delete(ptr);
+    this.#used.delete(ptr);
     let i = 0;
-    while (i < this.free.length && this.free[i].ptr < ptr) i++;
-    this.free.splice(i, 0, { ptr, size });
-    const next = this.free[i + 1];
+    while (i < this.#free.length && this.#free[i].ptr < ptr) i++;
+    this.#free.splice(i, 0, { ptr, size });
+    const next = this.#free[i + 1];
     if (next && ptr + size === next.ptr) {
-      this.free[i].size += next.size;
-      this.free.splice(i + 1, 1);
+      this.#free[i].size += next.size;
+      this.#free.splice(i + 1, 1);
     }
-    const prev = this.free[i - 1];
+    const prev = this.#free[i - 1];
     if (prev && prev.ptr + prev.size === ptr) {
-      prev.size += this.free[i].size;
-      this.free.splice(i, 1);
+      prev.size += this.#free[i].size;
+      this.#free.splice(i, 1);
     }
   }
 
@@ -125,13 +127,13 @@ export class Heap {
 
   /** A Float32Array over all of linear memory, rebuilt when memory has grown (old views are detached). */
   f32(): Float32Array {
-    if (this.f32View.buffer !== this.memory.buffer) this.f32View = new Float32Array(this.memory.buffer);
-    return this.f32View;
+    if (this.#f32View.buffer !== this.#memory.buffer) this.#f32View = new Float32Array(this.#memory.buffer);
+    return this.#f32View;
   }
 
   u8(): Uint8Array {
-    if (this.u8View.buffer !== this.memory.buffer) this.u8View = new Uint8Array(this.memory.buffer);
-    return this.u8View;
+    if (this.#u8View.buffer !== this.#memory.buffer) this.#u8View = new Uint8Array(this.#memory.buffer);
+    return this.#u8View;
   }
 
   writeF32(ptr: number, data: Float32Array): void {
@@ -149,9 +151,9 @@ export class Heap {
   }
 
   /** Grows memory so that a free block of `size` bytes exists at the top; returns its index in the free list. */
-  private grow(size: number): number {
-    const end = this.memory.buffer.byteLength;
-    const last = this.free[this.free.length - 1];
+  #grow(size: number): number {
+    const end = this.#memory.buffer.byteLength;
+    const last = this.#free[this.#free.length - 1];
     const tail = last && last.ptr + last.size === end ? last : undefined;
     const pages = Math.ceil((size - (tail ? tail.size : 0)) / PAGE);
     const newEnd = end + pages * PAGE;
@@ -159,12 +161,12 @@ export class Heap {
       throw new AttentionError('OUT_OF_MEMORY', `needs ${size} more bytes of linear memory, which would grow it from ${end} to ${newEnd} bytes, past the limit of ${this.maxBytes} bytes`);
     }
     try {
-      this.memory.grow(pages);
+      this.#memory.grow(pages);
     } catch {
       throw new AttentionError('OUT_OF_MEMORY', `needs ${size} more bytes of linear memory, but growing it from ${end} to ${newEnd} bytes failed`);
     }
     if (tail) tail.size += pages * PAGE;
-    else this.free.push({ ptr: end, size: pages * PAGE });
-    return this.free.length - 1;
+    else this.#free.push({ ptr: end, size: pages * PAGE });
+    return this.#free.length - 1;
   }
 }

@@ -1,13 +1,13 @@
 // nn.MultiheadAttention(batch_first=True), with grouped-query heads and a KV cache for decoding.
 import { AttentionCore, type CoreMask, type CoreWeights, stepThrough, type StepOptions, weightsMode } from './attention-core.js';
 import { getEngine } from './engine.js';
-import { AttentionError } from './errors.js';
+import { badArgument, shapeMismatch } from './errors.js';
 import { type CacheOptions, KVCache } from './kv-cache.js';
 import { MaskKind } from './kernels.js';
 import { maskLayout } from './mask.js';
-import { optBoolean, optionsObject, positiveInteger } from './options.js';
+import { optBoolean, optionsObject, optSeed, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
-import { type BoolTensor, checkMaskTensor, checkTensor, formatShape, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
+import { type BoolTensor, checkMaskTensor, checkTensor, formatShape, sameShape, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
 import type { AttentionResult } from './ops.js';
 
 export interface MultiHeadAttentionOptions {
@@ -55,7 +55,7 @@ export class MultiHeadAttention {
   readonly kdim: number;
   readonly vdim: number;
   readonly bias: boolean;
-  private readonly core: AttentionCore;
+  readonly #core: AttentionCore;
 
   constructor(embedDim: number, numHeads: number, options?: MultiHeadAttentionOptions) {
     const engine = getEngine();
@@ -63,17 +63,16 @@ export class MultiHeadAttention {
     this.numHeads = positiveInteger('numHeads', numHeads);
     const opts = optionsObject('options', options);
     this.numKVHeads = opts.numKVHeads === undefined ? numHeads : positiveInteger('options.numKVHeads', opts.numKVHeads);
-    if (embedDim % numHeads !== 0) throw new AttentionError('BAD_ARGUMENT', `embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
-    if (numHeads % this.numKVHeads !== 0) throw new AttentionError('BAD_ARGUMENT', `numHeads (${numHeads}) must be divisible by options.numKVHeads (${this.numKVHeads})`);
+    if (embedDim % numHeads !== 0) throw badArgument(`embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
+    if (numHeads % this.numKVHeads !== 0) throw badArgument(`numHeads (${numHeads}) must be divisible by options.numKVHeads (${this.numKVHeads})`);
     this.headDim = embedDim / numHeads;
     this.kdim = opts.kdim === undefined ? embedDim : positiveInteger('options.kdim', opts.kdim);
     this.vdim = opts.vdim === undefined ? embedDim : positiveInteger('options.vdim', opts.vdim);
-    const seed = opts.seed ?? 0;
-    if (!Number.isSafeInteger(seed)) throw new AttentionError('BAD_ARGUMENT', `options.seed must be an integer, got ${String(seed)}`);
+    const seed = optSeed('options.seed', opts.seed);
     const bias = optBoolean('options.bias', opts.bias, opts.weights ? hasBias(opts.weights) : true);
-    const weights = opts.weights ? this.readStateDict(opts.weights, bias) : this.initialWeights(seed, bias);
+    const weights = opts.weights ? this.#readStateDict(opts.weights, bias) : this.#initialWeights(seed, bias);
     this.bias = bias;
-    this.core = new AttentionCore(engine, {
+    this.#core = new AttentionCore(engine, {
       embedDim, numHeads, numKVHeads: this.numKVHeads, headDim: this.headDim, kdim: this.kdim, vdim: this.vdim,
       outProj: true, scale: 1 / Math.sqrt(this.headDim),
     }, weights);
@@ -86,11 +85,11 @@ export class MultiHeadAttention {
    * `out_proj.weight`, `out_proj.bias`. kdim and vdim are read from the weights.
    */
   static fromStateDict(sd: StateDict, options: { numHeads: number; numKVHeads?: number }): MultiHeadAttention {
-    if (typeof sd !== 'object' || sd === null) throw new AttentionError('BAD_ARGUMENT', `state dict must be an object of tensors, got ${String(sd)}`);
+    if (typeof sd !== 'object' || sd === null) throw badArgument(`state dict must be an object of tensors, got ${String(sd)}`);
     const opts = optionsObject('options', options);
     const numHeads = positiveInteger('options.numHeads', opts.numHeads);
     const out = sd['out_proj.weight'];
-    if (!out) throw new AttentionError('BAD_ARGUMENT', "state dict is missing 'out_proj.weight'");
+    if (!out) throw badArgument("state dict is missing 'out_proj.weight'");
     checkTensor("state dict 'out_proj.weight'", out, 2);
     const E = out.shape[0];
     const k = sd['k_proj_weight'] ?? sd['k_proj.weight'];
@@ -105,13 +104,13 @@ export class MultiHeadAttention {
 
   /** `query [B, Lq, E]` (or `[Lq, E]`), `key [B, Lk, kdim]`, `value [B, Lk, vdim]` → `{ output [B, Lq, E], weights? }`. */
   forward(query: Tensor, key: Tensor = query, value: Tensor = key, options?: MultiHeadForwardOptions): AttentionResult {
-    this.core.resident('MultiHeadAttention.forward');
+    this.#core.resident('MultiHeadAttention.forward');
     const E = this.embedDim;
     checkTensor('query', query, 2);
     checkTensor('key', key, 2);
     checkTensor('value', value, 2);
     const rank = query.shape.length;
-    if (rank > 3 || query.shape[rank - 1] !== E) throw new AttentionError('SHAPE_MISMATCH', `query must be [batch, Lq, ${E}] or [Lq, ${E}], got ${formatShape(query.shape)}`);
+    if (rank > 3 || query.shape[rank - 1] !== E) throw shapeMismatch(`query must be [batch, Lq, ${E}] or [Lq, ${E}], got ${formatShape(query.shape)}`);
     const batched = rank === 3;
     const B = batched ? query.shape[0] : 1;
     const Lq = query.shape[rank - 2];
@@ -119,7 +118,7 @@ export class MultiHeadAttention {
       const ok = t.shape.length === rank && t.shape[rank - 1] === width && (!batched || t.shape[0] === B) && (Lk === undefined || t.shape[rank - 2] === Lk);
       if (!ok) {
         const want = batched ? `[${B}, ${Lk ?? 'Lk'}, ${width}]` : `[${Lk ?? 'Lk'}, ${width}]`;
-        throw new AttentionError('SHAPE_MISMATCH', `${name} must be ${want} (as query ${formatShape(query.shape)}), got ${formatShape(t.shape)}`);
+        throw shapeMismatch(`${name} must be ${want} (as query ${formatShape(query.shape)}), got ${formatShape(t.shape)}`);
       }
     };
     expectKV('key', key, this.kdim);
@@ -130,16 +129,16 @@ export class MultiHeadAttention {
     const need = optBoolean('options.needWeights', opts.needWeights, true);
     const average = optBoolean('options.averageWeights', opts.averageWeights, true);
     const masks: CoreMask[] = [];
-    if (opts.attnMask !== undefined) masks.push(this.attnMask(opts.attnMask, B, Lq, Lk));
-    if (opts.keyPaddingMask !== undefined) masks.push(this.keyPaddingMask(opts.keyPaddingMask, batched, B, Lk));
+    if (opts.attnMask !== undefined) masks.push(this.#attnMask(opts.attnMask, B, Lq, Lk));
+    if (opts.keyPaddingMask !== undefined) masks.push(this.#keyPaddingMask(opts.keyPaddingMask, batched, B, Lk));
     const lead = batched ? [B] : [];
-    return this.core.forward('MultiHeadAttention.forward', query, key, value, B, masks, causal, weightsMode(need, average), 'options.needWeights', batched ? [B, Lq, E] : [Lq, E], lead);
+    return this.#core.forward('MultiHeadAttention.forward', query, key, value, B, masks, causal, weightsMode(need, average), 'options.needWeights', batched ? [B, Lq, E] : [Lq, E], lead);
   }
 
   /** A KV cache for decoding with forwardStep: `{ batch, maxLength }`, only the kv heads stored. */
   createCache(options: CacheOptions): KVCache {
-    this.core.resident('MultiHeadAttention.createCache');
-    return new KVCache(this.core.engine, this, 2 * this.core.kvDim, options);
+    this.#core.resident('MultiHeadAttention.createCache');
+    return new KVCache(this.#core.engine, this, 2 * this.#core.kvDim, options);
   }
 
   /**
@@ -148,11 +147,11 @@ export class MultiHeadAttention {
    * rounding, to the rows of a full causal forward.
    */
   forwardStep(x: Tensor, cache: KVCache, options?: StepOptions): AttentionResult {
-    return stepThrough(this, this.core, 'MultiHeadAttention.forwardStep', this.embedDim, x, cache, options);
+    return stepThrough(this, this.#core, 'MultiHeadAttention.forwardStep', this.embedDim, x, cache, options);
   }
 
   dispose(): void {
-    this.core.dispose();
+    this.#core.dispose();
   }
 
   /** `using m = new MultiHeadAttention(…)` disposes it at the end of the scope. */
@@ -160,7 +159,7 @@ export class MultiHeadAttention {
     this.dispose();
   }
 
-  private initialWeights(seed: number, bias: boolean): CoreWeights {
+  #initialWeights(seed: number, bias: boolean): CoreWeights {
     const next = mulberry32(seed);
     const { embedDim: E } = this;
     const kvDim = this.numKVHeads * this.headDim;
@@ -179,7 +178,7 @@ export class MultiHeadAttention {
     return { wq, wk, wv, wo, bq: zeros(E), bk: zeros(kvDim), bv: zeros(kvDim), bo: zeros(E) };
   }
 
-  private readStateDict(sd: StateDict, bias: boolean): CoreWeights {
+  #readStateDict(sd: StateDict, bias: boolean): CoreWeights {
     const { embedDim: E } = this;
     const kvDim = this.numKVHeads * this.headDim;
     const used = new Set<string>();
@@ -190,7 +189,7 @@ export class MultiHeadAttention {
     let w: Pick<CoreWeights, 'wq' | 'wk' | 'wv' | 'bq' | 'bk' | 'bv'>;
     if ('in_proj_weight' in sd) {
       if (kvDim !== E || this.kdim !== E || this.vdim !== E) {
-        throw new AttentionError('BAD_ARGUMENT', `'in_proj_weight' needs numKVHeads = numHeads and kdim = vdim = embedDim; use q/k/v projections for ${this.numKVHeads} kv heads`);
+        throw badArgument(`'in_proj_weight' needs numKVHeads = numHeads and kdim = vdim = embedDim; use q/k/v projections for ${this.numKVHeads} kv heads`);
       }
       const ip = take('in_proj_weight', [3 * E, E]);
       const ib = bias ? take('in_proj_bias', [3 * E]) : undefined;
@@ -210,32 +209,29 @@ export class MultiHeadAttention {
     const wo = take('out_proj.weight', [E, E]);
     const bo = bias ? take('out_proj.bias', [E]) : undefined;
     for (const key of Object.keys(sd)) {
-      if (!used.has(key)) throw new AttentionError('BAD_ARGUMENT', `unexpected key '${key}' in state dict (bias ${bias ? 'on' : 'off'}; used ${[...used].join(', ')})`);
+      if (!used.has(key)) throw badArgument(`unexpected key '${key}' in state dict (bias ${bias ? 'on' : 'off'}; used ${[...used].join(', ')})`);
     }
     return { ...w, wo, bo };
   }
 
-  private attnMask(mask: Tensor | BoolTensor, B: number, Lq: number, Lk: number): CoreMask {
+  #attnMask(mask: Tensor | BoolTensor, B: number, Lq: number, Lk: number): CoreMask {
     const t = checkMaskTensor('options.attnMask', mask);
     const H = this.numHeads;
-    if (t.shape.length === 3) {
-      if (t.shape[0] !== B * H || t.shape[1] !== Lq || t.shape[2] !== Lk) {
-        throw new AttentionError('SHAPE_MISMATCH', `options.attnMask must be [${Lq}, ${Lk}] or [${B * H}, ${Lq}, ${Lk}] (batch · numHeads), got ${formatShape(t.shape)}`);
-      }
-      const layout = maskLayout('options.attnMask', { data: t.data, shape: [B, H, Lq, Lk] }, [B, H], Lq, Lk, 'hide');
-      return { layout, strides: [H * Lq * Lk, Lq * Lk] };
+    const perHead = t.shape.length === 3;
+    const want = perHead ? [B * H, Lq, Lk] : [Lq, Lk];
+    if (!sameShape(t.shape, want)) {
+      throw shapeMismatch(`options.attnMask must be [${Lq}, ${Lk}] or [${B * H}, ${Lq}, ${Lk}] (batch · numHeads), got ${formatShape(t.shape)}`);
     }
-    if (t.shape.length !== 2 || t.shape[0] !== Lq || t.shape[1] !== Lk) {
-      throw new AttentionError('SHAPE_MISMATCH', `options.attnMask must be [${Lq}, ${Lk}] or [${B * H}, ${Lq}, ${Lk}] (batch · numHeads), got ${formatShape(t.shape)}`);
-    }
-    return { layout: maskLayout('options.attnMask', t, [], Lq, Lk, 'hide'), strides: [0, 0] };
+    if (!perHead) return { layout: maskLayout('options.attnMask', t, [], Lq, Lk, 'hide'), strides: [0, 0] };
+    const layout = maskLayout('options.attnMask', { data: t.data, shape: [B, H, Lq, Lk] }, [B, H], Lq, Lk, 'hide');
+    return { layout, strides: [H * Lq * Lk, Lq * Lk] };
   }
 
-  private keyPaddingMask(mask: Tensor | BoolTensor, batched: boolean, B: number, Lk: number): CoreMask {
+  #keyPaddingMask(mask: Tensor | BoolTensor, batched: boolean, B: number, Lk: number): CoreMask {
     const t = checkMaskTensor('options.keyPaddingMask', mask);
     const want = batched ? [B, Lk] : [Lk];
-    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
-      throw new AttentionError('SHAPE_MISMATCH', `options.keyPaddingMask must be ${formatShape(want)}, got ${formatShape(t.shape)}`);
+    if (!sameShape(t.shape, want)) {
+      throw shapeMismatch(`options.keyPaddingMask must be ${formatShape(want)}, got ${formatShape(t.shape)}`);
     }
     // One row of keys per batch item, the same for every query and head.
     const layout = { kind: t.data instanceof Uint8Array ? MaskKind.hide : MaskKind.add, tensor: t, lead: batched ? [B] : [], matrixSize: Lk, ldr: 0, ldc: 1 };

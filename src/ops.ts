@@ -2,7 +2,7 @@
 import { attentionScratchFloats, hintWithoutWeights, maskBlockBytes, runAttention, writeMask } from './attention.js';
 import { broadcastShapes, forEachBatchRun, leadStrides } from './batch.js';
 import { getEngine } from './engine.js';
-import { AttentionError } from './errors.js';
+import { shapeMismatch } from './errors.js';
 import { MaskKind } from './kernels.js';
 import { maskLayout } from './mask.js';
 import { optBoolean, optFinite, optionsObject } from './options.js';
@@ -24,7 +24,7 @@ export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
   const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
   if (kb !== k) {
     const which = transposeB ? 'b.shape[-1] (k, with transposeB)' : 'b.shape[-2] (k)';
-    throw new AttentionError('SHAPE_MISMATCH', `${which} is ${kb} but a.shape[-1] is ${k} (a ${formatShape(a.shape)}, b ${formatShape(b.shape)})`);
+    throw shapeMismatch(`${which} is ${kb} but a.shape[-1] is ${k} (a ${formatShape(a.shape)}, b ${formatShape(b.shape)})`);
   }
   const aLead = a.shape.slice(0, -2);
   const bLead = b.shape.slice(0, -2);
@@ -48,14 +48,14 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   const engine = getEngine();
   checkTensor('x', x, 1);
   checkTensor('weight', weight, 2);
-  if (weight.shape.length !== 2) throw new AttentionError('SHAPE_MISMATCH', `weight must be [out, in], got ${formatShape(weight.shape)}`);
+  if (weight.shape.length !== 2) throw shapeMismatch(`weight must be [out, in], got ${formatShape(weight.shape)}`);
   const [out, inF] = weight.shape;
   const xin = x.shape[x.shape.length - 1];
-  if (xin !== inF) throw new AttentionError('SHAPE_MISMATCH', `x.shape[-1] is ${xin} but weight.shape[1] (in_features) is ${inF}`);
+  if (xin !== inF) throw shapeMismatch(`x.shape[-1] is ${xin} but weight.shape[1] (in_features) is ${inF}`);
   if (bias !== undefined) {
     checkTensor('bias', bias, 1);
     if (bias.shape.length !== 1 || bias.shape[0] !== out) {
-      throw new AttentionError('SHAPE_MISMATCH', `bias must be [${out}] (weight.shape[0]), got ${formatShape(bias.shape)}`);
+      throw shapeMismatch(`bias must be [${out}] (weight.shape[0]), got ${formatShape(bias.shape)}`);
     }
   }
   const rows = shapeSize(x.shape.slice(0, -1));
@@ -111,8 +111,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const [lq, dk] = q.shape.slice(-2);
   const [lk, dkK] = k.shape.slice(-2);
   const [lkV, dv] = v.shape.slice(-2);
-  if (dkK !== dk) throw new AttentionError('SHAPE_MISMATCH', `k.shape[-1] (dk) is ${dkK} but q.shape[-1] is ${dk}`);
-  if (lkV !== lk) throw new AttentionError('SHAPE_MISMATCH', `v.shape[-2] (Lk) is ${lkV} but k.shape[-2] is ${lk}`);
+  if (dkK !== dk) throw shapeMismatch(`k.shape[-1] (dk) is ${dkK} but q.shape[-1] is ${dk}`);
+  if (lkV !== lk) throw shapeMismatch(`v.shape[-2] (Lk) is ${lkV} but k.shape[-2] is ${lk}`);
   const qLead = q.shape.slice(0, -2);
   const kLead = k.shape.slice(0, -2);
   const vLead = v.shape.slice(0, -2);

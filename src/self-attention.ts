@@ -3,9 +3,9 @@ import { AttentionCore, type CoreMask, stepThrough } from './attention-core.js';
 import { leadStrides } from './batch.js';
 import { getEngine } from './engine.js';
 import { type CacheOptions, KVCache } from './kv-cache.js';
-import { AttentionError } from './errors.js';
+import { badArgument, shapeMismatch } from './errors.js';
 import { maskLayout } from './mask.js';
-import { optBoolean, optionsObject, positiveInteger } from './options.js';
+import { optBoolean, optionsObject, optSeed, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
 import type { AttentionResult } from './ops.js';
 import { type BoolTensor, checkTensor, formatShape, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
@@ -50,20 +50,19 @@ export class SelfAttention {
   readonly embedDim: number;
   readonly bias: boolean;
   /** W_q, W_k, W_v packed in linear memory until dispose(): one head of width E, no output projection. */
-  private readonly core: AttentionCore;
+  readonly #core: AttentionCore;
 
   constructor(embedDim: number, options?: SelfAttentionOptions) {
     const engine = getEngine();
     this.embedDim = positiveInteger('embedDim', embedDim);
     const opts = optionsObject('options', options);
-    const seed = opts.seed ?? 0;
-    if (!Number.isSafeInteger(seed)) throw new AttentionError('BAD_ARGUMENT', `options.seed must be an integer, got ${String(seed)}`);
+    const seed = optSeed('options.seed', opts.seed);
     const sd = opts.weights ?? initialSelfAttentionWeights(embedDim, seed, optBoolean('options.bias', opts.bias, true));
     this.bias = checkStateDict(sd, embedDim, opts.bias);
     const E = embedDim;
     const w = (p: string) => sd[`${p}.weight`].data;
     const b = (p: string) => (this.bias ? sd[`${p}.bias`].data : undefined);
-    this.core = new AttentionCore(
+    this.#core = new AttentionCore(
       engine,
       { embedDim: E, numHeads: 1, numKVHeads: 1, headDim: E, kdim: E, vdim: E, outProj: false, scale: 1 / Math.sqrt(E) },
       { wq: w('W_q'), bq: b('W_q'), wk: w('W_k'), bk: b('W_k'), wv: w('W_v'), bv: b('W_v') },
@@ -74,7 +73,7 @@ export class SelfAttention {
   static fromStateDict(sd: StateDict): SelfAttention {
     const w = (sd as StateDict | undefined)?.['W_q.weight'];
     if (typeof sd !== 'object' || sd === null || !w) {
-      throw new AttentionError('BAD_ARGUMENT', "state dict must be an object with 'W_q.weight', 'W_k.weight', 'W_v.weight' (and their biases)");
+      throw badArgument("state dict must be an object with 'W_q.weight', 'W_k.weight', 'W_v.weight' (and their biases)");
     }
     checkTensor("state dict 'W_q.weight'", w, 2);
     return new SelfAttention(w.shape[0], { weights: sd });
@@ -82,12 +81,12 @@ export class SelfAttention {
 
   /** `x [batch, n, E]` or `[n, E]` → `{ output (shape of x), weights [batch, n, n] or [n, n] }`. */
   forward(x: Tensor, options?: SelfAttentionForwardOptions): AttentionResult {
-    this.core.resident('SelfAttention.forward');
+    this.#core.resident('SelfAttention.forward');
     checkTensor('x', x, 2);
     const E = this.embedDim;
     const rank = x.shape.length;
     if (rank > 3 || x.shape[rank - 1] !== E) {
-      throw new AttentionError('SHAPE_MISMATCH', `x must be [batch, n, ${E}] or [n, ${E}], got ${formatShape(x.shape)}`);
+      throw shapeMismatch(`x must be [batch, n, ${E}] or [n, ${E}], got ${formatShape(x.shape)}`);
     }
     const opts = optionsObject('options', options);
     const causal = optBoolean('options.causal', opts.causal, false);
@@ -100,13 +99,13 @@ export class SelfAttention {
       const layout = maskLayout('options.mask', opts.mask, batch, n, n);
       masks.push({ layout, strides: [leadStrides(batch, layout.lead, layout.matrixSize)[0] ?? 0, 0] });
     }
-    return this.core.forward('SelfAttention.forward', x, x, x, B, masks, causal, returnWeights ? 'average' : 'none', 'options.returnWeights', [...x.shape], batch);
+    return this.#core.forward('SelfAttention.forward', x, x, x, B, masks, causal, returnWeights ? 'average' : 'none', 'options.returnWeights', [...x.shape], batch);
   }
 
   /** A KV cache for decoding with forwardStep: `{ batch, maxLength }`. */
   createCache(options: CacheOptions): KVCache {
-    this.core.resident('SelfAttention.createCache');
-    return new KVCache(this.core.engine, this, 2 * this.embedDim, options);
+    this.#core.resident('SelfAttention.createCache');
+    return new KVCache(this.#core.engine, this, 2 * this.embedDim, options);
   }
 
   /**
@@ -115,12 +114,12 @@ export class SelfAttention {
    * Weights (default on) are `[B, t, length]`.
    */
   forwardStep(x: Tensor, cache: KVCache, options?: { needWeights?: boolean }): AttentionResult {
-    return stepThrough(this, this.core, 'SelfAttention.forwardStep', this.embedDim, x, cache, options);
+    return stepThrough(this, this.#core, 'SelfAttention.forwardStep', this.embedDim, x, cache, options);
   }
 
   /** Frees the resident weights; later calls throw DISPOSED. Safe to call twice. */
   dispose(): void {
-    this.core.dispose();
+    this.#core.dispose();
   }
 
   /** `using m = new SelfAttention(…)` disposes it at the end of the scope. */
@@ -131,14 +130,14 @@ export class SelfAttention {
 
 /** Checks a SelfAttention state dict (PyTorch strict loading); returns whether it has biases. */
 function checkStateDict(sd: StateDict, E: number, biasOption: boolean | undefined): boolean {
-  if (typeof sd !== 'object' || sd === null) throw new AttentionError('BAD_ARGUMENT', `options.weights must be a state dict object, got ${String(sd)}`);
+  if (typeof sd !== 'object' || sd === null) throw badArgument(`options.weights must be a state dict object, got ${String(sd)}`);
   const hasBias = 'W_q.bias' in sd;
   if (biasOption !== undefined && biasOption !== hasBias) {
-    throw new AttentionError('BAD_ARGUMENT', `options.bias is ${biasOption} but the state dict ${hasBias ? 'has' : 'has no'} 'W_q.bias'`);
+    throw badArgument(`options.bias is ${biasOption} but the state dict ${hasBias ? 'has' : 'has no'} 'W_q.bias'`);
   }
   const expected = PROJECTIONS.flatMap((p) => (hasBias ? [`${p}.weight`, `${p}.bias`] : [`${p}.weight`]));
   for (const key of Object.keys(sd)) {
-    if (!expected.includes(key)) throw new AttentionError('BAD_ARGUMENT', `unexpected key '${key}' in state dict; expected ${expected.join(', ')}`);
+    if (!expected.includes(key)) throw badArgument(`unexpected key '${key}' in state dict; expected ${expected.join(', ')}`);
   }
   for (const key of expected) stateDictTensor(sd, key, key.endsWith('.weight') ? [E, E] : [E]);
   return hasBias;

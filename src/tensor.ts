@@ -1,4 +1,4 @@
-import { AttentionError } from './errors.js';
+import { badArgument, shapeMismatch } from './errors.js';
 
 /** A row-major, contiguous float32 array with its shape. */
 export interface Tensor {
@@ -22,6 +22,8 @@ export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -29,12 +31,12 @@ export function shapeSize(shape: readonly number[]): number {
 }
 
 function checkShape(name: string, shape: unknown): readonly number[] {
-  if (!Array.isArray(shape)) throw new AttentionError('BAD_ARGUMENT', `${name}.shape must be an array of dimension sizes, got ${typeof shape}`);
+  if (!Array.isArray(shape)) throw badArgument(`${name}.shape must be an array of dimension sizes, got ${typeof shape}`);
   shape.forEach((d, i) => {
     if (!Number.isSafeInteger(d) || d < 0) {
-      throw new AttentionError('BAD_ARGUMENT', `${name}.shape[${i}] must be a non-negative integer, got ${String(d)}`);
+      throw badArgument(`${name}.shape[${i}] must be a non-negative integer, got ${String(d)}`);
     }
-    if (d > MAX_DIM) throw new AttentionError('BAD_ARGUMENT', `${name}.shape[${i}] is ${d}, past the largest size the kernels index (${MAX_DIM})`);
+    if (d > MAX_DIM) throw badArgument(`${name}.shape[${i}] is ${d}, past the largest size the kernels index (${MAX_DIM})`);
   });
   return shape as readonly number[];
 }
@@ -43,7 +45,7 @@ function checkData<T extends Float32Array | Uint8Array>(name: string, t: { data:
   const shape = checkShape(name, t.shape);
   const size = shapeSize(shape);
   if (t.data.length !== size) {
-    throw new AttentionError('SHAPE_MISMATCH', `${name}.data has ${t.data.length} elements but shape ${formatShape(shape)} needs ${size}`);
+    throw shapeMismatch(`${name}.data has ${t.data.length} elements but shape ${formatShape(shape)} needs ${size}`);
   }
 }
 
@@ -58,11 +60,11 @@ export function tensor(data: Float32Array, shape: readonly number[]): Tensor {
 export function checkTensor(name: string, t: unknown, minRank = 0): Tensor {
   const x = t as Tensor | undefined;
   if (typeof x !== 'object' || x === null || !(x.data instanceof Float32Array)) {
-    throw new AttentionError('BAD_ARGUMENT', `${name} must be a Tensor { data: Float32Array, shape }, got ${describe(t)}`);
+    throw badArgument(`${name} must be a Tensor { data: Float32Array, shape }, got ${describe(t)}`);
   }
   checkData(name, x);
   if (x.shape.length < minRank) {
-    throw new AttentionError('SHAPE_MISMATCH', `${name} must have at least ${minRank} dimensions, got shape ${formatShape(x.shape)}`);
+    throw shapeMismatch(`${name} must have at least ${minRank} dimensions, got shape ${formatShape(x.shape)}`);
   }
   return x;
 }
@@ -75,7 +77,7 @@ export function checkMaskTensor(name: string, t: unknown): Tensor | BoolTensor {
     return x as BoolTensor;
   }
   if (typeof x === 'object' && x !== null && x.data instanceof Float32Array) return checkTensor(name, x);
-  throw new AttentionError('BAD_ARGUMENT', `${name} must be a Tensor with Float32Array data (additive) or Uint8Array data (1 = attend), got ${describe(t)}`);
+  throw badArgument(`${name} must be a Tensor with Float32Array data (additive) or Uint8Array data (1 = attend), got ${describe(t)}`);
 }
 
 export function describe(v: unknown): string {
@@ -92,10 +94,10 @@ export function describe(v: unknown): string {
 /** The tensor under `key` of a state dict, checked to exist and to have exactly `shape`. */
 export function stateDictTensor(sd: StateDict, key: string, shape: readonly number[]): Tensor {
   const t = sd[key];
-  if (t === undefined) throw new AttentionError('BAD_ARGUMENT', `state dict is missing '${key}'`);
+  if (t === undefined) throw badArgument(`state dict is missing '${key}'`);
   checkTensor(`state dict '${key}'`, t);
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new AttentionError('SHAPE_MISMATCH', `state dict '${key}' must be ${formatShape(shape)}, got ${formatShape(t.shape)}`);
+  if (!sameShape(t.shape, shape)) {
+    throw shapeMismatch(`state dict '${key}' must be ${formatShape(shape)}, got ${formatShape(t.shape)}`);
   }
   return t;
 }
