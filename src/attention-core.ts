@@ -6,7 +6,7 @@ import { badArgument, shapeMismatch } from './errors.js';
 import { KVCache } from './kv-cache.js';
 import { Resident } from './lifetime.js';
 import type { MaskLayout } from './mask.js';
-import { optBoolean, optionsObject } from './options.js';
+import { Options } from './options.js';
 import type { AttentionResult } from './ops.js';
 import { checkTensor, formatShape, type Tensor } from './tensor.js';
 
@@ -265,9 +265,9 @@ export function stepThrough(owner: object, core: AttentionCore, what: string, E:
     throw shapeMismatch(`x must be [${cache.batch}, t, ${E}]${cache.batch === 1 ? ` or [t, ${E}]` : ''} for this cache, got ${formatShape(x.shape)}`);
   }
   const t = x.shape[rank - 2];
-  const opts = optionsObject('options', options);
-  const need = optBoolean('options.needWeights', opts.needWeights, true);
-  const average = optBoolean('options.averageWeights', opts.averageWeights, true);
+  const opts = new Options(options);
+  const need = opts.boolean('needWeights', true);
+  const average = opts.boolean('averageWeights', true);
   const ptr = cache.reserve(what, owner, t);
   const result = core.step(what, x, B, t, { ptr, length: cache.length, maxLength: cache.maxLength }, weightsMode(need, average), 'options.needWeights', [...x.shape], rank === 3 ? [B] : []);
   cache.advance(t);

@@ -1,14 +1,48 @@
 // Attention weights drawn for people: a terminal heatmap in block shades, and an SVG one, labelled with tokens.
-import { shapeMismatch } from './errors.js';
-import { formatShape, type Tensor } from './tensor.js';
+// Its own entry, `wasm-attention/heatmap`, so pages that only compute do not carry it. It needs no engine, and
+// imports nothing at run time but AttentionError (which the bundles take from the main entry).
+import { AttentionError } from './errors.js';
+import type { Tensor } from './tensor.js';
 
-/** Checks a [lq, lk] weight matrix and fills in default labels. */
-function labelled(what: string, weights: Tensor, options: HeatmapLabels) {
-  if (weights.shape.length !== 2) throw shapeMismatch(`${what} needs weights of shape [lq, lk], got ${formatShape(weights.shape)}`);
-  const [lq, lk] = weights.shape;
-  const rows = options.rows ?? Array.from({ length: lq }, (_, i) => String(i));
-  const cols = options.cols ?? Array.from({ length: lk }, (_, j) => String(j));
-  return { lq, lk, rows, cols };
+/** Checks a [lq, lk] weight matrix and its labels, and fills in default labels. */
+function labelled(what: string, weights: Tensor, options: HeatmapLabels | undefined) {
+  const w = weights as Partial<Tensor> | null | undefined;
+  if (typeof w !== 'object' || w === null || !(w.data instanceof Float32Array) || !Array.isArray(w.shape)) {
+    throw new AttentionError('BAD_ARGUMENT', `${what}: weights must be a Tensor { data: Float32Array, shape }, got ${w === null ? 'null' : typeof w === 'object' ? w.constructor?.name : typeof w}`);
+  }
+  const [lq, lk] = w.shape;
+  if (w.shape.length !== 2 || w.data.length !== lq * lk) {
+    throw new AttentionError('SHAPE_MISMATCH', `${what}: weights must be [lq, lk] with lq·lk elements, got shape [${w.shape.join(', ')}] and ${w.data.length} elements`);
+  }
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new AttentionError('BAD_ARGUMENT', `${what}: options must be an options object, got ${options === null ? 'null' : typeof options}`);
+  }
+  const labels = (key: 'rows' | 'cols', n: number): readonly string[] => {
+    const given = options?.[key];
+    if (given === undefined) return Array.from({ length: n }, (_, i) => String(i));
+    if (!Array.isArray(given) || given.length !== n || given.some((l) => typeof l !== 'string')) {
+      throw new AttentionError('BAD_ARGUMENT', `${what}: options.${key} must be ${n} strings, got ${Array.isArray(given) ? `${given.length} items` : typeof given}`);
+    }
+    return given;
+  };
+  return { data: w.data, lq, lk, rows: labels('rows', lq), cols: labels('cols', lk) };
+}
+
+/** A numeric option: `integer` or any finite value, at least `min`. */
+function sizeOption(what: string, options: object | undefined, key: string, fallback: number, integer: boolean, min: number): number {
+  const v = (options as Record<string, unknown> | undefined)?.[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !(integer ? Number.isSafeInteger(v) : Number.isFinite(v)) || v < min) {
+    throw new AttentionError('BAD_ARGUMENT', `${what}: options.${key} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** The largest weight of row i (a loop: spreading a long row into Math.max overflows the stack). */
+function rowPeak(data: Float32Array, i: number, lk: number): number {
+  let peak = 0;
+  for (let j = i * lk; j < (i + 1) * lk; j++) peak = Math.max(peak, data[j]);
+  return peak;
 }
 
 /** From no attention to full attention. */
@@ -31,19 +65,18 @@ export interface HeatmapOptions extends HeatmapLabels {
  * A `[lq, lk]` weight matrix as text: one row per query, one cell per key, shaded ░▒▓█ by weight
  * (a masked weight of exactly 0 is blank), boxed like the seed document's picture.
  */
-export function heatmap(weights: Tensor, options: HeatmapOptions = {}): string {
-  const { lq, lk, rows: rowLabels, cols: colLabels } = labelled('heatmap', weights, options);
-  const cw = options.cellWidth ?? 3;
-  const perRow = options.perRow ?? true;
-  const labelWidth = Math.max(...rowLabels.map((s) => s.length));
-  let globalMax = 0;
-  for (const w of weights.data) globalMax = Math.max(globalMax, w);
+export function heatmap(weights: Tensor, options?: HeatmapOptions): string {
+  const { data, lq, lk, rows: rowLabels, cols: colLabels } = labelled('heatmap', weights, options);
+  const cw = sizeOption('heatmap', options, 'cellWidth', 3, true, 1);
+  const perRow = options?.perRow ?? true;
+  const labelWidth = rowLabels.reduce((m, s) => Math.max(m, s.length), 0);
+  const globalMax = rowPeak(data, 0, data.length);
   const header = ' '.repeat(labelWidth + 2) + colLabels.map((c) => c.slice(0, cw + 1).padEnd(cw + 2)).join('');
   const width = lk * (cw + 2);
   const lines = [header, `${' '.repeat(labelWidth + 1)}┌${'─'.repeat(width)}┐`];
   for (let i = 0; i < lq; i++) {
-    const row = weights.data.subarray(i * lk, (i + 1) * lk);
-    const top = perRow ? Math.max(...row) : globalMax;
+    const row = data.subarray(i * lk, (i + 1) * lk);
+    const top = perRow ? rowPeak(data, i, lk) : globalMax;
     const cells = Array.from(row, (w) => {
       const level = w > 0 && top > 0 ? Math.max(1, Math.round((w / top) * (SHADES.length - 1))) : 0;
       return ` ${SHADES[level].repeat(cw)} `;
@@ -67,18 +100,20 @@ const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>
  * A `[lq, lk]` weight matrix as an SVG heatmap: one `<rect class="cell">` per weight, darker for more attention
  * (opacity = weight / the row's largest), with `data-weight` holding the value; labels on both axes.
  */
-export function heatmapSvg(weights: Tensor, options: SvgHeatmapOptions = {}): string {
-  const { lq, lk, rows, cols } = labelled('heatmapSvg', weights, options);
-  const c = options.cell ?? 28;
-  const left = 8 + 7 * Math.max(1, ...rows.map((r) => r.length));
-  const top = (options.title ? 22 : 0) + 8 + 7 * Math.max(1, ...cols.map((r) => r.length));
+export function heatmapSvg(weights: Tensor, options?: SvgHeatmapOptions): string {
+  const { data, lq, lk, rows, cols } = labelled('heatmapSvg', weights, options);
+  const c = sizeOption('heatmapSvg', options, 'cell', 28, false, 4);
+  const title = options?.title === undefined ? '' : String(options.title);
+  const longest = (labels: readonly string[]) => labels.reduce((m, s) => Math.max(m, s.length), 1);
+  const left = 8 + 7 * longest(rows);
+  const top = (title ? 22 : 0) + 8 + 7 * longest(cols);
   const parts: string[] = [];
-  if (options.title) parts.push(`<text x="0" y="14" font-weight="bold">${escapeXml(options.title)}</text>`);
+  if (title) parts.push(`<text x="0" y="14" font-weight="bold">${escapeXml(title)}</text>`);
   cols.forEach((t, j) => parts.push(`<text x="${left + j * c + c / 2}" y="${top - 6}" transform="rotate(-60 ${left + j * c + c / 2} ${top - 6})">${escapeXml(t)}</text>`));
   for (let i = 0; i < lq; i++) {
     parts.push(`<text x="${left - 6}" y="${top + i * c + c * 0.65}" text-anchor="end">${escapeXml(rows[i])}</text>`);
-    const row = weights.data.subarray(i * lk, (i + 1) * lk);
-    const peak = Math.max(...row);
+    const row = data.subarray(i * lk, (i + 1) * lk);
+    const peak = rowPeak(data, i, lk);
     row.forEach((w, j) => {
       const opacity = peak > 0 ? w / peak : 0;
       parts.push(`<rect class="cell" x="${left + j * c}" y="${top + i * c}" width="${c - 2}" height="${c - 2}" fill="#1f4e9c" fill-opacity="${opacity.toFixed(3)}" stroke="#ccd" data-weight="${w}"><title>${escapeXml(rows[i])} → ${escapeXml(cols[j])}: ${w.toFixed(3)}</title></rect>`);

@@ -25,4 +25,4 @@ export {
 } from './multi-head.js';
 export type { StepOptions } from './attention-core.js';
 export { KVCache, type CacheOptions } from './kv-cache.js';
-export { heatmap, heatmapSvg, type HeatmapOptions, type SvgHeatmapOptions } from './heatmap.js';
+// heatmap and heatmapSvg: `wasm-attention/heatmap`.

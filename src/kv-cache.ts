@@ -2,7 +2,7 @@
 import type { Engine } from './engine.js';
 import { badArgument } from './errors.js';
 import { Resident } from './lifetime.js';
-import { optionsObject, positiveInteger } from './options.js';
+import { Options } from './options.js';
 
 export interface CacheOptions {
   /** Sequences decoded side by side. */
@@ -30,9 +30,9 @@ export class KVCache {
     rowFloats: number,
     options: CacheOptions,
   ) {
-    const opts = optionsObject('options', options);
-    this.batch = positiveInteger('options.batch', opts.batch);
-    this.maxLength = positiveInteger('options.maxLength', opts.maxLength);
+    const opts = new Options(options);
+    this.batch = opts.positiveInteger('batch');
+    this.maxLength = opts.positiveInteger('maxLength');
     this.rowFloats = rowFloats;
     this.#memory = new Resident(engine.heap, engine.heap.alloc(this.batch * this.maxLength * rowFloats * 4), 'KV cache');
   }

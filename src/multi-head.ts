@@ -5,7 +5,7 @@ import { badArgument, shapeMismatch } from './errors.js';
 import { type CacheOptions, KVCache } from './kv-cache.js';
 import { MaskKind } from './kernels.js';
 import { maskLayout } from './mask.js';
-import { optBoolean, optionsObject, optSeed, positiveInteger } from './options.js';
+import { Options, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
 import { type BoolTensor, checkMaskTensor, checkTensor, formatShape, sameShape, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
 import type { AttentionResult } from './ops.js';
@@ -61,16 +61,17 @@ export class MultiHeadAttention {
     const engine = getEngine();
     this.embedDim = positiveInteger('embedDim', embedDim);
     this.numHeads = positiveInteger('numHeads', numHeads);
-    const opts = optionsObject('options', options);
-    this.numKVHeads = opts.numKVHeads === undefined ? numHeads : positiveInteger('options.numKVHeads', opts.numKVHeads);
+    const opts = new Options(options);
+    this.numKVHeads = opts.positiveInteger('numKVHeads', numHeads);
     if (embedDim % numHeads !== 0) throw badArgument(`embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
     if (numHeads % this.numKVHeads !== 0) throw badArgument(`numHeads (${numHeads}) must be divisible by options.numKVHeads (${this.numKVHeads})`);
     this.headDim = embedDim / numHeads;
-    this.kdim = opts.kdim === undefined ? embedDim : positiveInteger('options.kdim', opts.kdim);
-    this.vdim = opts.vdim === undefined ? embedDim : positiveInteger('options.vdim', opts.vdim);
-    const seed = optSeed('options.seed', opts.seed);
-    const bias = optBoolean('options.bias', opts.bias, opts.weights ? hasBias(opts.weights) : true);
-    const weights = opts.weights ? this.#readStateDict(opts.weights, bias) : this.#initialWeights(seed, bias);
+    this.kdim = opts.positiveInteger('kdim', embedDim);
+    this.vdim = opts.positiveInteger('vdim', embedDim);
+    const seed = opts.seed('seed');
+    const sd = opts.raw.weights;
+    const bias = opts.boolean('bias', sd ? hasBias(sd) : true);
+    const weights = sd ? this.#readStateDict(sd, bias) : this.#initialWeights(seed, bias);
     this.bias = bias;
     this.#core = new AttentionCore(engine, {
       embedDim, numHeads, numKVHeads: this.numKVHeads, headDim: this.headDim, kdim: this.kdim, vdim: this.vdim,
@@ -86,8 +87,8 @@ export class MultiHeadAttention {
    */
   static fromStateDict(sd: StateDict, options: { numHeads: number; numKVHeads?: number }): MultiHeadAttention {
     if (typeof sd !== 'object' || sd === null) throw badArgument(`state dict must be an object of tensors, got ${String(sd)}`);
-    const opts = optionsObject('options', options);
-    const numHeads = positiveInteger('options.numHeads', opts.numHeads);
+    const opts = new Options(options);
+    const numHeads = opts.positiveInteger('numHeads');
     const out = sd['out_proj.weight'];
     if (!out) throw badArgument("state dict is missing 'out_proj.weight'");
     checkTensor("state dict 'out_proj.weight'", out, 2);
@@ -95,7 +96,7 @@ export class MultiHeadAttention {
     const k = sd['k_proj_weight'] ?? sd['k_proj.weight'];
     const v = sd['v_proj_weight'] ?? sd['v_proj.weight'];
     return new MultiHeadAttention(E, numHeads, {
-      numKVHeads: opts.numKVHeads,
+      numKVHeads: opts.raw.numKVHeads,
       kdim: k?.shape?.[1],
       vdim: v?.shape?.[1],
       weights: sd,
@@ -124,13 +125,14 @@ export class MultiHeadAttention {
     expectKV('key', key, this.kdim);
     const Lk = key.shape[rank - 2];
     expectKV('value', value, this.vdim, Lk);
-    const opts = optionsObject('options', options);
-    const causal = optBoolean('options.causal', opts.causal, false);
-    const need = optBoolean('options.needWeights', opts.needWeights, true);
-    const average = optBoolean('options.averageWeights', opts.averageWeights, true);
+    const opts = new Options(options);
+    const causal = opts.boolean('causal', false);
+    const need = opts.boolean('needWeights', true);
+    const average = opts.boolean('averageWeights', true);
+    const { attnMask, keyPaddingMask } = opts.raw;
     const masks: CoreMask[] = [];
-    if (opts.attnMask !== undefined) masks.push(this.#attnMask(opts.attnMask, B, Lq, Lk));
-    if (opts.keyPaddingMask !== undefined) masks.push(this.#keyPaddingMask(opts.keyPaddingMask, batched, B, Lk));
+    if (attnMask !== undefined) masks.push(this.#attnMask(attnMask, B, Lq, Lk));
+    if (keyPaddingMask !== undefined) masks.push(this.#keyPaddingMask(keyPaddingMask, batched, B, Lk));
     const lead = batched ? [B] : [];
     return this.#core.forward('MultiHeadAttention.forward', query, key, value, B, masks, causal, weightsMode(need, average), 'options.needWeights', batched ? [B, Lq, E] : [Lq, E], lead);
   }

@@ -5,7 +5,7 @@ import { getEngine } from './engine.js';
 import { shapeMismatch } from './errors.js';
 import { MaskKind } from './kernels.js';
 import { maskLayout } from './mask.js';
-import { optBoolean, optFinite, optionsObject } from './options.js';
+import { Options } from './options.js';
 import { type BoolTensor, checkTensor, formatShape, shapeSize, type Tensor } from './tensor.js';
 
 export interface MatmulOptions {
@@ -18,7 +18,7 @@ export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
   const engine = getEngine();
   checkTensor('a', a, 2);
   checkTensor('b', b, 2);
-  const transposeB = optBoolean('options.transposeB', optionsObject('options', options).transposeB, false);
+  const transposeB = new Options(options).boolean('transposeB', false);
   const [m, k] = a.shape.slice(-2);
   const [b0, b1] = b.shape.slice(-2);
   const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
@@ -107,7 +107,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   checkTensor('q', q, 2);
   checkTensor('k', k, 2);
   checkTensor('v', v, 2);
-  const opts = optionsObject('options', options);
+  const opts = new Options(options);
   const [lq, dk] = q.shape.slice(-2);
   const [lk, dkK] = k.shape.slice(-2);
   const [lkV, dv] = v.shape.slice(-2);
@@ -117,10 +117,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const kLead = k.shape.slice(0, -2);
   const vLead = v.shape.slice(0, -2);
   const batch = broadcastShapes(['q', 'k', 'v'], [qLead, kLead, vLead]);
-  const scale = optFinite('options.scale', opts.scale, 1 / Math.sqrt(dk));
-  const causal = optBoolean('options.causal', opts.causal, false);
-  const returnWeights = optBoolean('options.returnWeights', opts.returnWeights, false);
-  const mask = opts.mask === undefined ? undefined : maskLayout('options.mask', opts.mask, batch, lq, lk);
+  const scale = opts.finite('scale', 1 / Math.sqrt(dk));
+  const causal = opts.boolean('causal', false);
+  const returnWeights = opts.boolean('returnWeights', false);
+  const mask = opts.raw.mask === undefined ? undefined : maskLayout('options.mask', opts.raw.mask, batch, lq, lk);
   const count = shapeSize(batch);
   const outSize = count * lq * dv;
   const wSize = returnWeights ? count * lq * lk : 0;

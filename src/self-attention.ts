@@ -5,7 +5,7 @@ import { getEngine } from './engine.js';
 import { type CacheOptions, KVCache } from './kv-cache.js';
 import { badArgument, shapeMismatch } from './errors.js';
 import { maskLayout } from './mask.js';
-import { optBoolean, optionsObject, optSeed, positiveInteger } from './options.js';
+import { Options, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
 import type { AttentionResult } from './ops.js';
 import { type BoolTensor, checkTensor, formatShape, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
@@ -55,10 +55,10 @@ export class SelfAttention {
   constructor(embedDim: number, options?: SelfAttentionOptions) {
     const engine = getEngine();
     this.embedDim = positiveInteger('embedDim', embedDim);
-    const opts = optionsObject('options', options);
-    const seed = optSeed('options.seed', opts.seed);
-    const sd = opts.weights ?? initialSelfAttentionWeights(embedDim, seed, optBoolean('options.bias', opts.bias, true));
-    this.bias = checkStateDict(sd, embedDim, opts.bias);
+    const opts = new Options(options);
+    const seed = opts.seed('seed');
+    const sd = opts.raw.weights ?? initialSelfAttentionWeights(embedDim, seed, opts.boolean('bias', true));
+    this.bias = checkStateDict(sd, embedDim, opts.raw.bias);
     const E = embedDim;
     const w = (p: string) => sd[`${p}.weight`].data;
     const b = (p: string) => (this.bias ? sd[`${p}.bias`].data : undefined);
@@ -88,15 +88,15 @@ export class SelfAttention {
     if (rank > 3 || x.shape[rank - 1] !== E) {
       throw shapeMismatch(`x must be [batch, n, ${E}] or [n, ${E}], got ${formatShape(x.shape)}`);
     }
-    const opts = optionsObject('options', options);
-    const causal = optBoolean('options.causal', opts.causal, false);
-    const returnWeights = optBoolean('options.returnWeights', opts.returnWeights, true);
+    const opts = new Options(options);
+    const causal = opts.boolean('causal', false);
+    const returnWeights = opts.boolean('returnWeights', true);
     const batch = rank === 3 ? [x.shape[0]] : [];
     const B = rank === 3 ? x.shape[0] : 1;
     const n = x.shape[rank - 2];
     const masks: CoreMask[] = [];
-    if (opts.mask !== undefined) {
-      const layout = maskLayout('options.mask', opts.mask, batch, n, n);
+    if (opts.raw.mask !== undefined) {
+      const layout = maskLayout('options.mask', opts.raw.mask, batch, n, n);
       masks.push({ layout, strides: [leadStrides(batch, layout.lead, layout.matrixSize)[0] ?? 0, 0] });
     }
     return this.#core.forward('SelfAttention.forward', x, x, x, B, masks, causal, returnWeights ? 'average' : 'none', 'options.returnWeights', [...x.shape], batch);

@@ -11,18 +11,24 @@ import { launchChromium } from './support/chromium.js';
 import { installPacked, repoRoot, run } from './support/pack.js';
 import { serve } from '../scripts/serve.mjs';
 
-// What a user writes: import the package, init, compute. The bundlers see nothing else.
-const APP = `
-import { init, scaledDotProductAttention, tensor } from 'wasm-attention';
+// What a user writes: import the package (and its heatmap entry), init, compute, draw. The bundlers see nothing else.
+const app = (lib = 'wasm-attention', heatmapLib = 'wasm-attention/heatmap', initArgs = '') => `
+import { AttentionError, init, scaledDotProductAttention, tensor } from '${lib}';
+import { heatmapSvg } from '${heatmapLib}';
 const t0 = performance.now();
-init().then((engine) => {
+init(${initArgs}).then((engine) => {
   const q = tensor(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), [6, 4]);
   const r = scaledDotProductAttention(q, q, q, { causal: true });
   // performance.now() counts from the navigation: this is navigation to first result.
-  window.__result = { build: engine.info.build, output: Array.from(r.output.data), ms: performance.now() - t0, sinceNavigation: performance.now() };
-  document.body.textContent = 'done: ' + engine.info.build;
+  const ms = performance.now() - t0;
+  const sinceNavigation = performance.now();
+  document.body.innerHTML = heatmapSvg(scaledDotProductAttention(q, q, q, { causal: true, returnWeights: true }).weights);
+  let sharedError = false;
+  try { heatmapSvg(q.data); } catch (e) { sharedError = e instanceof AttentionError; }
+  window.__result = { build: engine.info.build, output: Array.from(r.output.data), ms, sinceNavigation, cells: document.querySelectorAll('rect.cell').length, sharedError };
 }, (e) => { window.__result = { error: String(e && e.message || e) }; });
 `;
+const APP = app();
 const PAGE = (script: string) => `<!doctype html><html><head><meta charset="utf-8"><title>wasm-attention</title></head><body><script type="module" src="${script}"></script></body></html>`;
 
 const q = { data: Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), shape: [6, 4] };
@@ -70,7 +76,7 @@ async function openPage(dir: string) {
   const t0 = Date.now();
   await page.goto(url);
   await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 30_000 });
-  const result = await page.evaluate(() => (window as unknown as { __result: { build?: string; output?: number[]; error?: string; ms?: number; sinceNavigation?: number } }).__result);
+  const result = await page.evaluate(() => (window as unknown as { __result: { build?: string; output?: number[]; error?: string; ms?: number; sinceNavigation?: number; cells?: number; sharedError?: boolean } }).__result);
   const wall = Date.now() - t0;
   downloaded = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
   await page.close();
@@ -83,6 +89,9 @@ function checkPage(name: string, r: Awaited<ReturnType<typeof openPage>>): void 
   // Chromium validates relaxed SIMD, so the relaxed build is the one chosen.
   expect(r.result.build).toBe('relaxed-simd');
   expectClose(name, r.result.output!, expected, 2e-5, 1e-4);
+  // The heatmap entry drew the 6 × 6 weights, and its errors are the main entry's AttentionError.
+  expect(r.result.cells, `${name}: heatmap cells`).toBe(36);
+  expect(r.result.sharedError, `${name}: heatmap errors are instances of AttentionError`).toBe(true);
   console.log(`${name}: ${r.downloaded} bytes downloaded; first result ${r.result.sinceNavigation!.toFixed(1)} ms after navigation (init + call ${r.result.ms!.toFixed(1)} ms)`);
   // The download budget is deterministic, so it is a test; times are printed here and belong to benchmarks.
   expect(r.downloaded).toBeLessThanOrEqual(100 * 1024);
@@ -114,7 +123,7 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
     mkdirSync(join(out, 'npm'), { recursive: true });
     // A CDN serves the package's files as they are; here 127.0.0.1 does.
     writeFileSync(join(out, 'npm/wasm-attention.min.js'), readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')));
-    writeFileSync(join(out, 'app.js'), APP.replace("from 'wasm-attention'", "from './npm/wasm-attention.min.js'"));
+    writeFileSync(join(out, 'app.js'), app('./npm/wasm-attention.min.js', './npm/wasm-attention.min.js'));
     writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
     checkPage('standalone', await openPage(out));
   });
@@ -125,7 +134,7 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
     // Served as application/octet-stream: instantiateStreaming refuses it, the fallback compiles the bytes.
     writeFileSync(join(out, 'wasm/relaxed.bin'), readFileSync(join(project, 'node_modules/wasm-attention/build/relaxed-simd.wasm')));
     writeFileSync(join(out, 'lib.js'), readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')));
-    writeFileSync(join(out, 'app.js'), APP.replace("from 'wasm-attention'", "from './lib.js'").replace('init()', "init({ wasm: new URL('./wasm/relaxed.bin', location.href) })"));
+    writeFileSync(join(out, 'app.js'), app('./lib.js', './lib.js', "{ wasm: new URL('./wasm/relaxed.bin', location.href) }"));
     writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
     const r = await openPage(out);
     checkPage('self-hosted .wasm', r);

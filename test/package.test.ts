@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { wrapperSize } from '../scripts/wrapper-size.mjs';
 import { installPacked, type Packed, repoRoot, run } from './support/pack.js';
 
 const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
@@ -16,47 +17,63 @@ beforeAll(() => {
 describe('npm package', () => {
   it('ships the code, both .wasm builds and the types, and no tests or benchmarks', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/wasm-attention.min.js', 'dist/index.d.ts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/wasm-attention.min.js', 'dist/index.d.ts', 'dist/heatmap.js', 'dist/heatmap.cjs', 'dist/heatmap.browser.js', 'dist/heatmap.d.ts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(test|bench|assembly|src)\//.test(f))).toEqual([]);
     // Budgets: each .wasm at most 64 KB; the browser entries reach no node: module.
     for (const f of packed.files.filter((x) => x.path.endsWith('.wasm'))) expect(f.size, f.path).toBeLessThanOrEqual(64 * 1024);
-    for (const f of ['dist/browser.js', 'dist/wasm-attention.min.js']) {
+    for (const f of ['dist/browser.js', 'dist/heatmap.browser.js', 'dist/wasm-attention.min.js']) {
       expect(readFileSync(join(project, 'node_modules/wasm-attention', f), 'utf8'), f).not.toMatch(/["']node:/);
     }
     console.log(`npm pack: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`);
   });
 
+  it('keeps the wrapper JS within 30 KB minified', async () => {
+    const size = await wrapperSize();
+    console.log(`wrapper JS minified: ${size.main} bytes (${size.withLoader} with @assemblyscript/loader); heatmap entry ${size.heatmap} bytes`);
+    expect(size.main).toBeLessThanOrEqual(30 * 1024);
+  });
+
   it('works through ESM import', () => {
     const out = run('node', ['--input-type=module', '-e', `
-      import { init, scaledDotProductAttention, tensor } from 'wasm-attention';
+      import { AttentionError, init, scaledDotProductAttention, tensor } from 'wasm-attention';
+      import { heatmap } from 'wasm-attention/heatmap';
       const engine = await init();
       const q = tensor(Float32Array.from({ length: 12 }, (_, i) => i / 12), [3, 4]);
-      console.log(engine.info.build, JSON.stringify(Array.from(scaledDotProductAttention(q, q, q, { causal: true }).output.data.slice(0, 4))));
+      const r = scaledDotProductAttention(q, q, q, { causal: true, returnWeights: true });
+      console.log(engine.info.build, JSON.stringify(Array.from(r.output.data.slice(0, 4))));
+      console.log(heatmap(r.weights).split('\\n')[2]);
+      try { heatmap(q.data); } catch (e) { console.log(e instanceof AttentionError, e.code); }
     `], project);
-    expect(out).toMatch(/^(simd|relaxed-simd) \[0,0.0833333\d*,0.1666666\d*,0.25\]/);
+    expect(out).toMatch(/^(simd|relaxed-simd) \[0,0.0833333\d*,0.1666666\d*,0.25\]\n0 │ ███ {11}│\ntrue BAD_ARGUMENT\n$/);
   });
 
   it('works through CJS require', () => {
     const out = run('node', ['-e', `
-      const { initSync, softmax, tensor } = require('wasm-attention');
+      const { AttentionError, initSync, softmax, tensor } = require('wasm-attention');
+      const { heatmapSvg } = require('wasm-attention/heatmap');
       initSync();
       console.log(JSON.stringify(Array.from(softmax(tensor(new Float32Array([0, 0, 0, 0]), [4])).data)));
+      console.log(heatmapSvg(tensor(new Float32Array([0.5, 0.5]), [1, 2])).match(/class="cell"/g).length);
+      try { heatmapSvg(null); } catch (e) { console.log(e instanceof AttentionError, e.code); }
     `], project);
-    expect(out.trim()).toBe('[0.25,0.25,0.25,0.25]');
+    expect(out).toBe('[0.25,0.25,0.25,0.25]\n2\ntrue BAD_ARGUMENT\n');
   });
 
   it('type-checks in a strict TypeScript consumer (module nodenext)', () => {
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, lib: ['es2022', 'dom', 'esnext.disposable'] }, files: ['user.mts'] }));
     writeFileSync(join(project, 'user.mts'), `
       import { init, MultiHeadAttention, type Tensor, type AttentionResult, AttentionError } from 'wasm-attention';
+      import { heatmapSvg, type SvgHeatmapOptions } from 'wasm-attention/heatmap';
       await init();
       const x: Tensor = { data: new Float32Array(2 * 3 * 8), shape: [2, 3, 8] };
       const m = new MultiHeadAttention(8, 2, { numKVHeads: 1 });
       const r: AttentionResult = m.forward(x, x, x, { causal: true, averageWeights: false });
       const shape: readonly number[] = r.output.shape;
-      try { m.forward(x, x, x, { causal: 'yes' as unknown as boolean }); } catch (e) { if (e instanceof AttentionError) console.log(e.code, shape); }
+      const options: SvgHeatmapOptions = { title: 'mean of heads' };
+      const svg: string = heatmapSvg({ data: r.weights!.data.subarray(0, 9), shape: [3, 3] }, options);
+      try { m.forward(x, x, x, { causal: 'yes' as unknown as boolean }); } catch (e) { if (e instanceof AttentionError) console.log(e.code, shape, svg.length); }
       m.dispose();
     `);
     expect(() => run('node', [tsc, '-p', project], project)).not.toThrow();

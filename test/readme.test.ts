@@ -3,12 +3,17 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { expect, it, vi } from 'vitest';
 import { BUILD } from './helpers.js';
 
-it("the README's Use example runs and prints what its comments say", async () => {
+it("the README's Use examples run and print what their comments say", async () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const block = readme.split('## Use')[1].match(/```js\n([\s\S]*?)```/)![1];
+  // The section's code blocks in order, as one module (imports hoist).
+  const section = readme.split('## Use')[1].split('\n## ')[0];
+  const blocks = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  expect(blocks).toHaveLength(2);
   // Import the sources instead of the package name, and run on the build under test.
-  const code = block
+  const code = blocks
+    .join('\n')
     .replace("from 'wasm-attention'", "from '../../src/index.js'")
+    .replace("from 'wasm-attention/heatmap'", "from '../../src/heatmap.js'")
     .replace('await init();', `await init({ build: '${BUILD}' });`);
   const dir = new URL('./artifacts/', import.meta.url);
   mkdirSync(dir, { recursive: true });
@@ -18,7 +23,13 @@ it("the README's Use example runs and prints what its comments say", async () =>
   try {
     await import(/* @vite-ignore */ file.href);
     const printed = log.mock.calls.map((args) => args.map((a) => (a === undefined ? 'undefined' : JSON.stringify(a instanceof Float32Array ? Array.from(a) : a))).join(' '));
-    expect(printed).toEqual(['[2,10,64] [2,10,10]', 'undefined', '[1,0,0,0]', '[4,3]', '[2,10,64] [2,8,10,10]', '3']);
+    expect(printed.slice(0, 6)).toEqual(['[2,10,64] [2,10,10]', 'undefined', '[1,0,0,0]', '[4,3]', '[2,10,64] [2,8,10,10]', '3']);
+    // The causal heatmap: 'The' sees only itself (full shade), 'cat' nothing after itself.
+    const map = JSON.parse(printed[6]).split('\n');
+    expect(map).toHaveLength(6);
+    expect(map[2]).toBe('The │ ███           │');
+    expect(map[3]).toMatch(/^cat │ [░▒▓█]{3}  [░▒▓█]{3} {6}│$/);
+    expect(printed).toHaveLength(7);
   } finally {
     log.mockRestore();
   }

@@ -1,6 +1,7 @@
 // The demo page: per-head attention heatmaps of a typed sentence, the build in use, and a timing button.
 import { embedTokens } from '../src/embeddings.js';
-import { heatmapSvg, init, MultiHeadAttention, type StateDict } from '../src/index.js';
+import { heatmapSvg } from '../src/heatmap.js';
+import { init, MultiHeadAttention, type StateDict } from '../src/index.js';
 import { mulberry32, uniform } from '../src/random.js';
 import { refMultiHead } from '../src/reference.js';
 

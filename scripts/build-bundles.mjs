@@ -1,0 +1,46 @@
+// Bundles dist/ from src/: the main entry and the heatmap entry in three flavours (Node ESM, Node CJS, browser
+// ESM with both .wasm builds inline), and one self-contained minified file for a plain <script type="module">.
+// The heatmap entry takes AttentionError from its flavour's main entry, so `instanceof` holds across the two.
+import { build } from 'esbuild';
+import { embeddedWasm } from './esbuild-embedded.mjs';
+
+const src = (f) => new URL(`../src/${f}`, import.meta.url).pathname;
+const dist = (f) => new URL(`../dist/${f}`, import.meta.url).pathname;
+
+const common = { bundle: true, target: 'es2022', logLevel: 'warning', allowOverwrite: true };
+const node = { ...common, platform: 'node', target: 'node20', packages: 'external' };
+// For bundlers: the loader stays an import they resolve (and share).
+const browser = { ...common, platform: 'browser', format: 'esm', packages: 'external', plugins: [embeddedWasm] };
+// CJS has no import.meta: the module's own URL stands in for it.
+const cjs = { format: 'cjs', define: { 'import.meta.url': '__moduleUrl' }, banner: { js: "const __moduleUrl = require('node:url').pathToFileURL(__filename).href;" } };
+
+const errorsFrom = (main) => ({
+  name: 'errors-from-main-entry',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/errors\.js$/ }, () => ({ path: `./${main}`, external: true }));
+  },
+});
+
+const flavours = [
+  { options: { ...node, format: 'esm' }, main: 'index.js', heatmap: 'heatmap.js' },
+  { options: { ...node, ...cjs }, main: 'index.cjs', heatmap: 'heatmap.cjs' },
+  { options: browser, main: 'browser.js', heatmap: 'heatmap.browser.js' },
+];
+
+await Promise.all(
+  flavours.flatMap(({ options, main, heatmap }) => [
+    build({ ...options, entryPoints: [src('index.ts')], outfile: dist(main) }),
+    build({ ...options, plugins: [...(options.plugins ?? []), errorsFrom(main)], entryPoints: [src('heatmap.ts')], outfile: dist(heatmap) }),
+  ]),
+);
+
+// For a CDN or any static host: everything, the loader and the heatmaps included, in one file.
+await build({
+  ...common,
+  platform: 'browser',
+  format: 'esm',
+  minify: true,
+  plugins: [embeddedWasm],
+  stdin: { contents: "export * from './index.ts';\nexport * from './heatmap.ts';\n", resolveDir: src(''), loader: 'ts' },
+  outfile: dist('wasm-attention.min.js'),
+});

@@ -1,0 +1,1 @@
+export function wrapperSize(): Promise<{ main: number; withLoader: number; heatmap: number }>;

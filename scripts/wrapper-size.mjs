@@ -1,0 +1,36 @@
+// The size budget's measure: the main browser entry minified, without the inline .wasm (counted on its own)
+// and without @assemblyscript/loader (a dependency bundlers resolve and share). The heatmap entry is separate.
+import { build } from 'esbuild';
+import { embeddedWasm } from './esbuild-embedded.mjs';
+
+const noWasm = {
+  name: 'no-inline-wasm',
+  setup(b) {
+    b.onResolve({ filter: /\/wasm-base64\.js$/ }, () => ({ path: 'wasm-base64', namespace: 'no-wasm' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-wasm' }, () => ({ contents: "export const SIMD = ''; export const RELAXED_SIMD = '';", loader: 'js' }));
+  },
+};
+
+async function minifiedBytes(entry, external) {
+  const result = await build({
+    entryPoints: [new URL(`../src/${entry}`, import.meta.url).pathname],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    packages: external ? 'external' : undefined,
+    plugins: [embeddedWasm, noWasm],
+    logLevel: 'warning',
+  });
+  return result.outputFiles[0].contents.length;
+}
+
+/** Minified bytes of the main entry (the budget's figure), of the same with the loader, and of the heatmap entry. */
+export async function wrapperSize() {
+  const [main, withLoader, heatmap] = await Promise.all([minifiedBytes('index.ts', true), minifiedBytes('index.ts', false), minifiedBytes('heatmap.ts', true)]);
+  return { main, withLoader, heatmap };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await wrapperSize());
