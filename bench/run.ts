@@ -84,11 +84,23 @@ async function main(): Promise<void> {
   const cold = measureColdStarts(quick ? 3 : 11);
   const coldTable = [['engine', 'import + init() in a new Node process, ms (median)', 'its time / ours'], ...cold.map((c) => [c.engine, c.ms.toFixed(1), (c.ms / cold[0].ms).toFixed(1) + '×'])];
   console.log(`\n${toText(coldTable)}`);
-  const page = await measureBrowserStart(quick ? 3 : 11);
+  const page = await measureBrowserStart(quick ? 3 : 21);
   const pageText =
     typeof page === 'string'
       ? page
-      : `A page loading dist/wasm-attention.min.js (the standalone file: code and both .wasm builds) from 127.0.0.1, in Debian's Chromium with a new context per load: ${page.bytes} bytes downloaded, first result ${page.msToFirstResult.toFixed(1)} ms after navigation (median of ${page.runs}; build ${page.build}).`;
+      : [
+          `A page loading dist/wasm-attention.min.js (the standalone file: code and both .wasm builds, with \`<link rel="modulepreload">\` as the README shows) from 127.0.0.1 under the browser tests' CSP, in Debian's Chromium with a new context per load (build ${page.build}); medians of ${page.runs} loads:`,
+          '',
+          toMarkdown([
+            ['', 'ms'],
+            ['navigation to first result (import, init(), one attention call)', page.msToFirstResult.toFixed(1)],
+            ['navigation to an empty module script running (same server, same harness, loads taking turns)', page.msEmptyPage.toFixed(1)],
+            ['added by wasm-attention (median of the paired differences)', page.msAdded.toFixed(1)],
+            ['of which init() and the call, timed in the page', page.msInitAndCall.toFixed(1)],
+          ]),
+          '',
+          `${page.bytes} bytes downloaded.`,
+        ].join('\n');
   console.log(`\n${pageText}`);
   writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows, cold, page }, null, 2));
   const date = new Date().toISOString().slice(0, 10);

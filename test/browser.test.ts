@@ -29,7 +29,9 @@ init(${initArgs}).then((engine) => {
 }, (e) => { window.__result = { error: String(e && e.message || e) }; });
 `;
 const APP = app();
-const PAGE = (script: string) => `<!doctype html><html><head><meta charset="utf-8"><title>wasm-attention</title></head><body><script type="module" src="${script}"></script></body></html>`;
+// `preload`: the README's recipe for the standalone file, fetched alongside the app script rather than after it.
+const PAGE = (script: string, preload?: string) =>
+  `<!doctype html><html><head><meta charset="utf-8"><title>wasm-attention</title>${preload ? `<link rel="modulepreload" href="${preload}">` : ''}</head><body><script type="module" src="${script}"></script></body></html>`;
 
 const q = { data: Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), shape: [6, 4] };
 const expected = refAttention(q, q, q, { causal: true }).output.data;
@@ -124,7 +126,7 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
     // A CDN serves the package's files as they are; here 127.0.0.1 does.
     writeFileSync(join(out, 'npm/wasm-attention.min.js'), readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')));
     writeFileSync(join(out, 'app.js'), app('./npm/wasm-attention.min.js', './npm/wasm-attention.min.js'));
-    writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
+    writeFileSync(join(out, 'index.html'), PAGE('./app.js', './npm/wasm-attention.min.js'));
     checkPage('standalone', await openPage(out));
   });
 
