@@ -1,17 +1,20 @@
 // In Chromium: navigation to first result and bytes downloaded for a page that loads the standalone file,
-// initialises and runs one attention call; and, taking turns with it, the same page whose module script does
-// nothing (what the browser and this harness cost before any library runs). Each load in a new browser
-// context (empty caches), served with the strict CSP of the browser tests.
-import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+// initialises and runs one attention call. Taking turns with it: the same page whose module script does nothing
+// (what the browser and this harness cost before any library runs), and the same page with the library built
+// to fetch its .wasm from `new URL(…, import.meta.url)` instead of carrying it inline (the alternative the
+// browser entry was chosen over). Each load in a new browser context (empty caches), served with the strict
+// CSP of the browser tests.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { serve } from '../scripts/serve.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const APP = `import { init, scaledDotProductAttention, tensor } from './wasm-attention.min.js';
+const APP = `import { init, scaledDotProductAttention, tensor } from './lib/wasm-attention.min.js';
 const t0 = performance.now();
 init().then((engine) => {
   const q = tensor(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), [6, 4]);
@@ -32,6 +35,8 @@ export interface BrowserStart {
   msAdded: number;
   msInitAndCall: number;
   bytes: number;
+  /** The page with the .wasm fetched from new URL(…, import.meta.url) rather than inline. */
+  fetched: { msToFirstResult: number; bytes: number };
   runs: number;
 }
 
@@ -40,11 +45,19 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 export async function measureBrowserStart(runs: number): Promise<BrowserStart | string> {
   if (!existsSync(CHROMIUM)) return `no ${CHROMIUM}: install Debian's chromium to measure the browser start`;
   const dir = mkdtempSync(join(tmpdir(), 'wasm-attention-bench-page-'));
-  writeFileSync(join(dir, 'wasm-attention.min.js'), readFileSync(new URL('../dist/wasm-attention.min.js', import.meta.url)));
-  writeFileSync(join(dir, 'app.js'), APP);
-  writeFileSync(join(dir, 'index.html'), PAGE('app.js', 'wasm-attention.min.js'));
-  writeFileSync(join(dir, 'empty.js'), EMPTY);
-  writeFileSync(join(dir, 'empty.html'), PAGE('empty.js'));
+  const page = (name: string, lib: string | undefined) => {
+    mkdirSync(join(dir, name, 'lib'), { recursive: true });
+    if (lib) writeFileSync(join(dir, name, 'lib/wasm-attention.min.js'), lib);
+    writeFileSync(join(dir, name, 'app.js'), lib ? APP : EMPTY);
+    writeFileSync(join(dir, name, 'index.html'), PAGE('app.js', lib ? 'lib/wasm-attention.min.js' : ''));
+  };
+  page('empty', undefined);
+  page('inline', readFileSync(new URL('../dist/wasm-attention.min.js', import.meta.url), 'utf8'));
+  // src/wasm-source.ts outside Node: fetch new URL('../build/<build>.wasm', import.meta.url), as a bundler's asset.
+  const fetching = await build({ entryPoints: [new URL('../src/index.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, write: false });
+  page('fetched', fetching.outputFiles[0].text);
+  mkdirSync(join(dir, 'fetched/build'));
+  for (const b of ['simd', 'relaxed-simd']) copyFileSync(new URL(`../build/${b}.wasm`, import.meta.url), join(dir, `fetched/build/${b}.wasm`));
   const { url, server } = await serve(dir);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   type Result = { build?: string; sinceNavigation: number; initAndCall?: number };
@@ -61,12 +74,14 @@ export async function measureBrowserStart(runs: number): Promise<BrowserStart | 
     return { ...result, bytes };
   };
   try {
-    await load('empty.html'); // the first context of a browser pays extra once
+    await load('empty/'); // the first context of a browser pays extra once
     const ours: Array<Result & { bytes: number }> = [];
+    const fetched: Array<Result & { bytes: number }> = [];
     const empty: number[] = [];
     for (let i = 0; i < runs; i++) {
-      empty.push((await load('empty.html')).sinceNavigation);
-      ours.push(await load(''));
+      empty.push((await load('empty/')).sinceNavigation);
+      ours.push(await load('inline/'));
+      fetched.push(await load('fetched/'));
     }
     return {
       build: ours[0].build!,
@@ -75,6 +90,7 @@ export async function measureBrowserStart(runs: number): Promise<BrowserStart | 
       msAdded: median(ours.map((r, i) => r.sinceNavigation - empty[i])),
       msInitAndCall: median(ours.map((r) => r.initAndCall!)),
       bytes: ours[0].bytes,
+      fetched: { msToFirstResult: median(fetched.map((r) => r.sinceNavigation)), bytes: fetched[0].bytes },
       runs,
     };
   } finally {
