@@ -1,5 +1,6 @@
 // Bundles dist/ from src/: the main entry and the heatmap entry in three flavours (Node ESM, Node CJS, browser
-// ESM with both .wasm builds inline), and one self-contained minified file for a plain <script type="module">.
+// ESM with both .wasm builds inline), one self-contained minified file for a plain <script type="module">, and
+// the CLI. (tsc writes only the declarations.)
 // The heatmap entry takes AttentionError from its flavour's main entry, so `instanceof` holds across the two.
 import { build } from 'esbuild';
 import { embeddedWasm } from './esbuild-embedded.mjs';
@@ -27,12 +28,13 @@ const flavours = [
   { options: browser, main: 'browser.js', heatmap: 'heatmap.browser.js' },
 ];
 
-await Promise.all(
-  flavours.flatMap(({ options, main, heatmap }) => [
+await Promise.all([
+  ...flavours.flatMap(({ options, main, heatmap }) => [
     build({ ...options, entryPoints: [src('index.ts')], outfile: dist(main) }),
     build({ ...options, plugins: [...(options.plugins ?? []), errorsFrom(main)], entryPoints: [src('heatmap.ts')], outfile: dist(heatmap) }),
   ]),
-);
+  build({ ...node, format: 'esm', entryPoints: [src('cli.ts')], outfile: dist('cli.js') }),
+]);
 
 // For a CDN or any static host: everything, the loader and the heatmaps included, in one file.
 await build({
@@ -41,6 +43,6 @@ await build({
   format: 'esm',
   minify: true,
   plugins: [embeddedWasm],
-  stdin: { contents: "export * from './index.ts';\nexport * from './heatmap.ts';\n", resolveDir: src(''), loader: 'ts' },
+  entryPoints: [src('standalone.ts')],
   outfile: dist('wasm-attention.min.js'),
 });

@@ -6,7 +6,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { wrapperSize } from '../scripts/wrapper-size.mjs';
 import { installPacked, type Packed, repoRoot, run } from './support/pack.js';
 
-const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
 let project: string;
 let packed: Packed;
 
@@ -17,7 +16,7 @@ beforeAll(() => {
 describe('npm package', () => {
   it('ships the code, both .wasm builds and the types, and no tests or benchmarks', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/wasm-attention.min.js', 'dist/index.d.ts', 'dist/heatmap.js', 'dist/heatmap.cjs', 'dist/heatmap.browser.js', 'dist/heatmap.d.ts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/wasm-attention.min.js', 'dist/index.d.ts', 'dist/heatmap.js', 'dist/heatmap.cjs', 'dist/heatmap.browser.js', 'dist/heatmap.d.ts', 'dist/index.d.cts', 'dist/heatmap.d.cts', 'dist/standalone.d.ts', 'build/simd.d.cts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(test|bench|assembly|src)\//.test(f))).toEqual([]);
@@ -61,22 +60,43 @@ describe('npm package', () => {
     expect(out).toBe('[0.25,0.25,0.25,0.25]\n2\ntrue BAD_ARGUMENT\n');
   });
 
-  it('type-checks in a strict TypeScript consumer (module nodenext)', () => {
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, lib: ['es2022', 'dom', 'esnext.disposable'] }, files: ['user.mts'] }));
-    writeFileSync(join(project, 'user.mts'), `
-      import { init, MultiHeadAttention, type Tensor, type AttentionResult, AttentionError } from 'wasm-attention';
-      import { heatmapSvg, type SvgHeatmapOptions } from 'wasm-attention/heatmap';
-      await init();
-      const x: Tensor = { data: new Float32Array(2 * 3 * 8), shape: [2, 3, 8] };
-      const m = new MultiHeadAttention(8, 2, { numKVHeads: 1 });
-      const r: AttentionResult = m.forward(x, x, x, { causal: true, averageWeights: false });
-      const shape: readonly number[] = r.output.shape;
-      const options: SvgHeatmapOptions = { title: 'mean of heads' };
-      const svg: string = heatmapSvg({ data: r.weights!.data.subarray(0, 9), shape: [3, 3] }, options);
-      try { m.forward(x, x, x, { causal: 'yes' as unknown as boolean }); } catch (e) { if (e instanceof AttentionError) console.log(e.code, shape, svg.length); }
-      m.dispose();
-    `);
-    expect(() => run('node', [tsc, '-p', project], project)).not.toThrow();
+  // The same consumer as an ES module (.mts) and as CommonJS (.cts, which resolves the "require" condition's
+  // .d.cts), with this repo's TypeScript and with 5.4, from before TypeScript let CommonJS require ES modules.
+  const consumer = (esm: boolean) => `
+    import { ${esm ? 'init' : 'initSync'}, MultiHeadAttention, type Tensor, type AttentionResult, AttentionError } from 'wasm-attention';
+    import { heatmapSvg, type SvgHeatmapOptions } from 'wasm-attention/heatmap';
+    ${esm ? 'await init();' : 'initSync();'}
+    const x: Tensor = { data: new Float32Array(2 * 3 * 8), shape: [2, 3, 8] };
+    const m = new MultiHeadAttention(8, 2, { numKVHeads: 1 });
+    const r: AttentionResult = m.forward(x, x, x, { causal: true, averageWeights: false });
+    const shape: readonly number[] = r.output.shape;
+    const options: SvgHeatmapOptions = { title: 'mean of heads' };
+    const svg: string = heatmapSvg({ data: r.weights!.data.subarray(0, 9), shape: [3, 3] }, options);
+    try { m.forward(x, x, x, { causal: 'yes' as unknown as boolean }); } catch (e) { if (e instanceof AttentionError) console.log(e.code, shape, svg.length); }
+    m.dispose();
+  `;
+  const compilers = { 'TypeScript 5.9': 'typescript', 'TypeScript 5.4': 'typescript-5.4' };
+  describe.each(Object.entries(compilers))('%s', (_, pkg) => {
+    const tscOf = join(repoRoot, 'node_modules', pkg, 'bin/tsc');
+    /** What tsc reports (on stdout), or '' when the project type-checks. */
+    const typeErrors = (config: string): string => {
+      try {
+        run('node', [tscOf, '-p', config], project);
+        return '';
+      } catch (e) {
+        return `${(e as { stdout?: string }).stdout ?? ''}${(e as Error).message}`;
+      }
+    };
+    it.each([['ES module', 'mts'], ['CommonJS', 'cts']])('type-checks a strict %s consumer (module nodenext), and catches its type errors', (kind, ext) => {
+      const file = `user-${pkg}.${ext}`;
+      const config = join(project, `tsconfig.${pkg}.${ext}.json`);
+      writeFileSync(config, JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, lib: ['es2022', 'dom', 'esnext.disposable'] }, files: [file] }));
+      writeFileSync(join(project, file), consumer(ext === 'mts'));
+      expect(typeErrors(config), `${kind} consumer`).toBe('');
+      // The types are real, not any: a wrong argument is an error.
+      writeFileSync(join(project, file), `${consumer(ext === 'mts')}\nnew MultiHeadAttention('8', 2);\n`);
+      expect(typeErrors(config)).toMatch(/user-[\w.-]+\(\d+,\d+\): error TS2345/);
+    });
   });
 
   it('installs the CLI', () => {
