@@ -4,6 +4,9 @@
 import { AttentionError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
+/** Rows or columns one map may have: past this a drawing is no longer something to look at. */
+const MAX_SIDE = 2 ** 20;
+
 /** Checks a [lq, lk] weight matrix and its labels, and fills in default labels. */
 function labelled(what: string, weights: Tensor, options: HeatmapLabels | undefined) {
   const w = weights as Partial<Tensor> | null | undefined;
@@ -11,8 +14,9 @@ function labelled(what: string, weights: Tensor, options: HeatmapLabels | undefi
     throw new AttentionError('BAD_ARGUMENT', `${what}: weights must be a Tensor { data: Float32Array, shape }, got ${w === null ? 'null' : typeof w === 'object' ? w.constructor?.name : typeof w}`);
   }
   const [lq, lk] = w.shape;
-  if (w.shape.length !== 2 || w.data.length !== lq * lk) {
-    throw new AttentionError('SHAPE_MISMATCH', `${what}: weights must be [lq, lk] with lq·lk elements, got shape [${w.shape.join(', ')}] and ${w.data.length} elements`);
+  const drawable = (d: unknown) => Number.isSafeInteger(d) && (d as number) >= 0 && (d as number) <= MAX_SIDE;
+  if (w.shape.length !== 2 || !drawable(lq) || !drawable(lk) || w.data.length !== lq * lk) {
+    throw new AttentionError('SHAPE_MISMATCH', `${what}: weights must be [lq, lk] (each at most ${MAX_SIDE}) with lq·lk elements, got shape [${w.shape.join(', ')}] and ${w.data.length} elements`);
   }
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new AttentionError('BAD_ARGUMENT', `${what}: options must be an options object, got ${options === null ? 'null' : typeof options}`);

@@ -16,6 +16,7 @@ import {
   tensor,
   type Tensor,
 } from '../src/index.js';
+import { heatmap, heatmapSvg } from '../src/heatmap.js';
 import { mulberry32 } from '../src/random.js';
 import { refAttention } from '../src/reference.js';
 import { expectClose, initBuild, randomTensor } from './helpers.js';
@@ -104,6 +105,9 @@ describe('fuzz: invalid calls', () => {
       (a) => new MultiHeadAttention(a as number, 3),
       (a) => new SelfAttention(8, { weights: a as never }),
       (a) => MultiHeadAttention.fromStateDict(a as never, { numHeads: 2 }),
+      (a, b) => heatmap(a as Tensor, b as never),
+      (a, b) => heatmapSvg(a as Tensor, b as never),
+      (a) => heatmapSvg(randomTensor(7, [2, 3]), { rows: ['a', 'b'], cols: a as string[], cell: 10 }),
     ];
     let thrown = 0;
     fc.assert(

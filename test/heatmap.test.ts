@@ -43,6 +43,7 @@ describe('bad input', () => {
     ['a Float32Array', () => heatmapSvg(w3.data as never), 'BAD_ARGUMENT', /heatmapSvg: weights must be a Tensor .* got Float32Array/],
     ['null', () => heatmap(null as never), 'BAD_ARGUMENT', /heatmap: weights must be a Tensor .* got null/],
     ['rank 1', () => heatmap({ data: new Float32Array(3), shape: [3] }), 'SHAPE_MISMATCH', /got shape \[3\] and 3 elements/],
+    ['an empty map a trillion columns wide', () => heatmap({ data: new Float32Array(0), shape: [0, 2 ** 40] }), 'SHAPE_MISMATCH', /each at most 1048576\) with lq·lk elements, got shape \[0, 1099511627776\]/],
     ['data shorter than the shape', () => heatmapSvg({ data: new Float32Array(5), shape: [2, 3] }), 'SHAPE_MISMATCH', /got shape \[2, 3\] and 5 elements/],
     ['too few row labels', () => heatmap(w3, { rows: ['a', 'b'] }), 'BAD_ARGUMENT', /options\.rows must be 3 strings, got 2 items/],
     ['labels that are not strings', () => heatmapSvg(w3, { cols: [1, 2, 3] as never }), 'BAD_ARGUMENT', /options\.cols must be 3 strings/],
