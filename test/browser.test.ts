@@ -156,6 +156,32 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
     checkPage('standalone', await openPage(out));
   });
 
+  it('the standalone file works in a module Worker, off the main thread', async () => {
+    const out = join(project, 'worker');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'lib.js'), readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')));
+    writeFileSync(join(out, 'worker.js'), `
+      import { AttentionError, init, scaledDotProductAttention, tensor, heatmapSvg } from './lib.js';
+      const t0 = performance.now();
+      init().then((engine) => {
+        const q = tensor(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), [6, 4]);
+        const r = scaledDotProductAttention(q, q, q, { causal: true });
+        const ms = performance.now() - t0;
+        const svg = heatmapSvg(scaledDotProductAttention(q, q, q, { causal: true, returnWeights: true }).weights);
+        let sharedError = false;
+        try { heatmapSvg(q.data); } catch (e) { sharedError = e instanceof AttentionError; }
+        postMessage({ build: engine.info.build, output: Array.from(r.output.data), ms, cells: svg.match(/class="cell"/g).length, sharedError });
+      }, (e) => postMessage({ error: String(e && e.message || e) }));
+    `);
+    writeFileSync(join(out, 'app.js'), `
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+      worker.onmessage = (m) => { window.__result = { ...m.data, sinceNavigation: performance.now() }; };
+      worker.onerror = (e) => { window.__result = { error: 'worker: ' + e.message }; };
+    `);
+    writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
+    checkPage('worker', await openPage(out));
+  });
+
   it('init({ wasm: url }) loads a self-hosted .wasm, even from a server that sends the wrong MIME type', async () => {
     const out = join(project, 'self-hosted');
     mkdirSync(join(out, 'wasm'), { recursive: true });
