@@ -105,6 +105,16 @@ function checkPage(name: string, r: Awaited<ReturnType<typeof openPage>>, produc
   if (production) expect(r.downloaded).toBeLessThanOrEqual(100 * 1024);
 }
 
+/** A Vite project in the temporary project's folder: index.html and the app, nothing else. */
+function viteProject(name: string): string {
+  const root = join(project, name);
+  mkdirSync(join(root, 'src'), { recursive: true });
+  writeFileSync(join(root, 'src/index.js'), APP);
+  writeFileSync(join(root, 'index.html'), PAGE('/src/index.js'));
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  return root;
+}
+
 describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
   it('an esbuild bundle works with no configuration and no copied files', async () => {
     const out = join(project, 'esbuild-out');
@@ -115,11 +125,7 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
   });
 
   it('a Vite production build works with no configuration and no copied files', async () => {
-    const root = join(project, 'vite-app');
-    mkdirSync(join(root, 'src'), { recursive: true });
-    writeFileSync(join(root, 'src/index.js'), APP);
-    writeFileSync(join(root, 'index.html'), PAGE('/src/index.js'));
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'vite-app', private: true, type: 'module' }));
+    const root = viteProject('vite-app');
     run(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], root);
     const out = join(root, 'dist');
     checkPage('vite', await openPage(out));
@@ -127,11 +133,7 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
   });
 
   it('the Vite dev server serves a working page too, with no configuration', async () => {
-    const root = join(project, 'vite-dev');
-    mkdirSync(join(root, 'src'), { recursive: true });
-    writeFileSync(join(root, 'src/index.js'), APP);
-    writeFileSync(join(root, 'index.html'), PAGE('/src/index.js'));
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'vite-dev', private: true, type: 'module' }));
+    const root = viteProject('vite-dev');
     // The browser asks for /favicon.ico by itself; without one the dev server's 404 would read as a page error.
     mkdirSync(join(root, 'public'));
     writeFileSync(join(root, 'public/favicon.ico'), '');
