@@ -2,7 +2,7 @@
 import { madd } from "./simd";
 
 // x = n·ln2 + r with |r| ≤ ln2/2; ln2 split in two so n·LN2_HI is exact in f32.
-const LOG2E: f32 = 1.44269504088896341;
+export const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 // e^r ≈ 1 + r + r²·P(r) on [-ln2/2, ln2/2].
@@ -52,9 +52,50 @@ const X_NORMAL: f32 = -87.33654;
   return f32x4.mul(f32x4.mul(er, pow2h), pow2rest);
 }
 
+// 2^f ≈ 1 + f·(C1 + f·(C2 + …)) on [-1/2, 1/2] (Chebyshev interpolation, relative error 2e-8 before rounding).
+const C1: f32 = 6.9314718246e-1;
+const C2: f32 = 2.4022650719e-1;
+const C3: f32 = 5.5503271520e-2;
+const C4: f32 = 9.6180569381e-3;
+const C5: f32 = 1.3400427997e-3;
+const C6: f32 = 1.5461444855e-4;
+// Below 2^-126 (the smallest normal f32) results are 0.
+const X2_NORMAL: f32 = -126.0;
+
+/**
+ * 2^x per lane, flushing: for the fused softmax, whose scores carry log2(e) in their scale so that
+ * e^(s − max) = 2^(s' − max'). The reduction x = n + f is exact, so it is a few operations cheaper than e^x.
+ * Results below 2^-126 are 0; x must be ≤ 127. NaN stays NaN, -Infinity gives 0.
+ */
+@inline export function exp2_flush_f32x4(x: v128): v128 {
+  const xc = f32x4.pmax(x, f32x4.splat(X2_NORMAL));
+  const t = f32x4.add(xc, f32x4.splat(ROUNDER));
+  const f = f32x4.sub(xc, f32x4.sub(t, f32x4.splat(ROUNDER)));
+  let p = madd(f32x4.splat(C6), f, f32x4.splat(C5));
+  p = madd(p, f, f32x4.splat(C4));
+  p = madd(p, f, f32x4.splat(C3));
+  p = madd(p, f, f32x4.splat(C2));
+  p = madd(p, f, f32x4.splat(C1));
+  p = madd(p, f, f32x4.splat(1.0));
+  const y = f32x4.mul(p, i32x4.add(i32x4.shl(t, 23), i32x4.splat(127 << 23)));
+  return v128.andnot(y, f32x4.lt(x, f32x4.splat(X2_NORMAL)));
+}
+
 /** e^x of one float, through the vector path so scalar tails round exactly like vector lanes. */
 @inline export function exp_f32(x: f32, flush: bool = false): f32 {
   return f32x4.extract_lane(exp_f32x4(f32x4.splat(x), flush), 0);
+}
+
+/** One of the two exponentials, by a compile-time choice. */
+@inline function expOf(v: v128, base2: bool): v128 {
+  return base2 ? exp2_flush_f32x4(v) : exp_f32x4(v);
+}
+
+/** y[i] = e^x[i] (or 2^x[i], flushing, with base2) for i < n; the scalar tail through the vector path. */
+@inline function mapExp(n: i32, x: usize, y: usize, base2: bool): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), expOf(v128.load(x + (<usize>i << 2)), base2));
+  for (; i < n; i++) store<f32>(y + (<usize>i << 2), f32x4.extract_lane(expOf(f32x4.splat(load<f32>(x + (<usize>i << 2))), base2), 0));
 }
 
 /**
@@ -62,11 +103,10 @@ const X_NORMAL: f32 = -87.33654;
  * Exported for tests and the exp benchmark; softmax inlines exp_f32x4 itself.
  */
 export function f32_exp(n: i32, x: usize, y: usize): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    v128.store(y + (<usize>i << 2), exp_f32x4(v128.load(x + (<usize>i << 2))));
-  }
-  for (; i < n; i++) {
-    store<f32>(y + (<usize>i << 2), exp_f32(load<f32>(x + (<usize>i << 2))));
-  }
+  mapExp(n, x, y, false);
+}
+
+/** y[i] = 2^x[i], flushing below 2^-126, for i < n: the fused attention's exponential, exported for its tests. */
+export function f32_exp2_flush(n: i32, x: usize, y: usize): void {
+  mapExp(n, x, y, true);
 }

@@ -1,5 +1,5 @@
 // Fused tiled attention (online softmax): O = softmax(Q·Kᵀ·scale + mask)·V without an Lq × Lk buffer.
-import { exp_f32x4 } from "./exp";
+import { exp2_flush_f32x4, LOG2E } from "./exp";
 import { EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes } from "./gemm";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
 import { madd, storeTransposed4 } from "./simd";
@@ -104,7 +104,9 @@ export function f32_attention_fused(
   const stride = panelBytes(dk);
   const packedK = scratch;
   const packedQ = scratch + (<usize>f32_gemm_packed_floats(lk, dk) << 2);
-  const scaleV = f32x4.splat(scale);
+  // Scores carry log2(e), so the softmax runs on 2^x; masks are converted as they are added.
+  const scaleV = f32x4.splat(scale * LOG2E);
+  const log2e = f32x4.splat(LOG2E);
   const zero = f32x4.splat(0);
   const minusInf = f32x4.splat(-Infinity);
   for (let b = 0; b < batch; b++) {
@@ -144,14 +146,19 @@ export function f32_attention_fused(
         // several); a NaN score still spreads through e^(s − max).
         const needsLimit = j0 + kb - 1 > firstLimit;
         let blockMax = minusInf;
-        for (let j = 0; j < kb; j++) {
-          const at = S_T + (<usize>j << 4);
-          let x = v128.load(at);
-          if (maskKind != MASK_NONE) x = f32x4.add(x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep));
-          if (mask2Kind != MASK_NONE) x = f32x4.add(x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step));
-          if (needsLimit) x = v128.bitselect(minusInf, x, i32x4.gt_s(i32x4.splat(j0 + j), limit));
-          v128.store(at, x);
-          blockMax = f32x4.pmax(blockMax, x);
+        if (maskKind == MASK_NONE && mask2Kind == MASK_NONE && !needsLimit) {
+          // Nothing to add or hide: the scores stand as they are, only their max is needed.
+          for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(S_T + (<usize>j << 4)));
+        } else {
+          for (let j = 0; j < kb; j++) {
+            const at = S_T + (<usize>j << 4);
+            let x = v128.load(at);
+            if (maskKind != MASK_NONE) x = madd(maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep), log2e, x);
+            if (mask2Kind != MASK_NONE) x = madd(maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step), log2e, x);
+            if (needsLimit) x = v128.bitselect(minusInf, x, i32x4.gt_s(i32x4.splat(j0 + j), limit));
+            v128.store(at, x);
+            blockMax = f32x4.pmax(blockMax, x);
+          }
         }
         // Online softmax: new max per lane; a lane that has seen nothing keeps max -Infinity and uses 0 as
         // its reference so e^(s − ref) is 0, never NaN. max (not pmax) keeps a NaN row NaN.
@@ -159,14 +166,14 @@ export function f32_attention_fused(
         const ref = v128.bitselect(zero, newMax, f32x4.eq(newMax, minusInf));
         if (v128.any_true(f32x4.ne(newMax, rowMax))) {
           // Earlier terms shrink by e^(old − new): 0 where nothing was seen before.
-          const alpha = exp_f32x4(f32x4.sub(rowMax, ref), true);
+          const alpha = exp2_flush_f32x4(f32x4.sub(rowMax, ref));
           rowSum = f32x4.mul(rowSum, alpha);
           scaleRows(o0, oRow, mr, dv, alpha);
           rowMax = newMax;
         }
         for (let j = 0; j < kb; j++) {
           const at = S_T + (<usize>j << 4);
-          const p = exp_f32x4(f32x4.sub(v128.load(at), ref), true);
+          const p = exp2_flush_f32x4(f32x4.sub(v128.load(at), ref));
           v128.store(at, p);
           rowSum = f32x4.add(rowSum, p);
         }

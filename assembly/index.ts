@@ -1,7 +1,7 @@
 // The wasm exports, and nothing else.
 export { f32_gemm, f32_gemm_pack, f32_gemm_prepacked, f32_gemm_packed_floats, f32_gemm_packed_a_floats, f32_gemm_scratch_floats } from "./gemm";
 export { f32_softmax_rows } from "./softmax";
-export { f32_exp } from "./exp";
+export { f32_exp, f32_exp2_flush } from "./exp";
 export { f32_attention_weights, f32_attention_weights_scratch_floats } from "./attention";
 
 /** First byte past the static data: the wrapper's heap starts here. */

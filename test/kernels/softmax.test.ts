@@ -1,4 +1,4 @@
-// f32_softmax_rows and f32_exp against float64: sizes, scale, both mask kinds and their broadcasts, causal limits.
+// f32_softmax_rows, f32_exp and f32_exp2_flush against float64: sizes, scale, both mask kinds and their broadcasts, causal limits.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index.js';
 import { MaskKind } from '../../src/kernels.js';
@@ -129,15 +129,16 @@ describe('f32_softmax_rows edge table', () => {
   });
 });
 
+function runExp(x: Float32Array, kernel: 'f32_exp' | 'f32_exp2_flush' = 'f32_exp'): Float32Array {
+  const heap = engine.heap;
+  return heap.scoped([x.length * 4, x.length * 4], ([px, py]) => {
+    heap.writeF32(px, x);
+    engine.kernels[kernel](x.length, px, py);
+    return heap.readF32(py, x.length);
+  });
+}
+
 describe('f32_exp', () => {
-  function runExp(x: Float32Array): Float32Array {
-    const heap = engine.heap;
-    return heap.scoped([x.length * 4, x.length * 4], ([px, py]) => {
-      heap.writeF32(px, x);
-      engine.kernels.f32_exp(x.length, px, py);
-      return heap.readF32(py, x.length);
-    });
-  }
 
   it('is within 2e-7 relative of Math.exp over the normal range, in vector lanes and scalar tail alike', () => {
     // 2^20 + 3 points: not a multiple of 4, so the scalar tail runs too.
@@ -169,5 +170,32 @@ describe('f32_exp', () => {
     expect(y[8]).toBe(1);
     expect(y[9]).toBe(1);
     expect(Math.abs(y[10] - Math.exp(88.5)) / Math.exp(88.5)).toBeLessThan(2e-7);
+  });
+});
+
+describe('f32_exp2_flush (the fused attention\'s exponential)', () => {
+  it('is within 2e-7 relative of 2^x over the normal range, in vector lanes and scalar tail alike', () => {
+    const count = (1 << 20) + 3;
+    const lo = -126;
+    const hi = 0;
+    const x = Float32Array.from({ length: count }, (_, i) => lo + ((hi - lo) * i) / (count - 1));
+    const y = runExp(x, 'f32_exp2_flush');
+    let worst = 0;
+    for (let i = 0; i < count; i++) {
+      const want = 2 ** x[i];
+      worst = Math.max(worst, Math.abs(y[i] - want) / want);
+    }
+    console.log(`f32_exp2_flush max relative error over [${lo}, ${hi}]: ${worst.toExponential(3)}`);
+    expect(worst).toBeLessThanOrEqual(2e-7);
+  });
+
+  it('handles the edges: -Infinity and below 2^-126 give 0, NaN stays NaN, integers are exact', () => {
+    const x = Float32Array.from([-Infinity, NaN, -126, -126.5, -1e30, 0, -0, -1, -3, 1, 10, -0.5]);
+    const y = runExp(x, 'f32_exp2_flush');
+    expect(y[0]).toBe(0);
+    expect(y[1]).toBeNaN();
+    expect(y[2]).toBe(2 ** -126);
+    expect(Array.from(y.subarray(3, 11))).toEqual([0, 0, 1, 1, 0.5, 0.125, 2, 1024]);
+    expect(Math.abs(y[11] - Math.SQRT1_2) / Math.SQRT1_2).toBeLessThan(2e-7);
   });
 });
