@@ -5,7 +5,7 @@ import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
 import { madd, storeTransposed4 } from "./simd";
 
 /** Keys per block: a block's scores for MR queries are computed, then folded into O at once. */
-const KEY_BLOCK = 32;
+const KEY_BLOCK = 64;
 /** The block's scores as MR rows of KEY_BLOCK floats, as the micro-kernel writes them. */
 const S_ROWS: usize = memory.data(MR * KEY_BLOCK * 4, 16);
 const S_ROW: usize = KEY_BLOCK * 4;
