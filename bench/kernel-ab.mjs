@@ -1,6 +1,6 @@
 // A/B timing of the fused attention kernel between two builds of the wasm, for kernel work:
 //   npx asc assembly/index.ts --config asconfig.json --target simd -o /tmp/b.wasm   (after an edit)
-//   node bench/kernel-ab.mjs build/simd.wasm /tmp/b.wasm [L = 512] [causal]
+//   node bench/kernel-ab.mjs build/simd.wasm /tmp/b.wasm [L = 512, or Lq x Lk as 1x1024] [causal]
 // (relaxed-simd builds on Node 20: node --experimental-wasm-relaxed-simd bench/kernel-ab.mjs …)
 // One process, the same inputs in each build's memory, 1.5 s of warm-up (so both run optimised code), then
 // 40 rounds of 5 calls taking turns; prints min and median ms per call and the largest output difference.
@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 
 const [fileA, fileB, lArg, causalArg] = process.argv.slice(2);
 if (!fileA || !fileB) {
-  console.error('usage: node bench/kernel-ab.mjs A.wasm B.wasm [L] [causal]');
+  console.error('usage: node bench/kernel-ab.mjs A.wasm B.wasm [L | LqxLk] [causal]');
   process.exit(2);
 }
-const L = Number(lArg ?? 512);
+const [LQ, LK] = (lArg ?? '512').includes('x') ? lArg.split('x').map(Number) : [Number(lArg), Number(lArg)];
 const causal = causalArg === 'causal';
 const D = 64;
 
@@ -23,16 +23,16 @@ function setup(file) {
     end += (floats * 4 + 63) & ~63;
     return at;
   };
-  const [q, k, v, o] = [alloc(L * D), alloc(L * D), alloc(L * D), alloc(L * D)];
-  const scratch = alloc(x.f32_attention_fused_scratch_floats(L, L, D));
+  const [q, k, v, o] = [alloc(LQ * D), alloc(LK * D), alloc(LK * D), alloc(LQ * D)];
+  const scratch = alloc(x.f32_attention_fused_scratch_floats(LQ, LK, D));
   if (end > x.memory.buffer.byteLength) x.memory.grow(Math.ceil((end - x.memory.buffer.byteLength) / 65536));
   const mem = new Float32Array(x.memory.buffer);
   let seed = 1;
   const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 4;
-  for (const at of [q, k, v]) for (let i = 0; i < L * D; i++) mem[at / 4 + i] = random();
+  for (const [at, rows] of [[q, LQ], [k, LK], [v, LK]]) for (let i = 0; i < rows * D; i++) mem[at / 4 + i] = random();
   return {
-    run: () => x.f32_attention_fused(1, L, L, D, D, q, D, 0, k, D, 0, v, D, 0, o, D, 0, 1 / Math.sqrt(D), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, causal, scratch),
-    output: () => new Float32Array(x.memory.buffer, o, L * D).slice(),
+    run: () => x.f32_attention_fused(1, LQ, LK, D, D, q, D, 0, k, D, 0, v, D, 0, o, D, 0, 1 / Math.sqrt(D), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, causal, scratch),
+    output: () => new Float32Array(x.memory.buffer, o, LQ * D).slice(),
   };
 }
 
@@ -59,5 +59,5 @@ const summary = (t) => {
 };
 const [sa, sb] = [summary(times.get(a)), summary(times.get(b))];
 console.log(
-  `SDPA ${L}×${D}${causal ? ' causal' : ''}: A min ${sa.min.toFixed(3)} median ${sa.median.toFixed(3)} ms | B min ${sb.min.toFixed(3)} median ${sb.median.toFixed(3)} ms | B/A ${(sb.min / sa.min).toFixed(3)} (min) | max |A − B| ${maxDiff.toExponential(2)}`,
+  `SDPA ${LQ === LK ? LQ : `${LQ}×${LK}`}×${D}${causal ? ' causal' : ''}: A min ${sa.min.toFixed(3)} median ${sa.median.toFixed(3)} ms | B min ${sb.min.toFixed(3)} median ${sb.median.toFixed(3)} ms | B/A ${(sb.min / sa.min).toFixed(3)} (min) | max |A − B| ${maxDiff.toExponential(2)}`,
 );
