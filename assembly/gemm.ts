@@ -133,6 +133,20 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
     if (rows > 3) { c30 = v128.load(dst + 3 * dstRow); c31 = v128.load(dst + 3 * dstRow, 16); }
   }
   const aEnd = ap + (<usize>steps << 4);
+  if (rows == 1) {
+    // One row leaves accumulators free: odd steps go to c20/c21, so each column has two chains and a fused
+    // madd's latency (longer than an add's) stops being the limit; the chains are summed below. (With two
+    // rows the extra registers spill and it is slower.)
+    const aPairs = ap + (<usize>(steps & ~1) << 4);
+    while (ap < aPairs) {
+      const av = v128.load32_splat(ap);
+      const aw = v128.load32_splat(ap, MR * 4);
+      c00 = madd(av, v128.load(bp), c00); c01 = madd(av, v128.load(bp, 16), c01);
+      c20 = madd(aw, v128.load(bp + bStep), c20); c21 = madd(aw, v128.load(bp + bStep, 16), c21);
+      ap += 2 * MR * 4;
+      bp += 2 * bStep;
+    }
+  }
   while (ap < aEnd) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
@@ -152,6 +166,9 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
     }
     ap += MR * 4;
     bp += bStep;
+  }
+  if (rows == 1) {
+    c00 = f32x4.add(c00, c20); c01 = f32x4.add(c01, c21);
   }
   if (epilogue == EPILOGUE_SCALE_BIAS) {
     c00 = madd(c00, alphaV, bias0); c01 = madd(c01, alphaV, bias1);
