@@ -2,7 +2,7 @@
 import { exp2_flush_f32x4, LOG2E } from "./exp";
 import { EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes } from "./gemm";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
-import { madd, storeTransposed4 } from "./simd";
+import { hsum, madd, storeTransposed4 } from "./simd";
 
 /** Keys per block: a block's scores for MR queries are computed, then folded into O at once. */
 const KEY_BLOCK = 64;
@@ -25,6 +25,22 @@ export function f32_attention_fused_scratch_floats(lq: i32, lk: i32, dk: i32): i
 @inline function transposeInto(j: i32): void {
   const src = S_ROWS + (<usize>j << 2);
   storeTransposed4(v128.load(src), v128.load(src + S_ROW), v128.load(src + 2 * S_ROW), v128.load(src + 3 * S_ROW), S_T + (<usize>j << 4), MR * 4);
+}
+
+/**
+ * One query's scores·scale against kb keys read in place (kb rows of K from kRows, kRow bytes apart), into S_T
+ * as one splat per key. With a single query, packing K would cost more memory traffic than the products.
+ */
+function scoresOfOneQuery(qRow: usize, kRows: usize, kRow: usize, dk: i32, kb: i32, scaleV: v128): void {
+  const dk4 = dk & ~3;
+  for (let j = 0; j < kb; j++) {
+    const kp = kRows + <usize>j * kRow;
+    let acc = f32x4.splat(0);
+    for (let c = 0; c < dk4; c += 4) acc = madd(v128.load(qRow + (<usize>c << 2)), v128.load(kp + (<usize>c << 2)), acc);
+    let s = hsum(acc);
+    for (let c = dk4; c < dk; c++) s += load<f32>(qRow + (<usize>c << 2)) * load<f32>(kp + (<usize>c << 2));
+    v128.store(S_T + (<usize>j << 4), f32x4.mul(f32x4.splat(s), scaleV));
+  }
 }
 
 /** The mask terms of one key for the block's four query rows (row addresses r0…r3, key offset off). */
@@ -109,13 +125,18 @@ export function f32_attention_fused(
   const log2e = f32x4.splat(LOG2E);
   const zero = f32x4.splat(0);
   const minusInf = f32x4.splat(-Infinity);
+  // A single query (a decode step) reads Q and K in place instead of packing them.
+  const single = lq == 1;
+  const kRow = <usize>ldk << 2;
   for (let b = 0; b < batch; b++) {
     const ob = o + ((<usize>b * strideO) << 2);
     const vb = v + ((<usize>b * strideV) << 2);
     const maskB = mask + <usize>b * strideMask * eb;
     const mask2B = mask2 + <usize>b * strideMask2 * eb2;
-    if (b == 0 || strideK != 0) f32_gemm_pack(lk, dk, k + ((<usize>b * strideK) << 2), ldk, true, 0, packedK);
-    if (b == 0 || strideQ != 0) f32_gemm_pack_a(lq, dk, q + ((<usize>b * strideQ) << 2), ldq, packedQ);
+    const qb = q + ((<usize>b * strideQ) << 2);
+    const kB = k + ((<usize>b * strideK) << 2);
+    if (!single && (b == 0 || strideK != 0)) f32_gemm_pack(lk, dk, kB, ldk, true, 0, packedK);
+    if (!single && (b == 0 || strideQ != 0)) f32_gemm_pack_a(lq, dk, qb, ldq, packedQ);
     for (let i0 = 0, qPanel = packedQ; i0 < lq; i0 += MR, qPanel += kBytes * MR) {
       const mr = min(MR, lq - i0);
       // Lanes past lq stand in for the last real row (same scores, mask and limit); only real rows are stored.
@@ -137,11 +158,15 @@ export function f32_attention_fused(
       const kEnd = <i32>min(<i64>lk, max<i64>(0, <i64>i0 + r3 + causalOffset + 1));
       for (let j0 = 0; j0 < kEnd; j0 += KEY_BLOCK) {
         const kb = min(KEY_BLOCK, kEnd - j0);
-        // Scores·scale, MR × kb, from the packed panels; then one vector per key.
-        for (let jp = 0; jp < kb; jp += NR) {
-          microTileRows(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, S_ROWS + (<usize>jp << 2), S_ROW, mr);
+        if (single) {
+          scoresOfOneQuery(qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV);
+        } else {
+          // Scores·scale, MR × kb, from the packed panels; then one vector per key.
+          for (let jp = 0; jp < kb; jp += NR) {
+            microTileRows(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, S_ROWS + (<usize>jp << 2), S_ROW, mr);
+          }
+          for (let j = 0; j < kb; j += 4) transposeInto(j);
         }
-        for (let j = 0; j < kb; j += 4) transposeInto(j);
         // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is
         // several); a NaN score still spreads through e^(s − max).
         const needsLimit = j0 + kb - 1 > firstLimit;
