@@ -125,8 +125,9 @@ export function f32_attention_fused(
   const log2e = f32x4.splat(LOG2E);
   const zero = f32x4.splat(0);
   const minusInf = f32x4.splat(-Infinity);
-  // A single query (a decode step) reads Q and K in place instead of packing them.
-  const single = lq == 1;
+  // A single query (a decode step) reads Q and K in place instead of packing them, unless every batch item
+  // shares K (grouped-query heads), where one packing serves them all.
+  const single = lq == 1 && (strideK != 0 || batch == 1);
   const kRow = <usize>ldk << 2;
   for (let b = 0; b < batch; b++) {
     const ob = o + ((<usize>b * strideO) << 2);
