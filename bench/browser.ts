@@ -8,11 +8,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { CHROMIUM_PATH, launchChromium } from '../scripts/chromium.mjs';
 import { serve } from '../scripts/serve.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const APP = `import { init, scaledDotProductAttention, tensor } from './lib/wasm-attention.min.js';
 const t0 = performance.now();
@@ -43,7 +41,7 @@ export interface BrowserStart {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 export async function measureBrowserStart(runs: number): Promise<BrowserStart | string> {
-  if (!existsSync(CHROMIUM)) return `no ${CHROMIUM}: install Debian's chromium to measure the browser start`;
+  if (!existsSync(CHROMIUM_PATH)) return `no ${CHROMIUM_PATH}: install Debian's chromium to measure the browser start`;
   const dir = mkdtempSync(join(tmpdir(), 'wasm-attention-bench-page-'));
   const page = (name: string, lib: string | undefined) => {
     mkdirSync(join(dir, name, 'lib'), { recursive: true });
@@ -59,7 +57,7 @@ export async function measureBrowserStart(runs: number): Promise<BrowserStart | 
   mkdirSync(join(dir, 'fetched/build'));
   for (const b of ['simd', 'relaxed-simd']) copyFileSync(new URL(`../build/${b}.wasm`, import.meta.url), join(dir, `fetched/build/${b}.wasm`));
   const { url, server } = await serve(dir);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await launchChromium();
   type Result = { build?: string; sinceNavigation: number; initAndCall?: number };
   const load = async (path: string) => {
     const context = await browser.newContext();

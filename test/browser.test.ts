@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refAttention } from '../src/reference.js';
 import { expectClose } from './helpers.js';
-import { launchChromium } from './support/chromium.js';
+import { launchChromium } from '../scripts/chromium.mjs';
 import { installPacked, repoRoot, run } from './support/pack.js';
 import { serve } from '../scripts/serve.mjs';
 

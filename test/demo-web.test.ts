@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo, webDir } from '../scripts/demo-web.mjs';
 import { serve } from '../scripts/serve.mjs';
-import { launchChromium } from './support/chromium.js';
+import { launchChromium } from '../scripts/chromium.mjs';
 
 let browser: Browser;
 let server: Server;
