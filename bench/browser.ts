@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { CHROMIUM_PATH, launchChromium } from '../scripts/chromium.mjs';
 import { serve } from '../scripts/serve.mjs';
+import { median } from './report.js';
 
 
 const APP = `import { init, scaledDotProductAttention, tensor } from './lib/wasm-attention.min.js';
@@ -37,8 +38,6 @@ export interface BrowserStart {
   fetched: { msToFirstResult: number; bytes: number };
   runs: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 export async function measureBrowserStart(runs: number): Promise<BrowserStart | string> {
   if (!existsSync(CHROMIUM_PATH)) return `no ${CHROMIUM_PATH}: install Debian's chromium to measure the browser start`;

@@ -2,6 +2,7 @@
 // ready, median over several processes.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from './report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const model = fileURLToPath(new URL('./models/matmul_512.onnx', import.meta.url));
@@ -27,7 +28,6 @@ export function measureColdStarts(runs: number): ColdStart[] {
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
       times.push(Number(out.trim().split('\n').pop()));
     }
-    times.sort((a, b) => a - b);
-    return { engine, ms: times[times.length >> 1], runs };
+    return { engine, ms: median(times), runs };
   });
 }

@@ -44,6 +44,9 @@ export function table(rows: Row[]): string[][] {
   return [header, ...body];
 }
 
+/** The middle value of a sample (the upper one of the two middles for an even count). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
 export function toText(t: string[][]): string {
   const widths = t[0].map((_, c) => Math.max(...t.map((row) => row[c].length)));
   return t.map((row) => row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
