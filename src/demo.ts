@@ -18,7 +18,7 @@ function randn(seed: number, shape: number[]): Tensor {
 }
 
 /** Median milliseconds per call, running for at least `budgetMs` after one warm-up. */
-export function medianMs(fn: () => unknown, budgetMs = 300, maxRuns = 1000): number {
+function medianMs(fn: () => unknown, budgetMs = 300, maxRuns = 1000): number {
   fn();
   const times: number[] = [];
   const start = performance.now();
@@ -43,7 +43,7 @@ function describeBuild(engine: Engine): string {
     : 'simd (plain SIMD128; this runtime has no relaxed SIMD — Node 22+ or Node 20 with --experimental-wasm-relaxed-simd picks relaxed-simd)';
 }
 
-export function printSeedExample(): void {
+function printSeedExample(): void {
   section('The seed example: SelfAttention(embed_dim=64), x = randn(2, 10, 64)');
   const attention = new SelfAttention(64);
   try {
@@ -57,7 +57,7 @@ export function printSeedExample(): void {
   }
 }
 
-export function printHeatmaps(): void {
+function printHeatmaps(): void {
   const tokens = SENTENCE.split(' ');
   const x = embedTokens(tokens, DEMO_EMBED);
   // Keys share the queries' projection, so a score is a similarity: each token attends to itself and its look-alikes.
@@ -85,7 +85,7 @@ export function printHeatmaps(): void {
 }
 
 /** Per-head heatmaps: the seed's "Next: Multi-Head Attention", each head its own pattern. */
-export function printHeadHeatmaps(): void {
+function printHeadHeatmaps(): void {
   const tokens = SENTENCE.split(' ');
   const heads = 4;
   const x = embedTokens(tokens, DEMO_EMBED);
