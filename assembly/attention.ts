@@ -4,7 +4,7 @@ import { softmaxRows } from "./softmax";
 import { maskElementBytes } from "./mask";
 
 /** Floats of scratch f32_attention_weights needs: the larger of its two products' GEMM scratch. */
-export function f32_attention_weights_scratch_floats(lq: i32, lk: i32, dk: i32, dv: i32): i32 {
+export function f32_attention_weights_scratch_floats(lq: f64, lk: f64, dk: f64, dv: f64): f64 {
   return max(f32_gemm_scratch_floats(lq, lk, dk), f32_gemm_scratch_floats(lq, dv, lk));
 }
 

@@ -63,8 +63,8 @@ const C6: f32 = 1.5461444855e-4;
 const X2_NORMAL: f32 = -126.0;
 
 /**
- * 2^x per lane, flushing: for the fused softmax, whose scores carry log2(e) in their scale so that
- * e^(s − max) = 2^(s' − max'). The reduction x = n + f is exact, so it is a few operations cheaper than e^x.
+ * 2^x per lane, flushing: for the fused softmax, which takes e^(s − max) as 2^((s − max)·log2(e)).
+ * The reduction x = n + f is exact, so it is a few operations cheaper than e^x.
  * Results below 2^-126 are 0; x must be ≤ 127. NaN stays NaN, -Infinity gives 0.
  */
 @inline export function exp2_flush_f32x4(x: v128): v128 {

@@ -1,6 +1,6 @@
 // Fused tiled attention (online softmax): O = softmax(Q·Kᵀ·scale + mask)·V without an Lq × Lk buffer.
 import { exp2_flush_f32x4, LOG2E } from "./exp";
-import { EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes } from "./gemm";
+import { EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, floatBytes, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes } from "./gemm";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
 import { hsum, madd, storeTransposed4 } from "./simd";
 
@@ -17,7 +17,7 @@ const S_ROW: usize = KEY_BLOCK * 4;
 const S_T: usize = memory.data(KEY_BLOCK * MR * 4, 16);
 
 /** Floats of scratch f32_attention_fused needs: K as 8-key panels, Q as MR-row micro-panels. */
-export function f32_attention_fused_scratch_floats(lq: i32, lk: i32, dk: i32): i32 {
+export function f32_attention_fused_scratch_floats(lq: f64, lk: f64, dk: f64): f64 {
   return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(lq, dk);
 }
 
@@ -119,9 +119,10 @@ export function f32_attention_fused(
   const kBytes = <usize>dk << 2;
   const stride = panelBytes(dk);
   const packedK = scratch;
-  const packedQ = scratch + (<usize>f32_gemm_packed_floats(lk, dk) << 2);
-  // Scores carry log2(e), so the softmax runs on 2^x; masks are converted as they are added.
-  const scaleV = f32x4.splat(scale * LOG2E);
+  const packedQ = scratch + floatBytes(f32_gemm_packed_floats(lk, dk));
+  // Scores and masks stay as the weights path has them (s = q·k·scale + mask), so nothing finite overflows;
+  // only s − max ≤ 0 is multiplied by log2(e), for 2^x.
+  const scaleV = f32x4.splat(scale);
   const log2e = f32x4.splat(LOG2E);
   const zero = f32x4.splat(0);
   const minusInf = f32x4.splat(-Infinity);
@@ -179,8 +180,8 @@ export function f32_attention_fused(
           for (let j = 0; j < kb; j++) {
             const at = S_T + (<usize>j << 4);
             let x = v128.load(at);
-            if (maskKind != MASK_NONE) x = madd(maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep), log2e, x);
-            if (mask2Kind != MASK_NONE) x = madd(maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step), log2e, x);
+            if (maskKind != MASK_NONE) x = f32x4.add(x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep));
+            if (mask2Kind != MASK_NONE) x = f32x4.add(x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step));
             if (needsLimit) x = v128.bitselect(minusInf, x, i32x4.gt_s(i32x4.splat(j0 + j), limit));
             v128.store(at, x);
             blockMax = f32x4.pmax(blockMax, x);
@@ -192,14 +193,14 @@ export function f32_attention_fused(
         const ref = v128.bitselect(zero, newMax, f32x4.eq(newMax, minusInf));
         if (v128.any_true(f32x4.ne(newMax, rowMax))) {
           // Earlier terms shrink by e^(old − new): 0 where nothing was seen before.
-          const alpha = exp2_flush_f32x4(f32x4.sub(rowMax, ref));
+          const alpha = exp2_flush_f32x4(f32x4.mul(f32x4.sub(rowMax, ref), log2e));
           rowSum = f32x4.mul(rowSum, alpha);
           scaleRows(o0, oRow, mr, dv, alpha);
           rowMax = newMax;
         }
         for (let j = 0; j < kb; j++) {
           const at = S_T + (<usize>j << 4);
-          const p = exp2_flush_f32x4(f32x4.sub(v128.load(at), ref));
+          const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));
           v128.store(at, p);
           rowSum = f32x4.add(rowSum, p);
         }

@@ -19,19 +19,27 @@ const TILE_TMP: usize = memory.data(MR * NR * 4, 16);
   return (<usize>(k + 1) * NR) << 2;
 }
 
+// Size helpers compute in f64: for any i32 sizes the count is exact (below 2^53), never a wrapped i32, so the
+// wrapper can check it against the memory limit before anything is allocated.
+
 /** Floats the packed buffer needs for op(B) of n columns and depth k. */
-export function f32_gemm_packed_floats(n: i32, k: i32): i32 {
-  return ((n + NR - 1) / NR) * (k + 1) * NR;
+export function f32_gemm_packed_floats(n: f64, k: f64): f64 {
+  return Math.ceil(n / NR) * (k + 1) * NR;
 }
 
 /** Floats the packed buffer needs for A of m rows and depth k. */
-export function f32_gemm_packed_a_floats(m: i32, k: i32): i32 {
-  return ((m + MR - 1) / MR) * MR * k;
+export function f32_gemm_packed_a_floats(m: f64, k: f64): f64 {
+  return Math.ceil(m / MR) * MR * k;
 }
 
 /** Floats of scratch f32_gemm needs: op(B)'s panels, then A's micro-panels. */
-export function f32_gemm_scratch_floats(m: i32, n: i32, k: i32): i32 {
+export function f32_gemm_scratch_floats(m: f64, n: f64, k: f64): f64 {
   return f32_gemm_packed_floats(n, k) + f32_gemm_packed_a_floats(m, k);
+}
+
+/** Byte offset of a scratch part of `floats` floats (the caller allocated it, so it fits in usize). */
+@inline export function floatBytes(floats: f64): usize {
+  return <usize>floats << 2;
 }
 
 /**
@@ -241,7 +249,7 @@ export function f32_gemm(
   c: usize, ldc: i32, strideC: i32,
   alpha: f32, bias: usize, scratch: usize,
 ): void {
-  const packedA = scratch + (<usize>f32_gemm_packed_floats(n, k) << 2);
+  const packedA = scratch + floatBytes(f32_gemm_packed_floats(n, k));
   for (let i = 0; i < batch; i++) {
     if (i == 0 || strideB != 0) f32_gemm_pack(n, k, b + ((<usize>i * strideB) << 2), ldb, bTransposed, bias, scratch);
     if (i == 0 || strideA != 0) f32_gemm_pack_a(m, k, a + ((<usize>i * strideA) << 2), lda, packedA);

@@ -4,6 +4,11 @@ export { f32_softmax_rows } from "./softmax";
 export { f32_exp, f32_exp2_flush } from "./exp";
 export { f32_attention_weights, f32_attention_weights_scratch_floats } from "./attention";
 
+/** Whether this is the relaxed-SIMD build, so the wrapper can tell which module it was given. */
+export function build_relaxed_simd(): bool {
+  return ASC_FEATURE_RELAXED_SIMD;
+}
+
 /** First byte past the static data: the wrapper's heap starts here. */
 export function heap_base(): usize {
   return __heap_base;

@@ -1,5 +1,6 @@
 // What the benchmarks time: each workload is one piece of work, the same for every engine that runs it.
-import { type Build, type Engine, initSync, MultiHeadAttention, type StateDict, matmul, scaledDotProductAttention, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
+import { type Build, createEngineSync, type Engine, MultiHeadAttention, type StateDict, matmul, scaledDotProductAttention, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
+import { type Runtime, runtimeOf } from '../src/engine.js';
 import { mulberry32, normal, uniform } from '../src/random.js';
 import { refAttention, refLinear, refMatmul, refMultiHead, refSelfAttention, refSoftmax } from '../src/reference.js';
 import { decodeGraph, mhaGraph, type MhaWeights } from './models/graphs.js';
@@ -34,8 +35,16 @@ export interface Workload {
 
 const randn = (seed: number, n: number) => normal(mulberry32(seed), n);
 
-/** Our engine on a build: ops use whichever engine was initialised last, so each run selects its build. */
+/** Our engine on a build, by name. */
 const ours = (build: Build) => `wasm-attention ${build}`;
+
+const enginesByBuild = new Map<Build, Engine>();
+/** One engine per build, made once: every run passes it to the ops as options.engine. */
+export function engineOf(build: Build): Engine {
+  let e = enginesByBuild.get(build);
+  if (!e) enginesByBuild.set(build, (e = createEngineSync({ build })));
+  return e;
+}
 
 function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?: boolean; peers?: boolean; jsReference?: boolean } = {}): Workload {
   const d = HEAD_DIM;
@@ -56,10 +65,7 @@ function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => ({
         engine: ours(build),
-        run: () => {
-          initSync({ build });
-          return scaledDotProductAttention({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal }).output.data;
-        },
+        run: () => scaledDotProductAttention({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal, engine: engineOf(build) }).output.data,
       }));
       if (opts.peers !== false) {
         const attn = await ortRunner(modelFiles.attentionOp(n, causal), { Q: [1, 1, n, d], K: [1, 1, n, d], V: [1, 1, n, d] });
@@ -95,10 +101,7 @@ function matmulWorkload(n: number, builds: Build[], slow = false): Workload {
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => ({
         engine: ours(build),
-        run: () => {
-          initSync({ build });
-          return matmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data;
-        },
+        run: () => matmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }, { engine: engineOf(build) }).data,
       }));
       const ort = await ortRunner(modelFiles.matmul(n), { a: [n, n], b: [n, n] });
       runs.push({ engine: 'onnxruntime-web', variant: 'MatMul', run: () => ort([a, b]) });
@@ -121,8 +124,7 @@ function moduleWorkload(batch: number, n: number, E: number, builds: Build[]): W
     reference: () => ({ data: refSelfAttention(sd, { data: x, shape: [batch, n, E] }).output.data, fromRow: 0, rowLength: E }),
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => {
-        initSync({ build });
-        const mod = new SelfAttention(E, { weights: sd }); // bound to this build's engine
+        const mod = new SelfAttention(E, { weights: sd, engine: engineOf(build) });
         return { engine: ours(build), run: () => mod.forward({ data: x, shape: [batch, n, E] }).output.data };
       });
       const ort = await ortRunner(modelFiles.selfAttention(batch, n, E), { x: [batch, n, E] });
@@ -169,8 +171,8 @@ function kernelWorkload(
   flops: number,
   inputs: Float32Array[],
   outFloats: number,
-  scratchFloats: (e: Engine) => number,
-  call: (e: Engine, ptrs: number[], out: number, scratch: number) => void,
+  scratchFloats: (e: Runtime) => number,
+  call: (e: Runtime, ptrs: number[], out: number, scratch: number) => void,
   reference: () => Float64Array,
   rowLength: number,
   builds: Build[],
@@ -182,10 +184,10 @@ function kernelWorkload(
     reference: () => ({ data: reference(), fromRow: 0, rowLength }),
     engines: async () =>
       builds.map((build) => {
-        const e = initSync({ build });
+        const e = runtimeOf(engineOf(build));
         const ptrs = inputs.map((x) => {
           const p = e.heap.alloc(x.length * 4);
-          e.heap.writeF32(p, x);
+          e.heap.write(p, { data: x });
           return p;
         });
         const out = e.heap.alloc(outFloats * 4);
@@ -252,8 +254,7 @@ function bertWorkload(L: number, builds: Build[], slow = false): Workload {
     reference: () => ({ data: refMultiHead(refWeights(w, E, E), { data: x, shape: [1, L, E] }, { data: x, shape: [1, L, E] }, { data: x, shape: [1, L, E] }, { numHeads: H }).output.data, fromRow: 0, rowLength: E }),
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => {
-        initSync({ build });
-        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, E), { numHeads: H });
+        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, E), { numHeads: H, engine: engineOf(build) });
         const xt = { data: x, shape: [1, L, E] };
         return { engine: ours(build), run: () => m.forward(xt, xt, xt, { needWeights: false }).output.data };
       });
@@ -292,8 +293,7 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
     }),
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => {
-        initSync({ build });
-        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, kvDim), { numHeads: H, numKVHeads: Hkv });
+        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, kvDim), { numHeads: H, numKVHeads: Hkv, engine: engineOf(build) });
         const cache = m.createCache({ batch: 1, maxLength: P + 1 });
         m.forwardStep({ data: prompt, shape: [1, P, E] }, cache, { needWeights: false });
         const xt = { data: x1, shape: [1, 1, E] };

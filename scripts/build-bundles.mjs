@@ -18,7 +18,7 @@ const cjs = { format: 'cjs', define: { 'import.meta.url': '__moduleUrl' }, banne
 const errorsFrom = (main) => ({
   name: 'errors-from-main-entry',
   setup(b) {
-    b.onResolve({ filter: /^\.\/errors\.js$/ }, () => ({ path: `./${main}`, external: true }));
+    b.onResolve({ filter: /^\.\/attention-error\.js$/ }, () => ({ path: `./${main}`, external: true }));
   },
 });
 

@@ -1,8 +1,7 @@
 // One attention pass over operands already in linear memory: bookkeeping around the attention kernels.
 import { forEachBatchRun } from './batch.js';
-import type { Engine } from './engine.js';
+import type { Runtime } from './engine.js';
 import { AttentionError } from './errors.js';
-import { Heap } from './memory.js';
 import { MaskKind } from './kernels.js';
 import type { MaskLayout } from './mask.js';
 
@@ -42,35 +41,26 @@ export interface AttentionPass {
 }
 
 /** Floats of scratch an attention pass needs (the kernels pack K, Q and, for the weights path, V there). */
-export function attentionScratchFloats(engine: Engine, lq: number, lk: number, dk: number, dv: number, withWeights: boolean): number {
-  const kern = engine.kernels;
+export function attentionScratchFloats(rt: Runtime, lq: number, lk: number, dk: number, dv: number, withWeights: boolean): number {
+  const kern = rt.kernels;
   return withWeights ? kern.f32_attention_weights_scratch_floats(lq, lk, dk, dv) : kern.f32_attention_fused_scratch_floats(lq, lk, dk);
 }
 
 /** Bytes to allocate for a mask: kernels read masks four elements at a time, up to 3 past the end. */
-export const maskBlockBytes = (data: ArrayBufferView | undefined): number => (data ? data.byteLength + 16 : 0);
-
-/** Copies a mask's data into linear memory at ptr. */
-export function writeMask(engine: Engine, ptr: number, layout: MaskLayout): void {
-  const data = layout.tensor.data;
-  if (data instanceof Uint8Array) engine.heap.writeU8(ptr, data);
-  else engine.heap.writeF32(ptr, data);
-}
+export const maskBlockBytes = (layout: MaskLayout | undefined): number => (layout ? layout.tensor.size * (layout.kind === MaskKind.add ? 4 : 1) + 16 : 0);
 
 /**
  * Runs `body`, and when it fails with OUT_OF_MEMORY while weights were asked for, says whether the same call
  * without weights (scratch from `withoutWeights`, computed only then) would fit: that path never builds the
  * Lq × Lk matrix.
  */
-export function hintWithoutWeights<T>(engine: Engine, option: string, withoutWeights: (() => readonly number[]) | undefined, body: () => T): T {
+export function hintWithoutWeights<T>(rt: Runtime, option: string, withoutWeights: (() => readonly number[]) | undefined, body: () => T): T {
   try {
     return body();
   } catch (e) {
     if (withoutWeights && e instanceof AttentionError && e.code === 'OUT_OF_MEMORY') {
-      const bytes = withoutWeights();
-      const need = Heap.scopedBytes(bytes);
-      const fits = engine.heap.fits(bytes);
-      throw new AttentionError('OUT_OF_MEMORY', `${e.message}; without weights (${option}: false) the call needs ${need} bytes${fits ? ', which fits' : ', which does not fit either'}`);
+      const { need, fits } = rt.heap.fit(withoutWeights());
+      throw new AttentionError('OUT_OF_MEMORY', `${e.message}; without weights (${option}: false) the call needs ${need} bytes${fits ? ', which fits' : ', which does not fit'}`);
     }
     throw e;
   }
@@ -78,12 +68,11 @@ export function hintWithoutWeights<T>(engine: Engine, option: string, withoutWei
 
 const NO_MASK = [MaskKind.none, 0, 0, 0, 0] as const;
 
-export function runAttention(engine: Engine, p: AttentionPass): void {
-  if (p.masks.length > 2) throw new Error('runAttention: at most two masks');
+export function runAttention(rt: Runtime, p: AttentionPass): void {
   const { lq, lk, dk, dv, q, k, v, o, weights } = p;
   const noStrides = p.batch.map(() => 0);
   const operands = [q.strides, k.strides, v.strides, o.strides, weights?.strides ?? noStrides, ...p.masks.map((m) => m.strides)];
-  const kern = engine.kernels;
+  const kern = rt.kernels;
   forEachBatchRun(p.batch, operands, (offsets, strides, count) => {
     const [oq, ok, ov, oo, ow] = offsets;
     const [sq, sk, sv, so, sw] = strides;

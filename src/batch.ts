@@ -1,6 +1,6 @@
 // Leading (batch) dimensions: broadcasting them, and mapping each batch item to each operand's offset.
 import { shapeMismatch } from './errors.js';
-import { formatShape } from './tensor.js';
+import { formatShape } from './snapshot.js';
 
 /** PyTorch broadcasting of leading dims (right-aligned; a 1 stretches). */
 export function broadcastShapes(names: readonly string[], shapes: readonly (readonly number[])[]): number[] {

@@ -1,9 +1,11 @@
-// Locating, probing and instantiating the wasm; the Engine that owns one instance and its heap.
-import { instantiate, instantiateSync } from '@assemblyscript/loader';
+// Locating, probing and instantiating the wasm; the Engine that owns one instance and its heap; the default
+// engine that ops use unless they are given one.
+import { instantiateSync } from '@assemblyscript/loader';
 import { AttentionError, badArgument } from './errors.js';
 import { supportsRelaxedSimd, supportsSimd } from './features.js';
 import type { Kernels } from './kernels.js';
 import { Heap } from './memory.js';
+import { describe, readOptions } from './snapshot.js';
 import { packagedWasm, readLocalFile } from './wasm-source.js';
 
 /** The two builds of the same kernels: plain SIMD128, and relaxed SIMD (fused multiply-add). */
@@ -26,157 +28,228 @@ export interface EngineInfo {
   readonly build: Build;
   /** Whether this runtime validates relaxed SIMD at all. */
   readonly relaxedSimdSupported: boolean;
+  /** Linear memory is never grown past this many bytes. */
+  readonly maxMemoryBytes: number;
+}
+
+/** What the library's internals compute with: one instance's kernels and the heap over its memory. */
+export interface Runtime {
+  readonly kernels: Kernels;
+  readonly heap: Heap;
 }
 
 const WASM32_MAX_BYTES = 4 * 1024 ** 3;
 const DEFAULT_MAX_MEMORY_BYTES = WASM32_MAX_BYTES - 64 * 1024 ** 2;
+/** Exports every build has; a module without them is not ours. */
 
-/** One instantiated module: its kernels, its linear memory and the heap over it. */
+/** An engine's runtime (internal: tests and benchmarks that drive kernels use it too). */
+export let runtimeOf: (engine: Engine) => Runtime;
+let isEngine: (v: unknown) => v is Engine;
+let makeEngine: (exports: WebAssembly.Exports, relaxedSimdSupported: boolean, maxMemoryBytes: number) => Engine;
+
+/** One instantiated module with its own linear memory. Made by init(), initSync(), createEngine(). */
 export class Engine {
   readonly info: EngineInfo;
-  readonly kernels: Kernels;
-  readonly heap: Heap;
+  readonly #runtime: Runtime;
 
-  constructor(exports: WebAssembly.Exports, info: EngineInfo, maxMemoryBytes: number) {
-    this.kernels = exports as unknown as Kernels;
-    this.info = Object.freeze({ ...info });
-    this.heap = new Heap(this.kernels.memory, this.kernels.heap_base() >>> 0, maxMemoryBytes);
+  private constructor(kernels: Kernels, info: EngineInfo) {
+    this.info = Object.freeze(info);
+    this.#runtime = Object.freeze({ kernels, heap: new Heap(kernels.memory, kernels.heap_base() >>> 0, info.maxMemoryBytes) });
   }
 
   /** Current size of the linear memory in bytes. */
   memoryBytes(): number {
-    return this.heap.bytes;
+    return this.#runtime.heap.bytes;
+  }
+
+  /** Bytes of linear memory held now: resident weights and caches, and the scratch of a call in progress. */
+  usedBytes(): number {
+    return this.#runtime.heap.usedBytes;
+  }
+
+  static {
+    runtimeOf = (engine) => engine.#runtime;
+    isEngine = (v): v is Engine => typeof v === 'object' && v !== null && #runtime in v;
+    makeEngine = (exports, relaxedSimdSupported, maxMemoryBytes) => {
+      // Every build exports this; a module without it is not ours.
+      if (!('build_relaxed_simd' in exports)) throw badArgument("options.wasm is not wasm-attention's module");
+      const kernels = exports as unknown as Kernels;
+      const build: Build = kernels.build_relaxed_simd() ? 'relaxed-simd' : 'simd';
+      return new Engine(kernels, { build, relaxedSimdSupported, maxMemoryBytes });
+    };
   }
 }
 
-let current: Engine | undefined;
-let loading: Promise<Engine> | undefined;
-/** Engines loaded from the package's own files with default limits, one per build, so switching is cheap. */
-const packaged = new Map<Build, Engine>();
-
-/** The engine that ops use; throws NOT_INITIALIZED before init()/initSync(). */
-export function getEngine(): Engine {
-  if (!current) {
-    throw new AttentionError('NOT_INITIALIZED', 'wasm-attention is not initialised: call `await init()` (or `initSync()`) before using it');
-  }
-  return current;
+/** The runtime of options.engine, or of the default engine when it is undefined. */
+export function runtime(engine: unknown, name = 'options.engine'): Runtime {
+  if (engine === undefined) return runtimeOf(getEngine());
+  if (!isEngine(engine)) throw badArgument(`${name} must be an Engine, got ${describe(engine)}`);
+  return runtimeOf(engine);
 }
 
-function chooseBuild(requested: Build | undefined): { build: Build; relaxedSimdSupported: boolean } {
-  if (!supportsSimd()) {
-    throw badArgument('this WebAssembly runtime does not support SIMD128, which wasm-attention needs');
-  }
+
+/** An engine request, read and checked: what init/createEngine were asked for. */
+interface Request {
+  /** The build asked for, or the runtime's best when none was (undefined when options.wasm decides it). */
+  readonly build: Build | undefined;
+  readonly maxMemoryBytes: number;
+  readonly wasm: WasmSource | undefined;
+  readonly relaxedSimdSupported: boolean;
+}
+
+function readRequest(v: unknown): Request {
+  const o = readOptions('options', v, ['build', 'wasm', 'maxMemoryBytes']);
+  if (!supportsSimd()) throw badArgument('this runtime lacks WebAssembly SIMD128');
   const relaxedSimdSupported = supportsRelaxedSimd();
-  if (requested !== undefined && requested !== 'simd' && requested !== 'relaxed-simd') {
-    throw badArgument(`options.build must be 'simd' or 'relaxed-simd', got ${String(requested)}`);
+  const build = o.build as Build | undefined;
+  if (build !== undefined && build !== 'simd' && build !== 'relaxed-simd') {
+    throw badArgument(`options.build must be 'simd' or 'relaxed-simd', got ${describe(build)}`);
   }
-  if (requested === 'relaxed-simd' && !relaxedSimdSupported) {
-    throw badArgument("options.build is 'relaxed-simd' but this runtime does not validate relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
+  if (build === 'relaxed-simd' && !relaxedSimdSupported) {
+    throw badArgument("options.build is 'relaxed-simd' but this runtime lacks relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
   }
-  return { build: requested ?? (relaxedSimdSupported ? 'relaxed-simd' : 'simd'), relaxedSimdSupported };
+  const max = o.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+  if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0) {
+    throw badArgument(`options.maxMemoryBytes must be a positive number of bytes, got ${describe(max)}`);
+  }
+  const wasm = o.wasm as WasmSource | undefined;
+  const auto = relaxedSimdSupported ? 'relaxed-simd' : 'simd';
+  return { build: build ?? (wasm === undefined ? auto : undefined), maxMemoryBytes: Math.min(max, WASM32_MAX_BYTES), wasm, relaxedSimdSupported };
 }
 
-function checkMaxMemory(v: unknown): number {
-  if (v === undefined) return DEFAULT_MAX_MEMORY_BYTES;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw badArgument(`options.maxMemoryBytes must be a positive number of bytes, got ${String(v)}`);
+const isBytes = (src: unknown): src is ArrayBuffer | ArrayBufferView => src instanceof ArrayBuffer || ArrayBuffer.isView(src);
+
+/** Failures of loading (a missing file, bytes that do not compile, a failed fetch) as BAD_ARGUMENT. */
+function loadError(e: unknown): AttentionError {
+  if (e instanceof AttentionError) return e;
+  return Object.assign(badArgument(`loading the wasm failed (${e instanceof Error ? `${e.name}: ${e.message}` : describe(e)})`), { cause: e });
+}
+
+/** An engine from bytes or a compiled module, instantiated at once (a few tens of KB compile in a ms or two). */
+function instantiateNow(src: WasmSource | undefined, req: Request): Engine {
+  if (!isBytes(src) && !(src instanceof WebAssembly.Module)) {
+    throw badArgument('initSync needs the bytes or a WebAssembly.Module; else use await init()');
   }
-  return Math.min(v, WASM32_MAX_BYTES);
+  const engine = makeEngine(instantiateSync(src as BufferSource | WebAssembly.Module, {}).instance.exports, req.relaxedSimdSupported, req.maxMemoryBytes);
+  if (req.build !== undefined && engine.info.build !== req.build) {
+    throw badArgument(`options.build is '${req.build}' but options.wasm holds the '${engine.info.build}' build`);
+  }
+  return engine;
 }
 
-function isBytes(src: unknown): src is ArrayBuffer | ArrayBufferView {
-  return src instanceof ArrayBuffer || ArrayBuffer.isView(src);
-}
-
-async function resolveSource(src: WasmSource | undefined, build: Build): Promise<WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response> {
-  const where = src ?? packagedWasm(build);
+function resolveSource(req: Request): WasmSource {
+  const where = req.wasm ?? packagedWasm(req.build!);
   if (typeof where === 'string' || where instanceof URL) {
-    const url = new URL(where, typeof location === 'undefined' ? undefined : location.href);
+    let url: URL;
+    try {
+      url = new URL(where, typeof location === 'undefined' ? undefined : location.href);
+    } catch {
+      throw badArgument(`options.wasm must be an absolute URL, got ${describe(String(where))}`);
+    }
     return readLocalFile(url) ?? fetch(url);
   }
   const ok = where instanceof Promise || where instanceof WebAssembly.Module || isBytes(where) || (typeof Response !== 'undefined' && where instanceof Response);
-  if (!ok) {
-    throw badArgument(`options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got ${Object.prototype.toString.call(where)}`);
-  }
-  return where as Promise<Response> | WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response;
+  if (!ok) throw badArgument(`options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got ${describe(where)}`);
+  return where;
 }
 
-async function load(opts: InitOptions): Promise<Engine> {
-  const choice = chooseBuild(opts.build);
-  const maxMemoryBytes = checkMaxMemory(opts.maxMemoryBytes);
-  const source = await resolveSource(opts.wasm, choice.build);
-  let exports: WebAssembly.Exports;
-  // Bytes and modules first: touching the Response global makes Node load its fetch implementation (~20 ms).
-  if (isBytes(source) || source instanceof WebAssembly.Module) {
-    // A few tens of KB compile in a millisecond or two: synchronously is faster than a round of async tasks.
-    exports = instantiateSync(source as BufferSource | WebAssembly.Module, {}).instance.exports;
-  } else {
+async function load(req: Request): Promise<Engine> {
+  try {
+    const source = await resolveSource(req);
+    // Bytes and modules first: touching the Response global makes Node load its fetch implementation (~20 ms).
+    if (isBytes(source) || source instanceof WebAssembly.Module) return instantiateNow(source, req);
     const response = source as Response;
-    if (!response.ok) throw badArgument(`fetching the wasm failed: ${response.status} ${response.statusText} for ${response.url}`);
-    // instantiateStreaming insists on Content-Type application/wasm; servers that get it wrong still work.
+    if (!response.ok) throw badArgument(`fetching the wasm failed: ${response.status} for ${response.url}`);
+    // compileStreaming insists on Content-Type application/wasm; servers that get it wrong still work.
     const copy = response.clone();
+    let module: WebAssembly.Module;
     try {
-      exports = (await instantiate(response, {})).instance.exports;
+      module = await WebAssembly.compileStreaming(response);
     } catch {
-      exports = (await instantiate(await copy.arrayBuffer(), {})).instance.exports;
+      module = await WebAssembly.compile(await copy.arrayBuffer());
     }
+    return instantiateNow(module, req);
+  } catch (e) {
+    throw loadError(e);
   }
-  return new Engine(exports, choice, maxMemoryBytes);
 }
 
-/** Whether the engine comes from the package's own .wasm with the default memory limit (so it can be shared). */
-const packagedDefaults = (opts: InitOptions): boolean => opts.wasm === undefined && opts.maxMemoryBytes === undefined;
-
-/** An engine that init/initSync can hand back without loading: the current one, or a packaged one of the asked build. */
-function reusable(opts: InitOptions): Engine | undefined {
-  if (!packagedDefaults(opts)) return undefined;
-  if (opts.build === undefined) return current;
-  const engine = current?.info.build === opts.build ? current : packaged.get(opts.build);
-  if (engine) current = engine;
-  return engine;
+function loadSync(req: Request): Engine {
+  try {
+    return instantiateNow(req.wasm ?? packagedWasm(req.build!), req);
+  } catch (e) {
+    throw loadError(e);
+  }
 }
 
-function adopt(engine: Engine, opts: InitOptions): Engine {
-  if (packagedDefaults(opts) && !packaged.has(engine.info.build)) packaged.set(engine.info.build, engine);
-  current = engine;
-  return engine;
+let defaultEngine: Engine | undefined;
+let pending: { readonly req: Request; readonly engine: Promise<Engine> } | undefined;
+
+/** The engine that ops use without options.engine; throws NOT_INITIALIZED before init()/initSync(). */
+export function getEngine(): Engine {
+  if (!defaultEngine) {
+    throw new AttentionError('NOT_INITIALIZED', 'wasm-attention is not initialised: call `await init()` or `initSync()` first');
+  }
+  return defaultEngine;
 }
 
 /**
- * Loads and instantiates the kernels once. Later calls return the same engine; concurrent calls share one
- * instantiation. Asking for the other build makes it the one ops use from then on (each build loads once);
- * another wasm source or memory limit makes a new engine.
+ * The default engine (loaded or loading) if there is one, after checking that `req` asks for what it is: it
+ * is one engine, configured once.
  */
-export function init(opts: InitOptions = {}): Promise<Engine> {
-  if (typeof opts !== 'object' || opts === null) {
-    return Promise.reject(badArgument(`init(options) takes an options object, got ${typeof opts}`));
+function existingDefault(req: Request): Engine | Promise<Engine> | undefined {
+  const have = defaultEngine?.info ?? pending?.req;
+  if (have && ((req.build !== undefined && have.build !== undefined && req.build !== have.build) || req.maxMemoryBytes !== have.maxMemoryBytes)) {
+    throw badArgument(
+      `the default engine is ${have.build} with maxMemoryBytes ${have.maxMemoryBytes}; for another, use createEngine(options) and pass options.engine`,
+    );
   }
-  const ready = reusable(opts);
-  if (ready) return Promise.resolve(ready);
-  if (packagedDefaults(opts) && opts.build === undefined && loading) return loading;
-  const shared = load(opts)
-    .then((engine) => adopt(engine, opts))
+  return defaultEngine ?? pending?.engine;
+}
+
+/**
+ * Loads the default engine, the one ops use unless given options.engine. The first call sets its options;
+ * later and concurrent calls return the same engine (a call asking for another build or memory limit is
+ * BAD_ARGUMENT, and the default engine is untouched). After a failed load, the next call tries again.
+ */
+export function init(options?: InitOptions): Promise<Engine> {
+  let req: Request;
+  try {
+    req = readRequest(options);
+    const existing = existingDefault(req);
+    if (existing) return Promise.resolve(existing);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const engine = load(req)
+    .then((e) => (defaultEngine ??= e))
     .finally(() => {
-      if (loading === shared) loading = undefined;
+      if (pending?.engine === engine) pending = undefined;
     });
-  loading = shared;
-  return shared;
+  pending = { req, engine };
+  return engine;
 }
 
 /**
  * Synchronous init: in Node with no source it reads the packaged file; elsewhere pass the bytes or a compiled
- * WebAssembly.Module (as `initSync(bytes)` or `initSync({ wasm: bytes })`).
+ * WebAssembly.Module (as `initSync(bytes)` or `initSync({ wasm: bytes })`). Same rules as init().
  */
-export function initSync(opts: InitOptions | ArrayBuffer | ArrayBufferView | WebAssembly.Module = {}): Engine {
-  const o: InitOptions = isBytes(opts) || opts instanceof WebAssembly.Module ? { wasm: opts } : opts;
-  const ready = reusable(o);
-  if (ready) return ready;
-  const choice = chooseBuild(o.build);
-  const maxMemoryBytes = checkMaxMemory(o.maxMemoryBytes);
-  const src = o.wasm ?? packagedWasm(choice.build);
-  if (!isBytes(src) && !(src instanceof WebAssembly.Module)) {
-    const why = o.wasm === undefined ? 'without options.wasm it has the bytes only in Node and with the browser entry' : `got ${Object.prototype.toString.call(src)}`;
-    throw badArgument(`initSync needs the wasm as bytes or a WebAssembly.Module (${why}); pass them, or use await init()`);
+export function initSync(options?: InitOptions | ArrayBuffer | ArrayBufferView | WebAssembly.Module): Engine {
+  const req = readRequest(isBytes(options) || options instanceof WebAssembly.Module ? { wasm: options } : options);
+  existingDefault(req);
+  return (defaultEngine ??= loadSync(req));
+}
+
+/** A new engine of its own (own memory, own limit), never the default: pass it to ops as options.engine. */
+export function createEngine(options?: InitOptions): Promise<Engine> {
+  try {
+    return load(readRequest(options));
+  } catch (e) {
+    return Promise.reject(e);
   }
-  return adopt(new Engine(instantiateSync(src as BufferSource | WebAssembly.Module, {}).instance.exports, choice, maxMemoryBytes), o);
+}
+
+/** createEngine, synchronously (bytes or a compiled module, or the packaged file in Node). */
+export function createEngineSync(options?: InitOptions): Engine {
+  return loadSync(readRequest(options));
 }

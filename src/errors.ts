@@ -1,17 +1,7 @@
-/** What went wrong, as a stable code callers can branch on. */
-export type AttentionErrorCode = 'SHAPE_MISMATCH' | 'BAD_ARGUMENT' | 'NOT_INITIALIZED' | 'OUT_OF_MEMORY' | 'DISPOSED';
+// The error class (its own file, so each heatmap bundle can take it from its main entry) and the two codes
+// nearly every check raises, one short call each (`throw badArgument(…)`).
+import { AttentionError } from './attention-error.js';
 
-/** The one error type the library throws; the message names the argument, what was expected and what was given. */
-export class AttentionError extends Error {
-  readonly code: AttentionErrorCode;
-
-  constructor(code: AttentionErrorCode, message: string) {
-    super(message);
-    this.name = 'AttentionError';
-    this.code = code;
-  }
-}
-
-// The two codes nearly every check raises, one short call each (`throw badArgument(…)`).
+export { AttentionError, type AttentionErrorCode } from './attention-error.js';
 export const badArgument = (message: string) => new AttentionError('BAD_ARGUMENT', message);
 export const shapeMismatch = (message: string) => new AttentionError('SHAPE_MISMATCH', message);

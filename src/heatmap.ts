@@ -2,44 +2,51 @@
 // Its own entry, `wasm-attention/heatmap`, so pages that only compute do not carry it. It needs no engine, and
 // imports nothing at run time but AttentionError (which the bundles take from the main entry).
 import { AttentionError } from './errors.js';
+import { describe, readOptions, readTensor } from './snapshot.js';
 import type { Tensor } from './tensor.js';
 
 /** Rows or columns one map may have: past this a drawing is no longer something to look at. */
 const MAX_SIDE = 2 ** 20;
+/** Characters one drawing may have (JavaScript strings stop near 2^29). */
+const MAX_CHARS = 2 ** 27;
 
-/** Checks a [lq, lk] weight matrix and its labels, and fills in default labels. */
-function labelled(what: string, weights: Tensor, options: HeatmapLabels | undefined) {
-  const w = weights as Partial<Tensor> | null | undefined;
-  if (typeof w !== 'object' || w === null || !(w.data instanceof Float32Array) || !Array.isArray(w.shape)) {
-    throw new AttentionError('BAD_ARGUMENT', `${what}: weights must be a Tensor { data: Float32Array, shape }, got ${w === null ? 'null' : typeof w === 'object' ? w.constructor?.name : typeof w}`);
-  }
+const bad = (message: string) => new AttentionError('BAD_ARGUMENT', message);
+/** C0 and C1 control characters (ANSI escapes among them) in a label would drive the terminal: shown as '�'. */
+const printable = (label: string) => label.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+
+/** Checks a [lq, lk] weight matrix, its options and labels (read once, own keys only); fills in default labels. */
+function labelled(what: string, weights: Tensor, options: unknown, accepted: readonly string[]) {
+  const w = readTensor(`${what}: weights`, weights);
   const [lq, lk] = w.shape;
-  const drawable = (d: unknown) => Number.isSafeInteger(d) && (d as number) >= 0 && (d as number) <= MAX_SIDE;
-  if (w.shape.length !== 2 || !drawable(lq) || !drawable(lk) || w.data.length !== lq * lk) {
-    throw new AttentionError('SHAPE_MISMATCH', `${what}: weights must be [lq, lk] (each at most ${MAX_SIDE}) with lq·lk elements, got shape [${w.shape.join(', ')}] and ${w.data.length} elements`);
+  if (w.shape.length !== 2 || lq > MAX_SIDE || lk > MAX_SIDE) {
+    throw new AttentionError('SHAPE_MISMATCH', `${what}: weights must be [lq, lk] (each at most ${MAX_SIDE}), got shape [${w.shape.join(', ')}]`);
   }
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new AttentionError('BAD_ARGUMENT', `${what}: options must be an options object, got ${options === null ? 'null' : typeof options}`);
-  }
+  const opts = readOptions(`${what}: options`, options, accepted);
   const labels = (key: 'rows' | 'cols', n: number): readonly string[] => {
-    const given = options?.[key];
+    const given = opts[key];
     if (given === undefined) return Array.from({ length: n }, (_, i) => String(i));
-    if (!Array.isArray(given) || given.length !== n || given.some((l) => typeof l !== 'string')) {
-      throw new AttentionError('BAD_ARGUMENT', `${what}: options.${key} must be ${n} strings, got ${Array.isArray(given) ? `${given.length} items` : typeof given}`);
+    const copy = Array.isArray(given) && given.length === n ? Array.from({ length: n }, (_, i) => (given as unknown[])[i]) : undefined;
+    if (!copy || copy.some((l) => typeof l !== 'string')) {
+      throw bad(`${what}: options.${key} must be ${n} strings, got ${Array.isArray(given) ? `${given.length} items` : describe(given)}`);
     }
-    return given;
+    return (copy as string[]).map(printable);
   };
-  return { data: w.data, lq, lk, rows: labels('rows', lq), cols: labels('cols', lk) };
+  return { data: w.data, lq, lk, rows: labels('rows', lq), cols: labels('cols', lk), opts };
 }
 
-/** A numeric option: `integer` or any finite value, at least `min`. */
-function sizeOption(what: string, options: object | undefined, key: string, fallback: number, integer: boolean, min: number): number {
-  const v = (options as Record<string, unknown> | undefined)?.[key];
+/** A numeric option: `integer` or any finite value, in [min, max]. */
+function sizeOption(what: string, opts: Readonly<Record<string, unknown>>, key: string, fallback: number, integer: boolean, min: number, max: number): number {
+  const v = opts[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(integer ? Number.isSafeInteger(v) : Number.isFinite(v)) || v < min) {
-    throw new AttentionError('BAD_ARGUMENT', `${what}: options.${key} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(v)}`);
+  if (typeof v !== 'number' || !(integer ? Number.isSafeInteger(v) : Number.isFinite(v)) || v < min || v > max) {
+    throw bad(`${what}: options.${key} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${describe(v)}`);
   }
   return v;
+}
+
+/** Throws unless a drawing of about `chars` characters can be built. */
+function checkDrawable(what: string, chars: number): void {
+  if (chars > MAX_CHARS) throw bad(`${what}: the drawing would take about ${chars} characters, past the ${MAX_CHARS} it may have; draw a slice of the weights`);
 }
 
 /** The largest weight of row i (a loop: spreading a long row into Math.max overflows the stack). */
@@ -70,10 +77,12 @@ export interface HeatmapOptions extends HeatmapLabels {
  * (a masked weight of exactly 0 is blank), boxed like the seed document's picture.
  */
 export function heatmap(weights: Tensor, options?: HeatmapOptions): string {
-  const { data, lq, lk, rows: rowLabels, cols: colLabels } = labelled('heatmap', weights, options);
-  const cw = sizeOption('heatmap', options, 'cellWidth', 3, true, 1);
-  const perRow = options?.perRow ?? true;
+  const { data, lq, lk, rows: rowLabels, cols: colLabels, opts } = labelled('heatmap', weights, options, ['rows', 'cols', 'cellWidth', 'perRow']);
+  const cw = sizeOption('heatmap', opts, 'cellWidth', 3, true, 1, 64);
+  const perRow = opts.perRow ?? true;
+  if (typeof perRow !== 'boolean') throw bad(`heatmap: options.perRow must be a boolean, got ${describe(perRow)}`);
   const labelWidth = rowLabels.reduce((m, s) => Math.max(m, s.length), 0);
+  checkDrawable('heatmap', (lq + 3) * (labelWidth + 4 + lk * (cw + 2)));
   const globalMax = rowPeak(data, 0, data.length);
   const header = ' '.repeat(labelWidth + 2) + colLabels.map((c) => c.slice(0, cw + 1).padEnd(cw + 2)).join('');
   const width = lk * (cw + 2);
@@ -105,9 +114,13 @@ const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>
  * (opacity = weight / the row's largest), with `data-weight` holding the value; labels on both axes.
  */
 export function heatmapSvg(weights: Tensor, options?: SvgHeatmapOptions): string {
-  const { data, lq, lk, rows, cols } = labelled('heatmapSvg', weights, options);
-  const c = sizeOption('heatmapSvg', options, 'cell', 28, false, 4);
-  const title = options?.title === undefined ? '' : String(options.title);
+  const { data, lq, lk, rows, cols, opts } = labelled('heatmapSvg', weights, options, ['rows', 'cols', 'cell', 'title']);
+  const c = sizeOption('heatmapSvg', opts, 'cell', 28, false, 4, 4096);
+  if (opts.title !== undefined && typeof opts.title !== 'string') throw bad(`heatmapSvg: options.title must be a string, got ${describe(opts.title)}`);
+  const title = printable(opts.title ?? '');
+  const chars = (labels: readonly string[]) => labels.reduce((n, l) => n + l.length, 0);
+  // Each cell's title repeats its row and column labels, escaped (up to 6 characters each).
+  checkDrawable('heatmapSvg', lq * lk * 260 + 6 * (lk * chars(rows) + lq * chars(cols)) + 200 * (lq + lk + 1));
   const longest = (labels: readonly string[]) => labels.reduce((m, s) => Math.max(m, s.length), 1);
   const left = 8 + 7 * longest(rows);
   const top = (title ? 22 : 0) + 8 + 7 * longest(cols);

@@ -1,8 +1,9 @@
 // A KV cache: keys and values of the tokens seen so far, preallocated in linear memory.
-import type { Engine } from './engine.js';
+import type { Runtime } from './engine.js';
 import { badArgument } from './errors.js';
 import { Resident } from './lifetime.js';
 import { Options } from './options.js';
+import { describe } from './snapshot.js';
 
 export interface CacheOptions {
   /** Sequences decoded side by side. */
@@ -11,30 +12,51 @@ export interface CacheOptions {
   maxLength: number;
 }
 
+/** Where a step writes and reads: the cache's memory, the tokens it holds, its capacity. */
+export interface CacheView {
+  readonly ptr: number;
+  readonly length: number;
+  readonly maxLength: number;
+}
+
+const TOKEN = Symbol('KVCache');
+/**
+ * Runs a step that appends `t` tokens: checks the owner and the room, keeps the memory for the step, and
+ * counts the tokens once the step has succeeded. (Set in KVCache's static block, where its fields are in reach.)
+ */
+export let appendToCache: <T>(cache: KVCache, what: string, owner: object, t: number, body: (view: CacheView) => T) => T;
+/** Whether v is a KVCache (a brand check: a look-alike object or a proxy is not one). */
+export let isCache: (v: unknown) => v is KVCache;
+
 /**
  * Keys and values for up to `maxLength` tokens of `batch` sequences: one row of [K | V] (2 · kv heads · head
  * dim floats; a grouped-query cache holds only the kv heads) per token. Made by a module's createCache and
  * usable with that module only.
  */
 export class KVCache {
-  readonly batch: number;
-  readonly maxLength: number;
-  /** Floats per cached token: K then V. */
-  readonly rowFloats: number;
-  #filled = 0;
+  readonly #batch: number;
+  readonly #maxLength: number;
+  readonly #owner: object;
   readonly #memory: Resident;
+  #filled = 0;
 
-  constructor(
-    engine: Engine,
-    readonly owner: object,
-    rowFloats: number,
-    options: CacheOptions,
-  ) {
-    const opts = new Options(options);
-    this.batch = opts.positiveInteger('batch');
-    this.maxLength = opts.positiveInteger('maxLength');
-    this.rowFloats = rowFloats;
-    this.#memory = new Resident(engine.heap, engine.heap.alloc(this.batch * this.maxLength * rowFloats * 4), 'KV cache');
+  private constructor(token: symbol, rt: Runtime, owner: object, rowFloats: number, options: unknown) {
+    if (token !== TOKEN) throw badArgument("KVCache: use a module's createCache");
+    const opts = new Options(options, ['batch', 'maxLength']);
+    this.#batch = opts.positiveInteger('batch');
+    this.#maxLength = opts.positiveInteger('maxLength');
+    this.#owner = owner;
+    this.#memory = new Resident(rt.heap, rt.heap.alloc(this.#batch * this.#maxLength * rowFloats * 4), 'KV cache');
+  }
+
+  /** Sequences decoded side by side. */
+  get batch(): number {
+    return this.#batch;
+  }
+
+  /** Tokens the cache can hold. */
+  get maxLength(): number {
+    return this.#maxLength;
   }
 
   /** Tokens cached so far. */
@@ -44,20 +66,20 @@ export class KVCache {
 
   /** Forgets every cached token (the memory stays reserved). */
   reset(): void {
-    this.ptr('KVCache.reset');
+    this.#memory.check('KVCache.reset');
     this.#filled = 0;
   }
 
   /** Keeps the first `length` tokens and forgets the rest (to rewind after speculative or beam decoding). */
   truncate(length: number): void {
-    this.ptr('KVCache.truncate');
-    if (!Number.isSafeInteger(length) || length < 0 || length > this.#filled) {
-      throw badArgument(`KVCache.truncate(length): length must be an integer from 0 to ${this.#filled} (the tokens cached), got ${String(length)}`);
+    this.#memory.check('KVCache.truncate');
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > this.#filled) {
+      throw badArgument(`KVCache.truncate: length must be an integer from 0 to ${this.#filled}, got ${describe(length)}`);
     }
     this.#filled = length;
   }
 
-  /** Frees the cache's memory; later use throws DISPOSED. Safe to call twice. */
+  /** Frees the cache's memory (after a step in progress); later use throws DISPOSED. Safe to call twice. */
   dispose(): void {
     this.#memory.dispose();
   }
@@ -67,23 +89,24 @@ export class KVCache {
     this.dispose();
   }
 
-  /** The cache's memory, or DISPOSED naming the caller. */
-  ptr(what: string): number {
-    return this.#memory.ptr(what);
+  static {
+    isCache = (v): v is KVCache => typeof v === 'object' && v !== null && #memory in v;
+    appendToCache = (cache, what, owner, t, body) => {
+      if (owner !== cache.#owner) throw badArgument(`${what}: the cache belongs to another module`);
+      return cache.#memory.use(what, (ptr) => {
+        const filled = cache.#filled;
+        if (filled + t > cache.#maxLength) {
+          throw badArgument(`${what}: the cache holds ${filled} of ${cache.#maxLength} tokens, so ${t} more do not fit (maxLength ${cache.#maxLength})`);
+        }
+        const result = body({ ptr, length: filled, maxLength: cache.#maxLength });
+        cache.#filled = filled + t;
+        return result;
+      });
+    };
   }
+}
 
-  /** Checks that `t` more tokens fit, for the module that owns the cache, and returns the memory. */
-  reserve(what: string, owner: object, t: number): number {
-    const ptr = this.ptr(what);
-    if (owner !== this.owner) throw badArgument(`${what}: this KV cache was made by another module's createCache`);
-    if (this.#filled + t > this.maxLength) {
-      throw badArgument(`${what}: the cache holds ${this.#filled} of ${this.maxLength} tokens, so ${t} more do not fit (maxLength ${this.maxLength})`);
-    }
-    return ptr;
-  }
-
-  /** Records `t` tokens appended by a step. */
-  advance(t: number): void {
-    this.#filled += t;
-  }
+/** A cache for `owner`, whose steps append rows of `rowFloats` floats. */
+export function makeCache(rt: Runtime, owner: object, rowFloats: number, options: unknown): KVCache {
+  return new (KVCache as unknown as new (...a: unknown[]) => KVCache)(TOKEN, rt, owner, rowFloats, options);
 }

@@ -1,5 +1,5 @@
 // Lifetimes of resident memory: dispose() frees it; a module or cache that is forgotten instead is freed when
-// it is garbage-collected.
+// it is garbage-collected; a call in progress keeps it until the call ends.
 import { AttentionError } from './errors.js';
 import type { Heap } from './memory.js';
 
@@ -10,10 +10,13 @@ const registry =
 
 /**
  * A block of the heap held by one module or cache (its only holder) until dispose(), or until it is
- * collected with its holder.
+ * collected with its holder. Calls use it through use(): a dispose() during a call frees it when the call ends.
  */
 export class Resident {
-  #ptr: number | undefined;
+  readonly #ptr: number;
+  #disposed = false;
+  /** Calls using the block now. */
+  #users = 0;
 
   constructor(
     readonly heap: Heap,
@@ -25,21 +28,31 @@ export class Resident {
     registry?.register(this, { heap, ptr }, this);
   }
 
-  get disposed(): boolean {
-    return this.#ptr === undefined;
+  /** Throws DISPOSED, naming the caller, once dispose() was called. */
+  check(what: string): void {
+    if (this.#disposed) throw new AttentionError('DISPOSED', `${what}: this ${this.kind} was disposed`);
   }
 
-  /** The block, or DISPOSED naming the caller. */
-  ptr(what: string): number {
-    if (this.#ptr === undefined) throw new AttentionError('DISPOSED', `${what}: this ${this.kind} was disposed`);
-    return this.#ptr;
+  /** Runs body with the block's pointer; the block stays allocated until body returns, whatever it calls. */
+  use<T>(what: string, body: (ptr: number) => T): T {
+    this.check(what);
+    this.#users++;
+    try {
+      return body(this.#ptr);
+    } finally {
+      if (--this.#users === 0 && this.#disposed) this.#free();
+    }
   }
 
-  /** Frees the block; safe to call twice. */
+  /** Frees the block (at the end of the calls using it); safe to call twice. */
   dispose(): void {
-    if (this.#ptr === undefined) return;
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.#users === 0) this.#free();
+  }
+
+  #free(): void {
     registry?.unregister(this);
     this.heap.release(this.#ptr);
-    this.#ptr = undefined;
   }
 }

@@ -1,4 +1,5 @@
-import { AttentionError } from './errors.js';
+import { AttentionError, badArgument } from './errors.js';
+import { typedArrayLength, typedArrayName } from './snapshot.js';
 
 const PAGE = 65536;
 /** Blocks start on cache-line boundaries: aligned for v128 and free of false sharing between blocks. */
@@ -50,6 +51,10 @@ export class Heap {
   /** A block of at least `bytes` bytes, 64-byte aligned; grows memory if it must. */
   alloc(bytes: number): number {
     const size = alignUp(Math.max(bytes, 1), ALIGN);
+    // Sizes are float64 and may be anything a caller computed: check before any arithmetic on the free list.
+    if (!(size <= this.maxBytes)) {
+      throw new AttentionError('OUT_OF_MEMORY', `needs ${bytes} bytes of linear memory for this call, past the limit of ${this.maxBytes} bytes`);
+    }
     let i = this.#free.findIndex((b) => b.size >= size);
     if (i < 0) i = this.#grow(size);
     const block = this.#free[i];
@@ -68,19 +73,13 @@ export class Heap {
     if (this.#used.has(ptr)) this.release(ptr);
   }
 
-  /** Bytes that scoped(bytes) would allocate. */
-  static scopedBytes(bytes: readonly number[]): number {
-    return bytes.reduce((total, b) => total + alignUp(b, ALIGN), 0);
-  }
-
-  /** Whether scoped(bytes) could allocate without passing maxBytes (counting free space already there). */
-  fits(bytes: readonly number[]): boolean {
-    const size = alignUp(Math.max(Heap.scopedBytes(bytes), 1), ALIGN);
-    if (this.#free.some((b) => b.size >= size)) return true;
+  /** Bytes that scoped(bytes) takes, and whether a free block of that size exists or memory can grow to it. */
+  fit(bytes: readonly number[]): { need: number; fits: boolean } {
+    const need = bytes.reduce((total, n) => total + alignUp(n, ALIGN), 0);
     const end = this.#memory.buffer.byteLength;
     const last = this.#free[this.#free.length - 1];
     const tail = last && last.ptr + last.size === end ? last.size : 0;
-    return end + Math.ceil((size - tail) / PAGE) * PAGE <= this.maxBytes;
+    return { need, fits: this.#free.some((b) => b.size >= need) || end + Math.ceil((need - tail) / PAGE) * PAGE <= this.maxBytes };
   }
 
   /** Returns a block from alloc(); neighbouring free blocks merge. */
@@ -114,9 +113,6 @@ export class Heap {
       total += alignUp(b, ALIGN);
       return at;
     });
-    if (!Number.isSafeInteger(total) || total > this.maxBytes) {
-      throw new AttentionError('OUT_OF_MEMORY', `needs ${total} bytes of linear memory for this call, past the limit of ${this.maxBytes} bytes`);
-    }
     const base = this.alloc(total);
     try {
       return body(offsets.map((o) => base + o));
@@ -136,12 +132,15 @@ export class Heap {
     return this.#u8View;
   }
 
-  writeF32(ptr: number, data: Float32Array): void {
-    this.f32().set(data, ptr >>> 2);
-  }
-
-  writeU8(ptr: number, data: Uint8Array): void {
-    this.u8().set(data, ptr >>> 0);
+  /**
+   * Copies an argument's data (as read by the entry step: its length is its size unless its buffer was
+   * shrunk or detached since) into linear memory at ptr; nothing is written past `size` elements.
+   */
+  write(ptr: number, arg: { readonly name?: string; readonly data: Float32Array | Uint8Array; readonly size?: number }): void {
+    const n = typedArrayLength(arg.data);
+    if (arg.size !== undefined && n !== arg.size) throw badArgument(`${arg.name}.data changed size during the call`);
+    if (typedArrayName(arg.data) === 'Float32Array') this.f32().set(arg.data, ptr >>> 2);
+    else this.u8().set(arg.data, ptr >>> 0);
   }
 
   /** A copy of `length` floats at ptr, owned by the caller. */
@@ -157,13 +156,11 @@ export class Heap {
     const tail = last && last.ptr + last.size === end ? last : undefined;
     const pages = Math.ceil((size - (tail ? tail.size : 0)) / PAGE);
     const newEnd = end + pages * PAGE;
-    if (newEnd > this.maxBytes) {
-      throw new AttentionError('OUT_OF_MEMORY', `needs ${size} more bytes of linear memory, which would grow it from ${end} to ${newEnd} bytes, past the limit of ${this.maxBytes} bytes`);
-    }
     try {
+      if (newEnd > this.maxBytes) throw 0;
       this.#memory.grow(pages);
     } catch {
-      throw new AttentionError('OUT_OF_MEMORY', `needs ${size} more bytes of linear memory, but growing it from ${end} to ${newEnd} bytes failed`);
+      throw new AttentionError('OUT_OF_MEMORY', `needs ${size} more bytes of linear memory, and growing it from ${end} to ${newEnd} bytes ${newEnd > this.maxBytes ? `passes the limit of ${this.maxBytes} bytes` : 'failed'}`);
     }
     if (tail) tail.size += pages * PAGE;
     else this.#free.push({ ptr: end, size: pages * PAGE });

@@ -1,18 +1,18 @@
 // The seed's module: single-head self-attention with nn.Linear projections, weights resident in linear memory.
-import { AttentionCore, type CoreMask, stepThrough } from './attention-core.js';
+import { AttentionCore, type CoreMask } from './attention-core.js';
+import { AttentionModule, moduleCore } from './attention-module.js';
 import { leadStrides } from './batch.js';
-import { getEngine } from './engine.js';
-import { type CacheOptions, KVCache } from './kv-cache.js';
 import { badArgument, shapeMismatch } from './errors.js';
 import { maskLayout } from './mask.js';
+import type { AttentionResult, EngineOption } from './ops.js';
 import { Options, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
-import type { AttentionResult } from './ops.js';
-import { type BoolTensor, checkTensor, formatShape, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
+import { formatShape, readStateDict, readTensor, type Snapshot } from './snapshot.js';
+import { type BoolTensor, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
 
 const PROJECTIONS = ['W_q', 'W_k', 'W_v'] as const;
 
-export interface SelfAttentionOptions {
+export interface SelfAttentionOptions extends EngineOption {
   /** PyTorch state dict (`W_q.weight`, `W_q.bias`, …); without it the weights are initialised as nn.Linear does. */
   weights?: StateDict;
   /** Whether the projections have biases (default true). */
@@ -30,6 +30,7 @@ export interface SelfAttentionForwardOptions {
   returnWeights?: boolean;
 }
 
+
 /**
  * nn.Linear's default initialisation for the three projections, in the order W_q.weight, W_q.bias, W_k.weight, …:
  * weight and bias uniform in ±1/√embedDim, drawn from mulberry32(seed).
@@ -46,97 +47,78 @@ export function initialSelfAttentionWeights(embedDim: number, seed = 0, bias = t
 }
 
 /** PyTorch's SelfAttention of the seed: `Q, K, V = W_q(x), W_k(x), W_v(x)`, `softmax(QKᵀ/√E)·V`. */
-export class SelfAttention {
+export class SelfAttention extends AttentionModule {
   readonly embedDim: number;
   readonly bias: boolean;
-  /** W_q, W_k, W_v packed in linear memory until dispose(): one head of width E, no output projection. */
-  readonly #core: AttentionCore;
 
   constructor(embedDim: number, options?: SelfAttentionOptions) {
-    const engine = getEngine();
-    this.embedDim = positiveInteger('embedDim', embedDim);
-    const opts = new Options(options);
+    const E = positiveInteger('embedDim', embedDim);
+    const opts = new Options(options, ['weights', 'bias', 'seed', 'engine']);
     const seed = opts.seed('seed');
-    const sd = opts.raw.weights ?? initialSelfAttentionWeights(embedDim, seed, opts.boolean('bias', true));
-    this.bias = checkStateDict(sd, embedDim, opts.raw.bias);
-    const E = embedDim;
-    const w = (p: string) => sd[`${p}.weight`].data;
-    const b = (p: string) => (this.bias ? sd[`${p}.bias`].data : undefined);
-    this.#core = new AttentionCore(
-      engine,
-      { embedDim: E, numHeads: 1, numKVHeads: 1, headDim: E, kdim: E, vdim: E, outProj: false, scale: 1 / Math.sqrt(E) },
-      { wq: w('W_q'), bq: b('W_q'), wk: w('W_k'), bk: b('W_k'), wv: w('W_v'), bv: b('W_v') },
-    );
+    const biasOption = opts.raw.bias === undefined ? undefined : opts.boolean('bias', true);
+    const sd = opts.stateDict('weights');
+    const rt = opts.engine();
+    const bias = sd ? checkStateDict(sd, E, biasOption) : (biasOption ?? true);
+    const weights = () => {
+      const w = sd ?? new Map(Object.entries(initialSelfAttentionWeights(E, seed, bias)));
+      const data = (key: string) => w.get(key)?.data;
+      return {
+        wq: data('W_q.weight')!, bq: data('W_q.bias'),
+        wk: data('W_k.weight')!, bk: data('W_k.bias'),
+        wv: data('W_v.weight')!, bv: data('W_v.bias'),
+      };
+    };
+    // W_q, W_k, W_v packed in linear memory until dispose(): one head of width E, no output projection.
+    super(new AttentionCore(rt, { embedDim: E, numHeads: 1, numKVHeads: 1, headDim: E, kdim: E, vdim: E, outProj: false, scale: 1 / Math.sqrt(E) }, weights), 'SelfAttention');
+    this.embedDim = E;
+    this.bias = bias;
   }
 
   /** A module with PyTorch's weights; embedDim and bias are read from the dict. */
-  static fromStateDict(sd: StateDict): SelfAttention {
-    const w = (sd as StateDict | undefined)?.['W_q.weight'];
-    if (typeof sd !== 'object' || sd === null || !w) {
-      throw badArgument("state dict must be an object with 'W_q.weight', 'W_k.weight', 'W_v.weight' (and their biases)");
-    }
-    checkTensor("state dict 'W_q.weight'", w, 2);
-    return new SelfAttention(w.shape[0], { weights: sd });
+  static fromStateDict(sd: StateDict, options?: EngineOption): SelfAttention {
+    const dict = readStateDict('state dict', sd);
+    const opts = new Options(options, ['engine']);
+    const w = dict.get('W_q.weight');
+    if (!w) throw badArgument("state dict is missing 'W_q.weight'");
+    if (w.shape.length !== 2) throw shapeMismatch(`${w.name} must be [E, E], got ${formatShape(w.shape)}`);
+    return new SelfAttention(w.shape[0], { weights: dict as unknown as StateDict, engine: opts.raw.engine as EngineOption['engine'] });
   }
 
   /** `x [batch, n, E]` or `[n, E]` → `{ output (shape of x), weights [batch, n, n] or [n, n] }`. */
   forward(x: Tensor, options?: SelfAttentionForwardOptions): AttentionResult {
-    this.#core.resident('SelfAttention.forward');
-    checkTensor('x', x, 2);
-    const E = this.embedDim;
-    const rank = x.shape.length;
-    if (rank > 3 || x.shape[rank - 1] !== E) {
-      throw shapeMismatch(`x must be [batch, n, ${E}] or [n, ${E}], got ${formatShape(x.shape)}`);
-    }
-    const opts = new Options(options);
+    const what = 'SelfAttention.forward';
+    const core = moduleCore(this);
+    core.check(what);
+    const sx = readTensor('x', x, 2);
+    const opts = new Options(options, ['mask', 'causal', 'returnWeights']);
     const causal = opts.boolean('causal', false);
     const returnWeights = opts.boolean('returnWeights', true);
-    const batch = rank === 3 ? [x.shape[0]] : [];
-    const B = rank === 3 ? x.shape[0] : 1;
-    const n = x.shape[rank - 2];
+    const mask = opts.mask('mask');
+    const E = this.embedDim;
+    const rank = sx.shape.length;
+    if (rank > 3 || sx.shape[rank - 1] !== E) {
+      throw shapeMismatch(`x must be [batch, n, ${E}] or [n, ${E}], got ${formatShape(sx.shape)}`);
+    }
+    const batch = rank === 3 ? [sx.shape[0]] : [];
+    const B = rank === 3 ? sx.shape[0] : 1;
+    const n = sx.shape[rank - 2];
     const masks: CoreMask[] = [];
-    if (opts.raw.mask !== undefined) {
-      const layout = maskLayout('options.mask', opts.raw.mask, batch, n, n);
+    if (mask) {
+      const layout = maskLayout(mask, batch, n, n);
       masks.push({ layout, strides: [leadStrides(batch, layout.lead, layout.matrixSize)[0] ?? 0, 0] });
     }
-    return this.#core.forward('SelfAttention.forward', x, x, x, B, masks, causal, returnWeights ? 'average' : 'none', 'options.returnWeights', [...x.shape], batch);
-  }
-
-  /** A KV cache for decoding with forwardStep: `{ batch, maxLength }`. */
-  createCache(options: CacheOptions): KVCache {
-    this.#core.resident('SelfAttention.createCache');
-    return new KVCache(this.#core.engine, this, 2 * this.embedDim, options);
-  }
-
-  /**
-   * Decodes new tokens `x [B, t, E]` (or `[t, E]` for a cache of batch 1): appends their keys and values to the
-   * cache and attends causally; equal, to float32 rounding, to the rows of a full causal forward.
-   * Weights (default on) are `[B, t, length]`.
-   */
-  forwardStep(x: Tensor, cache: KVCache, options?: { needWeights?: boolean }): AttentionResult {
-    return stepThrough(this, this.#core, 'SelfAttention.forwardStep', this.embedDim, x, cache, options);
-  }
-
-  /** Frees the resident weights; later calls throw DISPOSED. Safe to call twice. */
-  dispose(): void {
-    this.#core.dispose();
-  }
-
-  /** `using m = new SelfAttention(…)` disposes it at the end of the scope. */
-  [Symbol.dispose](): void {
-    this.dispose();
+    return core.forward(what, sx, sx, sx, B, masks, causal, returnWeights ? 'average' : 'none', 'options.returnWeights', [...sx.shape], batch);
   }
 }
 
 /** Checks a SelfAttention state dict (PyTorch strict loading); returns whether it has biases. */
-function checkStateDict(sd: StateDict, E: number, biasOption: boolean | undefined): boolean {
-  if (typeof sd !== 'object' || sd === null) throw badArgument(`options.weights must be a state dict object, got ${String(sd)}`);
-  const hasBias = 'W_q.bias' in sd;
+function checkStateDict(sd: ReadonlyMap<string, Snapshot>, E: number, biasOption: boolean | undefined): boolean {
+  const hasBias = sd.has('W_q.bias');
   if (biasOption !== undefined && biasOption !== hasBias) {
     throw badArgument(`options.bias is ${biasOption} but the state dict ${hasBias ? 'has' : 'has no'} 'W_q.bias'`);
   }
   const expected = PROJECTIONS.flatMap((p) => (hasBias ? [`${p}.weight`, `${p}.bias`] : [`${p}.weight`]));
-  for (const key of Object.keys(sd)) {
+  for (const key of sd.keys()) {
     if (!expected.includes(key)) throw badArgument(`unexpected key '${key}' in state dict; expected ${expected.join(', ')}`);
   }
   for (const key of expected) stateDictTensor(sd, key, key.endsWith('.weight') ? [E, E] : [E]);

@@ -85,9 +85,9 @@ describe('bad input', () => {
   it('leaves no scratch behind', () => {
     // Modules constructed inside the cases above hold resident weights; count only scratch.
     const m = new SelfAttention(4);
-    const resident = engine.heap.usedBytes;
+    const resident = engine.usedBytes();
     expect(() => m.forward(t([2, 3, 5]))).toThrow(AttentionError);
-    expect(engine.heap.usedBytes).toBe(resident);
+    expect(engine.usedBytes()).toBe(resident);
     m.dispose();
   });
 });

@@ -53,7 +53,7 @@ describe('fuzz: valid calls', () => {
       ),
       { seed: SEED, numRuns: RUNS },
     );
-    expect(engine.heap.usedBytes).toBe(0);
+    expect(engine.usedBytes()).toBe(0);
   });
 });
 
@@ -131,6 +131,6 @@ describe('fuzz: invalid calls', () => {
     cache.dispose();
     mha.dispose();
     sa.dispose();
-    expect(engine.heap.usedBytes).toBe(0);
+    expect(engine.usedBytes()).toBe(0);
   });
 });

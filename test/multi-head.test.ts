@@ -155,6 +155,6 @@ describe('KV cache', () => {
     m.dispose();
     other.dispose();
     fail(() => m.forward(randomTensor(1, [1, 2, 8])), 'DISPOSED', /MultiHeadAttention.forward: this module was disposed/);
-    expect(engine.heap.usedBytes).toBe(0);
+    expect(engine.usedBytes()).toBe(0);
   });
 });

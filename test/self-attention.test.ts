@@ -1,6 +1,7 @@
 // The seed's module: initialisation, state dicts, shapes, lifetimes.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AttentionError, type Engine, initialSelfAttentionWeights, SelfAttention, type StateDict } from '../src/index.js';
+import { runtimeOf } from '../src/engine.js';
 import { refSelfAttention } from '../src/reference.js';
 import { expectClose, initBuild, randomTensor } from './helpers.js';
 
@@ -94,7 +95,7 @@ describe('forward', () => {
     const kept = Float32Array.from(a.output.data);
     m.forward(randomTensor(6, [1, 4, 8]));
     expect(a.output.data).toEqual(kept);
-    expect(a.output.data.buffer).not.toBe(engine.kernels.memory.buffer);
+    expect(a.output.data.buffer).not.toBe(runtimeOf(engine).kernels.memory.buffer);
     m.dispose();
   });
 });
@@ -118,18 +119,18 @@ describe('state dicts', () => {
   for (const [what, make, message] of cases) {
     it(`rejects ${what} by name`, () => {
       expect(() => SelfAttention.fromStateDict(make())).toThrow(message);
-      expect(engine.heap.usedBytes).toBe(0);
+      expect(engine.usedBytes()).toBe(0);
     });
   }
 });
 
 describe('lifetime', () => {
   it('keeps weights resident until dispose, then frees them and throws DISPOSED', () => {
-    const used = engine.heap.usedBytes;
+    const used = engine.usedBytes();
     const m = new SelfAttention(32);
-    expect(engine.heap.usedBytes).toBeGreaterThan(used);
+    expect(engine.usedBytes()).toBeGreaterThan(used);
     m.dispose();
-    expect(engine.heap.usedBytes).toBe(used);
+    expect(engine.usedBytes()).toBe(used);
     m.dispose();
     try {
       m.forward(randomTensor(1, [2, 32]));

@@ -1,6 +1,7 @@
 // f32_gemm against the float64 reference over the edge table, with strides, alpha, bias and batches.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Engine, matmul } from '../../src/index.js';
+import { runtimeOf } from '../../src/engine.js';
 import { refMatmul } from '../../src/reference.js';
 import { absData, EDGE_SIZES, expectClose, F32_EPS, initBuild, randomTensor } from '../helpers.js';
 
@@ -48,13 +49,13 @@ describe('f32_gemm raw ABI', () => {
     const b = randomTensor(opts.seed + 1, [(opts.shareB ? 1 : batch) * bSize]).data;
     const bias = randomTensor(opts.seed + 2, [n]).data;
     const sentinel = 12345.5;
-    const heap = engine.heap;
-    const kern = engine.kernels;
+    const { heap } = runtimeOf(engine);
+    const kern = runtimeOf(engine).kernels;
     return heap.scoped([a.length * 4, b.length * 4, batch * cSize * 4, n * 4, kern.f32_gemm_scratch_floats(m, n, k) * 4], ([pa, pb, pc, pbias, scratch]) => {
-      heap.writeF32(pa, a);
-      heap.writeF32(pb, b);
-      heap.writeF32(pc, new Float32Array(batch * cSize).fill(sentinel));
-      heap.writeF32(pbias, bias);
+      heap.write(pa, { data: a });
+      heap.write(pb, { data: b });
+      heap.write(pc, { data: new Float32Array(batch * cSize).fill(sentinel) });
+      heap.write(pbias, { data: bias });
       kern.f32_gemm(batch, m, n, k, pa, lda, aSize, pb, ldb, opts.shareB ? 0 : bSize, bT, pc, ldc, cSize, alpha, opts.bias ? pbias : 0, scratch);
       const c = heap.readF32(pc, batch * cSize);
       for (let t = 0; t < batch; t++) {

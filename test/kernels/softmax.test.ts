@@ -1,6 +1,7 @@
 // f32_softmax_rows, f32_exp and f32_exp2_flush against float64: sizes, scale, both mask kinds and their broadcasts, causal limits.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index.js';
+import { runtimeOf } from '../../src/engine.js';
 import { MaskKind } from '../../src/kernels.js';
 import { mulberry32 } from '../../src/random.js';
 import { refSoftmax } from '../../src/reference.js';
@@ -19,15 +20,14 @@ interface MaskCase {
 
 /** Runs the kernel on rows × n scores (row stride n + 3) and returns the n-wide rows. */
 function runSoftmax(rows: number, n: number, x: Float32Array, scale: number, mask: MaskCase, maskData: Float32Array | Uint8Array, causalOffset: number): Float32Array {
-  const heap = engine.heap;
+  const { heap } = runtimeOf(engine);
   const ld = n + 3;
   const padded = new Float32Array(rows * ld);
   for (let i = 0; i < rows; i++) padded.set(x.subarray(i * n, (i + 1) * n), i * ld);
   return heap.scoped([padded.length * 4, padded.length * 4, Math.max(maskData.byteLength, 4)], ([px, py, pm]) => {
-    heap.writeF32(px, padded);
-    if (maskData instanceof Uint8Array) heap.writeU8(pm, maskData);
-    else heap.writeF32(pm, maskData);
-    engine.kernels.f32_softmax_rows(rows, n, px, ld, py, ld, scale, mask.kind, pm, mask.ldr, mask.ldc, causalOffset);
+    heap.write(px, { data: padded });
+    heap.write(pm, { data: maskData });
+    runtimeOf(engine).kernels.f32_softmax_rows(rows, n, px, ld, py, ld, scale, mask.kind, pm, mask.ldr, mask.ldc, causalOffset);
     const y = heap.readF32(py, padded.length);
     const out = new Float32Array(rows * n);
     for (let i = 0; i < rows; i++) out.set(y.subarray(i * ld, i * ld + n), i * n);
@@ -130,10 +130,10 @@ describe('f32_softmax_rows edge table', () => {
 });
 
 function runExp(x: Float32Array, kernel: 'f32_exp' | 'f32_exp2_flush' = 'f32_exp'): Float32Array {
-  const heap = engine.heap;
+  const { heap } = runtimeOf(engine);
   return heap.scoped([x.length * 4, x.length * 4], ([px, py]) => {
-    heap.writeF32(px, x);
-    engine.kernels[kernel](x.length, px, py);
+    heap.write(px, { data: x });
+    runtimeOf(engine).kernels[kernel](x.length, px, py);
     return heap.readF32(py, x.length);
   });
 }

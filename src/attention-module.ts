@@ -1,0 +1,49 @@
+// What SelfAttention and MultiHeadAttention share: the core that holds their weights, KV caches, decoding
+// steps and disposal. The core stays private: only the module's own checked methods reach it.
+import { type AttentionCore, stepThrough, type StepOptions } from './attention-core.js';
+import { type CacheOptions, type KVCache, makeCache } from './kv-cache.js';
+import type { AttentionResult } from './ops.js';
+
+/** A module's core, for its own methods. */
+export let moduleCore: (m: AttentionModule) => AttentionCore;
+
+export abstract class AttentionModule {
+  readonly #core: AttentionCore;
+  /** The class name, for messages ('SelfAttention.forward: …'). */
+  readonly #name: string;
+
+  protected constructor(core: AttentionCore, name: string) {
+    this.#core = core;
+    this.#name = name;
+  }
+
+  /** A KV cache for decoding with forwardStep: `{ batch, maxLength }`, only the kv heads stored. */
+  createCache(options: CacheOptions): KVCache {
+    const core = this.#core;
+    core.check(`${this.#name}.createCache`);
+    return makeCache(core.rt, this, 2 * core.kvDim, options);
+  }
+
+  /**
+   * Decodes new tokens `x [B, t, E]` (or `[t, E]` for a cache of batch 1): appends their keys and values to the
+   * cache and attends from them to every cached token, causally among themselves. Equal, to float32
+   * rounding, to the rows of a full causal forward. Weights (default on) are `[B, t, length]`.
+   */
+  forwardStep(x: { data: Float32Array; shape: readonly number[] }, cache: KVCache, options?: StepOptions): AttentionResult {
+    return stepThrough(this, this.#core, `${this.#name}.forwardStep`, x, cache, options);
+  }
+
+  /** Frees the resident weights (after a call in progress); later calls throw DISPOSED. Safe to call twice. */
+  dispose(): void {
+    this.#core.dispose();
+  }
+
+  /** `using m = new …(…)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  static {
+    moduleCore = (m) => m.#core;
+  }
+}
