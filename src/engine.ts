@@ -113,6 +113,8 @@ function readRequest(v: unknown): Request {
     throw badArgument(`options.maxMemoryBytes must be a positive number of bytes, got ${describe(max)}`);
   }
   const wasm = o.wasm as WasmSource | undefined;
+  const ok = wasm === undefined || typeof wasm === 'string' || wasm instanceof URL || wasm instanceof Promise || wasm instanceof WebAssembly.Module || isBytes(wasm) || (typeof Response !== 'undefined' && wasm instanceof Response);
+  if (!ok) throw badArgument(`options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got ${describe(wasm)}`);
   const auto = relaxedSimdSupported ? 'relaxed-simd' : 'simd';
   return { build: build ?? (wasm === undefined ? auto : undefined), maxMemoryBytes: Math.min(max, WASM32_MAX_BYTES), wasm, relaxedSimdSupported };
 }
@@ -148,8 +150,6 @@ function resolveSource(req: Request): WasmSource {
     }
     return readLocalFile(url) ?? fetch(url);
   }
-  const ok = where instanceof Promise || where instanceof WebAssembly.Module || isBytes(where) || (typeof Response !== 'undefined' && where instanceof Response);
-  if (!ok) throw badArgument(`options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got ${describe(where)}`);
   return where;
 }
 

@@ -100,7 +100,7 @@ function readArray(name: string, v: unknown, kinds: readonly string[], expected:
   const data = isObject(v) ? own(`${name}.data`, v, 'data') : undefined;
   const kind = typedArrayName(data);
   if (!isObject(v) || !kind || !kinds.includes(kind)) {
-    const got = !isObject(v) ? describe(v) : data === undefined ? 'no own data' : `data ${describe(data)}`;
+    const got = data === undefined ? describe(v) : `data ${describe(data)}`;
     throw badArgument(`${name} must be ${expected}, got ${got}`);
   }
   const shape = readShape(`${name}.shape`, own(`${name}.shape`, v, 'shape'));

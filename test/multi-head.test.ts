@@ -143,7 +143,7 @@ describe('KV cache', () => {
     fail(() => other.forwardStep(randomTensor(1, [1, 1, 8]), cache), 'BAD_ARGUMENT', /another module/);
     fail(() => m.forwardStep(randomTensor(1, [2, 1, 8]), cache), 'SHAPE_MISMATCH', /x must be \[1, t, 8\] or \[t, 8\]/);
     step(1);
-    fail(() => cache.truncate(4), 'BAD_ARGUMENT', /length must be an integer from 0 to 3 \(the tokens cached\), got 4/);
+    fail(() => cache.truncate(4), 'BAD_ARGUMENT', /KVCache.truncate: length must be an integer from 0 to 3, got 4/);
     cache.truncate(1);
     expect(cache.length).toBe(1);
     step(2);
