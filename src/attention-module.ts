@@ -2,7 +2,8 @@
 // steps and disposal. The core stays private: only the module's own checked methods reach it.
 import { type AttentionCore, stepThrough, type StepOptions } from './attention-core.js';
 import { type CacheOptions, type KVCache, makeCache } from './kv-cache.js';
-import type { AttentionResult } from './ops.js';
+import type { AttentionResult, AttentionResultWithWeights } from './ops.js';
+import type { Tensor } from './tensor.js';
 
 /** A module's core, for its own methods. */
 export let moduleCore: (m: AttentionModule) => AttentionCore;
@@ -29,7 +30,9 @@ export abstract class AttentionModule {
    * cache and attends from them to every cached token, causally among themselves. Equal, to float32
    * rounding, to the rows of a full causal forward. Weights (default on) are `[B, t, length]`.
    */
-  forwardStep(x: { data: Float32Array; shape: readonly number[] }, cache: KVCache, options?: StepOptions): AttentionResult {
+  forwardStep(x: Tensor, cache: KVCache, options?: StepOptions & { needWeights?: true }): AttentionResultWithWeights;
+  forwardStep(x: Tensor, cache: KVCache, options?: StepOptions): AttentionResult;
+  forwardStep(x: Tensor, cache: KVCache, options?: StepOptions): AttentionResult {
     return stepThrough(this, this.#core, `${this.#name}.forwardStep`, x, cache, options);
   }
 

@@ -5,6 +5,14 @@ import { Resident } from './lifetime.js';
 import { Options } from './options.js';
 import { describe } from './snapshot.js';
 
+declare global {
+  // Symbol.dispose for consumers whose lib stops before esnext.disposable (es2022): the modules and caches
+  // declare [Symbol.dispose](). The same declaration as lib.esnext.disposable's, so the two merge.
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 export interface CacheOptions {
   /** Sequences decoded side by side. */
   batch: number;

@@ -3,7 +3,7 @@ import { AttentionCore, type CoreDims, type CoreMask, type CoreWeights, weightsM
 import { AttentionModule, moduleCore } from './attention-module.js';
 import { badArgument, shapeMismatch } from './errors.js';
 import { maskKind, maskLayout } from './mask.js';
-import type { AttentionResult, EngineOption } from './ops.js';
+import type { AttentionResult, AttentionResultWithWeights, EngineOption } from './ops.js';
 import { Options, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
 import { formatShape, type MaskSnapshot, readStateDict, readTensor, type Snapshot } from './snapshot.js';
@@ -106,6 +106,8 @@ export class MultiHeadAttention extends AttentionModule {
   }
 
   /** `query [B, Lq, E]` (or `[Lq, E]`), `key [B, Lk, kdim]`, `value [B, Lk, vdim]` → `{ output [B, Lq, E], weights? }`. */
+  forward(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions & { needWeights?: true }): AttentionResultWithWeights;
+  forward(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions): AttentionResult;
   forward(query: Tensor, key: Tensor = query, value: Tensor = key, options?: MultiHeadForwardOptions): AttentionResult {
     const what = 'MultiHeadAttention.forward';
     const core = moduleCore(this);

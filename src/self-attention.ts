@@ -4,7 +4,7 @@ import { AttentionModule, moduleCore } from './attention-module.js';
 import { leadStrides } from './batch.js';
 import { badArgument, shapeMismatch } from './errors.js';
 import { maskLayout } from './mask.js';
-import type { AttentionResult, EngineOption } from './ops.js';
+import type { AttentionResult, AttentionResultWithWeights, EngineOption } from './ops.js';
 import { Options, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
 import { formatShape, readStateDict, readTensor, type Snapshot } from './snapshot.js';
@@ -85,6 +85,8 @@ export class SelfAttention extends AttentionModule {
   }
 
   /** `x [batch, n, E]` or `[n, E]` → `{ output (shape of x), weights [batch, n, n] or [n, n] }`. */
+  forward(x: Tensor, options?: SelfAttentionForwardOptions & { returnWeights?: true }): AttentionResultWithWeights;
+  forward(x: Tensor, options?: SelfAttentionForwardOptions): AttentionResult;
   forward(x: Tensor, options?: SelfAttentionForwardOptions): AttentionResult {
     const what = 'SelfAttention.forward';
     const core = moduleCore(this);

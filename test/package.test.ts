@@ -70,9 +70,11 @@ describe('npm package', () => {
     const m = new MultiHeadAttention(8, 2, { numKVHeads: 1 });
     const r: AttentionResult = m.forward(x, x, x, { causal: true, averageWeights: false });
     const shape: readonly number[] = r.output.shape;
+    // Weights asked for (here by default) are typed as present.
+    const weights: Tensor = m.forward(x, x, x, { causal: true }).weights;
     const options: SvgHeatmapOptions = { title: 'mean of heads' };
     const svg: string = heatmapSvg({ data: r.weights!.data.subarray(0, 9), shape: [3, 3] }, options);
-    try { m.forward(x, x, x, { causal: 'yes' as unknown as boolean }); } catch (e) { if (e instanceof AttentionError) console.log(e.code, shape, svg.length); }
+    try { m.forward(x, x, x, { causal: 'yes' as unknown as boolean }); } catch (e) { if (e instanceof AttentionError) console.log(e.code, shape, svg.length, weights.shape); }
     m.dispose();
   `;
   const compilers = { 'TypeScript 5.9': 'typescript', 'TypeScript 5.4': 'typescript-5.4' };
@@ -87,15 +89,20 @@ describe('npm package', () => {
         return `${(e as { stdout?: string }).stdout ?? ''}${(e as Error).message}`;
       }
     };
-    it.each([['ES module', 'mts'], ['CommonJS', 'cts']])('type-checks a strict %s consumer (module nodenext), and catches its type errors', (kind, ext) => {
+    // With and without esnext.disposable in lib (the declarations use Symbol.dispose), never with skipLibCheck.
+    it.each([['ES module', 'mts', true], ['CommonJS', 'cts', true], ['ES module, lib es2022', 'mts', false], ['CommonJS, lib es2022', 'cts', false]])('type-checks a strict %s consumer (module nodenext), and catches its type errors', (kind, ext, disposable) => {
       const file = `user-${pkg}.${ext}`;
       const config = join(project, `tsconfig.${pkg}.${ext}.json`);
-      writeFileSync(config, JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, lib: ['es2022', 'dom', 'esnext.disposable'] }, files: [file] }));
+      const lib = disposable ? ['es2022', 'dom', 'esnext.disposable'] : ['es2022', 'dom'];
+      writeFileSync(config, JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, lib }, files: [file] }));
       writeFileSync(join(project, file), consumer(ext === 'mts'));
       expect(typeErrors(config), `${kind} consumer`).toBe('');
       // The types are real, not any: a wrong argument is an error.
       writeFileSync(join(project, file), `${consumer(ext === 'mts')}\nnew MultiHeadAttention('8', 2);\n`);
       expect(typeErrors(config)).toMatch(/user-[\w.-]+\(\d+,\d+\): error TS2345/);
+      // …and weights not asked for may be absent.
+      writeFileSync(join(project, file), `${consumer(ext === 'mts')}\nconsole.log(m.forward(x, x, x, { needWeights: false }).weights.shape);\n`);
+      expect(typeErrors(config)).toMatch(/user-[\w.-]+\(\d+,\d+\): error TS18048/);
     });
   });
 
