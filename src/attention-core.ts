@@ -59,7 +59,6 @@ export interface CoreResult {
   weights?: Tensor;
 }
 
-
 export class AttentionCore {
   readonly qDim: number;
   readonly kvDim: number;
@@ -160,7 +159,7 @@ export class AttentionCore {
       const pv = value === key ? pk : pv0;
       if (value !== key) heap.write(pv, value);
       masks.forEach((m, i) => heap.write(pm[i], m.layout.tensor));
-      kern.f32_gemm_prepacked(1, qRows, fused ? ldq : qDim, E, px, E, 0, this.#at.q, pq, ldq, 0, 1, scratch);
+      kern.f32_gemm_prepacked(1, qRows, ldq, E, px, E, 0, this.#at.q, pq, ldq, 0, 1, scratch);
       // Where the keys are: rows of [K | V] (ldkv floats each, batchRows per batch item) at kvPtr.
       let kvPtr = pkv0;
       let ldkv = 2 * kvDim;

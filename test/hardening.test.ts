@@ -305,6 +305,8 @@ const hostile: Record<string, Hostile> = {
 };
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+/** Keys set on Object.prototype during a run: options and state-dict names. */
+const POLLUTED = ['causal', 'returnWeights', 'needWeights', 'transposeB', 'mask', 'engine', 'W_q.bias', 'in_proj_bias', 'data', 'shape'];
 
 describe('fuzz: hostile input at every entry point', () => {
   it(`leaves a canary module bit-for-bit unchanged and the next call right (${RUNS} runs)`, () => {
@@ -319,6 +321,10 @@ describe('fuzz: hostile input at every entry point', () => {
       (a, victim) => (victim as MultiHeadAttention).forward?.(a as Tensor),
       (a, victim, cache) => (victim as MultiHeadAttention).forwardStep?.(a as Tensor, cache),
       (a) => new SelfAttention(8, { weights: { 'W_q.weight': a, 'W_k.weight': randomTensor(1, [8, 8]), 'W_v.weight': randomTensor(2, [8, 8]) } as never }),
+      (a) => MultiHeadAttention.fromStateDict({ in_proj_weight: a, 'out_proj.weight': randomTensor(1, [8, 8]) } as never, { numHeads: 2 }),
+      (a) => tensor((a as Tensor).data, (a as Tensor).shape),
+      (a) => heatmap(a as Tensor),
+      (a, victim) => (victim as SelfAttention).createCache?.({ batch: 1, get maxLength() { return (a as Tensor).shape.length; } }),
     ];
     const shapes: number[][] = [[4, 8], [1, 4, 8], [2, 4, 8], [1, 1, 8], [8, 8]];
     fc.assert(
@@ -327,14 +333,15 @@ describe('fuzz: hostile input at every entry point', () => {
         const cache = victim instanceof MultiHeadAttention ? victim.createCache({ batch: shapes[s][0] === 2 ? 2 : 1, maxLength: 16 }) : undefined;
         const arg = hostile[kind](randomTensor(which + s, shapes[s]), victim);
         const proto = Object.prototype as Record<string, unknown>;
-        if (pollute) proto.returnWeights = 'yes';
+        const polluted = POLLUTED[(which + s) % POLLUTED.length];
+        if (pollute) proto[polluted] = true;
         try {
           const made = calls[which](arg, victim, cache as KVCache) as { dispose?: () => void } | undefined;
           made?.dispose?.();
         } catch (e) {
           if (!(e instanceof AttentionError)) throw new Error(`call ${which} with ${kind} threw ${String(e)}`);
         } finally {
-          delete proto.returnWeights;
+          delete proto[polluted];
           cache?.dispose();
           victim.dispose();
         }
