@@ -1,37 +1,40 @@
 // Fused tiled attention (online softmax): O = softmax(Q·Kᵀ·scale + mask)·V without an Lq × Lk buffer.
 import { exp2_flush_f32x4, LOG2E } from "./exp";
 import { EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, floatBytes, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes } from "./gemm";
+import { AttentionDesc, unitsPerItem } from "./descriptor";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
 import { hsum, madd, storeTransposed4 } from "./simd";
 
 /** Keys per block: a block's scores for MR queries are computed, then folded into O at once. */
 const KEY_BLOCK = 64;
-/** The block's scores as MR rows of KEY_BLOCK floats, as the micro-kernel writes them. */
-const S_ROWS: usize = memory.data(MR * KEY_BLOCK * 4, 16);
-const S_ROW: usize = KEY_BLOCK * 4;
 /**
- * The same block transposed, one f32x4 per key holding its MR queries: the softmax runs lane-wise across
- * keys (one vector of row maxima, no horizontal reductions) and P·V reads each key's probabilities with
- * compile-time offsets.
+ * A block's scores in scratch, twice: sRows holds them as MR rows of KEY_BLOCK floats, as the micro-kernel
+ * writes them; sT the same block transposed, one f32x4 per key holding its MR queries, so the softmax runs
+ * lane-wise across keys (one vector of row maxima, no horizontal reductions) and P·V reads each key's
+ * probabilities with compile-time offsets.
  */
-const S_T: usize = memory.data(KEY_BLOCK * MR * 4, 16);
+const S_ROW: usize = KEY_BLOCK * 4;
+const S_BYTES: usize = MR * KEY_BLOCK * 4;
 
-/** Floats of scratch f32_attention_fused needs: K as 8-key panels, Q as MR-row micro-panels. */
-export function f32_attention_fused_scratch_floats(lq: f64, lk: f64, dk: f64): f64 {
-  return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(lq, dk);
+/**
+ * Floats of scratch one f32_attention_fused call needs for units of unitRows query rows: K as 8-key panels, a
+ * unit's Q as MR-row micro-panels, and the two score blocks.
+ */
+export function f32_attention_fused_scratch_floats(unitRows: f64, lk: f64, dk: f64): f64 {
+  return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(unitRows, dk) + 2 * MR * KEY_BLOCK;
 }
 
-/** Transposes the 4×4 block of S_ROWS at column j into S_T rows j … j + 3. */
-@inline function transposeInto(j: i32): void {
-  const src = S_ROWS + (<usize>j << 2);
-  storeTransposed4(v128.load(src), v128.load(src + S_ROW), v128.load(src + 2 * S_ROW), v128.load(src + 3 * S_ROW), S_T + (<usize>j << 4), MR * 4);
+/** Transposes the 4×4 block of sRows at column j into sT rows j … j + 3. */
+@inline function transposeInto(sRows: usize, sT: usize, j: i32): void {
+  const src = sRows + (<usize>j << 2);
+  storeTransposed4(v128.load(src), v128.load(src + S_ROW), v128.load(src + 2 * S_ROW), v128.load(src + 3 * S_ROW), sT + (<usize>j << 4), MR * 4);
 }
 
 /**
- * One query's scores·scale against kb keys read in place (kb rows of K from kRows, kRow bytes apart), into S_T
+ * One query's scores·scale against kb keys read in place (kb rows of K from kRows, kRow bytes apart), into sT
  * as one splat per key. With a single query, packing K would cost more memory traffic than the products.
  */
-function scoresOfOneQuery(qRow: usize, kRows: usize, kRow: usize, dk: i32, kb: i32, scaleV: v128): void {
+function scoresOfOneQuery(sT: usize, qRow: usize, kRows: usize, kRow: usize, dk: i32, kb: i32, scaleV: v128): void {
   const dk4 = dk & ~3;
   for (let j = 0; j < kb; j++) {
     const kp = kRows + <usize>j * kRow;
@@ -39,7 +42,7 @@ function scoresOfOneQuery(qRow: usize, kRows: usize, kRow: usize, dk: i32, kb: i
     for (let c = 0; c < dk4; c += 4) acc = madd(v128.load(qRow + (<usize>c << 2)), v128.load(kp + (<usize>c << 2)), acc);
     let s = hsum(acc);
     for (let c = dk4; c < dk; c++) s += load<f32>(qRow + (<usize>c << 2)) * load<f32>(kp + (<usize>c << 2));
-    v128.store(S_T + (<usize>j << 4), f32x4.mul(f32x4.splat(s), scaleV));
+    v128.store(sT + (<usize>j << 4), f32x4.mul(f32x4.splat(s), scaleV));
   }
 }
 
@@ -63,22 +66,22 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
 }
 
 /**
- * O (`rows` rows from o, row stride oRow bytes, dv floats each) += P·V for one key block: P is S_T (kb keys,
+ * O (`rows` rows from o, row stride oRow bytes, dv floats each) += P·V for one key block: P is sT (kb keys,
  * MR interleaved queries), V its kb rows at v (row stride vRow bytes). The micro-kernel with V used in place,
  * eight output columns at a time; a lane-wise tail for dv % 8.
  */
-@inline function accumulatePV(kb: i32, v: usize, vRow: usize, dv: i32, o: usize, oRow: usize, rows: i32): void {
+@inline function accumulatePV(sT: usize, kb: i32, v: usize, vRow: usize, dv: i32, o: usize, oRow: usize, rows: i32): void {
   const zero = f32x4.splat(0);
   let c = 0;
   for (; c + NR <= dv; c += NR) {
-    microTileRows(S_T, v + (<usize>c << 2), vRow, kb, true, EPILOGUE_NONE, zero, zero, zero, o + (<usize>c << 2), oRow, rows);
+    microTileRows(sT, v + (<usize>c << 2), vRow, kb, true, EPILOGUE_NONE, zero, zero, zero, o + (<usize>c << 2), oRow, rows);
   }
   for (; c < dv; c++) {
     const cb = <usize>c << 2;
     let acc = f32x4.splat(0);
     let vp = v + cb;
     for (let j = 0; j < kb; j++) {
-      acc = madd(v128.load(S_T + (<usize>j << 4)), v128.load32_splat(vp), acc);
+      acc = madd(v128.load(sT + (<usize>j << 4)), v128.load32_splat(vp), acc);
       vp += vRow;
     }
     for (let r = 0; r < rows; r++) {
@@ -90,58 +93,65 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
 }
 
 /**
- * For each of `batch` items: O = softmax(Q·Kᵀ·scale + mask, causal)·V, one pass over the keys per block of
- * MR queries with a running max and sum per query (online softmax); no Lq × Lk buffer exists.
- * Shapes, pointers, strides, masks and causal as in f32_attention_weights. Key blocks wholly hidden by the
- * causal limit are skipped and never read. A query with no visible key gets an output row of 0.
- * scratch: f32_attention_fused_scratch_floats(lq, lk, dk) floats, 16-byte aligned.
+ * O = softmax(Q·Kᵀ·scale + mask, causal)·V for work units [begin, end) of the pass at `desc` (an
+ * AttentionDesc), one pass over the keys per block of MR queries with a running max and sum per query (online
+ * softmax); no Lq × Lk buffer exists. Key blocks wholly hidden by the causal limit are skipped and never read.
+ * A query with no visible key gets an output row of 0.
+ * scratch: f32_attention_fused_scratch_floats(unitRows, lk, dk) floats, 16-byte aligned, this call's own.
  */
-export function f32_attention_fused(
-  batch: i32, lq: i32, lk: i32, dk: i32, dv: i32,
-  q: usize, ldq: i32, strideQ: i32,
-  k: usize, ldk: i32, strideK: i32,
-  v: usize, ldv: i32, strideV: i32,
-  o: usize, ldo: i32, strideO: i32,
-  scale: f32,
-  maskKind: i32, mask: usize, maskLdr: i32, maskLdc: i32, strideMask: i32,
-  mask2Kind: i32, mask2: usize, mask2Ldr: i32, mask2Ldc: i32, strideMask2: i32,
-  causal: bool, scratch: usize,
-): void {
-  const causalOffset = causal ? lk - lq : lk;
+export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: usize): void {
+  const d = changetype<AttentionDesc>(desc);
+  const lq = d.lq, lk = d.lk, dk = d.dk, dv = d.dv, unitRows = d.unitRows;
+  const q = d.q, k = d.k, v = d.v, o = d.o;
+  const ldq = d.ldq, ldk = d.ldk, strideQ = d.strideQ, strideK = d.strideK, strideV = d.strideV, strideO = d.strideO;
+  const maskKind = d.maskKind, mask = d.mask, strideMask = d.strideMask;
+  const mask2Kind = d.mask2Kind, mask2 = d.mask2, strideMask2 = d.strideMask2;
+  const causalOffset = d.causal ? lk - lq : lk;
   const eb = maskElementBytes(maskKind);
-  const mStep = <usize>maskLdc * eb;
-  const mRow = <usize>maskLdr * eb;
+  const mStep = <usize>d.maskLdc * eb;
+  const mRow = <usize>d.maskLdr * eb;
   const eb2 = maskElementBytes(mask2Kind);
-  const m2Step = <usize>mask2Ldc * eb2;
-  const m2Row = <usize>mask2Ldr * eb2;
-  const oRow = <usize>ldo << 2;
-  const vRow = <usize>ldv << 2;
+  const m2Step = <usize>d.mask2Ldc * eb2;
+  const m2Row = <usize>d.mask2Ldr * eb2;
+  const oRow = <usize>d.ldo << 2;
+  const vRow = <usize>d.ldv << 2;
   const kBytes = <usize>dk << 2;
   const stride = panelBytes(dk);
   const packedK = scratch;
   const packedQ = scratch + floatBytes(f32_gemm_packed_floats(lk, dk));
+  const sRows = packedQ + floatBytes(f32_gemm_packed_a_floats(unitRows, dk));
+  const sT = sRows + S_BYTES;
   // Scores and masks stay as the weights path has them (s = q·k·scale + mask), so nothing finite overflows;
   // only s − max ≤ 0 is multiplied by log2(e), for 2^x.
-  const scaleV = f32x4.splat(scale);
+  const scaleV = f32x4.splat(d.scale);
   const log2e = f32x4.splat(LOG2E);
   const zero = f32x4.splat(0);
   const minusInf = f32x4.splat(-Infinity);
   // A single query (a decode step) reads Q and K in place instead of packing them, unless every batch item
   // shares K (grouped-query heads), where one packing serves them all.
-  const single = lq == 1 && (strideK != 0 || batch == 1);
+  const single = lq == 1 && (strideK != 0 || d.batch == 1);
   const kRow = <usize>ldk << 2;
-  for (let b = 0; b < batch; b++) {
+  const units = unitsPerItem(d);
+  // The item whose K is in packedK (-1: none yet).
+  let packedItem = -1;
+  for (let u = begin; u < end; u++) {
+    const b = u / units;
+    const rowBegin = (u % units) * unitRows;
+    const rowEnd = min(lq, rowBegin + unitRows);
     const ob = o + ((<usize>b * strideO) << 2);
     const vb = v + ((<usize>b * strideV) << 2);
     const maskB = mask + <usize>b * strideMask * eb;
     const mask2B = mask2 + <usize>b * strideMask2 * eb2;
     const qb = q + ((<usize>b * strideQ) << 2);
     const kB = k + ((<usize>b * strideK) << 2);
-    if (!single && (b == 0 || strideK != 0)) f32_gemm_pack(lk, dk, kB, ldk, true, 0, packedK);
-    if (!single && (b == 0 || strideQ != 0)) f32_gemm_pack_a(lq, dk, qb, ldq, packedQ);
-    for (let i0 = 0, qPanel = packedQ; i0 < lq; i0 += MR, qPanel += kBytes * MR) {
-      const mr = min(MR, lq - i0);
-      // Lanes past lq stand in for the last real row (same scores, mask and limit); only real rows are stored.
+    if (!single && (packedItem < 0 || (strideK != 0 && packedItem != b))) {
+      f32_gemm_pack(lk, dk, kB, ldk, true, 0, packedK);
+      packedItem = b;
+    }
+    if (!single) f32_gemm_pack_a(rowEnd - rowBegin, dk, qb + ((<usize>rowBegin * ldq) << 2), ldq, packedQ);
+    for (let i0 = rowBegin, qPanel = packedQ; i0 < rowEnd; i0 += MR, qPanel += kBytes * MR) {
+      const mr = min(MR, rowEnd - i0);
+      // Lanes past the unit's rows stand in for its last row (same scores, mask and limit); only real rows are stored.
       const r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : r1, r3 = mr > 3 ? 3 : r2;
       const o0 = ob + <usize>i0 * oRow;
       const m0 = maskB + <usize>i0 * mRow;
@@ -150,7 +160,7 @@ export function f32_attention_fused(
       const n1 = n0 + <usize>r1 * m2Row, n2 = n0 + <usize>r2 * m2Row, n3 = n0 + <usize>r3 * m2Row;
       for (let r = 0; r < mr; r++) memory.fill(o0 + <usize>r * oRow, 0, <usize>dv << 2);
       // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
-      if (mr < MR) memory.fill(S_ROWS, 0, <usize>MR * S_ROW);
+      if (mr < MR) memory.fill(sRows, 0, S_BYTES);
       // Key j is visible to lane r iff j ≤ limit[r].
       const limit = i32x4.add(i32x4.splat(i0 + causalOffset), i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3));
       const firstLimit = i0 + causalOffset;
@@ -161,13 +171,13 @@ export function f32_attention_fused(
       for (let j0 = 0; j0 < kEnd; j0 += KEY_BLOCK) {
         const kb = min(KEY_BLOCK, kEnd - j0);
         if (single) {
-          scoresOfOneQuery(qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV);
+          scoresOfOneQuery(sT, qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV);
         } else {
           // Scores·scale, MR × kb, from the packed panels; then one vector per key.
           for (let jp = 0; jp < kb; jp += NR) {
-            microTileRows(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, S_ROWS + (<usize>jp << 2), S_ROW, mr);
+            microTileRows(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, sRows + (<usize>jp << 2), S_ROW, mr);
           }
-          for (let j = 0; j < kb; j += 4) transposeInto(j);
+          for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
         }
         // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is
         // several); a NaN score still spreads through e^(s − max).
@@ -175,10 +185,10 @@ export function f32_attention_fused(
         let blockMax = minusInf;
         if (maskKind == MASK_NONE && mask2Kind == MASK_NONE && !needsLimit) {
           // Nothing to add or hide: the scores stand as they are, only their max is needed.
-          for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(S_T + (<usize>j << 4)));
+          for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(sT + (<usize>j << 4)));
         } else {
           for (let j = 0; j < kb; j++) {
-            const at = S_T + (<usize>j << 4);
+            const at = sT + (<usize>j << 4);
             let x = v128.load(at);
             if (maskKind != MASK_NONE) x = f32x4.add(x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep));
             if (mask2Kind != MASK_NONE) x = f32x4.add(x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step));
@@ -199,12 +209,12 @@ export function f32_attention_fused(
           rowMax = newMax;
         }
         for (let j = 0; j < kb; j++) {
-          const at = S_T + (<usize>j << 4);
+          const at = sT + (<usize>j << 4);
           const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));
           v128.store(at, p);
           rowSum = f32x4.add(rowSum, p);
         }
-        accumulatePV(kb, vb + <usize>j0 * vRow, vRow, dv, o0, oRow, mr);
+        accumulatePV(sT, kb, vb + <usize>j0 * vRow, vRow, dv, o0, oRow, mr);
       }
       // Normalise: O /= sum; a row that saw no key keeps O = 0 (a NaN sum keeps NaN).
       const inv = v128.bitselect(zero, f32x4.div(f32x4.splat(1), rowSum), f32x4.eq(rowSum, zero));

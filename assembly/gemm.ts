@@ -11,8 +11,8 @@ export const EPILOGUE_NONE = 0;
 export const EPILOGUE_SCALE = 1;
 export const EPILOGUE_SCALE_BIAS = 2;
 
-// Partial tiles are stored here first, then copied element by element.
-const TILE_TMP: usize = memory.data(MR * NR * 4, 16);
+/** Floats of a partial tile's staging area (a caller's scratch): partial tiles are stored there first. */
+const TILE_FLOATS = MR * NR;
 
 /** Bytes of one packed panel: NR bias floats, then k rows of NR floats. */
 @inline export function panelBytes(k: i32): usize {
@@ -32,9 +32,14 @@ export function f32_gemm_packed_a_floats(m: f64, k: f64): f64 {
   return Math.ceil(m / MR) * MR * k;
 }
 
-/** Floats of scratch f32_gemm needs: op(B)'s panels, then A's micro-panels. */
+/** Floats of scratch f32_gemm needs: op(B)'s panels, then A's micro-panels, then a tile. */
 export function f32_gemm_scratch_floats(m: f64, n: f64, k: f64): f64 {
-  return f32_gemm_packed_floats(n, k) + f32_gemm_packed_a_floats(m, k);
+  return f32_gemm_packed_floats(n, k) + f32_gemm_prepacked_scratch_floats(m, k);
+}
+
+/** Floats of scratch f32_gemm_prepacked needs: A's micro-panels, then a tile. */
+export function f32_gemm_prepacked_scratch_floats(m: f64, k: f64): f64 {
+  return f32_gemm_packed_a_floats(m, k) + TILE_FLOATS;
 }
 
 /** Byte offset of a scratch part of `floats` floats (the caller allocated it, so it fits in usize). */
@@ -206,8 +211,11 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
   else microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
 }
 
-/** C (m × n, row stride ldc) = alpha·A·op(B) + bias, with A packed by f32_gemm_pack_a and op(B), bias by f32_gemm_pack. */
-function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: usize, ldc: i32, alpha: f32): void {
+/**
+ * C (m × n, row stride ldc) = alpha·A·op(B) + bias, with A packed by f32_gemm_pack_a and op(B), bias by
+ * f32_gemm_pack; partial tiles go through `tile` (TILE_FLOATS floats, 16-byte aligned).
+ */
+function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: usize, ldc: i32, alpha: f32, tile: usize): void {
   const stride = panelBytes(k);
   const alphaV = f32x4.splat(alpha);
   const cRow = <usize>ldc << 2;
@@ -220,13 +228,13 @@ function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: us
     const bias1 = v128.load(p, 16);
     for (let i0 = 0, ap = packedA; i0 < m; i0 += MR, ap += aPanel) {
       const mr = min(MR, m - i0);
-      // A full-width tile goes straight to C; a partial one goes through TILE_TMP.
+      // A full-width tile goes straight to C; a partial one goes through the staging tile.
       const cTile = c + ((<usize>i0 * ldc + j0) << 2);
-      microTileRows(ap, p + NR * 4, NR * 4, k, false, EPILOGUE_SCALE_BIAS, alphaV, bias0, bias1, full ? cTile : TILE_TMP, full ? cRow : NR * 4, mr);
+      microTileRows(ap, p + NR * 4, NR * 4, k, false, EPILOGUE_SCALE_BIAS, alphaV, bias0, bias1, full ? cTile : tile, full ? cRow : NR * 4, mr);
       if (!full) {
         for (let ii = 0; ii < mr; ii++) {
           const dst = cTile + <usize>ii * cRow;
-          const src = TILE_TMP + ((<usize>ii * NR) << 2);
+          const src = tile + ((<usize>ii * NR) << 2);
           for (let jj = 0; jj < nr; jj++) store<f32>(dst + (<usize>jj << 2), load<f32>(src + (<usize>jj << 2)));
         }
       }
@@ -240,7 +248,7 @@ function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: us
  * or, when bTransposed, the transpose of B stored n × k (row stride ldb); C is m × n (row stride ldc).
  * Pointers are byte addresses of f32 (4-byte aligned); strides and batch strides are in elements.
  * A batch stride of 0 reuses the same matrix (B is then packed once). bias: n floats, or 0 for none.
- * scratch: f32_gemm_scratch_floats(m, n, k) floats, 16-byte aligned. C must not overlap A or B.
+ * scratch: f32_gemm_scratch_floats(m, n, k) floats, 16-byte aligned, this call's own. C must not overlap A or B.
  */
 export function f32_gemm(
   batch: i32, m: i32, n: i32, k: i32,
@@ -250,16 +258,17 @@ export function f32_gemm(
   alpha: f32, bias: usize, scratch: usize,
 ): void {
   const packedA = scratch + floatBytes(f32_gemm_packed_floats(n, k));
+  const tile = packedA + floatBytes(f32_gemm_packed_a_floats(m, k));
   for (let i = 0; i < batch; i++) {
     if (i == 0 || strideB != 0) f32_gemm_pack(n, k, b + ((<usize>i * strideB) << 2), ldb, bTransposed, bias, scratch);
     if (i == 0 || strideA != 0) f32_gemm_pack_a(m, k, a + ((<usize>i * strideA) << 2), lda, packedA);
-    gemmPacked(m, n, k, packedA, scratch, c + ((<usize>i * strideC) << 2), ldc, alpha);
+    gemmPacked(m, n, k, packedA, scratch, c + ((<usize>i * strideC) << 2), ldc, alpha, tile);
   }
 }
 
 /**
  * Batched C = alpha·A·op(B) + bias with op(B) and bias packed once by f32_gemm_pack (resident weights).
- * Shapes, pointers and strides as in f32_gemm; scratch: f32_gemm_packed_a_floats(m, k) floats for A.
+ * Shapes, pointers and strides as in f32_gemm; scratch: f32_gemm_prepacked_scratch_floats(m, k) floats.
  */
 export function f32_gemm_prepacked(
   batch: i32, m: i32, n: i32, k: i32,
@@ -268,8 +277,9 @@ export function f32_gemm_prepacked(
   c: usize, ldc: i32, strideC: i32,
   alpha: f32, scratch: usize,
 ): void {
+  const tile = scratch + floatBytes(f32_gemm_packed_a_floats(m, k));
   for (let i = 0; i < batch; i++) {
     if (i == 0 || strideA != 0) f32_gemm_pack_a(m, k, a + ((<usize>i * strideA) << 2), lda, scratch);
-    gemmPacked(m, n, k, scratch, packed, c + ((<usize>i * strideC) << 2), ldc, alpha);
+    gemmPacked(m, n, k, scratch, packed, c + ((<usize>i * strideC) << 2), ldc, alpha, tile);
   }
 }

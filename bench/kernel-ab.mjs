@@ -2,7 +2,7 @@
 //   npx asc assembly/index.ts --config asconfig.json --target simd -o /tmp/b.wasm   (after an edit)
 //   node bench/kernel-ab.mjs build/simd.wasm /tmp/b.wasm [L = 512, or Lq x Lk as 1x1024] [causal]
 // (relaxed-simd builds on Node 20: node --experimental-wasm-relaxed-simd bench/kernel-ab.mjs …)
-// One process, the same inputs in each build's memory, 1.5 s of warm-up (so both run optimised code), then
+// Both builds must take the descriptor ABI (assembly/descriptor.ts). One process, the same inputs in each build's memory, 1.5 s of warm-up (so both run optimised code), then
 // 40 rounds of 5 calls taking turns; prints min and median ms per call and the largest output difference.
 import { readFileSync } from 'node:fs';
 
@@ -25,13 +25,17 @@ function setup(file) {
   };
   const [q, k, v, o] = [alloc(LQ * D), alloc(LK * D), alloc(LK * D), alloc(LQ * D)];
   const scratch = alloc(x.f32_attention_fused_scratch_floats(LQ, LK, D));
+  const desc = alloc(32);
   if (end > x.memory.buffer.byteLength) x.memory.grow(Math.ceil((end - x.memory.buffer.byteLength) / 65536));
   const mem = new Float32Array(x.memory.buffer);
   let seed = 1;
   const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 4;
   for (const [at, rows] of [[q, LQ], [k, LK], [v, LK]]) for (let i = 0; i < rows * D; i++) mem[at / 4 + i] = random();
+  // The AttentionDesc (assembly/descriptor.ts) of one item, one unit of all LQ rows, no masks.
+  new Int32Array(x.memory.buffer, desc, 32).set([1, LQ, LK, D, D, LQ, q, D, 0, k, D, 0, v, D, 0, o, D, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, causal ? 1 : 0]);
+  new Float32Array(x.memory.buffer, desc + 80, 1)[0] = 1 / Math.sqrt(D);
   return {
-    run: () => x.f32_attention_fused(1, LQ, LK, D, D, q, D, 0, k, D, 0, v, D, 0, o, D, 0, 1 / Math.sqrt(D), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, causal, scratch),
+    run: () => x.f32_attention_fused(desc, 0, 1, scratch),
     output: () => new Float32Array(x.memory.buffer, o, LQ * D).slice(),
   };
 }

@@ -10,7 +10,7 @@ import { measurePeak } from './peak.js';
 import { ortVersion } from './peers/onnxruntime.js';
 import { tfjsVersion } from './peers/tfjs.js';
 import { machine, type Row, table, toMarkdown, toText } from './report.js';
-import { engineOf, workloads } from './workloads.js';
+import { makeEngines, workloads } from './workloads.js';
 
 const quick = process.argv.includes('--quick');
 const RESULTS = new URL('./results/', import.meta.url);
@@ -30,7 +30,7 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
 
 async function main(): Promise<void> {
   const builds: Build[] = supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd'];
-  for (const build of builds) engineOf(build);
+  await makeEngines(builds);
   const peaks = Object.fromEntries(await Promise.all(builds.map(async (bd) => [bd, await measurePeak(bd)] as const)));
   console.log(`machine: ${machine()}`);
   console.log(`WASM SIMD peak (the 4×8 micro-kernel, operands in L1): ${builds.map((bd) => `${bd} ${peaks[bd].toFixed(1)} GFLOP/s`).join(', ')}`);

@@ -1,5 +1,5 @@
 // What the benchmarks time: each workload is one piece of work, the same for every engine that runs it.
-import { type Build, createEngineSync, type Engine, MultiHeadAttention, type StateDict, matmul, scaledDotProductAttention, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
+import { type Build, createEngine, type Engine, MultiHeadAttention, type StateDict, matmul, scaledDotProductAttention, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
 import { type Runtime, runtimeOf } from '../src/engine.js';
 import { mulberry32, normal, uniform } from '../src/random.js';
 import { refAttention, refLinear, refMatmul, refMultiHead, refSelfAttention, refSoftmax } from '../src/reference.js';
@@ -39,12 +39,12 @@ const randn = (seed: number, n: number) => normal(mulberry32(seed), n);
 const ours = (build: Build) => `wasm-attention ${build}`;
 
 const enginesByBuild = new Map<Build, Engine>();
-/** One engine per build, made once: every run passes it to the ops as options.engine. */
-export function engineOf(build: Build): Engine {
-  let e = enginesByBuild.get(build);
-  if (!e) enginesByBuild.set(build, (e = createEngineSync({ build })));
-  return e;
+/** Makes one engine per build, once, before any workload runs. */
+export async function makeEngines(builds: readonly Build[]): Promise<void> {
+  for (const build of builds) enginesByBuild.set(build, await createEngine({ build }));
 }
+/** The engine of a build: every run passes it to the ops as options.engine. */
+export const engineOf = (build: Build): Engine => enginesByBuild.get(build)!;
 
 function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?: boolean; peers?: boolean; jsReference?: boolean } = {}): Workload {
   const d = HEAD_DIM;

@@ -141,7 +141,7 @@ export class AttentionCore {
     const qRows = B * Lq;
     const kRows = cache ? 0 : B * Lk;
     const ldq = fused ? qDim + 2 * kvDim : qDim;
-    const projFloats = Math.max(kern.f32_gemm_packed_a_floats(qRows, E), kern.f32_gemm_packed_a_floats(cache ? Lq : kRows, Math.max(kdim, vdim)));
+    const projFloats = Math.max(kern.f32_gemm_prepacked_scratch_floats(qRows, E), kern.f32_gemm_prepacked_scratch_floats(cache ? Lq : kRows, Math.max(kdim, vdim)));
     const bytesFor = (m: WeightsMode) => [
       query.size * 4,
       key === query ? 0 : key.size * 4,
@@ -209,7 +209,7 @@ export class AttentionCore {
       outProj ? qRows * E * 4 : 0,
       withWeights ? B * H * Lq * Lk * 4 : 0,
       mode === 'average' && H > 1 ? B * Lq * Lk * 4 : 0,
-      Math.max(projFloats, attnScratch, outProj ? this.rt.kernels.f32_gemm_packed_a_floats(qRows, this.qDim) : 0) * 4,
+      Math.max(projFloats, attnScratch, outProj ? this.rt.kernels.f32_gemm_prepacked_scratch_floats(qRows, this.qDim) : 0) * 4,
     ];
   }
 

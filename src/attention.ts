@@ -40,10 +40,17 @@ export interface AttentionPass {
   readonly scratch: number;
 }
 
-/** Floats of scratch an attention pass needs (the kernels pack K, Q and, for the weights path, V there). */
+/** The kernels' descriptor (assembly/descriptor.ts): its fields, 4 bytes each, at the start of the pass's scratch. */
+export const DESC_FIELDS = 32;
+
+/** Query rows per work unit: a whole item (one unit per batch item). */
+const unitRows = (lq: number) => Math.max(lq, 1);
+
+/** Floats of scratch an attention pass needs: the descriptor, then the kernel's (packed K and Q, score blocks). */
 export function attentionScratchFloats(rt: Runtime, lq: number, lk: number, dk: number, dv: number, withWeights: boolean): number {
   const kern = rt.kernels;
-  return withWeights ? kern.f32_attention_weights_scratch_floats(lq, lk, dk, dv) : kern.f32_attention_fused_scratch_floats(lq, lk, dk);
+  const rows = unitRows(lq);
+  return DESC_FIELDS + (withWeights ? kern.f32_attention_weights_scratch_floats(rows, lk, dk, dv) : kern.f32_attention_fused_scratch_floats(rows, lk, dk));
 }
 
 /** Bytes to allocate for a mask: kernels read masks four elements at a time, up to 3 past the end. */
@@ -68,26 +75,39 @@ export function hintWithoutWeights<T>(rt: Runtime, option: string, withoutWeight
 
 const NO_MASK = [MaskKind.none, 0, 0, 0, 0] as const;
 
-export function runAttention(rt: Runtime, p: AttentionPass): void {
+/**
+ * Each run of a pass as the kernels' AttentionDesc (its fields' bits: i32 and pointers, scale as a float) and
+ * the number of work units of `rows` query rows (a multiple of MR, or the whole of Lq) it has.
+ */
+export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float32Array, units: number) => void): void {
   const { lq, lk, dk, dv, q, k, v, o, weights } = p;
   const noStrides = p.batch.map(() => 0);
   const operands = [q.strides, k.strides, v.strides, o.strides, weights?.strides ?? noStrides, ...p.masks.map((m) => m.strides)];
-  const kern = rt.kernels;
   forEachBatchRun(p.batch, operands, (offsets, strides, count) => {
     const [oq, ok, ov, oo, ow] = offsets;
     const [sq, sk, sv, so, sw] = strides;
-    const maskArgs = (i: number) => {
+    const maskFields = (i: number) => {
       const m = p.masks[i];
       if (!m) return NO_MASK;
       const bytes = m.layout.kind === MaskKind.add ? 4 : 1;
       return [m.layout.kind, m.ptr + offsets[5 + i] * bytes, m.layout.ldr, m.layout.ldc, strides[5 + i]] as const;
     };
-    const [m1, m2] = [maskArgs(0), maskArgs(1)];
-    const common = [count, lq, lk, dk, dv, q.ptr + oq * 4, q.ld, sq, k.ptr + ok * 4, k.ld, sk, v.ptr + ov * 4, v.ld, sv, o.ptr + oo * 4, o.ld, so] as const;
-    if (weights === undefined) {
-      kern.f32_attention_fused(...common, p.scale, ...m1, ...m2, p.causal, p.scratch);
-    } else {
-      kern.f32_attention_weights(...common, weights.ptr + ow * 4, sw, p.scale, ...m1, ...m2, p.causal, p.scratch);
-    }
+    const desc = new Float32Array(DESC_FIELDS);
+    new Int32Array(desc.buffer).set([
+      count, lq, lk, dk, dv, rows,
+      q.ptr + oq * 4, q.ld, sq, k.ptr + ok * 4, k.ld, sk, v.ptr + ov * 4, v.ld, sv, o.ptr + oo * 4, o.ld, so,
+      weights ? weights.ptr + ow * 4 : 0, sw, 0, ...maskFields(0), ...maskFields(1), p.causal ? 1 : 0,
+    ]);
+    desc[20] = p.scale;
+    body(desc, count * Math.ceil(lq / rows));
+  });
+}
+
+/** Runs a pass on the calling thread: each run's descriptor at the start of p.scratch, the kernel's scratch after it. */
+export function runAttention(rt: Runtime, p: AttentionPass): void {
+  const kernel = p.weights ? rt.kernels.f32_attention_weights : rt.kernels.f32_attention_fused;
+  attentionRuns(p, unitRows(p.lq), (desc, units) => {
+    rt.heap.write(p.scratch, { data: desc });
+    kernel(p.scratch, 0, units, p.scratch + DESC_FIELDS * 4);
   });
 }

@@ -248,8 +248,3 @@ export function createEngine(options?: InitOptions): Promise<Engine> {
     return Promise.reject(e);
   }
 }
-
-/** createEngine, synchronously (bytes or a compiled module, or the packaged file in Node). */
-export function createEngineSync(options?: InitOptions): Engine {
-  return loadSync(readRequest(options));
-}

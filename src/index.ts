@@ -1,5 +1,5 @@
 // Public exports only.
-export { init, initSync, createEngine, createEngineSync, getEngine, Engine, type Build, type EngineInfo, type InitOptions, type WasmSource } from './engine.js';
+export { init, initSync, createEngine, getEngine, Engine, type Build, type EngineInfo, type InitOptions, type WasmSource } from './engine.js';
 export { AttentionError, type AttentionErrorCode } from './errors.js';
 export { tensor, type Tensor, type BoolTensor, type StateDict } from './tensor.js';
 export { createCausalMask } from './mask.js';

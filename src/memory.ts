@@ -21,7 +21,6 @@ export class Heap {
   readonly #free: Block[] = [];
   readonly #used = new Map<number, number>();
   #f32View = new Float32Array(0);
-  #u8View = new Uint8Array(0);
   readonly #memory: WebAssembly.Memory;
 
   constructor(
@@ -127,11 +126,6 @@ export class Heap {
     return this.#f32View;
   }
 
-  u8(): Uint8Array {
-    if (this.#u8View.buffer !== this.#memory.buffer) this.#u8View = new Uint8Array(this.#memory.buffer);
-    return this.#u8View;
-  }
-
   /**
    * Copies an argument's data (as read by the entry step: its length is its size unless its buffer was
    * shrunk or detached since) into linear memory at ptr; nothing is written past `size` elements.
@@ -140,7 +134,8 @@ export class Heap {
     const n = typedArrayLength(arg.data);
     if (arg.size !== undefined && n !== arg.size) throw badArgument(`${arg.name}.data changed size during the call`);
     if (typedArrayName(arg.data) === 'Float32Array') this.f32().set(arg.data, ptr >>> 2);
-    else this.u8().set(arg.data, ptr >>> 0);
+    // Byte masks only: a view made per write, where every float array goes through the cached one.
+    else new Uint8Array(this.#memory.buffer).set(arg.data, ptr >>> 0);
   }
 
   /** A copy of `length` floats at ptr, owned by the caller. */

@@ -2,7 +2,7 @@
 // sources (and the errors of bad ones), memory bookkeeping.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AttentionError, createEngine, createEngineSync, type Engine, getEngine, init, initSync, scaledDotProductAttention, softmax } from '../src/index.js';
+import { AttentionError, createEngine, type Engine, getEngine, init, initSync, scaledDotProductAttention, softmax } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
 import { refAttention } from '../src/reference.js';
 import { BUILD, expectAttentionError, expectClose, randomTensor } from './helpers.js';
@@ -23,6 +23,9 @@ describe('before init', () => {
   // This file's module graph is fresh (vitest isolates files), so nothing has initialised it yet.
   it('every op throws NOT_INITIALIZED', () => {
     expectAttentionError(() => softmax(randomTensor(1, [2, 3])), 'NOT_INITIALIZED', /call `await init\(\)`/);
+    expectAttentionError(() => getEngine(), 'NOT_INITIALIZED', /init/);
+    // A URL cannot be loaded synchronously; the failed call leaves no default engine behind.
+    expectAttentionError(() => initSync({ wasm: wasmUrl }), 'BAD_ARGUMENT', /initSync needs the bytes or a WebAssembly.Module/);
     expectAttentionError(() => getEngine(), 'NOT_INITIALIZED', /init/);
   });
 
@@ -96,8 +99,7 @@ describe('init', () => {
       expect(engine.info.build).toBe(BUILD);
       expectWorkingAttention(engine);
     }
-    expectWorkingAttention(createEngineSync({ wasm: bytes }));
-    expectWorkingAttention(createEngineSync({ build: BUILD }));
+    expectWorkingAttention(await createEngine({ build: BUILD }));
   });
 
   it('bad sources are BAD_ARGUMENT naming what failed, never a raw error', async () => {
@@ -115,7 +117,8 @@ describe('init', () => {
       await expect(createEngine({ build: BUILD, wasm: other })).rejects.toMatchObject({ message: new RegExp(`options.build is '${BUILD}' but options.wasm holds the '${OTHER}' build`) });
     }
     expectAttentionError(() => initSync(null as never), 'BAD_ARGUMENT', /options must be an options object, got null/);
-    expectAttentionError(() => createEngineSync({ wasm: wasmUrl }), 'BAD_ARGUMENT', /initSync needs the bytes or a WebAssembly.Module/);
+    expect(() => initSync({ build: BUILD, wasm: wasmUrl })).not.toThrow(); // the default engine exists: nothing to load
+
     await expect(init({ wsam: 1 } as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /unknown key 'wsam'; accepted: build, wasm, maxMemoryBytes/ });
     expectWorkingAttention();
   });
