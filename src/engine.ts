@@ -132,7 +132,9 @@ function instantiateNow(src: WasmSource | undefined, req: Request): Engine {
   if (!isBytes(src) && !(src instanceof WebAssembly.Module)) {
     throw badArgument('initSync needs the bytes or a WebAssembly.Module; else use await init()');
   }
-  const engine = makeEngine(instantiateSync(src as BufferSource | WebAssembly.Module, {}).instance.exports, req.relaxedSimdSupported, req.maxMemoryBytes);
+  // The module imports its memory (so that threads can share one): up to the limit, in 64 KiB pages.
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: Math.max(1, Math.floor(req.maxMemoryBytes / 65536)) });
+  const engine = makeEngine(instantiateSync(src as BufferSource | WebAssembly.Module, { env: { memory } }).instance.exports, req.relaxedSimdSupported, req.maxMemoryBytes);
   if (req.build !== undefined && engine.info.build !== req.build) {
     throw badArgument(`options.build is '${req.build}' but options.wasm holds the '${engine.info.build}' build`);
   }

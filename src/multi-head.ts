@@ -7,7 +7,7 @@ import type { AttentionResult, AttentionResultWithWeights, EngineOption } from '
 import { Options, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
 import { formatShape, type MaskSnapshot, readStateDict, readTensor, type Snapshot } from './snapshot.js';
-import { type BoolTensor, sameShape, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
+import { type BoolTensor, sameShape, type StateDict, strictLoad, type Tensor } from './tensor.js';
 
 export interface MultiHeadAttentionOptions extends EngineOption {
   /** Key/value heads (grouped-query when fewer than numHeads; each serves numHeads / numKVHeads query heads). */
@@ -191,11 +191,7 @@ function initialWeights(d: CoreDims, seed: number, bias: boolean): CoreWeights {
 function weightsFromStateDict(sd: ReadonlyMap<string, Snapshot>, d: CoreDims, bias: boolean): CoreWeights {
   const { embedDim: E, kdim, vdim } = d;
   const kvDim = d.numKVHeads * d.headDim;
-  const used = new Set<string>();
-  const take = (key: string, shape: number[]): Float32Array => {
-    used.add(key);
-    return stateDictTensor(sd, key, shape).data;
-  };
+  const { take, done } = strictLoad(sd);
   let w: Pick<CoreWeights, 'wq' | 'wk' | 'wv' | 'bq' | 'bk' | 'bv'>;
   if (sd.has('in_proj_weight')) {
     if (kvDim !== E || kdim !== E || vdim !== E) {
@@ -218,9 +214,7 @@ function weightsFromStateDict(sd: ReadonlyMap<string, Snapshot>, d: CoreDims, bi
   }
   const wo = take('out_proj.weight', [E, E]);
   const bo = bias ? take('out_proj.bias', [E]) : undefined;
-  for (const key of sd.keys()) {
-    if (!used.has(key)) throw badArgument(`unexpected key '${key}' in state dict; used ${[...used].join(', ')}`);
-  }
+  done();
   return { ...w, wo, bo };
 }
 

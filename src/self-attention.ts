@@ -1,5 +1,5 @@
 // The seed's module: single-head self-attention with nn.Linear projections, weights resident in linear memory.
-import { AttentionCore, type CoreMask } from './attention-core.js';
+import { AttentionCore, type CoreMask, type CoreWeights } from './attention-core.js';
 import { AttentionModule, moduleCore } from './attention-module.js';
 import { leadStrides } from './batch.js';
 import { badArgument, shapeMismatch } from './errors.js';
@@ -8,7 +8,7 @@ import type { AttentionResult, AttentionResultWithWeights, EngineOption } from '
 import { Options, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
 import { formatShape, readStateDict, readTensor, type Snapshot } from './snapshot.js';
-import { type BoolTensor, type StateDict, stateDictTensor, type Tensor } from './tensor.js';
+import { type BoolTensor, type StateDict, strictLoad, type Tensor } from './tensor.js';
 
 const PROJECTIONS = ['W_q', 'W_k', 'W_v'] as const;
 
@@ -58,16 +58,13 @@ export class SelfAttention extends AttentionModule {
     const biasOption = opts.raw.bias === undefined ? undefined : opts.boolean('bias', true);
     const sd = opts.stateDict('weights');
     const rt = opts.engine();
-    const bias = sd ? checkStateDict(sd, E, biasOption) : (biasOption ?? true);
-    const weights = () => {
-      const w = sd ?? new Map(Object.entries(initialSelfAttentionWeights(E, seed, bias)));
-      const data = (key: string) => w.get(key)?.data;
-      return {
-        wq: data('W_q.weight')!, bq: data('W_q.bias'),
-        wk: data('W_k.weight')!, bk: data('W_k.bias'),
-        wv: data('W_v.weight')!, bv: data('W_v.bias'),
-      };
-    };
+    const bias = sd ? sd.has('W_q.bias') : (biasOption ?? true);
+    if (biasOption !== undefined && biasOption !== bias) {
+      throw badArgument(`options.bias is ${biasOption} but the state dict ${bias ? 'has' : 'has no'} 'W_q.bias'`);
+    }
+    // A state dict is checked now; initial weights are made once their memory is taken.
+    const loaded = sd && projections(sd, E, bias);
+    const weights = () => loaded ?? projections(readStateDict('', initialSelfAttentionWeights(E, seed, bias)), E, bias);
     // W_q, W_k, W_v packed in linear memory until dispose(): one head of width E, no output projection.
     super(new AttentionCore(rt, { embedDim: E, numHeads: 1, numKVHeads: 1, headDim: E, kdim: E, vdim: E, outProj: false, scale: 1 / Math.sqrt(E) }, weights), 'SelfAttention');
     this.embedDim = E;
@@ -113,16 +110,12 @@ export class SelfAttention extends AttentionModule {
   }
 }
 
-/** Checks a SelfAttention state dict (PyTorch strict loading); returns whether it has biases. */
-function checkStateDict(sd: ReadonlyMap<string, Snapshot>, E: number, biasOption: boolean | undefined): boolean {
-  const hasBias = sd.has('W_q.bias');
-  if (biasOption !== undefined && biasOption !== hasBias) {
-    throw badArgument(`options.bias is ${biasOption} but the state dict ${hasBias ? 'has' : 'has no'} 'W_q.bias'`);
-  }
-  const expected = PROJECTIONS.flatMap((p) => (hasBias ? [`${p}.weight`, `${p}.bias`] : [`${p}.weight`]));
-  for (const key of sd.keys()) {
-    if (!expected.includes(key)) throw badArgument(`unexpected key '${key}' in state dict; expected ${expected.join(', ')}`);
-  }
-  for (const key of expected) stateDictTensor(sd, key, key.endsWith('.weight') ? [E, E] : [E]);
-  return hasBias;
+/** The projections of a SelfAttention state dict, loaded strictly: with biases when it has 'W_q.bias'. */
+function projections(sd: ReadonlyMap<string, Snapshot>, E: number, bias: boolean): CoreWeights {
+  const { take, done } = strictLoad(sd);
+  const w = (p: string) => take(`${p}.weight`, [E, E]);
+  const b = (p: string) => (bias ? take(`${p}.bias`, [E]) : undefined);
+  const weights = { wq: w('W_q'), bq: b('W_q'), wk: w('W_k'), bk: b('W_k'), wv: w('W_v'), bv: b('W_v') };
+  done();
+  return weights;
 }

@@ -24,10 +24,22 @@ export function tensor(data: Float32Array, shape: readonly number[]): Tensor {
   return { data: t.data, shape: [...t.shape] };
 }
 
-/** The tensor under `key` of a state dict read by readStateDict, checked to exist and to have exactly `shape`. */
-export function stateDictTensor(sd: ReadonlyMap<string, Snapshot>, key: string, shape: readonly number[]): Snapshot {
-  const t = sd.get(key);
-  if (t === undefined) throw badArgument(`state dict is missing '${key}'`);
-  if (!sameShape(t.shape, shape)) throw shapeMismatch(`${t.name} must be ${formatShape(shape)}, got ${formatShape(t.shape)}`);
-  return t;
+/**
+ * PyTorch's strict loading of a state dict read by readStateDict: take() each expected key, checked to exist and
+ * to have exactly `shape`; then done() refuses any key not taken.
+ */
+export function strictLoad(sd: ReadonlyMap<string, Snapshot>) {
+  const used = new Set<string>();
+  return {
+    take(key: string, shape: readonly number[]): Float32Array {
+      const t = sd.get(key);
+      if (t === undefined) throw badArgument(`state dict is missing '${key}'`);
+      if (!sameShape(t.shape, shape)) throw shapeMismatch(`${t.name} must be ${formatShape(shape)}, got ${formatShape(t.shape)}`);
+      used.add(key);
+      return t.data;
+    },
+    done(): void {
+      for (const key of sd.keys()) if (!used.has(key)) throw badArgument(`unexpected key '${key}' in state dict; expected ${[...used].join(', ')}`);
+    },
+  };
 }
