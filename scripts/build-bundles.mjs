@@ -34,6 +34,8 @@ await Promise.all([
     build({ ...options, plugins: [...(options.plugins ?? []), errorsFrom(main)], entryPoints: [src('heatmap.ts')], outfile: dist(heatmap) }),
   ]),
   build({ ...node, format: 'esm', entryPoints: [src('cli.ts')], outfile: dist('cli.js') }),
+  // The worker of Node's thread pool: every flavour's pool starts dist/thread-worker.js.
+  build({ ...node, format: 'esm', entryPoints: [src('thread-worker.ts')], outfile: dist('thread-worker.js') }),
 ]);
 
 // For a CDN or any static host: everything, the loader and the heatmaps included, in one file.

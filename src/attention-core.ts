@@ -228,21 +228,24 @@ export class AttentionCore {
 
 }
 
+/** A sequence read once: `[batch, L, E]` or `[L, E]` (batch 1); `lead` is [batch] or [] for the outputs. */
+export function readSequence(name: string, v: unknown, E: number, L: string): { t: Snapshot; lead: number[]; B: number; L: number } {
+  const t = readTensor(name, v, 2);
+  const rank = t.shape.length;
+  if (rank > 3 || t.shape[rank - 1] !== E) throw shapeMismatch(`${name} must be [batch, ${L}, ${E}] or [${L}, ${E}], got ${formatShape(t.shape)}`);
+  const lead = rank === 3 ? [t.shape[0]] : [];
+  return { t, lead, B: lead[0] ?? 1, L: t.shape[rank - 2] };
+}
+
 /** forwardStep for either module: reads x and the options once, checks the cache, runs the core's step. */
 export function stepThrough(owner: object, core: AttentionCore, what: string, x: Tensor, cache: KVCache, options: unknown): AttentionResult {
   core.check(what);
-  const E = core.dims.embedDim;
-  const sx = readTensor('x', x, 2);
+  const x1 = readSequence('x', x, core.dims.embedDim, 't');
   const opts = new Options(options, ['needWeights', 'averageWeights']);
   const need = opts.boolean('needWeights', true);
   const average = opts.boolean('averageWeights', true);
   if (!isCache(cache)) throw badArgument(`${what}: cache must come from createCache, got ${describe(cache)}`);
-  const rank = sx.shape.length;
-  const B = rank === 3 ? sx.shape[0] : 1;
-  if (rank > 3 || sx.shape[rank - 1] !== E || B !== cache.batch) {
-    throw shapeMismatch(`x must be [${cache.batch}, t, ${E}]${cache.batch === 1 ? ` or [t, ${E}]` : ''} for this cache, got ${formatShape(sx.shape)}`);
-  }
-  const t = sx.shape[rank - 2];
-  return core.step(what, sx, B, t, cache, owner, weightsMode(need, average), 'options.needWeights', [...sx.shape], rank === 3 ? [B] : []);
+  if (x1.B !== cache.batch) throw shapeMismatch(`x has batch ${x1.B} but the cache holds ${cache.batch}`);
+  return core.step(what, x1.t, x1.B, x1.L, cache, owner, weightsMode(need, average), 'options.needWeights', [...x1.t.shape], x1.lead);
 }
 

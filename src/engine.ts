@@ -5,7 +5,10 @@ import { AttentionError, badArgument } from './errors.js';
 import { supportsRelaxedSimd, supportsSimd } from './features.js';
 import type { Kernels } from './kernels.js';
 import { Heap } from './memory.js';
+import { positiveInteger } from './options.js';
 import { describe, readOptions } from './snapshot.js';
+import type { Pool } from './thread-jobs.js';
+import { autoThreads, THREADING, threaded } from './threads.js';
 import { packagedWasm, readLocalFile } from './wasm-source.js';
 
 /** The two builds of the same kernels: plain SIMD128, and relaxed SIMD (fused multiply-add). */
@@ -21,6 +24,8 @@ export interface InitOptions {
   wasm?: WasmSource;
   /** Linear memory is never grown past this (default: 4 GiB less 64 MiB, the wasm32 ceiling less a margin). */
   maxMemoryBytes?: number;
+  /** Threads that compute, the caller included: a count, or 'auto' (every core, up to 8). Default 1. */
+  threads?: number | 'auto';
 }
 
 export interface EngineInfo {
@@ -30,12 +35,18 @@ export interface EngineInfo {
   readonly relaxedSimdSupported: boolean;
   /** Linear memory is never grown past this many bytes. */
   readonly maxMemoryBytes: number;
+  /** Threads that compute now, the caller included (workers that failed to start are not counted). */
+  readonly threads: number;
+  /** How they share work: 'shared-memory' (one memory, Node), or 'none' (one thread). */
+  readonly threading: 'shared-memory' | 'none';
 }
 
 /** What the library's internals compute with: one instance's kernels and the heap over its memory. */
 export interface Runtime {
   readonly kernels: Kernels;
   readonly heap: Heap;
+  /** Workers sharing the memory, where it is shared. */
+  readonly pool?: Pool;
 }
 
 const WASM32_MAX_BYTES = 4 * 1024 ** 3;
@@ -45,16 +56,27 @@ const DEFAULT_MAX_MEMORY_BYTES = WASM32_MAX_BYTES - 64 * 1024 ** 2;
 /** An engine's runtime (internal: tests and benchmarks that drive kernels use it too). */
 export let runtimeOf: (engine: Engine) => Runtime;
 let isEngine: (v: unknown) => v is Engine;
-let makeEngine: (exports: WebAssembly.Exports, relaxedSimdSupported: boolean, maxMemoryBytes: number) => Engine;
+let makeEngine: (exports: WebAssembly.Exports, relaxedSimdSupported: boolean, maxMemoryBytes: number, pool: Pool | undefined) => Engine;
 
 /** One instantiated module with its own linear memory. Made by init(), initSync(), createEngine(). */
 export class Engine {
-  readonly info: EngineInfo;
+  readonly #info: Omit<EngineInfo, 'threads' | 'threading'>;
   readonly #runtime: Runtime;
 
-  private constructor(kernels: Kernels, info: EngineInfo) {
-    this.info = Object.freeze(info);
-    this.#runtime = Object.freeze({ kernels, heap: new Heap(kernels.memory, kernels.heap_base() >>> 0, info.maxMemoryBytes) });
+  private constructor(kernels: Kernels, info: Omit<EngineInfo, 'threads' | 'threading'>, pool: Pool | undefined) {
+    this.#info = info;
+    this.#runtime = { kernels, heap: new Heap(kernels.memory, kernels.heap_base() >>> 0, info.maxMemoryBytes), pool };
+  }
+
+  /** What runs: the build, the memory limit, the threads. */
+  get info(): EngineInfo {
+    const pool = this.#runtime.pool;
+    return { ...this.#info, threads: pool?.alive ?? 1, threading: pool ? THREADING : 'none' };
+  }
+
+  /** Ends the engine's worker threads; it goes on computing on the calling thread (init({ threads }) starts them again). */
+  close(): void {
+    this.#runtime.pool?.close();
   }
 
   /** Current size of the linear memory in bytes. */
@@ -62,28 +84,23 @@ export class Engine {
     return this.#runtime.heap.bytes;
   }
 
-  /** Bytes of linear memory held now: resident weights and caches, and the scratch of a call in progress. */
-  usedBytes(): number {
-    return this.#runtime.heap.usedBytes;
-  }
-
   static {
     runtimeOf = (engine) => engine.#runtime;
     isEngine = (v): v is Engine => typeof v === 'object' && v !== null && #runtime in v;
-    makeEngine = (exports, relaxedSimdSupported, maxMemoryBytes) => {
+    makeEngine = (exports, relaxedSimdSupported, maxMemoryBytes, pool) => {
       // Every build exports this; a module without it is not ours.
       if (!('build_relaxed_simd' in exports)) throw badArgument("options.wasm is not wasm-attention's module");
       const kernels = exports as unknown as Kernels;
       const build: Build = kernels.build_relaxed_simd() ? 'relaxed-simd' : 'simd';
-      return new Engine(kernels, { build, relaxedSimdSupported, maxMemoryBytes });
+      return new Engine(kernels, { build, relaxedSimdSupported, maxMemoryBytes }, pool);
     };
   }
 }
 
 /** The runtime of options.engine, or of the default engine when it is undefined. */
-export function runtime(engine: unknown, name = 'options.engine'): Runtime {
+export function runtime(engine: unknown): Runtime {
   if (engine === undefined) return runtimeOf(getEngine());
-  if (!isEngine(engine)) throw badArgument(`${name} must be an Engine, got ${describe(engine)}`);
+  if (!isEngine(engine)) throw badArgument(`options.engine must be an Engine, got ${describe(engine)}`);
   return runtimeOf(engine);
 }
 
@@ -95,10 +112,14 @@ interface Request {
   readonly maxMemoryBytes: number;
   readonly wasm: WasmSource | undefined;
   readonly relaxedSimdSupported: boolean;
+  /** Threads asked for, if any. */
+  readonly threads: number | undefined;
 }
 
 function readRequest(v: unknown): Request {
-  const o = readOptions('options', v, ['build', 'wasm', 'maxMemoryBytes']);
+  const o = readOptions('options', v, ['build', 'wasm', 'maxMemoryBytes', 'threads']);
+  // More threads than cores only wait for each other; a cap keeps a typo from starting thousands of workers.
+  const threads = o.threads === 'auto' ? autoThreads() : o.threads === undefined ? undefined : Math.min(positiveInteger("options.threads (or 'auto')", o.threads), 256);
   if (!supportsSimd()) throw badArgument('this runtime lacks WebAssembly SIMD128');
   const relaxedSimdSupported = supportsRelaxedSimd();
   const build = o.build as Build | undefined;
@@ -106,7 +127,7 @@ function readRequest(v: unknown): Request {
     throw badArgument(`options.build must be 'simd' or 'relaxed-simd', got ${describe(build)}`);
   }
   if (build === 'relaxed-simd' && !relaxedSimdSupported) {
-    throw badArgument("options.build is 'relaxed-simd' but this runtime lacks relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
+    throw badArgument("options.build 'relaxed-simd' needs relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)");
   }
   const max = o.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
   if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0) {
@@ -116,7 +137,7 @@ function readRequest(v: unknown): Request {
   const ok = wasm === undefined || typeof wasm === 'string' || wasm instanceof URL || wasm instanceof Promise || wasm instanceof WebAssembly.Module || isBytes(wasm) || (typeof Response !== 'undefined' && wasm instanceof Response);
   if (!ok) throw badArgument(`options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got ${describe(wasm)}`);
   const auto = relaxedSimdSupported ? 'relaxed-simd' : 'simd';
-  return { build: build ?? (wasm === undefined ? auto : undefined), maxMemoryBytes: Math.min(max, WASM32_MAX_BYTES), wasm, relaxedSimdSupported };
+  return { build: build ?? (wasm === undefined ? auto : undefined), maxMemoryBytes: Math.min(max, WASM32_MAX_BYTES), wasm, relaxedSimdSupported, threads };
 }
 
 const isBytes = (src: unknown): src is ArrayBuffer | ArrayBufferView => src instanceof ArrayBuffer || ArrayBuffer.isView(src);
@@ -130,11 +151,14 @@ function loadError(e: unknown): AttentionError {
 /** An engine from bytes or a compiled module, instantiated at once (a few tens of KB compile in a ms or two). */
 function instantiateNow(src: WasmSource | undefined, req: Request): Engine {
   if (!isBytes(src) && !(src instanceof WebAssembly.Module)) {
-    throw badArgument('initSync needs the bytes or a WebAssembly.Module; else use await init()');
+    throw badArgument('initSync needs bytes or a WebAssembly.Module');
   }
-  // The module imports its memory (so that threads can share one): up to the limit, in 64 KiB pages.
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: Math.max(1, Math.floor(req.maxMemoryBytes / 65536)) });
-  const engine = makeEngine(instantiateSync(src as BufferSource | WebAssembly.Module, { env: { memory } }).instance.exports, req.relaxedSimdSupported, req.maxMemoryBytes);
+  // The module imports its memory, up to the limit in 64 KiB pages: shared by threads where the runtime can.
+  const pages = Math.max(1, Math.floor(req.maxMemoryBytes / 65536));
+  const shared = isBytes(src) ? threaded(src, pages) : undefined;
+  const memory = shared ? shared.memory : new WebAssembly.Memory({ initial: 1, maximum: pages });
+  const engine = makeEngine(instantiateSync(shared ? shared.module : (src as BufferSource | WebAssembly.Module), { env: { memory } }).instance.exports, req.relaxedSimdSupported, req.maxMemoryBytes, shared?.pool);
+  shared?.pool.resize(req.threads ?? 1);
   if (req.build !== undefined && engine.info.build !== req.build) {
     throw badArgument(`options.build is '${req.build}' but options.wasm holds the '${engine.info.build}' build`);
   }
@@ -206,7 +230,11 @@ function existingDefault(req: Request): Engine | Promise<Engine> | undefined {
       `the default engine is ${have.build} with maxMemoryBytes ${have.maxMemoryBytes}; for another, use createEngine(options) and pass options.engine`,
     );
   }
-  return defaultEngine ?? pending?.engine;
+  // A thread count is no configuration: asking for another resizes the default engine's pool.
+  const engine = defaultEngine ?? pending?.engine;
+  const threads = req.threads;
+  if (threads) Promise.resolve(engine).then((e) => e && runtimeOf(e).pool?.resize(threads), () => {});
+  return engine;
 }
 
 /**

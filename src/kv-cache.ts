@@ -104,7 +104,7 @@ export class KVCache {
       return cache.#memory.use(what, (ptr) => {
         const filled = cache.#filled;
         if (filled + t > cache.#maxLength) {
-          throw badArgument(`${what}: the cache holds ${filled} of ${cache.#maxLength} tokens, so ${t} more do not fit (maxLength ${cache.#maxLength})`);
+          throw badArgument(`${what}: the cache holds ${filled} of ${cache.#maxLength} tokens; ${t} more do not fit`);
         }
         const result = body({ ptr, length: filled, maxLength: cache.#maxLength });
         cache.#filled = filled + t;

@@ -72,13 +72,10 @@ export class Heap {
     if (this.#used.has(ptr)) this.release(ptr);
   }
 
-  /** Bytes that scoped(bytes) takes, and whether a free block of that size exists or memory can grow to it. */
+  /** Bytes that scoped(bytes) takes, and whether that many are still free under the limit. */
   fit(bytes: readonly number[]): { need: number; fits: boolean } {
     const need = bytes.reduce((total, n) => total + alignUp(n, ALIGN), 0);
-    const end = this.#memory.buffer.byteLength;
-    const last = this.#free[this.#free.length - 1];
-    const tail = last && last.ptr + last.size === end ? last.size : 0;
-    return { need, fits: this.#free.some((b) => b.size >= need) || end + Math.ceil((need - tail) / PAGE) * PAGE <= this.maxBytes };
+    return { need, fits: need <= this.maxBytes - this.usedBytes };
   }
 
   /** Returns a block from alloc(); neighbouring free blocks merge. */

@@ -1,5 +1,5 @@
 // nn.MultiheadAttention(batch_first=True), with grouped-query heads and a KV cache for decoding.
-import { AttentionCore, type CoreDims, type CoreMask, type CoreWeights, weightsMode } from './attention-core.js';
+import { AttentionCore, type CoreDims, type CoreMask, type CoreWeights, readSequence, weightsMode } from './attention-core.js';
 import { AttentionModule, moduleCore } from './attention-module.js';
 import { badArgument, shapeMismatch } from './errors.js';
 import { maskKind, maskLayout } from './mask.js';
@@ -7,7 +7,7 @@ import type { AttentionResult, AttentionResultWithWeights, EngineOption } from '
 import { Options, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
 import { formatShape, type MaskSnapshot, readStateDict, readTensor, type Snapshot } from './snapshot.js';
-import { type BoolTensor, sameShape, type StateDict, strictLoad, type Tensor } from './tensor.js';
+import { type BoolTensor, sameShape, type StateDict, matrixDim, strictLoad, type Tensor } from './tensor.js';
 
 export interface MultiHeadAttentionOptions extends EngineOption {
   /** Key/value heads (grouped-query when fewer than numHeads; each serves numHeads / numKVHeads query heads). */
@@ -91,10 +91,7 @@ export class MultiHeadAttention extends AttentionModule {
     const dict = readStateDict('state dict', sd);
     const opts = new Options(options, ['numHeads', 'numKVHeads', 'engine']);
     const numHeads = opts.positiveInteger('numHeads');
-    const out = dict.get('out_proj.weight');
-    if (!out) throw badArgument("state dict is missing 'out_proj.weight'");
-    if (out.shape.length !== 2) throw shapeMismatch(`${out.name} must be [E, E], got ${formatShape(out.shape)}`);
-    const E = out.shape[0];
+    const E = matrixDim(dict, 'out_proj.weight', 0);
     const width = (a: string, b: string) => (dict.get(a) ?? dict.get(b))?.shape[1];
     return new MultiHeadAttention(E, numHeads, {
       numKVHeads: opts.raw.numKVHeads as number | undefined,
@@ -113,7 +110,7 @@ export class MultiHeadAttention extends AttentionModule {
     const core = moduleCore(this);
     core.check(what);
     const E = this.embedDim;
-    const sq = readTensor('query', query, 2);
+    const { t: sq, B, L: Lq } = readSequence('query', query, E, 'Lq');
     const sk = key === query ? sq : readTensor('key', key, 2);
     const sv = value === query ? sq : value === key ? sk : readTensor('value', value, 2);
     const opts = new Options(options, ['keyPaddingMask', 'attnMask', 'causal', 'needWeights', 'averageWeights']);
@@ -123,10 +120,7 @@ export class MultiHeadAttention extends AttentionModule {
     const attnMask = opts.mask('attnMask');
     const keyPaddingMask = opts.mask('keyPaddingMask');
     const rank = sq.shape.length;
-    if (rank > 3 || sq.shape[rank - 1] !== E) throw shapeMismatch(`query must be [batch, Lq, ${E}] or [Lq, ${E}], got ${formatShape(sq.shape)}`);
     const batched = rank === 3;
-    const B = batched ? sq.shape[0] : 1;
-    const Lq = sq.shape[rank - 2];
     const expectKV = (name: string, t: Snapshot, width: number, Lk?: number) => {
       const ok = t.shape.length === rank && t.shape[rank - 1] === width && (!batched || t.shape[0] === B) && (Lk === undefined || t.shape[rank - 2] === Lk);
       if (!ok) {
@@ -149,7 +143,7 @@ export class MultiHeadAttention extends AttentionModule {
     const perHead = t.shape.length === 3;
     const want = perHead ? [B * H, Lq, Lk] : [Lq, Lk];
     if (!sameShape(t.shape, want)) {
-      throw shapeMismatch(`options.attnMask must be [${Lq}, ${Lk}] or [${B * H}, ${Lq}, ${Lk}] (batch · numHeads), got ${formatShape(t.shape)}`);
+      throw shapeMismatch(`options.attnMask must be [${Lq}, ${Lk}] or [${B * H}, ${Lq}, ${Lk}], got ${formatShape(t.shape)}`);
     }
     if (!perHead) return { layout: maskLayout(t, [], Lq, Lk, 'hide'), strides: [0, 0] };
     const layout = maskLayout(t, [B, H], Lq, Lk, 'hide', [B, H, Lq, Lk]);

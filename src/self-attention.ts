@@ -1,14 +1,14 @@
 // The seed's module: single-head self-attention with nn.Linear projections, weights resident in linear memory.
-import { AttentionCore, type CoreMask, type CoreWeights } from './attention-core.js';
+import { AttentionCore, type CoreMask, type CoreWeights, readSequence } from './attention-core.js';
 import { AttentionModule, moduleCore } from './attention-module.js';
 import { leadStrides } from './batch.js';
-import { badArgument, shapeMismatch } from './errors.js';
+import { badArgument } from './errors.js';
 import { maskLayout } from './mask.js';
 import type { AttentionResult, AttentionResultWithWeights, EngineOption } from './ops.js';
 import { Options, positiveInteger } from './options.js';
 import { mulberry32, uniform } from './random.js';
-import { formatShape, readStateDict, readTensor, type Snapshot } from './snapshot.js';
-import { type BoolTensor, type StateDict, strictLoad, type Tensor } from './tensor.js';
+import { readStateDict, type Snapshot } from './snapshot.js';
+import { type BoolTensor, matrixDim, type StateDict, strictLoad, type Tensor } from './tensor.js';
 
 const PROJECTIONS = ['W_q', 'W_k', 'W_v'] as const;
 
@@ -75,10 +75,7 @@ export class SelfAttention extends AttentionModule {
   static fromStateDict(sd: StateDict, options?: EngineOption): SelfAttention {
     const dict = readStateDict('state dict', sd);
     const opts = new Options(options, ['engine']);
-    const w = dict.get('W_q.weight');
-    if (!w) throw badArgument("state dict is missing 'W_q.weight'");
-    if (w.shape.length !== 2) throw shapeMismatch(`${w.name} must be [E, E], got ${formatShape(w.shape)}`);
-    return new SelfAttention(w.shape[0], { weights: dict as unknown as StateDict, engine: opts.raw.engine as EngineOption['engine'] });
+    return new SelfAttention(matrixDim(dict, 'W_q.weight', 0), { weights: dict as unknown as StateDict, engine: opts.raw.engine as EngineOption['engine'] });
   }
 
   /** `x [batch, n, E]` or `[n, E]` → `{ output (shape of x), weights [batch, n, n] or [n, n] }`. */
@@ -88,19 +85,11 @@ export class SelfAttention extends AttentionModule {
     const what = 'SelfAttention.forward';
     const core = moduleCore(this);
     core.check(what);
-    const sx = readTensor('x', x, 2);
+    const { t: sx, lead: batch, B, L: n } = readSequence('x', x, this.embedDim, 'n');
     const opts = new Options(options, ['mask', 'causal', 'returnWeights']);
     const causal = opts.boolean('causal', false);
     const returnWeights = opts.boolean('returnWeights', true);
     const mask = opts.mask('mask');
-    const E = this.embedDim;
-    const rank = sx.shape.length;
-    if (rank > 3 || sx.shape[rank - 1] !== E) {
-      throw shapeMismatch(`x must be [batch, n, ${E}] or [n, ${E}], got ${formatShape(sx.shape)}`);
-    }
-    const batch = rank === 3 ? [sx.shape[0]] : [];
-    const B = rank === 3 ? sx.shape[0] : 1;
-    const n = sx.shape[rank - 2];
     const masks: CoreMask[] = [];
     if (mask) {
       const layout = maskLayout(mask, batch, n, n);

@@ -59,7 +59,7 @@ const isObject = (v: unknown): v is object => typeof v === 'object' && v !== nul
 /** A shape read once: an array of at most MAX_RANK integers in [0, MAX_DIM], copied. */
 export function readShape(name: string, v: unknown): readonly number[] {
   const isArray = reading(name, () => Array.isArray(v));
-  if (!isArray) throw badArgument(`${name} must be an array of sizes, got ${describe(v)}`);
+  if (!isArray) throw badArgument(`${name} must be an array, got ${describe(v)}`);
   const rank = own(`${name}.length`, v as object, 'length') as number;
   if (rank > MAX_RANK) throw badArgument(`${name} has ${rank} dimensions, past ${MAX_RANK}`);
   const dims: number[] = [];
@@ -140,23 +140,22 @@ export function readStateDict(name: string, v: unknown): ReadonlyMap<string, Sna
 }
 
 /** Other names for options, by camelCase: PyTorch's keywords, and the other API's name for the same thing. */
-const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
-  isCausal: ['causal'],
-  attnMask: ['mask'],
-  mask: ['attnMask'],
-  needWeights: ['returnWeights'],
-  returnWeights: ['needWeights'],
-  averageAttnWeights: ['averageWeights'],
+const SYNONYMS: Readonly<Record<string, string>> = {
+  isCausal: 'causal',
+  attnMask: 'mask',
+  mask: 'attnMask',
+  needWeights: 'returnWeights',
+  returnWeights: 'needWeights',
+  averageAttnWeights: 'averageWeights',
 };
 
 /** What an unknown key probably meant: its camelCase, or a synonym. */
 function suggestion(key: string, accepted: readonly string[]): string {
   const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-  const names = [camel, ...(Object.hasOwn(SYNONYMS, camel) ? SYNONYMS[camel] : [])];
-  const near = names.find((n) => accepted.includes(n));
+  const near = [camel, Object.hasOwn(SYNONYMS, camel) && SYNONYMS[camel]].find((n) => accepted.includes(n as string));
   if (!near) return '';
   // The two mask options read Uint8Array data in opposite ways: say so where one is taken for the other.
-  const note = /mask/i.test(key) && near !== camel ? "; for Uint8Array data SDPA's mask keeps where 1, attnMask hides where 1" : '';
+  const note = /mask/i.test(key) && near !== camel ? "; a Uint8Array mask keeps where 1, an attnMask hides where 1" : '';
   return ` (did you mean '${near}'?${note})`;
 }
 

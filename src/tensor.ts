@@ -24,6 +24,14 @@ export function tensor(data: Float32Array, shape: readonly number[]): Tensor {
   return { data: t.data, shape: [...t.shape] };
 }
 
+/** Dimension i of the matrix under `key` of a state dict (an error naming it when it is missing or not 2-D). */
+export function matrixDim(sd: ReadonlyMap<string, Snapshot>, key: string, i: number): number {
+  const t = sd.get(key);
+  if (!t) throw badArgument(`state dict is missing '${key}'`);
+  if (t.shape.length !== 2) throw shapeMismatch(`${t.name} must be a matrix, got ${formatShape(t.shape)}`);
+  return t.shape[i];
+}
+
 /**
  * PyTorch's strict loading of a state dict read by readStateDict: take() each expected key, checked to exist and
  * to have exactly `shape`; then done() refuses any key not taken.

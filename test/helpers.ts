@@ -1,11 +1,15 @@
 // Shared test plumbing: the build under test, seeded random tensors, and closeness checks.
 import { expect } from 'vitest';
 import { AttentionError, type Build, type Engine, init } from '../src/index.js';
+import { runtimeOf } from '../src/engine.js';
 import { mulberry32, normal } from '../src/random.js';
 import type { Tensor } from '../src/tensor.js';
 
 /** The build this test project runs (vitest.config.ts sets it per project). */
 export const BUILD = (process.env.WASM_ATTENTION_BUILD ?? 'simd') as Build;
+
+/** Bytes of an engine's linear memory held now: resident weights and caches, and a call's scratch. */
+export const usedBytes = (engine: Engine): number => runtimeOf(engine).heap.usedBytes;
 
 /** Initialises the engine on the build under test and checks that it really is that build. */
 export async function initBuild(): Promise<Engine> {

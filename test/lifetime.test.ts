@@ -11,7 +11,7 @@ import {
   softmax,
 } from '../src/index.js';
 import { refAttention } from '../src/reference.js';
-import { expectClose, initBuild, randomTensor } from './helpers.js';
+import { expectClose, initBuild, randomTensor, usedBytes } from './helpers.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -22,33 +22,33 @@ const gc = (globalThis as { gc?: () => void }).gc;
 
 describe('lifetimes', () => {
   it('Symbol.dispose frees modules and caches (what `using` calls)', () => {
-    const before = engine.usedBytes();
+    const before = usedBytes(engine);
     const m = new MultiHeadAttention(16, 4);
     const cache = m.createCache({ batch: 1, maxLength: 8 });
     const s = new SelfAttention(8);
-    expect(engine.usedBytes()).toBeGreaterThan(before);
+    expect(usedBytes(engine)).toBeGreaterThan(before);
     cache[Symbol.dispose]();
     m[Symbol.dispose]();
     s[Symbol.dispose]();
-    expect(engine.usedBytes()).toBe(before);
+    expect(usedBytes(engine)).toBe(before);
     expect(() => s.forward(randomTensor(1, [2, 8]))).toThrow(/disposed/);
   });
 
   it('a module or cache that is forgotten is freed when it is garbage-collected', async () => {
     expect(gc, 'tests run with --expose-gc').toBeTypeOf('function');
-    const before = engine.usedBytes();
+    const before = usedBytes(engine);
     (() => {
       const m = new MultiHeadAttention(32, 4);
       const cache = m.createCache({ batch: 2, maxLength: 64 });
       m.forwardStep(randomTensor(1, [2, 3, 32]), cache);
       new SelfAttention(24).forward(randomTensor(2, [3, 24]));
     })();
-    expect(engine.usedBytes()).toBeGreaterThan(before);
-    for (let i = 0; i < 50 && engine.usedBytes() > before; i++) {
+    expect(usedBytes(engine)).toBeGreaterThan(before);
+    for (let i = 0; i < 50 && usedBytes(engine) > before; i++) {
       gc!();
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    expect(engine.usedBytes()).toBe(before);
+    expect(usedBytes(engine)).toBe(before);
     // The freed memory is reused, and results stay right.
     const q = randomTensor(3, [5, 8]);
     expectClose('after collection', scaledDotProductAttention(q, q, q).output.data, refAttention(q, q, q).output.data, 2e-5, 1e-4);
@@ -77,13 +77,13 @@ describe('steady state', () => {
       }
     };
     for (let i = 0; i < 7 * shapes.length * 2; i++) call(i);
-    const resident = engine.usedBytes();
+    const resident = usedBytes(engine);
     const highWater = engine.memoryBytes();
     // The warm-up grew memory (weights of 2 × 100 × 100 alone are 80 KB), so the mark is a real one.
     expect(highWater).toBeGreaterThan(65536);
     for (let i = 0; i < 10_000; i++) call(i);
     expect(engine.memoryBytes()).toBe(highWater);
-    expect(engine.usedBytes()).toBe(resident);
+    expect(usedBytes(engine)).toBe(resident);
     console.log(`steady state: ${highWater} bytes of linear memory after warm-up and after 10,000 calls; ${resident} bytes resident (modules and cache)`);
     softmax(randomTensor(1, [3, 3]));
     cache.dispose();

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AttentionError, type Engine, initialSelfAttentionWeights, SelfAttention, type StateDict } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { refSelfAttention } from '../src/reference.js';
-import { expectClose, initBuild, randomTensor } from './helpers.js';
+import { expectClose, initBuild, randomTensor, usedBytes } from './helpers.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -119,18 +119,18 @@ describe('state dicts', () => {
   for (const [what, make, message] of cases) {
     it(`rejects ${what} by name`, () => {
       expect(() => SelfAttention.fromStateDict(make())).toThrow(message);
-      expect(engine.usedBytes()).toBe(0);
+      expect(usedBytes(engine)).toBe(0);
     });
   }
 });
 
 describe('lifetime', () => {
   it('keeps weights resident until dispose, then frees them and throws DISPOSED', () => {
-    const used = engine.usedBytes();
+    const used = usedBytes(engine);
     const m = new SelfAttention(32);
-    expect(engine.usedBytes()).toBeGreaterThan(used);
+    expect(usedBytes(engine)).toBeGreaterThan(used);
     m.dispose();
-    expect(engine.usedBytes()).toBe(used);
+    expect(usedBytes(engine)).toBe(used);
     m.dispose();
     try {
       m.forward(randomTensor(1, [2, 32]));

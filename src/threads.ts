@@ -1,0 +1,165 @@
+// Threads in Node: worker_threads sharing the engine's memory, each with its own instance of the same module,
+// taking work units of a job from the control block (src/thread-jobs.ts) while the calling thread takes its
+// share and waits for the rest. (The browser entry swaps this file for threads.browser.ts.)
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { AttentionError } from './errors.js';
+import { CONTROL_SLOTS, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, work } from './thread-jobs.js';
+
+/** The bundled worker entry: dist/thread-worker.js, beside dist/index.js (and reached the same way from src/). */
+const WORKER_URL = new URL('../dist/thread-worker.js', import.meta.url);
+
+/** What `threads: 'auto'` gives: every core, up to MAX_AUTO_THREADS. */
+export const MAX_AUTO_THREADS = 8;
+export const autoThreads = (): number => Math.min(availableParallelism(), MAX_AUTO_THREADS);
+
+/** How threads share work here. */
+export const THREADING = 'shared-memory';
+
+/** Reads an unsigned LEB128 at `at`; returns the value and the position after it. */
+function leb(bytes: Uint8Array, at: number): [number, number] {
+  let value = 0;
+  for (let shift = 0; ; shift += 7) {
+    const b = bytes[at++];
+    value += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [value, at];
+  }
+}
+
+/**
+ * The module's bytes with its memory import declared shared (limits flag 0x01 → 0x03: the same memory, with a
+ * maximum, now shareable between threads); undefined when it has no such import.
+ */
+export function sharedMemoryModule(bytes: Uint8Array): Uint8Array | undefined {
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at];
+    const [size, body] = leb(bytes, at + 1);
+    if (id === 2) {
+      let [count, p] = leb(bytes, body);
+      while (count-- > 0) {
+        for (let name = 0; name < 2; name++) {
+          const [length, after] = leb(bytes, p);
+          p = after + length;
+        }
+        const kind = bytes[p++];
+        if (kind === 2) {
+          if (bytes[p] !== 0x01) return undefined;
+          const copy = bytes.slice();
+          copy[p] = 0x03;
+          return copy;
+        }
+        // Skip the other kinds of import: a function's type index, a table's type and limits, a global's type.
+        if (kind === 0) p = leb(bytes, p)[1];
+        else if (kind === 1) {
+          const flags = bytes[p + 1];
+          p = leb(bytes, p + 2)[1];
+          if (flags & 1) p = leb(bytes, p)[1];
+        } else p += 2;
+      }
+      return undefined;
+    }
+    at = body + size;
+  }
+  return undefined;
+}
+
+/**
+ * The module made to share its memory, that memory (shared, up to `maximumPages`), and a pool to run on it (no
+ * workers until resized); undefined when the bytes have no memory import to share.
+ */
+export function threaded(bytes: ArrayBuffer | ArrayBufferView, maximumPages: number): { module: WebAssembly.Module; memory: WebAssembly.Memory; pool: Pool } | undefined {
+  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const patched = sharedMemoryModule(view);
+  if (!patched) return undefined;
+  const module = new WebAssembly.Module(patched as BufferSource);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages, shared: true });
+  return { module, memory, pool: new WorkerPool(module, memory) };
+}
+
+/** A pool of worker threads over one shared memory. Its workers never keep a Node process alive. */
+class WorkerPool implements Pool {
+  readonly #ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
+  /** Slot i holds worker i + 1 (undefined once it has died). */
+  readonly #workers: Array<Worker | undefined> = [];
+
+  constructor(
+    readonly module: WebAssembly.Module,
+    readonly memory: WebAssembly.Memory,
+  ) {
+    Atomics.store(this.#ctl, SLOT.epoch, 1);
+  }
+
+  get size(): number {
+    return this.#workers.length + 1;
+  }
+
+  get alive(): number {
+    return 1 + this.#workers.filter(Boolean).length;
+  }
+
+  /** Starts or ends workers so that `threads` threads compute (the caller included). */
+  resize(threads: number): void {
+    while (this.#workers.length < threads - 1) this.#spawn(this.#workers.length);
+    while (this.#workers.length > threads - 1) this.#workers.pop()?.terminate();
+  }
+
+  #spawn(slot: number): void {
+    const worker = new Worker(WORKER_URL, { workerData: { module: this.module, memory: this.memory, control: this.#ctl.buffer, index: slot + 1 } });
+    worker.unref();
+    // A worker that dies leaves its slot empty: its units go to the others (claims are shared), and the pool
+    // reports one thread fewer.
+    const gone = () => {
+      if (this.#workers[slot] === worker) this.#workers[slot] = undefined;
+    };
+    worker.on('error', gone);
+    worker.on('exit', gone);
+    this.#workers[slot] = worker;
+  }
+
+  attention(kernels: JobKernels, withWeights: boolean, desc: number, total: number, count: number, madds: number, scratch: number, stride: number): void {
+    if (this.size > 1 && madds >= MIN_SPLIT_MADDS) {
+      // Whole items per claim where there are plenty of them (K packed once per item), else single units.
+      this.run(kernels, withWeights ? JOB.attentionWeights : JOB.attentionFused, [desc], total, count >= 4 * this.size ? total / count : 1, scratch, stride);
+    } else {
+      (withWeights ? kernels.f32_attention_weights : kernels.f32_attention_fused)(desc, 0, total, scratch);
+    }
+  }
+
+  /**
+   * Runs a job of `total` units on every thread: the caller takes units too, then waits until all are done and
+   * no worker is inside the job, so its memory can be released. Thread i uses scratch + i · stride.
+   */
+  run(kernels: JobKernels, kind: number, args: readonly number[], total: number, chunk: number, scratch: number, stride: number): void {
+    const ctl = this.#ctl;
+    ctl.set(args, SLOT.args);
+    ctl[SLOT.kind] = kind;
+    ctl[SLOT.total] = total;
+    ctl[SLOT.chunk] = chunk;
+    ctl[SLOT.scratch] = scratch;
+    ctl[SLOT.scratchStride] = stride;
+    ctl[SLOT.threads] = this.#workers.length + 1;
+    ctl[SLOT.done] = 0;
+    ctl[SLOT.failed] = 0;
+    Atomics.store(ctl, SLOT.next, 0);
+    Atomics.add(ctl, SLOT.epoch, 1);
+    Atomics.notify(ctl, SLOT.epoch);
+    let thrown: unknown;
+    try {
+      work(kernels, ctl, 0);
+    } catch (e) {
+      thrown = e;
+      Atomics.store(ctl, SLOT.failed, 1);
+    }
+    for (let d; (d = Atomics.load(ctl, SLOT.done)) < total && !Atomics.load(ctl, SLOT.failed); ) Atomics.wait(ctl, SLOT.done, d);
+    Atomics.add(ctl, SLOT.epoch, 1);
+    for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0; ) Atomics.wait(ctl, SLOT.inFlight, n);
+    if (thrown) throw thrown;
+    if (Atomics.load(ctl, SLOT.failed)) throw new AttentionError('WORKER_FAILED', 'a worker thread failed while computing this call; the engine goes on with the threads left');
+  }
+
+  /** Ends every worker. */
+  close(): void {
+    this.resize(1);
+  }
+}
