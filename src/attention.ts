@@ -43,25 +43,11 @@ export interface AttentionPass {
 /** The kernels' descriptor (assembly/descriptor.ts): its fields, 4 bytes each, at the start of the pass's scratch. */
 export const DESC_FIELDS = 32;
 
-/**
- * Query rows per work unit: a whole item on one thread; with T threads, about an eighth of an item per thread
- * (a multiple of MR = 4, so that the split changes no bit of the result), which keeps every thread busy to the
- * end even where causal rows cost more the later they come.
- */
-const unitRows = (lq: number, threads: number) => (threads > 1 ? Math.ceil(lq / (8 * threads) / 4) * 4 : Math.max(lq, 1));
-
-/** Floats of one thread's kernel scratch (a multiple of 4: every thread's starts 16-byte aligned). */
-function kernelScratchFloats(rt: Runtime, lq: number, lk: number, dk: number, dv: number, withWeights: boolean): number {
-  const kern = rt.kernels;
-  const rows = unitRows(lq, threadsOf(rt));
-  return withWeights ? kern.f32_attention_weights_scratch_floats(rows, lk, dk, dv) : kern.f32_attention_fused_scratch_floats(rows, lk, dk);
-}
-
-const threadsOf = (rt: Runtime): number => rt.pool?.size ?? 1;
-
-/** Floats of scratch an attention pass needs: the descriptor, then each thread's kernel scratch. */
+/** Floats of scratch an attention pass needs: the descriptor, then the kernel's (packed K and Q, score blocks). */
 export function attentionScratchFloats(rt: Runtime, lq: number, lk: number, dk: number, dv: number, withWeights: boolean): number {
-  return DESC_FIELDS + threadsOf(rt) * kernelScratchFloats(rt, lq, lk, dk, dv, withWeights);
+  const kern = rt.kernels;
+  const rows = Math.max(lq, 1);
+  return DESC_FIELDS + (withWeights ? kern.f32_attention_weights_scratch_floats(rows, lk, dk, dv) : kern.f32_attention_fused_scratch_floats(rows, lk, dk));
 }
 
 /** Bytes to allocate for a mask: kernels read masks four elements at a time, up to 3 past the end. */
@@ -90,7 +76,7 @@ const NO_MASK = [MaskKind.none, 0, 0, 0, 0] as const;
  * Each run of a pass as the kernels' AttentionDesc (its fields' bits: i32 and pointers, scale as a float) and
  * the number of work units of `rows` query rows (a multiple of MR, or the whole of Lq) it has.
  */
-export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float32Array, units: number, count: number) => void): void {
+export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float32Array, units: number) => void): void {
   const { lq, lk, dk, dv, q, k, v, o, weights } = p;
   const noStrides = p.batch.map(() => 0);
   const operands = [q.strides, k.strides, v.strides, o.strides, weights?.strides ?? noStrides, ...p.masks.map((m) => m.strides)];
@@ -110,21 +96,18 @@ export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float
       weights ? weights.ptr + ow * 4 : 0, sw, 0, ...maskFields(0), ...maskFields(1), p.causal ? 1 : 0,
     ]);
     desc[20] = p.scale;
-    body(desc, count * Math.ceil(lq / rows), count);
+    body(desc, count * Math.ceil(lq / rows));
   });
 }
 
 /**
- * Runs a pass: each run's descriptor at the start of p.scratch, each thread's kernel scratch after it; the
- * engine's threads share the runs worth sharing.
+ * Runs a pass: each run's descriptor at the start of p.scratch, the kernel's scratch after it, one unit per item
+ * (an engine with threads re-cuts the units and shares them: see src/threads.ts).
  */
 export function runAttention(rt: Runtime, p: AttentionPass): void {
-  const withWeights = p.weights !== undefined;
-  const stride = kernelScratchFloats(rt, p.lq, p.lk, p.dk, p.dv, withWeights) * 4;
-  const scratch = p.scratch + DESC_FIELDS * 4;
-  attentionRuns(p, unitRows(p.lq, threadsOf(rt)), (desc, units, count) => {
+  const kernel = p.weights ? rt.kernels.f32_attention_weights : rt.kernels.f32_attention_fused;
+  attentionRuns(p, Math.max(p.lq, 1), (desc, units) => {
     rt.heap.write(p.scratch, { data: desc });
-    if (rt.pool) rt.pool.attention(rt.kernels, withWeights, p.scratch, units, count, count * p.lq * p.lk * (p.dk + p.dv), scratch, stride);
-    else (withWeights ? rt.kernels.f32_attention_weights : rt.kernels.f32_attention_fused)(p.scratch, 0, units, scratch);
+    kernel(p.scratch, 0, units, p.scratch + DESC_FIELDS * 4);
   });
 }

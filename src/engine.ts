@@ -65,7 +65,8 @@ export class Engine {
 
   private constructor(kernels: Kernels, info: Omit<EngineInfo, 'threads' | 'threading'>, pool: Pool | undefined) {
     this.#info = info;
-    this.#runtime = { kernels, heap: new Heap(kernels.memory, kernels.heap_base() >>> 0, info.maxMemoryBytes), pool };
+    const heap = new Heap(kernels.memory, kernels.heap_base() >>> 0, info.maxMemoryBytes);
+    this.#runtime = { kernels: pool ? pool.kernels(kernels, heap) : kernels, heap, pool };
   }
 
   /** What runs: the build, the memory limit, the threads. */

@@ -3,6 +3,8 @@
 // Units are claimed a chunk at a time from a shared counter, so threads that are slow to start, or that never
 // start, only change who computes what; every unit is computed the same way by whoever claims it.
 
+import type { Heap } from './memory.js';
+
 /** Slots of the control block (an Int32Array over a SharedArrayBuffer). */
 export const SLOT = {
   /** Even while a job is open to workers, odd while closed. */
@@ -31,22 +33,21 @@ export const SLOT = {
 export const JOB_ARGS = 16;
 export const CONTROL_SLOTS = SLOT.args + JOB_ARGS;
 
-/**
- * Threads sharing one memory: the calling thread and `size − 1` workers. Jobs run on all of them, the caller
- * included, `chunk` units per claim; thread i uses scratch + i · stride.
- */
+/** Threads sharing one memory: the calling thread and `size − 1` workers. */
 export interface Pool {
-  /** Threads the pool has: the caller and every worker slot (scratch is made for each; a dead worker's goes unused). */
+  /** Threads the pool has: the caller and every worker slot. */
   readonly size: number;
   /** Threads that compute now: the caller and the workers alive. */
   readonly alive: number;
+  /** Work units computed by workers so far (what shows that calls are shared; tests and benchmarks read it). */
+  readonly workerUnits: number;
   /** Starts or ends workers so that `threads` threads compute (the caller included). */
   resize(threads: number): void;
   /**
-   * Units [0, total) of `count` items of the attention pass whose AttentionDesc is at `desc`, on the fused or the
-   * weights kernel: shared when it has `madds` multiply-adds or more than MIN_SPLIT_MADDS, else on the caller.
+   * The kernels with the four that do the heavy work (both attention kernels and both GEMMs) made to share each
+   * call between the threads when it is worth it; same arguments, same results bit for bit.
    */
-  attention(kernels: JobKernels, withWeights: boolean, desc: number, total: number, count: number, madds: number, scratch: number, stride: number): void;
+  kernels<K extends SplitKernels>(raw: K, heap: Heap): K;
   /** Ends every worker. */
   close(): void;
 }
@@ -63,6 +64,14 @@ export interface JobKernels {
   f32_attention_weights(desc: number, begin: number, end: number, scratch: number): void;
   f32_gemm_prepacked(batch: number, m: number, n: number, k: number, a: number, lda: number, strideA: number, packed: number, c: number, ldc: number, strideC: number, alpha: number, scratch: number): void;
   f32_gemm(batch: number, m: number, n: number, k: number, a: number, lda: number, strideA: number, b: number, ldb: number, strideB: number, bTransposed: boolean, c: number, ldc: number, strideC: number, alpha: number, bias: number, scratch: number): void;
+}
+
+/** The kernels a pool shares between threads, and their scratch sizes (floats, for a number of rows). */
+export interface SplitKernels extends JobKernels {
+  f32_attention_fused_scratch_floats(unitRows: number, lk: number, dk: number): number;
+  f32_attention_weights_scratch_floats(unitRows: number, lk: number, dk: number, dv: number): number;
+  f32_gemm_prepacked_scratch_floats(m: number, k: number): number;
+  f32_gemm_scratch_floats(m: number, n: number, k: number): number;
 }
 
 /**
@@ -93,17 +102,23 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
   throw new Error(`unknown job ${ctl[SLOT.kind]}`);
 }
 
-/** Claims and runs chunks of the open job as thread `index` until none is left or a thread has failed. */
-export function work(k: JobKernels, ctl: Int32Array, index: number): void {
+/**
+ * Claims and runs chunks of the open job as thread `index` until none is left or a thread has failed; returns
+ * the units it ran.
+ */
+export function work(k: JobKernels, ctl: Int32Array, index: number): number {
   const scratch = (ctl[SLOT.scratch] >>> 0) + index * ctl[SLOT.scratchStride];
   const total = ctl[SLOT.total];
   const chunk = ctl[SLOT.chunk];
+  let ran = 0;
   while (!Atomics.load(ctl, SLOT.failed)) {
     const u = Atomics.add(ctl, SLOT.next, chunk);
-    if (u >= total) return;
+    if (u >= total) break;
     const end = Math.min(total, u + chunk);
     runUnits(k, ctl, u, end, scratch);
+    ran += end - u;
     Atomics.add(ctl, SLOT.done, end - u);
     Atomics.notify(ctl, SLOT.done);
   }
+  return ran;
 }

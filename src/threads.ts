@@ -4,7 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AttentionError } from './errors.js';
-import { CONTROL_SLOTS, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, work } from './thread-jobs.js';
+import type { Heap } from './memory.js';
+import { CONTROL_SLOTS, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, type SplitKernels, work } from './thread-jobs.js';
 
 /** The bundled worker entry: dist/thread-worker.js, beside dist/index.js (and reached the same way from src/). */
 const WORKER_URL = new URL('../dist/thread-worker.js', import.meta.url);
@@ -82,6 +83,7 @@ class WorkerPool implements Pool {
   readonly #ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
   /** Slot i holds worker i + 1 (undefined once it has died). */
   readonly #workers: Array<Worker | undefined> = [];
+  workerUnits = 0;
 
   constructor(
     readonly module: WebAssembly.Module,
@@ -105,7 +107,9 @@ class WorkerPool implements Pool {
   }
 
   #spawn(slot: number): void {
-    const worker = new Worker(WORKER_URL, { workerData: { module: this.module, memory: this.memory, control: this.#ctl.buffer, index: slot + 1 } });
+    // No execArgv: a parent started with -e (or other script flags) would run them again in the worker; the V8 flags
+    // the module needs (relaxed SIMD on Node 20) are process-wide anyway.
+    const worker = new Worker(WORKER_URL, { workerData: { module: this.module, memory: this.memory, control: this.#ctl.buffer, index: slot + 1 }, execArgv: [] });
     worker.unref();
     // A worker that dies leaves its slot empty: its units go to the others (claims are shared), and the pool
     // reports one thread fewer.
@@ -117,13 +121,55 @@ class WorkerPool implements Pool {
     this.#workers[slot] = worker;
   }
 
-  attention(kernels: JobKernels, withWeights: boolean, desc: number, total: number, count: number, madds: number, scratch: number, stride: number): void {
-    if (this.size > 1 && madds >= MIN_SPLIT_MADDS) {
+  kernels<K extends SplitKernels>(raw: K, heap: Heap): K {
+    /** Rows per unit for `rows` rows: about 1 / (per · threads) of them, a multiple of MR = 4 (bit-identical splits). */
+    const unitRows = (rows: number, per: number) => Math.ceil(rows / (per * this.size) / 4) * 4;
+    /** Runs the job on every thread with `floats` of scratch each, if the work is worth it and memory allows; else false. */
+    const share = (madds: number, floats: number, job: () => [kind: number, args: number[], total: number, chunk: number]): boolean => {
+      if (this.size < 2 || madds < MIN_SPLIT_MADDS) return false;
+      const stride = Math.ceil(floats / 16) * 64;
+      try {
+        heap.scoped([stride * this.size], ([scratch]) => this.run(raw, ...job(), scratch, stride));
+      } catch (e) {
+        // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
+        if (e instanceof AttentionError && e.code === 'OUT_OF_MEMORY') return false;
+        throw e;
+      }
+      return true;
+    };
+    const attention = (kind: number, plain: (desc: number, begin: number, end: number, scratch: number) => void) => (desc: number, begin: number, end: number, scratch: number) => {
+      // The AttentionDesc's first fields: batch, lq, lk, dk, dv, unitRows.
+      const d = new Int32Array(heap.f32().buffer, desc, 6);
+      const [count, lq, lk, dk, dv] = d;
+      const rows = unitRows(lq, 8);
+      const units = count * Math.ceil(lq / rows);
+      const floats = kind === JOB.attentionFused ? raw.f32_attention_fused_scratch_floats(rows, lk, dk) : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
+      const whole = d[5];
+      d[5] = rows;
       // Whole items per claim where there are plenty of them (K packed once per item), else single units.
-      this.run(kernels, withWeights ? JOB.attentionWeights : JOB.attentionFused, [desc], total, count >= 4 * this.size ? total / count : 1, scratch, stride);
-    } else {
-      (withWeights ? kernels.f32_attention_weights : kernels.f32_attention_fused)(desc, 0, total, scratch);
-    }
+      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, () => [kind, [desc], units, count >= 4 * this.size ? units / count : 1])) return;
+      d[5] = whole;
+      plain(desc, begin, end, scratch);
+    };
+    const split: JobKernels = {
+      f32_attention_fused: attention(JOB.attentionFused, raw.f32_attention_fused),
+      f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
+      f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
+        const rows = unitRows(m, 4);
+        if (alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), () => [JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], Math.ceil(m / rows), 1])) {
+          raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
+        }
+      },
+      f32_gemm: (batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch) => {
+        // One unit per thread: each call packs all of B, so fewer calls pack it fewer times.
+        const rows = unitRows(m, 1);
+        const args = [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed ? 1 : 0, c, ldc, strideC, bias, rows];
+        if (alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), () => [JOB.gemm, args, Math.ceil(m / rows), 1])) {
+          raw.f32_gemm(batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch);
+        }
+      },
+    };
+    return { ...raw, ...split };
   }
 
   /**
@@ -146,7 +192,7 @@ class WorkerPool implements Pool {
     Atomics.notify(ctl, SLOT.epoch);
     let thrown: unknown;
     try {
-      work(kernels, ctl, 0);
+      this.workerUnits += total - work(kernels, ctl, 0);
     } catch (e) {
       thrown = e;
       Atomics.store(ctl, SLOT.failed, 1);
@@ -154,8 +200,10 @@ class WorkerPool implements Pool {
     for (let d; (d = Atomics.load(ctl, SLOT.done)) < total && !Atomics.load(ctl, SLOT.failed); ) Atomics.wait(ctl, SLOT.done, d);
     Atomics.add(ctl, SLOT.epoch, 1);
     for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0; ) Atomics.wait(ctl, SLOT.inFlight, n);
-    if (thrown) throw thrown;
-    if (Atomics.load(ctl, SLOT.failed)) throw new AttentionError('WORKER_FAILED', 'a worker thread failed while computing this call; the engine goes on with the threads left');
+    if (Atomics.load(ctl, SLOT.failed)) {
+      const why = thrown instanceof Error ? ` (${thrown.message})` : '';
+      throw Object.assign(new AttentionError('WORKER_FAILED', `a thread failed while computing this call${why}; the engine goes on`), { cause: thrown });
+    }
   }
 
   /** Ends every worker. */

@@ -1,0 +1,138 @@
+// Threads in Node: one shared memory, workers claiming work units. Results are bit-for-bit those of one thread on
+// every op, calls really are shared, failures are WORKER_FAILED with the engine going on, and a process that
+// never calls close() still exits.
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { createEngine, type Engine, linear, matmul, MultiHeadAttention, scaledDotProductAttention, SelfAttention } from '../src/index.js';
+import { runtimeOf } from '../src/engine.js';
+import { mulberry32 } from '../src/random.js';
+import type { Pool } from '../src/thread-jobs.js';
+import { BUILD, expectAttentionError, randomTensor, usedBytes } from './helpers.js';
+
+const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
+
+/** Every op on one engine, at sizes past the split threshold and at odd sizes: the outputs, in order. */
+function everyOp(engine: Engine): Float32Array[] {
+  const rand = mulberry32(5);
+  const mask = { data: Float32Array.from({ length: 150 * 133 }, () => (rand() < 0.1 ? -Infinity : rand())), shape: [150, 133] };
+  const q = randomTensor(1, [2, 150, 40]);
+  const k = randomTensor(2, [2, 133, 40]);
+  const v = randomTensor(3, [2, 133, 24]);
+  const big = randomTensor(4, [300, 64]);
+  const out: Float32Array[] = [];
+  for (const returnWeights of [false, true]) {
+    for (const causal of [false, true]) {
+      const r = scaledDotProductAttention(q, k, v, { causal, returnWeights, mask, engine });
+      out.push(r.output.data);
+      if (r.weights) out.push(r.weights.data);
+    }
+  }
+  out.push(scaledDotProductAttention(big, big, big, { causal: true, engine }).output.data);
+  out.push(matmul(randomTensor(5, [3, 97, 130]), randomTensor(6, [130, 71]), { engine }).data);
+  out.push(matmul(big, big, { transposeB: true, engine }).data);
+  out.push(linear(randomTensor(7, [259, 96]), randomTensor(8, [77, 96]), randomTensor(9, [77]), { engine }).data);
+  const mha = new MultiHeadAttention(96, 6, { numKVHeads: 2, seed: 3, engine });
+  const x = randomTensor(10, [2, 70, 96]);
+  const r = mha.forward(x, x, x, { causal: true, averageWeights: false });
+  out.push(r.output.data, r.weights.data);
+  const cache = mha.createCache({ batch: 2, maxLength: 80 });
+  out.push(mha.forwardStep(randomTensor(11, [2, 60, 96]), cache).output.data);
+  out.push(mha.forwardStep(randomTensor(12, [2, 1, 96]), cache, { needWeights: false }).output.data);
+  cache.dispose();
+  mha.dispose();
+  const sa = new SelfAttention(128, { seed: 4, engine });
+  out.push(sa.forward(randomTensor(13, [130, 128])).output.data);
+  sa.dispose();
+  return out;
+}
+
+/** Waits until the pool's workers take part in calls (they start a few tens of ms after init). */
+async function untilShared(engine: Engine): Promise<void> {
+  const x = randomTensor(20, [256, 64]);
+  for (let i = 0; i < 200 && poolOf(engine).workerUnits === 0; i++) {
+    scaledDotProductAttention(x, x, x, { engine });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(poolOf(engine).workerUnits, 'workers computed some units').toBeGreaterThan(0);
+}
+
+describe('threads (Node, shared memory)', () => {
+  it('engine.info says what runs; init again resizes, close() ends the workers', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 3 });
+    expect(engine.info).toMatchObject({ build: BUILD, threads: 3, threading: 'shared-memory' });
+    poolOf(engine).resize(2);
+    expect(engine.info.threads).toBe(2);
+    engine.close();
+    expect(engine.info.threads).toBe(1);
+    const x = randomTensor(1, [4, 8]);
+    expect(scaledDotProductAttention(x, x, x, { engine }).output.shape).toEqual([4, 8]);
+    const auto = await createEngine({ build: BUILD, threads: 'auto' });
+    expect(auto.info.threads).toBe(Math.min(availableParallelism(), 8));
+    auto.close();
+    await expect(createEngine({ threads: 0 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /options.threads \(or 'auto'\) must be a positive integer, got 0/ });
+    await expect(createEngine({ threads: 'all' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /got "all"/ });
+  });
+
+  it('every op gives bit-for-bit the same output on 1, 2 and 3 threads, and 2 and 3 threads really share the work', async () => {
+    const one = await createEngine({ build: BUILD, threads: 1 });
+    const want = everyOp(one);
+    for (const threads of [2, 3]) {
+      const engine = await createEngine({ build: BUILD, threads });
+      await untilShared(engine);
+      const before = poolOf(engine).workerUnits;
+      const got = everyOp(engine);
+      expect(poolOf(engine).workerUnits).toBeGreaterThan(before);
+      expect(got.length).toBe(want.length);
+      got.forEach((g, i) => expect(g, `output ${i} on ${threads} threads`).toEqual(want[i]));
+      expect(usedBytes(engine)).toBe(0);
+      engine.close();
+    }
+  });
+
+  it('a thread that fails makes the call WORKER_FAILED, and the engine goes on', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    await untilShared(engine);
+    const rt = runtimeOf(engine);
+    // A job of an unknown kind: every thread that claims a unit of it throws.
+    const run = (poolOf(engine) as unknown as { run: (...a: unknown[]) => void }).run.bind(poolOf(engine));
+    rt.heap.scoped([1024], ([scratch]) => {
+      expectAttentionError(() => run(rt.kernels, 99, [], 64, 1, scratch, 512), 'WORKER_FAILED', /a thread failed while computing this call \(unknown job 99\)/);
+    });
+    expect(engine.info.threads).toBe(2);
+    const x = randomTensor(21, [256, 64]);
+    const one = await createEngine({ build: BUILD, threads: 1 });
+    expect(scaledDotProductAttention(x, x, x, { engine }).output.data).toEqual(scaledDotProductAttention(x, x, x, { engine: one }).output.data);
+    expect(usedBytes(engine)).toBe(0);
+    engine.close();
+  });
+
+  it('memory stays at its high-water mark over many threaded calls', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    await untilShared(engine);
+    const call = (i: number) => {
+      const n = 64 + (i % 5) * 40;
+      return scaledDotProductAttention(randomTensor(i, [n, 64]), randomTensor(i + 1, [n, 64]), randomTensor(i + 2, [n, 32]), { causal: i % 2 === 0, returnWeights: i % 3 === 0, engine });
+    };
+    for (let i = 0; i < 20; i++) call(i);
+    const high = engine.memoryBytes();
+    for (let i = 0; i < 300; i++) call(i);
+    expect(engine.memoryBytes()).toBe(high);
+    expect(usedBytes(engine)).toBe(0);
+    engine.close();
+  });
+
+  it('a process that starts threads and never calls close() exits on its own', () => {
+    const script = `
+      import { init, scaledDotProductAttention, tensor } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const engine = await init({ build: '${BUILD}', threads: 2 });
+      const x = tensor(new Float32Array(256 * 64).fill(0.5), [256, 64]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 5; i++) scaledDotProductAttention(x, x, x);
+      console.log(engine.info.threads, engine.info.threading);
+    `;
+    const flags = BUILD === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [];
+    const out = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.trim()).toBe('2 shared-memory');
+  });
+});
