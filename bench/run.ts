@@ -1,6 +1,7 @@
 // `npm run bench`: every engine on every workload in one process, side by side; writes bench/results/ and bench/RESULTS.md.
 // `npm run bench -- --quick`: fewer samples, no slow workloads.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import b from 'benny';
 import type { Build } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
@@ -104,6 +105,9 @@ async function main(): Promise<void> {
         ].join('\n');
   console.log(`\n${pageText}`);
   writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows, cold, page }, null, 2));
+  // Threads: a process of its own, since onnxruntime-web takes its thread count once per process.
+  execFileSync(process.execPath, [...process.execArgv, new URL('./threads.ts', import.meta.url).pathname, ...(quick ? ['--quick'] : [])], { stdio: 'inherit', env: { ...process.env, ORT_THREADS: '2' } });
+  const threadsText = readFileSync(new URL('threads.md', RESULTS), 'utf8');
   const date = new Date().toISOString().slice(0, 10);
   const md = `# Benchmark results
 
@@ -118,6 +122,9 @@ already in linear memory.
 
 ${toMarkdown(t)}
 
+## Threads
+
+${threadsText}
 ## Cold start
 
 A new Node process per run imports the engine and initialises it (onnxruntime-web: creates a session on a small

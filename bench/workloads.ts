@@ -35,16 +35,20 @@ export interface Workload {
 
 const randn = (seed: number, n: number) => normal(mulberry32(seed), n);
 
-/** Our engine on a build, by name. */
-const ours = (build: Build) => `wasm-attention ${build}`;
+/** Threads our runs use (the threads section makes each workload's runs once per count). */
+let runThreads = 1;
+export const useThreads = (threads: number): void => void (runThreads = threads);
 
-const enginesByBuild = new Map<Build, Engine>();
-/** Makes one engine per build, once, before any workload runs. */
-export async function makeEngines(builds: readonly Build[]): Promise<void> {
-  for (const build of builds) enginesByBuild.set(build, await createEngine({ build }));
+/** Our engine on a build, by name (with its thread count past one). */
+const ours = (build: Build) => `wasm-attention ${build}${runThreads > 1 ? `, ${runThreads} threads` : ''}`;
+
+const engines = new Map<string, Engine>();
+/** Makes one engine per build and thread count, once, before any workload runs. */
+export async function makeEngines(builds: readonly Build[], threads: readonly number[] = [1]): Promise<void> {
+  for (const build of builds) for (const t of threads) engines.set(`${build}/${t}`, await createEngine({ build, threads: t }));
 }
-/** The engine of a build: every run passes it to the ops as options.engine. */
-export const engineOf = (build: Build): Engine => enginesByBuild.get(build)!;
+/** The engine of a build at the current thread count: every run passes it to the ops as options.engine. */
+export const engineOf = (build: Build): Engine => engines.get(`${build}/${runThreads}`)!;
 
 function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?: boolean; peers?: boolean; jsReference?: boolean } = {}): Workload {
   const d = HEAD_DIM;
@@ -63,10 +67,11 @@ function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?
       return { data: r.output.data, fromRow: from, rowLength: d };
     },
     engines: async () => {
-      const runs: EngineRun[] = builds.map((build) => ({
-        engine: ours(build),
-        run: () => scaledDotProductAttention({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal, engine: engineOf(build) }).output.data,
-      }));
+      // The engine is taken when the runs are made (the threads section makes them once per thread count).
+      const runs: EngineRun[] = builds.map((build) => {
+        const engine = engineOf(build);
+        return { engine: ours(build), run: () => scaledDotProductAttention({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal, engine }).output.data };
+      });
       if (opts.peers !== false) {
         const attn = await ortRunner(modelFiles.attentionOp(n, causal), { Q: [1, 1, n, d], K: [1, 1, n, d], V: [1, 1, n, d] });
         runs.push({ engine: 'onnxruntime-web', variant: 'opset-23 Attention', run: () => attn([q, k, v]) });
@@ -99,10 +104,10 @@ function matmulWorkload(n: number, builds: Build[], slow = false): Workload {
     slow,
     reference: () => ({ data: refMatmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data, fromRow: 0, rowLength: n }),
     engines: async () => {
-      const runs: EngineRun[] = builds.map((build) => ({
-        engine: ours(build),
-        run: () => matmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }, { engine: engineOf(build) }).data,
-      }));
+      const runs: EngineRun[] = builds.map((build) => {
+        const engine = engineOf(build);
+        return { engine: ours(build), run: () => matmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }, { engine }).data };
+      });
       const ort = await ortRunner(modelFiles.matmul(n), { a: [n, n], b: [n, n] });
       runs.push({ engine: 'onnxruntime-web', variant: 'MatMul', run: () => ort([a, b]) });
       await tfjsReady();

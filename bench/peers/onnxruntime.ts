@@ -1,8 +1,9 @@
-// onnxruntime-web, single thread, on the graphs of bench/models (written there by `npm run bench:models`).
+// onnxruntime-web on the graphs of bench/models (written there by `npm run bench:models`): single thread, or
+// ORT_THREADS threads (the threads section runs in a process of its own: ort.env is set once per process).
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 
-ort.env.wasm.numThreads = 1;
+ort.env.wasm.numThreads = Number(process.env.ORT_THREADS ?? 1);
 ort.env.logLevel = 'error';
 
 export const ortVersion = ort.env.versions.web;

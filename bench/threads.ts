@@ -1,0 +1,83 @@
+// The threads section of `npm run bench` (also `npm run bench:threads`): each workload on our engines at 1 and 2
+// threads and on onnxruntime-web at ORT_THREADS threads (default 2), all in this one process, taking turns.
+// Writes bench/results/threads.md (which bench/run.ts puts into bench/RESULTS.md) and threads.json.
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Build } from '../src/index.js';
+import { supportsRelaxedSimd } from '../src/features.js';
+import { toMarkdown } from './report.js';
+import type { EngineRun } from './workloads.js';
+
+// Set before the peer loads (below, dynamically): onnxruntime-web reads its thread count once per process.
+process.env.ORT_THREADS ??= '2';
+const ORT_THREADS = Number(process.env.ORT_THREADS);
+const RESULTS = new URL('./results/', import.meta.url);
+const NAMES = ['SDPA 512×64', 'SDPA 2048×64', 'MultiHeadAttention 512×768, 12 heads', 'matmul 1024³', 'decode step, 1024 cached, 12 heads'];
+const quick = process.argv.includes('--quick');
+
+/** Median ms per call of each run: a warm-up, then rounds in which the runs take turns (order alternating). */
+async function time(runs: EngineRun[]): Promise<number[]> {
+  const once = async (r: EngineRun) => void (await r.run());
+  const calls = runs.map(() => 1);
+  for (const [i, r] of runs.entries()) {
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < (quick ? 200 : 600)) {
+      await once(r);
+      n++;
+    }
+    // Calls per sample: about 30 ms of work.
+    calls[i] = Math.max(1, Math.round((30 * n) / (performance.now() - t0)));
+  }
+  const samples: number[][] = runs.map(() => []);
+  for (let round = 0; round < (quick ? 5 : 21); round++) {
+    const order = round % 2 ? [...runs.keys()].reverse() : [...runs.keys()];
+    for (const i of order) {
+      const t0 = performance.now();
+      for (let c = 0; c < calls[i]; c++) await once(runs[i]);
+      samples[i].push((performance.now() - t0) / calls[i]);
+    }
+  }
+  return samples.map((s) => s.sort((a, b) => a - b)[s.length >> 1]);
+}
+
+async function main(): Promise<void> {
+  const { makeEngines, useThreads, workloads } = await import('./workloads.js');
+  const builds: Build[] = supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd'];
+  await makeEngines(builds, [1, 2]);
+  // Workers start a few tens of ms after their engine: let them.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const rows: string[][] = [];
+  const json: Record<string, Record<string, number>> = {};
+  for (const w of workloads(builds).filter((x) => NAMES.includes(x.name))) {
+    useThreads(1);
+    const one = (await w.engines()).filter((r) => r.engine.startsWith('wasm-attention'));
+    useThreads(2);
+    const two = (await w.engines()).filter((r) => r.engine.startsWith('wasm-attention') || r.engine === 'onnxruntime-web');
+    const runs = [...one, ...two];
+    const label = (r: EngineRun) => (r.variant ? `${r.engine} (${r.variant})` : r.engine);
+    console.log(`${w.name}: ${runs.map(label).join(' | ')}`);
+    const ms = await time(runs);
+    json[w.name] = Object.fromEntries(runs.map((r, i) => [label(r), ms[i]]));
+    const at = (engine: string) => ms[runs.findIndex((r) => r.engine === engine)];
+    const ortMs = Math.min(...runs.flatMap((r, i) => (r.engine === 'onnxruntime-web' ? [ms[i]] : [])));
+    for (const build of builds) {
+      const [t1, t2] = [at(`wasm-attention ${build}`), at(`wasm-attention ${build}, 2 threads`)];
+      rows.push([w.name, build, t1.toPrecision(3), t2.toPrecision(3), `${(t1 / t2).toFixed(2)}×`, ortMs.toPrecision(3), `${(ortMs / t2).toFixed(2)}×`]);
+    }
+  }
+  const header = ['work', 'build', '1 thread, ms', '2 threads, ms', 'speed-up', `onnxruntime-web, ${ORT_THREADS} threads, ms (best graph)`, 'ours at 2 threads ÷ peer'];
+  const md = [
+    `Our engines at 1 and 2 threads (the same build, separate engines) and onnxruntime-web ${ORT_THREADS === 1 ? 'at 1 thread' : `at numThreads = ${ORT_THREADS}`}, all in one process on a ${availableParallelism()}-core machine, taking turns; medians of ${quick ? 5 : 21} rounds after a warm-up, inputs copied in and results copied out on every call. Speed-up is 1 thread ÷ 2 threads; the last column is the peer's time ÷ ours (above 1: we are faster).`,
+    '',
+    toMarkdown([header, ...rows]),
+  ].join('\n');
+  console.log(`\n${md}`);
+  writeFileSync(new URL('threads.md', RESULTS), `${md}\n`);
+  writeFileSync(new URL('threads.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), ortThreads: ORT_THREADS, ms: json }, null, 2));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
