@@ -5,7 +5,9 @@ import type { Build } from '../src/index.js';
 /** Best GFLOP/s of bench/assembly/peak.ts over runs of ~10 ms, after half a second of warm-up. */
 export async function measurePeak(build: Build): Promise<number> {
   const bytes = readFileSync(new URL(`../build/peak-${build}.wasm`, import.meta.url));
-  const { instance } = await WebAssembly.instantiate(bytes, {});
+  // asc reads asconfig.json's options for this build too: the module imports its memory, as the kernels do.
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
   const peak = instance.exports.f32_peak_tile as (reps: number) => number;
   const flopsPerRep = (instance.exports.FLOPS_PER_REP as WebAssembly.Global).value as number;
   const reps = 20_000;
