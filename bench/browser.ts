@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { browserThreads } from '../scripts/esbuild-embedded.mjs';
 import { CHROMIUM_PATH, launchChromium } from '../scripts/chromium.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { median } from './report.js';
@@ -51,7 +52,7 @@ export async function measureBrowserStart(runs: number): Promise<BrowserStart | 
   page('empty', undefined);
   page('inline', readFileSync(new URL('../dist/wasm-attention.min.js', import.meta.url), 'utf8'));
   // src/wasm-source.ts outside Node: fetch new URL('../build/<build>.wasm', import.meta.url), as a bundler's asset.
-  const fetching = await build({ entryPoints: [new URL('../src/index.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, write: false });
+  const fetching = await build({ entryPoints: [new URL('../src/index.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, write: false, plugins: [browserThreads] });
   page('fetched', fetching.outputFiles[0].text);
   mkdirSync(join(dir, 'fetched/build'));
   for (const b of ['simd', 'relaxed-simd']) copyFileSync(new URL(`../build/${b}.wasm`, import.meta.url), join(dir, `fetched/build/${b}.wasm`));

@@ -1,9 +1,17 @@
-// esbuild plugin for the browser entry: src/wasm-source.ts becomes src/wasm-source.embedded.ts, which carries both
-// .wasm builds inline, and src/threads.ts (Node's worker_threads) becomes src/threads.browser.ts.
+// esbuild plugins for the browser entry. browserThreads: src/threads.ts (Node's worker_threads) becomes
+// src/threads.browser.ts. embeddedWasm: that, and src/wasm-source.ts becomes src/wasm-source.embedded.ts, which
+// carries both .wasm builds inline.
+export const browserThreads = {
+  name: 'browser-threads',
+  setup(b) {
+    b.onResolve({ filter: /\/threads\.js$/ }, () => ({ path: new URL('../src/threads.browser.ts', import.meta.url).pathname }));
+  },
+};
+
 export const embeddedWasm = {
   name: 'embedded-wasm',
   setup(b) {
+    browserThreads.setup(b);
     b.onResolve({ filter: /\/wasm-source\.js$/ }, () => ({ path: new URL('../src/wasm-source.embedded.ts', import.meta.url).pathname }));
-    b.onResolve({ filter: /\/threads\.js$/ }, () => ({ path: new URL('../src/threads.browser.ts', import.meta.url).pathname }));
   },
 };
