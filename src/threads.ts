@@ -1,8 +1,7 @@
 // Threads in Node: worker_threads sharing the engine's memory, each with its own instance of the same module,
 // taking work units of a job from the control block (src/thread-jobs.ts) while the calling thread takes its
 // share and waits for the rest. (The browser entry swaps this file for threads.browser.ts.)
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { AttentionError } from './errors.js';
 import type { Heap } from './memory.js';
 import { CONTROL_SLOTS, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, type SplitKernels, work } from './thread-jobs.js';
@@ -10,9 +9,15 @@ import { CONTROL_SLOTS, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, 
 /** The bundled worker entry: dist/thread-worker.js, beside dist/index.js (and reached the same way from src/). */
 const WORKER_URL = new URL('../dist/thread-worker.js', import.meta.url);
 
+/**
+ * A Node built-in, loaded when first needed rather than with the package (worker_threads alone costs a few ms of
+ * every import, and most engines never start a worker).
+ */
+const builtin = <T>(id: string): T => (globalThis as unknown as { process: { getBuiltinModule(id: string): T } }).process.getBuiltinModule(id);
+
 /** What `threads: 'auto'` gives: every core, up to MAX_AUTO_THREADS. */
 export const MAX_AUTO_THREADS = 8;
-export const autoThreads = (): number => Math.min(availableParallelism(), MAX_AUTO_THREADS);
+export const autoThreads = (): number => Math.min(builtin<typeof import('node:os')>('node:os').availableParallelism(), MAX_AUTO_THREADS);
 
 /** How threads share work here. */
 export const THREADING = 'shared-memory';
@@ -109,6 +114,7 @@ class WorkerPool implements Pool {
   #spawn(slot: number): void {
     // No execArgv: a parent started with -e (or other script flags) would run them again in the worker; the V8 flags
     // the module needs (relaxed SIMD on Node 20) are process-wide anyway.
+    const { Worker } = builtin<typeof import('node:worker_threads')>('node:worker_threads');
     const worker = new Worker(WORKER_URL, { workerData: { module: this.module, memory: this.memory, control: this.#ctl.buffer, index: slot + 1 }, execArgv: [] });
     worker.unref();
     // A worker that dies leaves its slot empty: its units go to the others (claims are shared), and the pool
@@ -124,12 +130,15 @@ class WorkerPool implements Pool {
   kernels<K extends SplitKernels>(raw: K, heap: Heap): K {
     /** Rows per unit for `rows` rows: about 1 / (per · threads) of them, a multiple of MR = 4 (bit-identical splits). */
     const unitRows = (rows: number, per: number) => Math.ceil(rows / (per * this.size) / 4) * 4;
-    /** Runs the job on every thread with `floats` of scratch each, if the work is worth it and memory allows; else false. */
-    const share = (madds: number, floats: number, job: () => [kind: number, args: number[], total: number, chunk: number]): boolean => {
-      if (this.size < 2 || madds < MIN_SPLIT_MADDS) return false;
+    /**
+     * Runs `total` units of a job on every thread with `floats` of scratch each, if there are two units or more,
+     * the work is worth it and memory allows; else returns false.
+     */
+    const share = (madds: number, floats: number, kind: number, args: number[], total: number, chunk: number): boolean => {
+      if (this.size < 2 || total < 2 || madds < MIN_SPLIT_MADDS) return false;
       const stride = Math.ceil(floats / 16) * 64;
       try {
-        heap.scoped([stride * this.size], ([scratch]) => this.run(raw, ...job(), scratch, stride));
+        heap.scoped([stride * this.size], ([scratch]) => this.run(raw, kind, args, total, chunk, scratch, stride));
       } catch (e) {
         // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
         if (e instanceof AttentionError && e.code === 'OUT_OF_MEMORY') return false;
@@ -147,7 +156,7 @@ class WorkerPool implements Pool {
       const whole = d[5];
       d[5] = rows;
       // Whole items per claim where there are plenty of them (K packed once per item), else single units.
-      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, () => [kind, [desc], units, count >= 4 * this.size ? units / count : 1])) return;
+      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, count >= 4 * this.size ? units / count : 1)) return;
       d[5] = whole;
       plain(desc, begin, end, scratch);
     };
@@ -156,7 +165,7 @@ class WorkerPool implements Pool {
       f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
       f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
         const rows = unitRows(m, 4);
-        if (alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), () => [JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], Math.ceil(m / rows), 1])) {
+        if (alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], Math.ceil(m / rows), 1)) {
           raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
         }
       },
@@ -164,7 +173,7 @@ class WorkerPool implements Pool {
         // One unit per thread: each call packs all of B, so fewer calls pack it fewer times.
         const rows = unitRows(m, 1);
         const args = [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed ? 1 : 0, c, ldc, strideC, bias, rows];
-        if (alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), () => [JOB.gemm, args, Math.ceil(m / rows), 1])) {
+        if (alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, Math.ceil(m / rows), 1)) {
           raw.f32_gemm(batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch);
         }
       },
