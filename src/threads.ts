@@ -147,6 +147,7 @@ class WorkerPool implements Pool {
       return true;
     };
     const attention = (kind: number, plain: (desc: number, begin: number, end: number, scratch: number) => void) => (desc: number, begin: number, end: number, scratch: number) => {
+      if (this.size < 2) return plain(desc, begin, end, scratch);
       // The AttentionDesc's first fields: batch, lq, lk, dk, dv, unitRows.
       const d = new Int32Array(heap.f32().buffer, desc, 6);
       const [count, lq, lk, dk, dv] = d;
@@ -165,7 +166,7 @@ class WorkerPool implements Pool {
       f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
       f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
         const rows = unitRows(m, 4);
-        if (alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], Math.ceil(m / rows), 1)) {
+        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], Math.ceil(m / rows), 1)) {
           raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
         }
       },
@@ -173,7 +174,7 @@ class WorkerPool implements Pool {
         // One unit per thread: each call packs all of B, so fewer calls pack it fewer times.
         const rows = unitRows(m, 1);
         const args = [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed ? 1 : 0, c, ldc, strideC, bias, rows];
-        if (alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, Math.ceil(m / rows), 1)) {
+        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, Math.ceil(m / rows), 1)) {
           raw.f32_gemm(batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch);
         }
       },
