@@ -1,8 +1,8 @@
 // Attention weights drawn for people: a terminal heatmap in block shades, and an SVG one, labelled with tokens.
 // Its own entry, `wasm-attention/heatmap`, so pages that only compute do not carry it. It needs no engine, and
-// imports nothing at run time but AttentionError (which the bundles take from the main entry).
-import { AttentionError } from './errors.js';
-import { describe, readOptions, readTensor } from './snapshot.js';
+// reads its arguments as every entry does (src/snapshot.ts), and takes AttentionError from the main entry.
+import { badArgument as bad, shapeMismatch } from './errors.js';
+import { describe, formatShape, readOptions, readTensor } from './snapshot.js';
 import type { Tensor } from './tensor.js';
 
 /** Rows or columns one map may have: past this a drawing is no longer something to look at. */
@@ -10,7 +10,6 @@ const MAX_SIDE = 2 ** 20;
 /** Characters one drawing may have (JavaScript strings stop near 2^29). */
 const MAX_CHARS = 2 ** 27;
 
-const bad = (message: string) => new AttentionError('BAD_ARGUMENT', message);
 /** C0 and C1 control characters (ANSI escapes among them) in a label would drive the terminal: shown as '�'. */
 const printable = (label: string) => label.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
 
@@ -19,7 +18,7 @@ function labelled(what: string, weights: Tensor, options: unknown, accepted: rea
   const w = readTensor(`${what}: weights`, weights);
   const [lq, lk] = w.shape;
   if (w.shape.length !== 2 || lq > MAX_SIDE || lk > MAX_SIDE) {
-    throw new AttentionError('SHAPE_MISMATCH', `${what}: weights must be [lq, lk] (each at most ${MAX_SIDE}), got shape [${w.shape.join(', ')}]`);
+    throw shapeMismatch(`${what}: weights must be [lq, lk] (each at most ${MAX_SIDE}), got shape ${formatShape(w.shape)}`);
   }
   const opts = readOptions(`${what}: options`, options, accepted);
   const labels = (key: 'rows' | 'cols', n: number): readonly string[] => {

@@ -3,6 +3,7 @@
 // Units are claimed a chunk at a time from a shared counter, so threads that are slow to start, or that never
 // start, only change who computes what; every unit is computed the same way by whoever claims it.
 
+import type { Kernels } from './kernels.js';
 import type { Heap } from './memory.js';
 
 /** Slots of the control block (an Int32Array over a SharedArrayBuffer). */
@@ -58,21 +59,12 @@ export const MIN_SPLIT_MADDS = 2 ** 20;
 /** Jobs: which kernel the units go to. */
 export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3 } as const;
 
-/** The kernels a job calls (the wasm exports, raw or through the loader). */
-export interface JobKernels {
-  f32_attention_fused(desc: number, begin: number, end: number, scratch: number): void;
-  f32_attention_weights(desc: number, begin: number, end: number, scratch: number): void;
-  f32_gemm_prepacked(batch: number, m: number, n: number, k: number, a: number, lda: number, strideA: number, packed: number, c: number, ldc: number, strideC: number, alpha: number, scratch: number): void;
-  f32_gemm(batch: number, m: number, n: number, k: number, a: number, lda: number, strideA: number, b: number, ldb: number, strideB: number, bTransposed: boolean, c: number, ldc: number, strideC: number, alpha: number, bias: number, scratch: number): void;
-}
+/** The kernels a job calls (the wasm exports, raw or through the loader), typed as asc declares them. */
+export type JobKernels = Pick<Kernels, 'f32_attention_fused' | 'f32_attention_weights' | 'f32_gemm_prepacked' | 'f32_gemm'>;
 
 /** The kernels a pool shares between threads, and their scratch sizes (floats, for a number of rows). */
-export interface SplitKernels extends JobKernels {
-  f32_attention_fused_scratch_floats(unitRows: number, lk: number, dk: number): number;
-  f32_attention_weights_scratch_floats(unitRows: number, lk: number, dk: number, dv: number): number;
-  f32_gemm_prepacked_scratch_floats(m: number, k: number): number;
-  f32_gemm_scratch_floats(m: number, n: number, k: number): number;
-}
+export type SplitKernels = JobKernels &
+  Pick<Kernels, 'f32_attention_fused_scratch_floats' | 'f32_attention_weights_scratch_floats' | 'f32_gemm_prepacked_scratch_floats' | 'f32_gemm_scratch_floats'>;
 
 /**
  * Units [begin, end) of the job in `ctl`. Attention: units as the AttentionDesc at args[0] cuts them. GEMM: units of
