@@ -1,10 +1,10 @@
 // esbuild plugins for the browser entry. browserThreads: src/threads.ts (Node's worker_threads) becomes
-// src/threads.browser.ts. embeddedWasm: that, and src/wasm-source.ts becomes src/wasm-source.embedded.ts, which
+// src/threads.browser.ts, and src/recording.ts (async calls run by those threads) src/recording.browser.ts. embeddedWasm: that, and src/wasm-source.ts becomes src/wasm-source.embedded.ts, which
 // carries both .wasm builds inline.
 export const browserThreads = {
   name: 'browser-threads',
   setup(b) {
-    b.onResolve({ filter: /\/threads\.js$/ }, () => ({ path: new URL('../src/threads.browser.ts', import.meta.url).pathname }));
+    b.onResolve({ filter: /\/(threads|recording)\.js$/ }, (args) => ({ path: new URL(`../src/${args.path.match(/(\w+)\.js$/)[1]}.browser.ts`, import.meta.url).pathname }));
   },
 };
 

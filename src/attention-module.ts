@@ -3,10 +3,17 @@
 import { type AttentionCore, stepThrough, type StepOptions } from './attention-core.js';
 import { type CacheOptions, type KVCache, makeCache } from './kv-cache.js';
 import type { AttentionResult, AttentionResultWithWeights } from './ops.js';
+import { recorded } from './recording.js';
 import type { Tensor } from './tensor.js';
 
 /** A module's core, for its own methods. */
 export let moduleCore: (m: AttentionModule) => AttentionCore;
+
+/** A module's sync call as its async twin: recorded on the module's engine, its steps run off the calling thread. */
+export const inBackground = <T>(m: AttentionModule, body: () => T): Promise<T> => {
+  const rt = moduleCore(m).rt;
+  return recorded(body, { heap: rt.heap, runner: rt.pool });
+};
 
 export abstract class AttentionModule {
   readonly #core: AttentionCore;
@@ -34,6 +41,13 @@ export abstract class AttentionModule {
   forwardStep(x: Tensor, cache: KVCache, options?: StepOptions): AttentionResult;
   forwardStep(x: Tensor, cache: KVCache, options?: StepOptions): AttentionResult {
     return stepThrough(this, this.#core, `${this.#name}.forwardStep`, x, cache, options);
+  }
+
+  /** forwardStep without blocking the calling thread: the same results, bit for bit (see scaledDotProductAttentionAsync). */
+  forwardStepAsync(x: Tensor, cache: KVCache, options?: StepOptions & { needWeights?: true }): Promise<AttentionResultWithWeights>;
+  forwardStepAsync(x: Tensor, cache: KVCache, options?: StepOptions): Promise<AttentionResult>;
+  forwardStepAsync(x: Tensor, cache: KVCache, options?: StepOptions): Promise<AttentionResult> {
+    return inBackground(this, () => this.forwardStep(x, cache, options));
   }
 
   /** Frees the resident weights (after a call in progress); later calls throw DISPOSED. Safe to call twice. */

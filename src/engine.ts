@@ -6,6 +6,7 @@ import { supportsRelaxedSimd, supportsSimd } from './features.js';
 import type { Kernels } from './kernels.js';
 import { Heap } from './memory.js';
 import { positiveInteger } from './options.js';
+import { recordOn } from './recording.js';
 import { describe, readOptions } from './snapshot.js';
 import type { Pool } from './thread-jobs.js';
 import { autoThreads, THREADING, threaded } from './threads.js';
@@ -98,11 +99,12 @@ export class Engine {
   }
 }
 
-/** The runtime of options.engine, or of the default engine when it is undefined. */
+/** The runtime of options.engine, or of the default engine when it is undefined (an async call runs its steps there). */
 export function runtime(engine: unknown): Runtime {
-  if (engine === undefined) return runtimeOf(getEngine());
-  if (!isEngine(engine)) throw badArgument(`options.engine must be an Engine, got ${describe(engine)}`);
-  return runtimeOf(engine);
+  if (engine !== undefined && !isEngine(engine)) throw badArgument(`options.engine must be an Engine, got ${describe(engine)}`);
+  const rt = runtimeOf((engine as Engine | undefined) ?? getEngine());
+  recordOn(rt.heap, rt.pool);
+  return rt;
 }
 
 

@@ -14,6 +14,7 @@ export {
   type AttentionResultWithWeights,
   type EngineOption,
 } from './ops.js';
+export { scaledDotProductAttentionAsync, matmulAsync, linearAsync } from './ops-async.js';
 export {
   SelfAttention,
   initialSelfAttentionWeights,

@@ -3,6 +3,7 @@ import type { Runtime } from './engine.js';
 import { badArgument } from './errors.js';
 import { Resident } from './lifetime.js';
 import { Options } from './options.js';
+import { recordingOn } from './recording.js';
 import { describe } from './snapshot.js';
 
 declare global {
@@ -108,6 +109,11 @@ export class KVCache {
         }
         const result = body({ ptr, length: filled, maxLength: cache.#maxLength });
         cache.#filled = filled + t;
+        // A recorded step counts its tokens at once (the next step is recorded after it); if its steps fail they
+        // are no tokens, unless the cache was rewound or stepped since.
+        recordingOn(cache.#memory.heap)?.undo.push(() => {
+          if (cache.#filled === filled + t) cache.#filled = filled;
+        });
         return result;
       });
     };

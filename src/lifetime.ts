@@ -2,6 +2,7 @@
 // it is garbage-collected; a call in progress keeps it until the call ends.
 import { AttentionError } from './errors.js';
 import type { Heap } from './memory.js';
+import { afterSteps } from './recording.js';
 
 const registry =
   typeof FinalizationRegistry === 'undefined'
@@ -33,14 +34,19 @@ export class Resident {
     if (this.#disposed) throw new AttentionError('DISPOSED', `${what}: this ${this.kind} was disposed`);
   }
 
-  /** Runs body with the block's pointer; the block stays allocated until body returns, whatever it calls. */
+  /**
+   * Runs body with the block's pointer; the block stays allocated until body returns (for a recorded call: until
+   * its steps have run), whatever it calls.
+   */
   use<T>(what: string, body: (ptr: number) => T): T {
     this.check(what);
     this.#users++;
     try {
       return body(this.#ptr);
     } finally {
-      if (--this.#users === 0 && this.#disposed) this.#free();
+      afterSteps(this.heap, () => {
+        if (--this.#users === 0 && this.#disposed) this.#free();
+      });
     }
   }
 

@@ -1,4 +1,5 @@
 import { AttentionError, badArgument } from './errors.js';
+import { afterSteps } from './recording.js';
 import { typedArrayLength, typedArrayName } from './snapshot.js';
 
 const PAGE = 65536;
@@ -100,7 +101,7 @@ export class Heap {
 
   /**
    * Runs `body` with one block per entry of `bytes` (carved from one allocation, each 64-byte aligned)
-   * and releases them when it returns or throws.
+   * and releases them when it returns or throws (for a recorded call: once its steps have run).
    */
   scoped<T>(bytes: readonly number[], body: (ptrs: number[]) => T): T {
     let total = 0;
@@ -113,7 +114,7 @@ export class Heap {
     try {
       return body(offsets.map((o) => base + o));
     } finally {
-      this.release(base);
+      afterSteps(this, () => this.release(base));
     }
   }
 
@@ -135,10 +136,12 @@ export class Heap {
     else new Uint8Array(this.#memory.buffer).set(arg.data, ptr >>> 0);
   }
 
-  /** A copy of `length` floats at ptr, owned by the caller. */
+  /** A copy of `length` floats at ptr, owned by the caller (for a recorded call: filled once its steps have run). */
   readF32(ptr: number, length: number): Float32Array {
     const at = ptr >>> 2;
-    return this.f32().slice(at, at + length);
+    const out = new Float32Array(length);
+    afterSteps(this, () => out.set(this.f32().subarray(at, at + length)));
+    return out;
   }
 
   /** Grows memory so that a free block of `size` bytes exists at the top; returns its index in the free list. */

@@ -1,6 +1,6 @@
 // nn.MultiheadAttention(batch_first=True), with grouped-query heads and a KV cache for decoding.
 import { AttentionCore, type CoreDims, type CoreMask, type CoreWeights, readSequence, weightsMode } from './attention-core.js';
-import { AttentionModule, moduleCore } from './attention-module.js';
+import { AttentionModule, inBackground, moduleCore } from './attention-module.js';
 import { badArgument, shapeMismatch } from './errors.js';
 import { maskKind, maskLayout } from './mask.js';
 import type { AttentionResult, AttentionResultWithWeights, EngineOption } from './ops.js';
@@ -136,6 +136,13 @@ export class MultiHeadAttention extends AttentionModule {
     if (keyPaddingMask) masks.push(this.#keyPaddingMask(keyPaddingMask, batched, B, Lk));
     const lead = batched ? [B] : [];
     return core.forward(what, sq, sk, sv, B, masks, causal, weightsMode(need, average), 'options.needWeights', batched ? [B, Lq, E] : [Lq, E], lead);
+  }
+
+  /** forward without blocking the calling thread: the same results, bit for bit (see scaledDotProductAttentionAsync). */
+  forwardAsync(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions & { needWeights?: true }): Promise<AttentionResultWithWeights>;
+  forwardAsync(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions): Promise<AttentionResult>;
+  forwardAsync(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions): Promise<AttentionResult> {
+    return inBackground(this, () => this.forward(query, key, value, options));
   }
 
   #attnMask(t: MaskSnapshot, B: number, Lq: number, Lk: number): CoreMask {

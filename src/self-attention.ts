@@ -1,6 +1,6 @@
 // The seed's module: single-head self-attention with nn.Linear projections, weights resident in linear memory.
 import { AttentionCore, type CoreMask, type CoreWeights, readSequence } from './attention-core.js';
-import { AttentionModule, moduleCore } from './attention-module.js';
+import { AttentionModule, inBackground, moduleCore } from './attention-module.js';
 import { leadStrides } from './batch.js';
 import { badArgument } from './errors.js';
 import { maskLayout } from './mask.js';
@@ -96,6 +96,13 @@ export class SelfAttention extends AttentionModule {
       masks.push({ layout, strides: [leadStrides(batch, layout.lead, layout.matrixSize)[0] ?? 0, 0] });
     }
     return core.forward(what, sx, sx, sx, B, masks, causal, returnWeights ? 'average' : 'none', 'options.returnWeights', [...sx.shape], batch);
+  }
+
+  /** forward without blocking the calling thread: the same results, bit for bit (see scaledDotProductAttentionAsync). */
+  forwardAsync(x: Tensor, options?: SelfAttentionForwardOptions & { returnWeights?: true }): Promise<AttentionResultWithWeights>;
+  forwardAsync(x: Tensor, options?: SelfAttentionForwardOptions): Promise<AttentionResult>;
+  forwardAsync(x: Tensor, options?: SelfAttentionForwardOptions): Promise<AttentionResult> {
+    return inBackground(this, () => this.forward(x, options));
   }
 }
 

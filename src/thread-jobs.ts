@@ -5,6 +5,7 @@
 
 import type { Kernels } from './kernels.js';
 import type { Heap } from './memory.js';
+import type { Step, StepRunner } from './recording.js';
 
 /** Slots of the control block (an Int32Array over a SharedArrayBuffer). */
 export const SLOT = {
@@ -27,15 +28,20 @@ export const SLOT = {
   /** Units per claim. */
   chunk: 9,
   kind: 10,
+  /** Recorded calls whose steps have run (or failed): sync calls wait for every one submitted before them. */
+  stepsRun: 11,
   /** The job's arguments (JOB_ARGS of them). */
-  args: 11,
+  args: 12,
 } as const;
 
 export const JOB_ARGS = 16;
 export const CONTROL_SLOTS = SLOT.args + JOB_ARGS;
 
-/** Threads sharing one memory: the calling thread and `size − 1` workers. */
-export interface Pool {
+/**
+ * Threads sharing one memory: the calling thread and `size − 1` workers, and a driver thread that runs recorded
+ * (async) calls with the workers as its helpers.
+ */
+export interface Pool extends StepRunner {
   /** Threads the pool has: the caller and every worker slot. */
   readonly size: number;
   /** Threads that compute now: the caller and the workers alive. */
@@ -92,6 +98,61 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
     }
   }
   throw new Error(`unknown job ${ctl[SLOT.kind]}`);
+}
+
+/** A job as recorded or run: kind, units, units per claim, scratch, scratch stride, threads, then its arguments. */
+export type Job = readonly number[];
+
+/**
+ * Runs a job on every thread of the pool, the calling thread being thread 0: it takes units too, then waits
+ * until all are done and no worker is inside the job (so its memory can be released). Thread i uses scratch +
+ * i · stride. Returns the units the caller ran; throws (with the failing thread's error as cause, if it was the
+ * caller's) when a thread failed.
+ */
+export function coordinate(k: JobKernels, ctl: Int32Array, job: Job): number {
+  const [kind, total, chunk, scratch, stride, threads, ...args] = job;
+  ctl.set(args, SLOT.args);
+  ctl[SLOT.kind] = kind;
+  ctl[SLOT.total] = total;
+  ctl[SLOT.chunk] = chunk;
+  ctl[SLOT.scratch] = scratch;
+  ctl[SLOT.scratchStride] = stride;
+  ctl[SLOT.threads] = threads;
+  ctl[SLOT.done] = 0;
+  ctl[SLOT.failed] = 0;
+  Atomics.store(ctl, SLOT.next, 0);
+  Atomics.add(ctl, SLOT.epoch, 1);
+  Atomics.notify(ctl, SLOT.epoch);
+  let ran = 0;
+  let thrown: unknown;
+  try {
+    ran = work(k, ctl, 0);
+  } catch (e) {
+    thrown = e;
+    Atomics.store(ctl, SLOT.failed, 1);
+  }
+  for (let d; (d = Atomics.load(ctl, SLOT.done)) < total && !Atomics.load(ctl, SLOT.failed); ) Atomics.wait(ctl, SLOT.done, d);
+  closeJob(ctl);
+  if (Atomics.load(ctl, SLOT.failed)) {
+    throw Object.assign(new Error(`a thread failed while computing this call${thrown instanceof Error ? ` (${thrown.message})` : ''}`), { cause: thrown });
+  }
+  return ran;
+}
+
+/** Closes the open job, if one is, and waits until no worker is inside it. */
+export function closeJob(ctl: Int32Array): void {
+  if ((Atomics.load(ctl, SLOT.epoch) & 1) === 0) Atomics.add(ctl, SLOT.epoch, 1);
+  for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0; ) Atomics.wait(ctl, SLOT.inFlight, n);
+}
+
+/** Runs a recorded call's steps in order, over `memory`: kernels by export name, jobs shared with the workers. */
+export function runSteps(k: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, steps: readonly Step[]): void {
+  const exports = k as unknown as Record<string, (...a: number[]) => void>;
+  for (const s of steps) {
+    if (s.desc) new Int32Array(memory.buffer).set(s.desc[1], s.desc[0] >>> 2);
+    if ('job' in s) coordinate(k, ctl, s.job);
+    else exports[s.kernel](...s.args);
+  }
 }
 
 /**

@@ -2,9 +2,14 @@
 // taking work units of a job from the control block (src/thread-jobs.ts) while the calling thread takes its
 // share and waits for the rest. (The browser entry swaps this file for threads.browser.ts.)
 import type { Worker } from 'node:worker_threads';
+import { DESC_FIELDS } from './attention.js';
 import { AttentionError } from './errors.js';
 import type { Heap } from './memory.js';
-import { CONTROL_SLOTS, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, type SplitKernels, work } from './thread-jobs.js';
+import { type Step, recordingOn } from './recording.js';
+import { closeJob, CONTROL_SLOTS, coordinate, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, type SplitKernels } from './thread-jobs.js';
+
+/** Exports that only compute a number (sizes, the build, heap_base): never recorded, never waited for. */
+const PURE = /_floats$|^build_relaxed_simd$|^heap_base$/;
 
 /** The bundled worker entry: dist/thread-worker.js, beside dist/index.js (and reached the same way from src/). */
 const WORKER_URL = new URL('../dist/thread-worker.js', import.meta.url);
@@ -88,6 +93,11 @@ class WorkerPool implements Pool {
   readonly #ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
   /** Slot i holds worker i + 1 (undefined once it has died). */
   readonly #workers: Array<Worker | undefined> = [];
+  /** The thread that runs recorded calls (started by the first one). */
+  #driver: Worker | undefined;
+  /** Recorded calls sent to the driver, and those not yet settled (by id). */
+  #submitted = 0;
+  readonly #pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void; units: number }>();
   workerUnits = 0;
 
   constructor(
@@ -111,12 +121,17 @@ class WorkerPool implements Pool {
     while (this.#workers.length > threads - 1) this.#workers.pop()?.terminate();
   }
 
-  #spawn(slot: number): void {
+  #start(role: 'helper' | 'driver', index: number): Worker {
     // No execArgv: a parent started with -e (or other script flags) would run them again in the worker; the V8 flags
     // the module needs (relaxed SIMD on Node 20) are process-wide anyway.
     const { Worker } = builtin<typeof import('node:worker_threads')>('node:worker_threads');
-    const worker = new Worker(WORKER_URL, { workerData: { module: this.module, memory: this.memory, control: this.#ctl.buffer, index: slot + 1 }, execArgv: [] });
+    const worker = new Worker(WORKER_URL, { workerData: { role, module: this.module, memory: this.memory, control: this.#ctl.buffer, index }, execArgv: [] });
     worker.unref();
+    return worker;
+  }
+
+  #spawn(slot: number): void {
+    const worker = this.#start('helper', slot + 1);
     // A worker that dies leaves its slot empty: its units go to the others (claims are shared), and the pool
     // reports one thread fewer.
     const gone = () => {
@@ -127,7 +142,80 @@ class WorkerPool implements Pool {
     this.#workers[slot] = worker;
   }
 
-  kernels<K extends SplitKernels>(raw: K, heap: Heap): K {
+  /** The driver, started when first needed; while calls are pending it keeps the process alive, as any pending I/O does. */
+  #driverThread(): Worker {
+    if (this.#driver) return this.#driver;
+    const driver = this.#start('driver', 0);
+    driver.on('message', ({ id, error }: { id: number; error?: string }) => {
+      const call = this.#pending.get(id);
+      if (!call) return;
+      this.#settled(id);
+      if (error === undefined) {
+        this.workerUnits += call.units;
+        call.resolve();
+      } else call.reject(failed(error));
+    });
+    const gone = (e?: unknown) => {
+      if (this.#driver !== driver) return;
+      this.#driver = undefined;
+      // It may have died inside a job: close it, so helpers leave it, before any call's memory is released.
+      closeJob(this.#ctl);
+      Atomics.store(this.#ctl, SLOT.stepsRun, this.#submitted);
+      const why = e instanceof Error ? e.message : 'the thread running async calls ended';
+      for (const [id, call] of [...this.#pending]) {
+        this.#settled(id);
+        call.reject(failed(why));
+      }
+    };
+    driver.on('error', gone);
+    driver.on('exit', () => gone());
+    this.#driver = driver;
+    return driver;
+  }
+
+  /** The driver thread, if started (tests end it to see pending calls fail). */
+  get driver(): Worker | undefined {
+    return this.#driver;
+  }
+
+  #settled(id: number): void {
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#driver?.unref();
+  }
+
+  submit(steps: readonly Step[]): Promise<void> {
+    const driver = this.#driverThread();
+    const id = ++this.#submitted;
+    const units = steps.reduce((n, s) => n + ('job' in s ? s.job[1] : 0), 0);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, units });
+      driver.ref();
+      driver.postMessage({ id, steps });
+    });
+  }
+
+  /** Waits until every recorded call submitted so far has run: a sync call may read what they write. */
+  #drain(): void {
+    const ctl = this.#ctl;
+    for (let d; (d = Atomics.load(ctl, SLOT.stepsRun)) < this.#submitted; ) Atomics.wait(ctl, SLOT.stepsRun, d);
+  }
+
+  kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
+    /** An attention kernel's descriptor as it is now (see Step). */
+    const descAt = (ptr: number): [number, Int32Array] => [ptr, new Int32Array(heap.f32().buffer, ptr, DESC_FIELDS).slice()];
+    // Every kernel that writes memory: recorded in a recorded call, else run after the recorded calls before it.
+    const raw = { ...direct };
+    for (const [name, fn] of Object.entries(direct)) {
+      if (typeof fn !== 'function' || PURE.test(name)) continue;
+      (raw as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        const rec = recordingOn(heap);
+        if (rec) rec.steps.push({ kernel: name, args: args.map(Number), desc: name.startsWith('f32_attention') ? descAt(args[0] as number) : undefined });
+        else {
+          this.#drain();
+          return (fn as (...a: unknown[]) => unknown)(...args);
+        }
+      };
+    }
     /** Rows per unit for `rows` rows: about 1 / (per · threads) of them, a multiple of MR = 4 (bit-identical splits). */
     const unitRows = (rows: number, per: number) => Math.ceil(rows / (per * this.size) / 4) * 4;
     /**
@@ -138,7 +226,11 @@ class WorkerPool implements Pool {
       if (this.size < 2 || total < 2 || madds < MIN_SPLIT_MADDS) return false;
       const stride = Math.ceil(floats / 16) * 64;
       try {
-        heap.scoped([stride * this.size], ([scratch]) => this.run(raw, kind, args, total, chunk, scratch, stride));
+        heap.scoped([stride * this.size], ([scratch]) => {
+          const rec = recordingOn(heap);
+          if (rec) rec.steps.push({ job: [kind, total, chunk, scratch, stride, this.size, ...args], desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined });
+          else this.run(direct, kind, args, total, chunk, scratch, stride);
+        });
       } catch (e) {
         // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
         if (e instanceof AttentionError && e.code === 'OUT_OF_MEMORY') return false;
@@ -183,41 +275,23 @@ class WorkerPool implements Pool {
   }
 
   /**
-   * Runs a job of `total` units on every thread: the caller takes units too, then waits until all are done and
-   * no worker is inside the job, so its memory can be released. Thread i uses scratch + i · stride.
+   * Runs a job of `total` units on every thread, the caller included, after the recorded calls before it (see
+   * coordinate()). Thread i uses scratch + i · stride.
    */
   run(kernels: JobKernels, kind: number, args: readonly number[], total: number, chunk: number, scratch: number, stride: number): void {
-    const ctl = this.#ctl;
-    ctl.set(args, SLOT.args);
-    ctl[SLOT.kind] = kind;
-    ctl[SLOT.total] = total;
-    ctl[SLOT.chunk] = chunk;
-    ctl[SLOT.scratch] = scratch;
-    ctl[SLOT.scratchStride] = stride;
-    ctl[SLOT.threads] = this.#workers.length + 1;
-    ctl[SLOT.done] = 0;
-    ctl[SLOT.failed] = 0;
-    Atomics.store(ctl, SLOT.next, 0);
-    Atomics.add(ctl, SLOT.epoch, 1);
-    Atomics.notify(ctl, SLOT.epoch);
-    let thrown: unknown;
+    this.#drain();
     try {
-      this.workerUnits += total - work(kernels, ctl, 0);
+      this.workerUnits += total - coordinate(kernels, this.#ctl, [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args]);
     } catch (e) {
-      thrown = e;
-      Atomics.store(ctl, SLOT.failed, 1);
-    }
-    for (let d; (d = Atomics.load(ctl, SLOT.done)) < total && !Atomics.load(ctl, SLOT.failed); ) Atomics.wait(ctl, SLOT.done, d);
-    Atomics.add(ctl, SLOT.epoch, 1);
-    for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0; ) Atomics.wait(ctl, SLOT.inFlight, n);
-    if (Atomics.load(ctl, SLOT.failed)) {
-      const why = thrown instanceof Error ? ` (${thrown.message})` : '';
-      throw Object.assign(new AttentionError('WORKER_FAILED', `a thread failed while computing this call${why}; the engine goes on`), { cause: thrown });
+      throw Object.assign(failed((e as Error).message), { cause: (e as Error).cause });
     }
   }
 
-  /** Ends every worker. */
+  /** Ends every worker and the driver (pending async calls reject WORKER_FAILED). */
   close(): void {
     this.resize(1);
+    void this.#driver?.terminate();
   }
 }
+
+const failed = (why: string) => new AttentionError('WORKER_FAILED', `${why}; the engine goes on`);

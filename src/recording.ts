@@ -1,0 +1,90 @@
+// Async calls run the sync calls' own code: once, on the calling thread, with every kernel call recorded
+// instead of run. What the wrapper does around the kernels (checks, allocation, copying inputs in) happens then;
+// what must wait for the kernels (copying results out, releasing memory, a cache counting its tokens for good)
+// is deferred to after them. A thread of the engine's pool then runs the recorded steps, in order, and the call's
+// promise settles. One code path for both, so an async call's results are the sync call's, bit for bit.
+import type { Heap } from './memory.js';
+
+/**
+ * A recorded kernel call (by export name), or a job shared by threads: [kind, total, chunk, scratch, stride,
+ * threads, ...args]. An attention step carries its descriptor as it was when recorded ([pointer, fields]): the
+ * next run of the same call writes its own to the same place before this one runs.
+ */
+export type Step = ({ readonly kernel: string; readonly args: readonly number[] } | { readonly job: readonly number[] }) & { readonly desc?: readonly [number, Int32Array] };
+
+/** Runs recorded steps off the calling thread; resolves once they have all run, or rejects WORKER_FAILED. */
+export interface StepRunner {
+  submit(steps: readonly Step[]): Promise<void>;
+}
+
+/** One async call's recording. */
+export class Recording {
+  readonly steps: Step[] = [];
+  /** Once the steps have run (or failed): copies out, then releases, in the order the call made them. */
+  readonly after: Array<() => void> = [];
+  /** If the steps failed: what the call changed in the wrapper's own state, to undo (before `after`). */
+  readonly undo: Array<() => void> = [];
+  /** The heap of the engine the call runs on, once it has chosen one that can run recordings. */
+  heap?: Heap;
+  runner?: StepRunner;
+}
+
+let current: Recording | undefined;
+
+/** The recording in progress, if the call runs on this heap (a call that runs elsewhere is not recorded). */
+export const recordingOn = (heap: Heap): Recording | undefined => (current?.heap === heap ? current : undefined);
+
+/** Runs `fn` now, or after the recorded steps of the call in progress on `heap`. */
+export function afterSteps(heap: Heap, fn: () => void): void {
+  const r = recordingOn(heap);
+  if (r) r.after.push(fn);
+  else fn();
+}
+
+/**
+ * Tells the recording in progress which engine the call runs on (the first one it chooses). Without a runner
+ * (an engine with no threads to run steps on) nothing is recorded: the call computes on the calling thread.
+ */
+export function recordOn(heap: Heap, runner: StepRunner | undefined): void {
+  if (current && !current.heap && runner) {
+    current.heap = heap;
+    current.runner = runner;
+  }
+}
+
+/**
+ * The async twin of a sync call: `body` is the sync call (it chooses its engine, which binds the recording), run
+ * now with its kernels recorded; the result is returned once the steps have run off this thread.
+ */
+export async function recorded<T>(body: () => T, on?: { heap: Heap; runner?: StepRunner }): Promise<T> {
+  const rec = new Recording();
+  const outer = current;
+  current = rec;
+  let value: T;
+  try {
+    if (on) recordOn(on.heap, on.runner);
+    value = body();
+  } catch (e) {
+    settle(rec, false);
+    throw e;
+  } finally {
+    current = outer;
+  }
+  if (!rec.runner || rec.steps.length === 0) {
+    settle(rec, true);
+    return value;
+  }
+  try {
+    await rec.runner.submit(rec.steps);
+  } catch (e) {
+    settle(rec, false);
+    throw e;
+  }
+  settle(rec, true);
+  return value;
+}
+
+function settle(rec: Recording, ok: boolean): void {
+  if (!ok) for (const fn of rec.undo.reverse()) fn();
+  for (const fn of rec.after) fn();
+}

@@ -1,0 +1,194 @@
+// Async twins: the sync calls' own code, recorded on the calling thread and run by the engine's threads. Results
+// are bit for bit the sync calls'; the calling thread stays free; bad arguments reject at once; calls run in the
+// order made (a sync call waits for the async calls before it); a thread that ends mid-call rejects that call
+// with WORKER_FAILED and the engine goes on.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import {
+  createEngine,
+  type Engine,
+  linear,
+  linearAsync,
+  matmul,
+  matmulAsync,
+  MultiHeadAttention,
+  scaledDotProductAttention,
+  scaledDotProductAttentionAsync,
+  SelfAttention,
+  type Tensor,
+} from '../src/index.js';
+import { runtimeOf } from '../src/engine.js';
+import { mulberry32 } from '../src/random.js';
+import type { Worker } from 'node:worker_threads';
+import { BUILD, randomTensor, usedBytes } from './helpers.js';
+
+const driverOf = (engine: Engine) => (runtimeOf(engine).pool as unknown as { driver?: Worker }).driver;
+
+/** Every op, sync or async, on one engine: the outputs in order (async ones all started before any is awaited). */
+async function everyOp(engine: Engine, mode: 'sync' | 'async'): Promise<Float32Array[]> {
+  const rand = mulberry32(5);
+  const mask = { data: Float32Array.from({ length: 150 * 133 }, () => (rand() < 0.1 ? -Infinity : rand())), shape: [150, 133] };
+  const boolMask = { data: Uint8Array.from({ length: 3 * 133 }, () => (rand() < 0.8 ? 1 : 0)), shape: [3, 1, 133] };
+  const q = randomTensor(1, [3, 150, 40]);
+  const k = randomTensor(2, [3, 133, 40]);
+  const v = randomTensor(3, [1, 133, 23]);
+  const big = randomTensor(4, [300, 64]);
+  const a = mode === 'async';
+  const sdpa = (opts: Parameters<typeof scaledDotProductAttention>[3] & object, x = q, y = k, z = v) => (a ? scaledDotProductAttentionAsync(x, y, z, { ...opts, engine }) : scaledDotProductAttention(x, y, z, { ...opts, engine }));
+  const results: Array<Promise<{ output: Tensor; weights?: Tensor } | Tensor> | { output: Tensor; weights?: Tensor } | Tensor> = [];
+  for (const returnWeights of [false, true]) {
+    for (const causal of [false, true]) results.push(sdpa({ causal, returnWeights, mask }));
+    results.push(sdpa({ returnWeights, mask: boolMask }));
+  }
+  results.push(sdpa({ causal: true }, big, big, big));
+  results.push(sdpa({}, randomTensor(14, [1, 5]), randomTensor(15, [1, 5]), randomTensor(16, [1, 3])));
+  const mm = a ? matmulAsync : matmul;
+  results.push(mm(randomTensor(5, [3, 97, 130]), randomTensor(6, [130, 71]), { engine }));
+  results.push(mm(big, big, { transposeB: true, engine }));
+  results.push((a ? linearAsync : linear)(randomTensor(7, [259, 96]), randomTensor(8, [77, 96]), randomTensor(9, [77]), { engine }));
+  const mha = new MultiHeadAttention(96, 6, { numKVHeads: 2, seed: 3, engine });
+  const x = randomTensor(10, [2, 70, 96]);
+  results.push(a ? mha.forwardAsync(x, x, x, { causal: true, averageWeights: false }) : mha.forward(x, x, x, { causal: true, averageWeights: false }));
+  const y = randomTensor(17, [2, 33, 40]);
+  const cross = new MultiHeadAttention(96, 6, { kdim: 40, vdim: 40, seed: 6, engine });
+  results.push(a ? cross.forwardAsync(x, y, y) : cross.forward(x, y, y));
+  const cache = mha.createCache({ batch: 2, maxLength: 80 });
+  for (const [seed, t] of [[11, 60], [12, 1], [13, 3]]) {
+    const step = randomTensor(seed, [2, t, 96]);
+    results.push(a ? mha.forwardStepAsync(step, cache) : mha.forwardStep(step, cache));
+  }
+  const sa = new SelfAttention(128, { seed: 4, engine });
+  results.push(a ? sa.forwardAsync(randomTensor(13, [130, 128])) : sa.forward(randomTensor(13, [130, 128])));
+  const out: Float32Array[] = [];
+  for (const r of await Promise.all(results)) {
+    if ('data' in r) out.push(r.data);
+    else {
+      out.push(r.output.data);
+      if (r.weights) out.push(r.weights.data);
+    }
+  }
+  expect(cache.length).toBe(64);
+  for (const d of [cache, mha, cross, sa]) d.dispose();
+  return out;
+}
+
+describe('async twins', () => {
+  it('every op gives bit for bit the sync result, on 1 and 2 threads, and leaves no memory held', async () => {
+    for (const threads of [1, 2]) {
+      const engine = await createEngine({ build: BUILD, threads });
+      const want = await everyOp(engine, 'sync');
+      const got = await everyOp(engine, 'async');
+      expect(got.length).toBe(want.length);
+      got.forEach((g, i) => expect(g, `output ${i} on ${threads} threads`).toEqual(want[i]));
+      expect(usedBytes(engine)).toBe(0);
+      engine.close();
+    }
+  });
+
+  it('the calling thread stays free while the kernels run, and the work runs on other threads', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const pool = runtimeOf(engine).pool!;
+    const x = randomTensor(1, [4, 1024, 64]);
+    const before = pool.workerUnits;
+    let settled = false;
+    const call = scaledDotProductAttentionAsync(x, x, x, { engine, returnWeights: true }).finally(() => (settled = true));
+    // One turn of the event loop comes long before 4 × 1024² scores are computed and normalised.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    const r = await call;
+    expect(r.weights.shape).toEqual([4, 1024, 1024]);
+    expect(pool.workerUnits - before).toBeGreaterThan(0);
+    engine.close();
+  });
+
+  it('a bad argument rejects at once, with nothing left running; the next call is right', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const q = randomTensor(1, [8, 16]);
+    await expect(scaledDotProductAttentionAsync(q, q, randomTensor(2, [7, 16]), { engine })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: /v.shape\[-2\] \(Lk\) is 7 but k.shape\[-2\] is 8/ });
+    await expect(matmulAsync(q, q, { engine, transpose_b: true } as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /transposeB/ });
+    const m = new SelfAttention(16, { seed: 1, engine });
+    m.dispose();
+    await expect(m.forwardAsync(q)).rejects.toMatchObject({ code: 'DISPOSED' });
+    expect(usedBytes(engine)).toBe(0);
+    expect((await scaledDotProductAttentionAsync(q, q, q, { engine })).output.data).toEqual(scaledDotProductAttention(q, q, q, { engine }).output.data);
+    engine.close();
+  });
+
+  it('a module or cache disposed while its async call is pending is freed once the call is done', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const m = new MultiHeadAttention(64, 4, { seed: 2, engine });
+    const x = randomTensor(3, [300, 64]);
+    const want = m.forward(x);
+    const cache = m.createCache({ batch: 1, maxLength: 300 });
+    const step = m.forwardStepAsync(x, cache);
+    const call = m.forwardAsync(x);
+    m.dispose();
+    cache.dispose();
+    expect(usedBytes(engine)).toBeGreaterThan(0);
+    const got = await call;
+    await step;
+    expect(got.output.data).toEqual(want.output.data);
+    expect(got.weights.data).toEqual(want.weights.data);
+    expect(usedBytes(engine)).toBe(0);
+    engine.close();
+  });
+
+  it('a thread that ends mid-call rejects the pending calls with WORKER_FAILED, and the engine goes on', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const x = randomTensor(4, [8, 1024, 64]);
+    const cache = new SelfAttention(64, { seed: 1, engine });
+    const c = cache.createCache({ batch: 1, maxLength: 10 });
+    const pending = [scaledDotProductAttentionAsync(x, x, x, { engine, returnWeights: true }), cache.forwardStepAsync(randomTensor(5, [4, 64]), c)];
+    expect(c.length).toBe(4);
+    await driverOf(engine)!.terminate();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /the engine goes on/ });
+    // The failed step's tokens are not counted; its memory and every call's are released.
+    expect(c.length).toBe(0);
+    c.dispose();
+    cache.dispose();
+    expect(usedBytes(engine)).toBe(0);
+    const y = randomTensor(6, [200, 64]);
+    const sync = scaledDotProductAttention(y, y, y, { engine, causal: true }).output.data;
+    expect((await scaledDotProductAttentionAsync(y, y, y, { engine, causal: true })).output.data).toEqual(sync);
+    expect(engine.info.threads).toBe(2);
+    engine.close();
+  });
+
+  it('a kernel that fails in the driver rejects its call with WORKER_FAILED; the calls after it run', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const pool = runtimeOf(engine).pool!;
+    const failing = pool.submit([{ job: [99, 64, 1, 0, 0, 2] }]);
+    const y = randomTensor(6, [100, 64]);
+    const next = scaledDotProductAttentionAsync(y, y, y, { engine });
+    await expect(failing).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /unknown job 99/ });
+    expect((await next).output.data).toEqual(scaledDotProductAttention(y, y, y, { engine }).output.data);
+    engine.close();
+  });
+
+  it('memory stays at its high-water mark over many async calls', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const call = (i: number) => {
+      const n = 64 + (i % 5) * 40;
+      return scaledDotProductAttentionAsync(randomTensor(i, [n, 64]), randomTensor(i + 1, [n, 64]), randomTensor(i + 2, [n, 32]), { causal: i % 2 === 0, returnWeights: i % 3 === 0, engine });
+    };
+    for (let i = 0; i < 20; i++) await call(i);
+    const high = engine.memoryBytes();
+    for (let i = 0; i < 300; i++) await call(i);
+    expect(engine.memoryBytes()).toBe(high);
+    expect(usedBytes(engine)).toBe(0);
+    engine.close();
+  });
+
+  it('a process awaiting an async call gets its result and then exits on its own', () => {
+    const script = `
+      import { init, scaledDotProductAttentionAsync, tensor } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const engine = await init({ build: '${BUILD}', threads: 2 });
+      const x = tensor(new Float32Array(512 * 64).fill(0.5), [512, 64]);
+      const r = await scaledDotProductAttentionAsync(x, x, x);
+      console.log(r.output.data[0], engine.info.threading);
+    `;
+    const flags = BUILD === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [];
+    const out = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.trim()).toBe('0.5 shared-memory');
+  });
+});
