@@ -10,10 +10,7 @@ import type { Tensor } from './tensor.js';
 export let moduleCore: (m: AttentionModule) => AttentionCore;
 
 /** A module's sync call as its async twin: recorded on the module's engine, its steps run off the calling thread. */
-export const inBackground = <T>(m: AttentionModule, body: () => T): Promise<T> => {
-  const rt = moduleCore(m).rt;
-  return recorded(body, { heap: rt.heap, runner: rt.pool });
-};
+export const inBackground = <T>(m: AttentionModule, body: () => T): Promise<T> => recorded(body, moduleCore(m).rt);
 
 export abstract class AttentionModule {
   readonly #core: AttentionCore;

@@ -7,7 +7,7 @@ import type { Kernels } from './kernels.js';
 import { Heap } from './memory.js';
 import { positiveInteger } from './options.js';
 import { recordOn } from './recording.js';
-import { describe, readOptions } from './snapshot.js';
+import { describe, mustBe, readOptions } from './snapshot.js';
 import type { Pool } from './thread-jobs.js';
 import { autoThreads, THREADING, threaded } from './threads.js';
 import { packagedWasm, readLocalFile } from './wasm-source.js';
@@ -101,9 +101,9 @@ export class Engine {
 
 /** The runtime of options.engine, or of the default engine when it is undefined (an async call runs its steps there). */
 export function runtime(engine: unknown): Runtime {
-  if (engine !== undefined && !isEngine(engine)) throw badArgument(`options.engine must be an Engine, got ${describe(engine)}`);
+  if (engine !== undefined && !isEngine(engine)) throw mustBe('options.engine', 'an Engine', engine);
   const rt = runtimeOf((engine as Engine | undefined) ?? getEngine());
-  recordOn(rt.heap, rt.pool);
+  recordOn(rt);
   return rt;
 }
 
@@ -127,18 +127,18 @@ function readRequest(v: unknown): Request {
   const relaxedSimdSupported = supportsRelaxedSimd();
   const build = o.build as Build | undefined;
   if (build !== undefined && build !== 'simd' && build !== 'relaxed-simd') {
-    throw badArgument(`options.build must be 'simd' or 'relaxed-simd', got ${describe(build)}`);
+    throw mustBe('options.build', "'simd' or 'relaxed-simd'", build);
   }
   if (build === 'relaxed-simd' && !relaxedSimdSupported) {
     throw badArgument("options.build 'relaxed-simd' needs relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)");
   }
   const max = o.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
   if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0) {
-    throw badArgument(`options.maxMemoryBytes must be a positive number of bytes, got ${describe(max)}`);
+    throw mustBe('options.maxMemoryBytes', 'a positive number of bytes', max);
   }
   const wasm = o.wasm as WasmSource | undefined;
   const ok = wasm === undefined || typeof wasm === 'string' || wasm instanceof URL || wasm instanceof Promise || wasm instanceof WebAssembly.Module || isBytes(wasm) || (typeof Response !== 'undefined' && wasm instanceof Response);
-  if (!ok) throw badArgument(`options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got ${describe(wasm)}`);
+  if (!ok) throw mustBe('options.wasm', 'a URL, a Response, the bytes or a WebAssembly.Module', wasm);
   const auto = relaxedSimdSupported ? 'relaxed-simd' : 'simd';
   return { build: build ?? (wasm === undefined ? auto : undefined), maxMemoryBytes: Math.min(max, WASM32_MAX_BYTES), wasm, relaxedSimdSupported, threads };
 }
@@ -175,7 +175,7 @@ function resolveSource(req: Request): WasmSource {
     try {
       url = new URL(where, typeof location === 'undefined' ? undefined : location.href);
     } catch {
-      throw badArgument(`options.wasm must be an absolute URL, got ${describe(String(where))}`);
+      throw mustBe('options.wasm', 'an absolute URL', String(where));
     }
     return readLocalFile(url) ?? fetch(url);
   }

@@ -4,7 +4,7 @@ import { badArgument } from './errors.js';
 import { Resident } from './lifetime.js';
 import { Options } from './options.js';
 import { recordingOn } from './recording.js';
-import { describe } from './snapshot.js';
+import { mustBe } from './snapshot.js';
 
 declare global {
   // Symbol.dispose for consumers whose lib stops before esnext.disposable (es2022): the modules and caches
@@ -83,7 +83,7 @@ export class KVCache {
   truncate(length: number): void {
     this.#memory.check('KVCache.truncate');
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > this.#filled) {
-      throw badArgument(`KVCache.truncate: length must be an integer from 0 to ${this.#filled}, got ${describe(length)}`);
+      throw mustBe('KVCache.truncate: length', `an integer from 0 to ${this.#filled}`, length);
     }
     this.#filled = length;
   }

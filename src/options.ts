@@ -1,10 +1,9 @@
 // Checks for arguments and option values: every public function reads its options through these.
 import { type Runtime, runtime } from './engine.js';
-import { badArgument } from './errors.js';
-import { describe, type MaskSnapshot, readMask, readOptions, readStateDict, type Snapshot } from './snapshot.js';
+import { type MaskSnapshot, mustBe, readMask, readOptions, readStateDict, type Snapshot } from './snapshot.js';
 
 export function positiveInteger(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw badArgument(`${name} must be a positive integer, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw mustBe(name, 'a positive integer', v);
   return v;
 }
 
@@ -19,19 +18,21 @@ export class Options {
     this.raw = readOptions('options', v, accepted);
   }
 
-  boolean(key: string, fallback: boolean): boolean {
+  /** The value under `key` if it passes `ok`, `fallback` if absent; else BAD_ARGUMENT saying what was expected. */
+  #checked<T>(key: string, fallback: T, ok: (v: unknown) => boolean, expected: string): T {
     const v = this.raw[key];
     if (v === undefined) return fallback;
-    if (typeof v !== 'boolean') throw badArgument(`options.${key} must be a boolean, got ${describe(v)}`);
-    return v;
+    if (!ok(v)) throw mustBe(`options.${key}`, expected, v);
+    return v as T;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    return this.#checked(key, fallback, (v) => typeof v === 'boolean', 'a boolean');
   }
 
   /** A finite number that is also a finite float32 (the kernels compute in float32). */
   float32(key: string, fallback: number): number {
-    const v = this.raw[key];
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw badArgument(`options.${key} must be a finite float32, got ${describe(v)}`);
-    return v;
+    return this.#checked(key, fallback, (v) => typeof v === 'number' && Number.isFinite(Math.fround(v)), 'a finite float32');
   }
 
   /** Required when no fallback is given. */
@@ -59,9 +60,6 @@ export class Options {
 
   /** A PRNG seed: any safe integer, 0 by default. */
   seed(key: string): number {
-    const v = this.raw[key];
-    if (v === undefined) return 0;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw badArgument(`options.${key} must be an integer, got ${describe(v)}`);
-    return v;
+    return this.#checked(key, 0, Number.isSafeInteger, 'an integer');
   }
 }

@@ -41,14 +41,20 @@ export function afterSteps(heap: Heap, fn: () => void): void {
   else fn();
 }
 
+/** Where a call runs: an engine's heap, and its pool if it has threads to run recorded steps on. */
+export interface Place {
+  readonly heap: Heap;
+  readonly pool?: StepRunner;
+}
+
 /**
- * Tells the recording in progress which engine the call runs on (the first one it chooses). Without a runner
- * (an engine with no threads to run steps on) nothing is recorded: the call computes on the calling thread.
+ * Tells the recording in progress which engine the call runs on (the first one it chooses). Without a pool
+ * nothing is recorded: the call computes on the calling thread.
  */
-export function recordOn(heap: Heap, runner: StepRunner | undefined): void {
-  if (current && !current.heap && runner) {
-    current.heap = heap;
-    current.runner = runner;
+export function recordOn(at: Place): void {
+  if (current && !current.heap && at.pool) {
+    current.heap = at.heap;
+    current.runner = at.pool;
   }
 }
 
@@ -56,13 +62,13 @@ export function recordOn(heap: Heap, runner: StepRunner | undefined): void {
  * The async twin of a sync call: `body` is the sync call (it chooses its engine, which binds the recording), run
  * now with its kernels recorded; the result is returned once the steps have run off this thread.
  */
-export async function recorded<T>(body: () => T, on?: { heap: Heap; runner?: StepRunner }): Promise<T> {
+export async function recorded<T>(body: () => T, on?: Place): Promise<T> {
   const rec = new Recording();
   const outer = current;
   current = rec;
   let value: T;
   try {
-    if (on) recordOn(on.heap, on.runner);
+    if (on) recordOn(on);
     value = body();
   } catch (e) {
     settle(rec, false);

@@ -35,6 +35,9 @@ export function describe(v: unknown): string {
   }
 }
 
+/** BAD_ARGUMENT: `name` must be `what`, and what it was instead. */
+export const mustBe = (name: string, what: string, got: unknown): AttentionError => badArgument(`${name} must be ${what}, got ${describe(got)}`);
+
 /** Runs a read of user data; whatever it throws becomes BAD_ARGUMENT naming what was read. */
 function reading<T>(what: string, read: () => T): T {
   try {
@@ -59,13 +62,13 @@ const isObject = (v: unknown): v is object => typeof v === 'object' && v !== nul
 /** A shape read once: an array of at most MAX_RANK integers in [0, MAX_DIM], copied. */
 export function readShape(name: string, v: unknown): readonly number[] {
   const isArray = reading(name, () => Array.isArray(v));
-  if (!isArray) throw badArgument(`${name} must be an array, got ${describe(v)}`);
+  if (!isArray) throw mustBe(name, 'an array', v);
   const rank = own(`${name}.length`, v as object, 'length') as number;
   if (rank > MAX_RANK) throw badArgument(`${name} has ${rank} dimensions, past ${MAX_RANK}`);
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) {
     const d = own(`${name}[${i}]`, v as object, i);
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw badArgument(`${name}[${i}] must be a non-negative integer, got ${describe(d)}`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw mustBe(`${name}[${i}]`, 'a non-negative integer', d);
     if (d > MAX_DIM) throw badArgument(`${name}[${i}] is ${d}, past 2^31 − 1`);
     dims.push(d);
   }
@@ -130,7 +133,7 @@ const readStateDicts = new WeakSet<object>();
 /** A state dict read once: its own keys, each value a float32 tensor. */
 export function readStateDict(name: string, v: unknown): ReadonlyMap<string, Snapshot> {
   if (isObject(v) && readStateDicts.has(v)) return v as ReadonlyMap<string, Snapshot>;
-  if (!isObject(v) || reading(name, () => Array.isArray(v))) throw badArgument(`${name} must be a state dict object, got ${describe(v)}`);
+  if (!isObject(v) || reading(name, () => Array.isArray(v))) throw mustBe(name, 'a state dict object', v);
   const out = new Map<string, Snapshot>();
   for (const key of reading(`${name} keys`, () => Reflect.ownKeys(v))) {
     if (typeof key === 'string') out.set(key, readTensor(`${name} '${key}'`, own(`${name} '${key}'`, v, key)));
@@ -166,7 +169,7 @@ function suggestion(key: string, accepted: readonly string[]): string {
 export function readOptions(name: string, v: unknown, accepted: readonly string[]): Readonly<Record<string, unknown>> {
   const out = Object.create(null) as Record<string, unknown>;
   if (v === undefined) return out;
-  if (!isObject(v) || reading(name, () => Array.isArray(v))) throw badArgument(`${name} must be an options object, got ${describe(v)}`);
+  if (!isObject(v) || reading(name, () => Array.isArray(v))) throw mustBe(name, 'an options object', v);
   for (const key of reading(`${name} keys`, () => Reflect.ownKeys(v))) {
     if (typeof key !== 'string') continue;
     if (!accepted.includes(key)) {

@@ -41,6 +41,9 @@ async function everyOp(engine: Engine, mode: 'sync' | 'async'): Promise<Float32A
     results.push(sdpa({ returnWeights, mask: boolMask }));
   }
   results.push(sdpa({ causal: true }, big, big, big));
+  // A mask that varies over batch but not heads: one pass is two kernel runs, each with its own descriptor.
+  const mask4 = { data: Float32Array.from({ length: 2 * 40 * 37 }, () => (rand() < 0.2 ? -Infinity : 0)), shape: [2, 1, 40, 37] };
+  for (const returnWeights of [false, true]) results.push(sdpa({ mask: mask4, returnWeights }, randomTensor(18, [2, 3, 40, 16]), randomTensor(19, [2, 3, 37, 16]), randomTensor(20, [2, 3, 37, 8])));
   results.push(sdpa({}, randomTensor(14, [1, 5]), randomTensor(15, [1, 5]), randomTensor(16, [1, 3])));
   const mm = a ? matmulAsync : matmul;
   results.push(mm(randomTensor(5, [3, 97, 130]), randomTensor(6, [130, 71]), { engine }));
