@@ -2,7 +2,6 @@
 // are bit for bit the sync calls'; the calling thread stays free; bad arguments reject at once; calls run in the
 // order made (a sync call waits for the async calls before it); a thread that ends mid-call rejects that call
 // with WORKER_FAILED and the engine goes on.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   createEngine,
@@ -20,7 +19,7 @@ import {
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
 import type { Worker } from 'node:worker_threads';
-import { BUILD, randomTensor, usedBytes } from './helpers.js';
+import { BUILD, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const driverOf = (engine: Engine) => (runtimeOf(engine).pool as unknown as { driver?: Worker }).driver;
 
@@ -184,14 +183,13 @@ describe('async twins', () => {
 
   it('a process awaiting an async call gets its result and then exits on its own', () => {
     const script = `
-      import { init, scaledDotProductAttentionAsync, tensor } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      import { init, scaledDotProductAttentionAsync, tensor } from LIB;
       const engine = await init({ build: '${BUILD}', threads: 2 });
       const x = tensor(new Float32Array(512 * 64).fill(0.5), [512, 64]);
       const r = await scaledDotProductAttentionAsync(x, x, x);
       console.log(r.output.data[0], engine.info.threading);
     `;
-    const flags = BUILD === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [];
-    const out = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const out = runScript(script);
     expect(out.trim()).toBe('0.5 shared-memory');
   });
 });

@@ -2,12 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { BUILD } from './helpers.js';
+import { BUILD, nodeFlags } from './helpers.js';
 
 it('the demo shows the build, the seed example, both heatmaps and the timing', () => {
   const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-  const flags = BUILD === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [];
-  const out = execFileSync(process.execPath, [...flags, cli, 'demo'], { encoding: 'utf8', timeout: 60_000 });
+  const out = execFileSync(process.execPath, [...nodeFlags(), cli, 'demo'], { encoding: 'utf8', timeout: 60_000 });
   expect(out).toMatch(new RegExp(`^build: ${BUILD} `, 'm'));
   expect(out).toContain('Output shape: [2, 10, 64]');
   expect(out).toContain('Attention weights: [2, 10, 10]');

@@ -1,4 +1,5 @@
-// Shared test plumbing: the build under test, seeded random tensors, and closeness checks.
+// Shared test plumbing: the build under test, seeded random tensors, closeness checks, scripts in a new process.
+import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { AttentionError, type Build, type Engine, init } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
@@ -7,6 +8,18 @@ import type { Tensor } from '../src/tensor.js';
 
 /** The build this test project runs (vitest.config.ts sets it per project). */
 export const BUILD = (process.env.WASM_ATTENTION_BUILD ?? 'simd') as Build;
+
+/** Node's flags for the build under test (Node 20 validates relaxed SIMD only behind one). */
+export const nodeFlags = (): string[] => (BUILD === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : []);
+
+/**
+ * Runs an ES module script, in which LIB is the built package's main entry, in a new Node process on the build
+ * under test; returns its output (a process that does not exit on its own fails by the timeout).
+ */
+export function runScript(script: string, timeout = 20_000): string {
+  const lib = JSON.stringify(new URL('../dist/index.js', import.meta.url).href);
+  return execFileSync(process.execPath, [...nodeFlags(), '--input-type=module', '-e', script.replaceAll('LIB', lib)], { encoding: 'utf8', timeout });
+}
 
 /** Bytes of an engine's linear memory held now: resident weights and caches, and a call's scratch. */
 export const usedBytes = (engine: Engine): number => runtimeOf(engine).heap.usedBytes;

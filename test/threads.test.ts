@@ -1,14 +1,13 @@
 // Threads in Node: one shared memory, workers claiming work units. Results are bit-for-bit those of one thread on
 // every op, calls really are shared, failures are WORKER_FAILED with the engine going on, and a process that
 // never calls close() still exits.
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine, linear, matmul, MultiHeadAttention, scaledDotProductAttention, SelfAttention } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
 import type { Pool } from '../src/thread-jobs.js';
-import { BUILD, expectAttentionError, randomTensor, usedBytes } from './helpers.js';
+import { BUILD, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
 
@@ -124,15 +123,14 @@ describe('threads (Node, shared memory)', () => {
 
   it('a process that starts threads and never calls close() exits on its own', () => {
     const script = `
-      import { init, scaledDotProductAttention, tensor } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      import { init, scaledDotProductAttention, tensor } from LIB;
       const engine = await init({ build: '${BUILD}', threads: 2 });
       const x = tensor(new Float32Array(256 * 64).fill(0.5), [256, 64]);
       await new Promise((resolve) => setTimeout(resolve, 100));
       for (let i = 0; i < 5; i++) scaledDotProductAttention(x, x, x);
       console.log(engine.info.threads, engine.info.threading);
     `;
-    const flags = BUILD === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [];
-    const out = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const out = runScript(script);
     expect(out.trim()).toBe('2 shared-memory');
   });
 });
