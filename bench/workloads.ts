@@ -1,5 +1,5 @@
 // What the benchmarks time: each workload is one piece of work, the same for every engine that runs it.
-import { type Build, createEngine, type Engine, MultiHeadAttention, type StateDict, matmul, scaledDotProductAttention, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
+import { type Build, createEngine, type Engine, MultiHeadAttention, type StateDict, matmul, matmulAsync, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
 import { type Runtime, runtimeOf } from '../src/engine.js';
 import { mulberry32, normal, uniform } from '../src/random.js';
 import { refAttention, refLinear, refMatmul, refMultiHead, refSelfAttention, refSoftmax } from '../src/reference.js';
@@ -17,6 +17,8 @@ export interface EngineRun {
   /** Which formulation or graph, where an engine has several. */
   variant?: string;
   run: Run;
+  /** Ours: the same work through the async twin (the threads section times it too). */
+  async?: Run;
   /** The output to compare, when `run` returns none (kernel suites time the kernel alone). */
   output?: () => Float32Array;
 }
@@ -70,7 +72,12 @@ function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?
       // The engine is taken when the runs are made (the threads section makes them once per thread count).
       const runs: EngineRun[] = builds.map((build) => {
         const engine = engineOf(build);
-        return { engine: ours(build), run: () => scaledDotProductAttention({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal, engine }).output.data };
+        const [tq, tk, tv] = [{ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }];
+        return {
+          engine: ours(build),
+          run: () => scaledDotProductAttention(tq, tk, tv, { causal, engine }).output.data,
+          async: async () => (await scaledDotProductAttentionAsync(tq, tk, tv, { causal, engine })).output.data,
+        };
       });
       if (opts.peers !== false) {
         const attn = await ortRunner(modelFiles.attentionOp(n, causal), { Q: [1, 1, n, d], K: [1, 1, n, d], V: [1, 1, n, d] });
@@ -106,7 +113,8 @@ function matmulWorkload(n: number, builds: Build[], slow = false): Workload {
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => {
         const engine = engineOf(build);
-        return { engine: ours(build), run: () => matmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }, { engine }).data };
+        const [ta, tb] = [{ data: a, shape: [n, n] }, { data: b, shape: [n, n] }];
+        return { engine: ours(build), run: () => matmul(ta, tb, { engine }).data, async: async () => (await matmulAsync(ta, tb, { engine })).data };
       });
       const ort = await ortRunner(modelFiles.matmul(n), { a: [n, n], b: [n, n] });
       runs.push({ engine: 'onnxruntime-web', variant: 'MatMul', run: () => ort([a, b]) });
@@ -261,7 +269,7 @@ function bertWorkload(L: number, builds: Build[], slow = false): Workload {
       const runs: EngineRun[] = builds.map((build) => {
         const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, E), { numHeads: H, engine: engineOf(build) });
         const xt = { data: x, shape: [1, L, E] };
-        return { engine: ours(build), run: () => m.forward(xt, xt, xt, { needWeights: false }).output.data };
+        return { engine: ours(build), run: () => m.forward(xt, xt, xt, { needWeights: false }).output.data, async: async () => (await m.forwardAsync(xt, xt, xt, { needWeights: false })).output.data };
       });
       for (const op of ['contrib', 'opset23'] as const) {
         const ort = await ortRunner(modelBytes(mhaGraph(1, L, E, H, w, op)), { x: [1, L, E] });
@@ -306,6 +314,11 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
           engine: ours(build),
           run: () => {
             const out = m.forwardStep(xt, cache, { needWeights: false }).output.data;
+            cache.truncate(P);
+            return out;
+          },
+          async: async () => {
+            const out = (await m.forwardStepAsync(xt, cache, { needWeights: false })).output.data;
             cache.truncate(P);
             return out;
           },
