@@ -9,7 +9,7 @@ import { positiveInteger } from './options.js';
 import { recordOn } from './recording.js';
 import { describe, mustBe, readOptions } from './snapshot.js';
 import type { Pool } from './thread-jobs.js';
-import { autoThreads, THREADING, threaded } from './threads.js';
+import { autoThreads, prepareThreads, THREADING, threaded } from './threads.js';
 import { packagedWasm, readLocalFile } from './wasm-source.js';
 
 /** The two builds of the same kernels: plain SIMD128, and relaxed SIMD (fused multiply-add). */
@@ -184,7 +184,7 @@ function resolveSource(req: Request): WasmSource {
 
 async function load(req: Request): Promise<Engine> {
   try {
-    const source = await resolveSource(req);
+    const [source] = await Promise.all([resolveSource(req), prepareThreads(req.threads)]);
     // Bytes and modules first: touching the Response global makes Node load its fetch implementation (~20 ms).
     if (isBytes(source) || source instanceof WebAssembly.Module) return instantiateNow(source, req);
     const response = source as Response;

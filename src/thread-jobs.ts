@@ -100,6 +100,22 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
   throw new Error(`unknown job ${ctl[SLOT.kind]}`);
 }
 
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
+const canBlock = (() => {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Waits while ctl[slot] is `value`: blocking where the thread may, else spinning. */
+export function waitWhile(ctl: Int32Array, slot: number, value: number): void {
+  if (canBlock) Atomics.wait(ctl, slot, value);
+  else while (Atomics.load(ctl, slot) === value);
+}
+
 /** A job as recorded or run: kind, units, units per claim, scratch, scratch stride, threads, then its arguments. */
 export type Job = readonly number[];
 
@@ -131,7 +147,7 @@ export function coordinate(k: JobKernels, ctl: Int32Array, job: Job): number {
     thrown = e;
     Atomics.store(ctl, SLOT.failed, 1);
   }
-  for (let d; (d = Atomics.load(ctl, SLOT.done)) < total && !Atomics.load(ctl, SLOT.failed); ) Atomics.wait(ctl, SLOT.done, d);
+  for (let d; (d = Atomics.load(ctl, SLOT.done)) < total && !Atomics.load(ctl, SLOT.failed); ) waitWhile(ctl, SLOT.done, d);
   closeJob(ctl);
   if (Atomics.load(ctl, SLOT.failed)) {
     throw Object.assign(new Error(`a thread failed while computing this call${thrown instanceof Error ? ` (${thrown.message})` : ''}`), { cause: thrown });
@@ -142,7 +158,7 @@ export function coordinate(k: JobKernels, ctl: Int32Array, job: Job): number {
 /** Closes the open job, if one is, and waits until no worker is inside it. */
 export function closeJob(ctl: Int32Array): void {
   if ((Atomics.load(ctl, SLOT.epoch) & 1) === 0) Atomics.add(ctl, SLOT.epoch, 1);
-  for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0; ) Atomics.wait(ctl, SLOT.inFlight, n);
+  for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0; ) waitWhile(ctl, SLOT.inFlight, n);
 }
 
 /** Runs a recorded call's steps in order, over `memory`: kernels by export name, jobs shared with the workers. */

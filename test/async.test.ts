@@ -18,10 +18,10 @@ import {
 } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
-import type { Worker } from 'node:worker_threads';
+import type { Thread } from '../src/worker-pool.js';
 import { BUILD, randomTensor, runScript, usedBytes } from './helpers.js';
 
-const driverOf = (engine: Engine) => (runtimeOf(engine).pool as unknown as { driver?: Worker }).driver;
+const driverOf = (engine: Engine) => (runtimeOf(engine).pool as unknown as { driver?: Thread }).driver;
 
 /** Every op, sync or async, on one engine: the outputs in order (async ones all started before any is awaited). */
 async function everyOp(engine: Engine, mode: 'sync' | 'async'): Promise<Float32Array[]> {
@@ -142,7 +142,7 @@ describe('async twins', () => {
     const c = cache.createCache({ batch: 1, maxLength: 10 });
     const pending = [scaledDotProductAttentionAsync(x, x, x, { engine, returnWeights: true }), cache.forwardStepAsync(randomTensor(5, [4, 64]), c)];
     expect(c.length).toBe(4);
-    await driverOf(engine)!.terminate();
+    driverOf(engine)!.terminate();
     for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /the engine goes on/ });
     // The failed step's tokens are not counted; its memory and every call's are released.
     expect(c.length).toBe(0);

@@ -1,0 +1,46 @@
+// What a thread of the shared-memory pool does, in Node and in browsers alike: its own instance of the engine's
+// module over the engine's shared memory. A helper waits for jobs in the control block and claims their units; the
+// driver runs recorded (async) calls' steps as they arrive, sharing their jobs with the helpers (thread-jobs.ts).
+import type { Step } from './recording.js';
+import { type JobKernels, runSteps, SLOT, work } from './thread-jobs.js';
+import type { ThreadInit } from './worker-pool.js';
+
+/** Runs the thread described by `init`; a driver takes calls through `listen` and answers through `post`. */
+export function threadBody(init: ThreadInit, listen: (handler: (data: unknown) => void) => void, post: (message: unknown) => void): void {
+  const { role, module, memory, control, index } = init;
+  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as JobKernels;
+  const ctl = new Int32Array(control);
+  if (role === 'driver') {
+    listen((data) => {
+      const { id, steps } = data as { id: number; steps: Step[] };
+      let error: string | undefined;
+      try {
+        runSteps(kernels, ctl, memory, steps);
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+      Atomics.add(ctl, SLOT.stepsRun, 1);
+      Atomics.notify(ctl, SLOT.stepsRun);
+      post({ id, error });
+    });
+    return;
+  }
+  let seen = Atomics.load(ctl, SLOT.epoch);
+  for (;;) {
+    Atomics.wait(ctl, SLOT.epoch, seen);
+    const epoch = Atomics.load(ctl, SLOT.epoch);
+    seen = epoch;
+    if (epoch & 1) continue;
+    Atomics.add(ctl, SLOT.inFlight, 1);
+    try {
+      // Still the job that woke us (not closed meanwhile), and one with scratch for this thread.
+      if (Atomics.load(ctl, SLOT.epoch) === epoch && index < ctl[SLOT.threads]) work(kernels, ctl, index);
+    } catch {
+      Atomics.store(ctl, SLOT.failed, 1);
+      Atomics.notify(ctl, SLOT.done);
+    } finally {
+      Atomics.sub(ctl, SLOT.inFlight, 1);
+      Atomics.notify(ctl, SLOT.inFlight);
+    }
+  }
+}

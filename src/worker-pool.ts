@@ -1,0 +1,241 @@
+// A pool of threads over one shared memory, each with its own instance of the engine's module: helpers take work
+// units of a job from the control block (src/thread-jobs.ts) while the calling thread takes its share and waits
+// for the rest; a driver runs async calls' recorded steps. How a thread starts is the caller's: Node's
+// worker_threads (src/threads.ts) or a browser's Workers (src/browser-pool.ts).
+import { DESC_FIELDS } from './attention.js';
+import { AttentionError } from './errors.js';
+import type { Heap } from './memory.js';
+import { type Step, recordingOn } from './recording.js';
+import { closeJob, CONTROL_SLOTS, coordinate, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, type SplitKernels, waitWhile } from './thread-jobs.js';
+
+/** Exports that only compute a number (sizes, the build, heap_base): never recorded, never waited for. */
+const PURE = /_floats$|^build_relaxed_simd$|^heap_base$/;
+
+/** What a thread is started with: its role, the module and memory it instantiates, the control block, its index. */
+export interface ThreadInit {
+  readonly role: 'helper' | 'driver';
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly control: SharedArrayBuffer;
+  readonly index: number;
+}
+
+/** What the pool hears from a thread: its messages, and its end (an error, an exit, a script that never loaded). */
+export interface ThreadEvents {
+  message(data: unknown): void;
+  gone(error?: unknown): void;
+}
+
+/** A started thread, as the pool uses it. */
+export interface Thread {
+  post(message: unknown): void;
+  terminate(): void;
+  /** Whether it keeps a Node process alive (browsers: nothing to do). */
+  keepAlive(on: boolean): void;
+}
+
+export type StartThread = (init: ThreadInit, events: ThreadEvents) => Thread;
+
+/** A pool of threads over one shared memory, started by `start` (Node's worker_threads or a browser's Workers). */
+export class WorkerPool implements Pool {
+  readonly #ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
+  /** Slot i holds worker i + 1 (undefined once it has died). */
+  readonly #workers: Array<Thread | undefined> = [];
+  /** The thread that runs recorded calls (started by the first one). */
+  #driver: Thread | undefined;
+  /** Recorded calls sent to the driver, and those not yet settled (by id). */
+  #submitted = 0;
+  readonly #pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void; units: number }>();
+  workerUnits = 0;
+
+  constructor(
+    readonly module: WebAssembly.Module,
+    readonly memory: WebAssembly.Memory,
+    readonly start: StartThread,
+  ) {
+    Atomics.store(this.#ctl, SLOT.epoch, 1);
+  }
+
+  get size(): number {
+    return this.#workers.length + 1;
+  }
+
+  get alive(): number {
+    return 1 + this.#workers.filter(Boolean).length;
+  }
+
+  /** Starts or ends workers so that `threads` threads compute (the caller included). */
+  resize(threads: number): void {
+    while (this.#workers.length < threads - 1) this.#spawn(this.#workers.length);
+    while (this.#workers.length > threads - 1) this.#workers.pop()?.terminate();
+  }
+
+  #start(role: ThreadInit['role'], index: number, events: ThreadEvents): Thread {
+    return this.start({ role, module: this.module, memory: this.memory, control: this.#ctl.buffer as SharedArrayBuffer, index }, events);
+  }
+
+  #spawn(slot: number): void {
+    // A worker that dies (or never starts) leaves its slot empty: its units go to the others (claims are shared),
+    // and the pool reports one thread fewer.
+    const worker: Thread = this.#start('helper', slot + 1, {
+      message: () => {},
+      gone: () => {
+        if (this.#workers[slot] === worker) this.#workers[slot] = undefined;
+      },
+    });
+    this.#workers[slot] = worker;
+  }
+
+  /** The driver, started when first needed; while calls are pending it keeps the process alive, as any pending I/O does. */
+  #driverThread(): Thread {
+    if (this.#driver) return this.#driver;
+    const driver: Thread = this.#start('driver', 0, {
+      message: (data) => {
+        const { id, error } = data as { id: number; error?: string };
+        const call = this.#pending.get(id);
+        if (!call) return;
+        this.#settled(id);
+        if (error === undefined) {
+          this.workerUnits += call.units;
+          call.resolve();
+        } else call.reject(failed(error));
+      },
+      gone: (e) => {
+        if (this.#driver !== driver) return;
+        this.#driver = undefined;
+        // It may have died inside a job: close it, so helpers leave it, before any call's memory is released.
+        closeJob(this.#ctl);
+        Atomics.store(this.#ctl, SLOT.stepsRun, this.#submitted);
+        const why = e instanceof Error ? e.message : 'the thread running async calls ended';
+        for (const [id, call] of [...this.#pending]) {
+          this.#settled(id);
+          call.reject(failed(why));
+        }
+      },
+    });
+    this.#driver = driver;
+    return driver;
+  }
+
+  /** The driver thread, if started (tests end it to see pending calls fail). */
+  get driver(): Thread | undefined {
+    return this.#driver;
+  }
+
+  #settled(id: number): void {
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#driver?.keepAlive(false);
+  }
+
+  submit(steps: readonly Step[]): Promise<void> {
+    const driver = this.#driverThread();
+    const id = ++this.#submitted;
+    const units = steps.reduce((n, s) => n + ('job' in s ? s.job[1] : 0), 0);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, units });
+      driver.keepAlive(true);
+      driver.post({ id, steps });
+    });
+  }
+
+  /** Waits until every recorded call submitted so far has run: a sync call may read what they write. */
+  #drain(): void {
+    const ctl = this.#ctl;
+    for (let d; (d = Atomics.load(ctl, SLOT.stepsRun)) < this.#submitted; ) waitWhile(ctl, SLOT.stepsRun, d);
+  }
+
+  kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
+    /** An attention kernel's descriptor as it is now (see Step). */
+    const descAt = (ptr: number): [number, Int32Array] => [ptr, new Int32Array(heap.f32().buffer, ptr, DESC_FIELDS).slice()];
+    // Every kernel that writes memory: recorded in a recorded call, else run after the recorded calls before it.
+    const raw = { ...direct };
+    for (const [name, fn] of Object.entries(direct)) {
+      if (typeof fn !== 'function' || PURE.test(name)) continue;
+      (raw as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        const rec = recordingOn(heap);
+        if (rec) rec.steps.push({ kernel: name, args: args.map(Number), desc: name.startsWith('f32_attention') ? descAt(args[0] as number) : undefined });
+        else {
+          this.#drain();
+          return (fn as (...a: unknown[]) => unknown)(...args);
+        }
+      };
+    }
+    /** Rows per unit for `rows` rows: about 1 / (per · threads) of them, a multiple of MR = 4 (bit-identical splits). */
+    const unitRows = (rows: number, per: number) => Math.ceil(rows / (per * this.size) / 4) * 4;
+    /**
+     * Runs `total` units of a job on every thread with `floats` of scratch each, if there are two units or more,
+     * the work is worth it and memory allows; else returns false.
+     */
+    const share = (madds: number, floats: number, kind: number, args: number[], total: number, chunk: number): boolean => {
+      if (this.size < 2 || total < 2 || madds < MIN_SPLIT_MADDS) return false;
+      const stride = Math.ceil(floats / 16) * 64;
+      try {
+        heap.scoped([stride * this.size], ([scratch]) => {
+          const rec = recordingOn(heap);
+          if (rec) rec.steps.push({ job: [kind, total, chunk, scratch, stride, this.size, ...args], desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined });
+          else this.run(direct, kind, args, total, chunk, scratch, stride);
+        });
+      } catch (e) {
+        // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
+        if (e instanceof AttentionError && e.code === 'OUT_OF_MEMORY') return false;
+        throw e;
+      }
+      return true;
+    };
+    const attention = (kind: number, plain: (desc: number, begin: number, end: number, scratch: number) => void) => (desc: number, begin: number, end: number, scratch: number) => {
+      if (this.size < 2) return plain(desc, begin, end, scratch);
+      // The AttentionDesc's first fields: batch, lq, lk, dk, dv, unitRows.
+      const d = new Int32Array(heap.f32().buffer, desc, 6);
+      const [count, lq, lk, dk, dv] = d;
+      const rows = unitRows(lq, 8);
+      const units = count * Math.ceil(lq / rows);
+      const floats = kind === JOB.attentionFused ? raw.f32_attention_fused_scratch_floats(rows, lk, dk) : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
+      const whole = d[5];
+      d[5] = rows;
+      // Whole items per claim where there are plenty of them (K packed once per item), else single units.
+      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, count >= 4 * this.size ? units / count : 1)) return;
+      d[5] = whole;
+      plain(desc, begin, end, scratch);
+    };
+    const split: JobKernels = {
+      f32_attention_fused: attention(JOB.attentionFused, raw.f32_attention_fused),
+      f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
+      f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
+        const rows = unitRows(m, 4);
+        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], Math.ceil(m / rows), 1)) {
+          raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
+        }
+      },
+      f32_gemm: (batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch) => {
+        // One unit per thread: each call packs all of B, so fewer calls pack it fewer times.
+        const rows = unitRows(m, 1);
+        const args = [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed ? 1 : 0, c, ldc, strideC, bias, rows];
+        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, Math.ceil(m / rows), 1)) {
+          raw.f32_gemm(batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch);
+        }
+      },
+    };
+    return { ...raw, ...split };
+  }
+
+  /**
+   * Runs a job of `total` units on every thread, the caller included, after the recorded calls before it (see
+   * coordinate()). Thread i uses scratch + i · stride.
+   */
+  run(kernels: JobKernels, kind: number, args: readonly number[], total: number, chunk: number, scratch: number, stride: number): void {
+    this.#drain();
+    try {
+      this.workerUnits += total - coordinate(kernels, this.#ctl, [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args]);
+    } catch (e) {
+      throw Object.assign(failed((e as Error).message), { cause: (e as Error).cause });
+    }
+  }
+
+  /** Ends every worker and the driver (pending async calls reject WORKER_FAILED). */
+  close(): void {
+    this.resize(1);
+    this.#driver?.terminate();
+  }
+}
+
+const failed = (why: string) => new AttentionError('WORKER_FAILED', `${why}; the engine goes on`);
