@@ -16,8 +16,15 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serves `dir` on 127.0.0.1 (`port` 0: any free one); resolves to its URL and the server. */
-export async function serve(dir, port = 0) {
+/** The headers that make a page cross-origin isolated (SharedArrayBuffer, so threads over one memory). */
+export const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/**
+ * Serves `dir` on 127.0.0.1 (`port` 0: any free one), cross-origin isolated if asked; resolves to its URL and the
+ * server.
+ */
+export async function serve(dir, port = 0, { isolated = false } = {}) {
+  const extra = isolated ? ISOLATION : {};
   const server = createServer((req, res) => {
     // Browsers ask for it on their own; answering keeps 404s meaningful.
     if (req.url === '/favicon.ico') {
@@ -30,7 +37,7 @@ export async function serve(dir, port = 0) {
     try {
       if (statSync(file).isDirectory()) file = join(file, 'index.html');
       const body = readFileSync(file);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store' });
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', ...extra });
       res.end(body);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain' });

@@ -2,7 +2,7 @@
 import { forEachBatchRun } from './batch.js';
 import type { Runtime } from './engine.js';
 import { AttentionError } from './errors.js';
-import { MaskKind } from './kernels.js';
+import { DESC_FIELDS, MaskKind } from './kernels.js';
 import type { MaskLayout } from './mask.js';
 
 /** A matrix operand in linear memory: byte pointer, row stride, and element strides over the batch dims. */
@@ -39,9 +39,6 @@ export interface AttentionPass {
   /** attentionScratchFloats of scratch. */
   readonly scratch: number;
 }
-
-/** The kernels' descriptor (assembly/descriptor.ts): its fields, 4 bytes each, at the start of the pass's scratch. */
-export const DESC_FIELDS = 32;
 
 /** Floats of scratch an attention pass needs: the descriptor, then the kernel's (packed K and Q, score blocks). */
 export function attentionScratchFloats(rt: Runtime, lq: number, lk: number, dk: number, dv: number, withWeights: boolean): number {

@@ -9,3 +9,6 @@ export type Kernels = Awaited<ReturnType<typeof instantiate>>;
 /** Mask kinds understood by the kernels (assembly/mask.ts). */
 export const MaskKind = { none: 0, add: 1, keep: 2, hide: 3 } as const;
 export type MaskKindCode = (typeof MaskKind)[keyof typeof MaskKind];
+
+/** The kernels' descriptor (assembly/descriptor.ts): its fields, 4 bytes each, at the start of the pass's scratch. */
+export const DESC_FIELDS = 32;

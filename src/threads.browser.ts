@@ -1,7 +1,29 @@
-// The browser entry's threads: none yet (one thread; engine.info.threading says 'none').
-import type { Pool } from './thread-jobs.js';
+// The browser entry's threads: in a cross-origin-isolated page, Workers over one shared memory, from a file
+// (dist/browser-pool.js) loaded when an engine first asks for more than one thread; elsewhere, or where that file
+// or the Worker's cannot load, one thread, and engine.info says so.
+import { AttentionError } from './errors.js';
+import { useRecording } from './recording.browser.js';
 
-export const autoThreads = (): number => 1;
-export const THREADING = 'none';
-export const threaded = (_bytes: ArrayBuffer | ArrayBufferView, _maximumPages: number): { module: WebAssembly.Module; memory: WebAssembly.Memory; pool: Pool } | undefined => undefined;
-export const prepareThreads = async (_threads: number | undefined): Promise<void> => {};
+// Files beside this one, written as bundlers (Vite, webpack 5) recognise them: the pool as an asset they emit (it
+// is over Vite's 4 KB limit for inlining, which a data: URL would break), the Worker as an entry they bundle.
+const POOL_URL = new URL('./browser-pool.js', import.meta.url);
+const newWorker = () => new Worker(new URL('./thread-worker.browser.js', import.meta.url), { type: 'module' });
+
+let chunk: typeof import('./browser-pool.js') | undefined;
+
+export const autoThreads = (): number => Math.min(navigator.hardwareConcurrency || 1, 8);
+export const THREADING = 'shared-memory';
+
+/** Loads the pool where threads are asked for and memory can be shared; a load that fails leaves one thread. */
+export async function prepareThreads(threads: number | undefined): Promise<void> {
+  if (chunk || (threads ?? 1) < 2 || !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) return;
+  try {
+    chunk = await import(/* @vite-ignore */ /* webpackIgnore: true */ POOL_URL.href);
+    useRecording(chunk!.recording);
+  } catch {
+    // No pool file where the bundle put this one (a bundler that does not emit assets): one thread.
+  }
+}
+
+/** A shared memory and a pool over it once the pool is loaded; undefined before (one thread). */
+export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) => chunk?.threaded(bytes, maximumPages, newWorker, AttentionError);

@@ -1,8 +1,7 @@
 // Threads in Node: worker_threads sharing the engine's memory (src/worker-pool.ts). The browser entry swaps this
 // file for threads.browser.ts.
-import type { Pool } from './thread-jobs.js';
-import { sharedMemoryModule } from './shared-memory.js';
-import { type StartThread, WorkerPool } from './worker-pool.js';
+import { AttentionError } from './errors.js';
+import { sharedPool, type StartThread } from './worker-pool.js';
 
 /** The bundled worker entry: dist/thread-worker.js, beside dist/index.js (and reached the same way from src/). */
 const WORKER_URL = new URL('../dist/thread-worker.js', import.meta.url);
@@ -41,14 +40,5 @@ const startNodeThread: StartThread = (init, events) => {
   };
 };
 
-/**
- * The module made to share its memory, that memory (shared, up to `maximumPages`), and a pool to run on it (no
- * workers until resized); undefined when the bytes have no memory import to share.
- */
-export function threaded(bytes: ArrayBuffer | ArrayBufferView, maximumPages: number): { module: WebAssembly.Module; memory: WebAssembly.Memory; pool: Pool } | undefined {
-  const patched = sharedMemoryModule(bytes);
-  if (!patched) return undefined;
-  const module = new WebAssembly.Module(patched as BufferSource);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages, shared: true });
-  return { module, memory, pool: new WorkerPool(module, memory, startNodeThread) };
-}
+/** The engine's module and memory made shareable, and a pool of worker threads over them (see sharedPool). */
+export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) => sharedPool(bytes, maximumPages, startNodeThread, AttentionError);

@@ -2,10 +2,11 @@
 // units of a job from the control block (src/thread-jobs.ts) while the calling thread takes its share and waits
 // for the rest; a driver runs async calls' recorded steps. How a thread starts is the caller's: Node's
 // worker_threads (src/threads.ts) or a browser's Workers (src/browser-pool.ts).
-import { DESC_FIELDS } from './attention.js';
-import { AttentionError } from './errors.js';
+import type { AttentionError } from './errors.js';
+import { DESC_FIELDS } from './kernels.js';
 import type { Heap } from './memory.js';
 import { type Step, recordingOn } from './recording.js';
+import { sharedMemoryModule } from './shared-memory.js';
 import { closeJob, CONTROL_SLOTS, coordinate, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, type SplitKernels, waitWhile } from './thread-jobs.js';
 
 /** Exports that only compute a number (sizes, the build, heap_base): never recorded, never waited for. */
@@ -36,6 +37,12 @@ export interface Thread {
 
 export type StartThread = (init: ThreadInit, events: ThreadEvents) => Thread;
 
+/**
+ * The entry's AttentionError class: passed in, so that a pool loaded as a chunk of its own (browser-pool.ts) throws
+ * the errors callers test with `instanceof`.
+ */
+export type Errors = typeof AttentionError;
+
 /** A pool of threads over one shared memory, started by `start` (Node's worker_threads or a browser's Workers). */
 export class WorkerPool implements Pool {
   readonly #ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
@@ -52,6 +59,7 @@ export class WorkerPool implements Pool {
     readonly module: WebAssembly.Module,
     readonly memory: WebAssembly.Memory,
     readonly start: StartThread,
+    readonly errors: Errors,
   ) {
     Atomics.store(this.#ctl, SLOT.epoch, 1);
   }
@@ -98,7 +106,7 @@ export class WorkerPool implements Pool {
         if (error === undefined) {
           this.workerUnits += call.units;
           call.resolve();
-        } else call.reject(failed(error));
+        } else call.reject(this.#failed(error));
       },
       gone: (e) => {
         if (this.#driver !== driver) return;
@@ -109,7 +117,7 @@ export class WorkerPool implements Pool {
         const why = e instanceof Error ? e.message : 'the thread running async calls ended';
         for (const [id, call] of [...this.#pending]) {
           this.#settled(id);
-          call.reject(failed(why));
+          call.reject(this.#failed(why));
         }
       },
     });
@@ -177,7 +185,7 @@ export class WorkerPool implements Pool {
         });
       } catch (e) {
         // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
-        if (e instanceof AttentionError && e.code === 'OUT_OF_MEMORY') return false;
+        if (e instanceof this.errors && e.code === 'OUT_OF_MEMORY') return false;
         throw e;
       }
       return true;
@@ -227,8 +235,12 @@ export class WorkerPool implements Pool {
     try {
       this.workerUnits += total - coordinate(kernels, this.#ctl, [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args]);
     } catch (e) {
-      throw Object.assign(failed((e as Error).message), { cause: (e as Error).cause });
+      throw Object.assign(this.#failed((e as Error).message), { cause: (e as Error).cause });
     }
+  }
+
+  #failed(why: string): AttentionError {
+    return new this.errors('WORKER_FAILED', `${why}; the engine goes on`);
   }
 
   /** Ends every worker and the driver (pending async calls reject WORKER_FAILED). */
@@ -238,4 +250,15 @@ export class WorkerPool implements Pool {
   }
 }
 
-const failed = (why: string) => new AttentionError('WORKER_FAILED', `${why}; the engine goes on`);
+
+/**
+ * The module made to share its memory, that memory (shared, up to `maximumPages`), and a pool of threads started
+ * by `start` to run on it (none until resized); undefined when the bytes have no memory import to share.
+ */
+export function sharedPool(bytes: ArrayBuffer | ArrayBufferView, maximumPages: number, start: StartThread, errors: Errors): { module: WebAssembly.Module; memory: WebAssembly.Memory; pool: Pool } | undefined {
+  const patched = sharedMemoryModule(bytes);
+  if (!patched) return undefined;
+  const module = new WebAssembly.Module(patched as BufferSource);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages, shared: true });
+  return { module, memory, pool: new WorkerPool(module, memory, start, errors) };
+}

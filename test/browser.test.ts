@@ -61,8 +61,8 @@ function folderBytes(dir: string): number {
   }, 0);
 }
 
-async function openPage(dir: string) {
-  const { url, server } = await serve(dir);
+async function openPage(dir: string, isolated = false) {
+  const { url, server } = await serve(dir, 0, { isolated });
   servers.push(server);
   return openUrl(url);
 }
@@ -106,10 +106,10 @@ function checkPage(name: string, r: Awaited<ReturnType<typeof openPage>>, produc
 }
 
 /** A Vite project in the temporary project's folder: index.html and the app, nothing else. */
-function viteProject(name: string): string {
+function viteProject(name: string, code = APP): string {
   const root = join(project, name);
   mkdirSync(join(root, 'src'), { recursive: true });
-  writeFileSync(join(root, 'src/index.js'), APP);
+  writeFileSync(join(root, 'src/index.js'), code);
   writeFileSync(join(root, 'index.html'), PAGE('/src/index.js'));
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
   return root;
@@ -205,3 +205,76 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
   });
 });
 
+// Threads: two engines (1 and 2 threads) compute the same calls, sync and async; the page reports what runs and
+// whether every result is bit for bit the one-thread result.
+const THREADS_APP = `
+import { createEngine, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync } from 'wasm-attention';
+let seed = 1;
+const rand = (n) => Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5);
+const same = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+(async () => {
+  const two = await createEngine({ threads: 2 });
+  const one = await createEngine({ threads: 1 });
+  // A Worker whose script does not load says so within this time; one that loads stays counted.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const q = { data: rand(2 * 300 * 64), shape: [2, 300, 64] };
+  const want = scaledDotProductAttention(q, q, q, { causal: true, engine: one }).output.data;
+  const sync = scaledDotProductAttention(q, q, q, { causal: true, engine: two }).output.data;
+  const pending = scaledDotProductAttentionAsync(q, q, q, { causal: true, engine: two });
+  let freeMeanwhile = false;
+  await new Promise((resolve) => setTimeout(() => resolve(freeMeanwhile = true), 0));
+  const async = (await pending).output.data;
+  const x = { data: rand(200 * 96), shape: [200, 96] };
+  const m1 = new MultiHeadAttention(96, 6, { seed: 1, engine: one });
+  const m2 = new MultiHeadAttention(96, 6, { seed: 1, engine: two });
+  const m = m1.forward(x).output.data;
+  window.__result = {
+    info: two.info,
+    isolated: self.crossOriginIsolated,
+    freeMeanwhile,
+    same: [same(want, sync), same(want, async), same(m, m2.forward(x).output.data), same(m, (await m2.forwardAsync(x)).output.data)],
+  };
+})().catch((e) => { window.__result = { error: String(e && e.message || e) }; });
+`;
+
+interface ThreadsResult {
+  info?: { threads: number; threading: string };
+  isolated?: boolean;
+  freeMeanwhile?: boolean;
+  same?: boolean[];
+  error?: string;
+}
+
+/** Checks a threads page: what runs, and every result bit for bit the one-thread result. */
+function checkThreads(name: string, r: Awaited<ReturnType<typeof openPage>>, want: { threads: number; threading: string; isolated: boolean }): void {
+  const result = r.result as ThreadsResult;
+  expect(result.error, `${name}: page error`).toBeUndefined();
+  expect(r.problems, `${name}: console errors: ${r.problems.join(' | ')}`).toEqual([]);
+  expect(result.isolated, `${name}: crossOriginIsolated`).toBe(want.isolated);
+  expect(result.info, `${name}: engine.info`).toMatchObject({ threads: want.threads, threading: want.threading });
+  expect(result.same, `${name}: sync, async, module sync, module async equal to one thread`).toEqual([true, true, true, true]);
+}
+
+describe('threads in Chromium', () => {
+  beforeAll(() => {
+    writeFileSync(join(project, 'src/threads.js'), THREADS_APP);
+  });
+
+  it('a webpack 5 build, cross-origin isolated: two threads over shared memory, no configuration', async () => {
+    run(process.execPath, [join(repoRoot, 'node_modules/webpack-cli/bin/cli.js'), '--mode', 'production', '--entry', './src/threads.js', '--output-path', 'dist-threads'], project);
+    const out = join(project, 'dist-threads');
+    writeFileSync(join(out, 'index.html'), PAGE('./main.js'));
+    const r = await openPage(out, true);
+    checkThreads('webpack, isolated', r, { threads: 2, threading: 'shared-memory', isolated: true });
+    expect((r.result as ThreadsResult).freeMeanwhile).toBe(true);
+    expect(r.urls.filter((u) => /\.js$/.test(u)).length, 'the pool and its worker were fetched').toBeGreaterThanOrEqual(3);
+    // The same build without the isolation headers: one thread, and engine.info says so.
+    checkThreads('webpack, not isolated', await openPage(out), { threads: 1, threading: 'none', isolated: false });
+  });
+
+  it('a Vite production build, cross-origin isolated: two threads, no configuration', async () => {
+    const root = viteProject('vite-threads', THREADS_APP);
+    run(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], root);
+    checkThreads('vite, isolated', await openPage(join(root, 'dist'), true), { threads: 2, threading: 'shared-memory', isolated: true });
+  });
+});

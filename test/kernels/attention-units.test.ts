@@ -2,7 +2,8 @@
 // units (any unit size that is a multiple of MR, any split of the units between calls, each call with its own
 // scratch, in any order) gives bit-for-bit the output of one call over everything: what threads will rely on.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attentionRuns, attentionScratchFloats, DESC_FIELDS, type AttentionPass } from '../../src/attention.js';
+import { attentionRuns, attentionScratchFloats, type AttentionPass } from '../../src/attention.js';
+import { DESC_FIELDS } from '../../src/kernels.js';
 import { leadStrides } from '../../src/batch.js';
 import { runtimeOf, type Runtime } from '../../src/engine.js';
 import { MaskKind } from '../../src/kernels.js';
