@@ -9,7 +9,7 @@ import { positiveInteger } from './options.js';
 import { recordOn } from './recording.js';
 import { describe, mustBe, readOptions } from './snapshot.js';
 import type { Pool } from './thread-jobs.js';
-import { autoThreads, prepareThreads, THREADING, threaded } from './threads.js';
+import { autoThreads, prepareThreads, threaded } from './threads.js';
 import { packagedWasm, readLocalFile } from './wasm-source.js';
 
 /** The two builds of the same kernels: plain SIMD128, and relaxed SIMD (fused multiply-add). */
@@ -38,7 +38,7 @@ export interface EngineInfo {
   readonly maxMemoryBytes: number;
   /** Threads that compute now, the caller included (workers that failed to start are not counted). */
   readonly threads: number;
-  /** How they share work: 'shared-memory' (one memory, Node), or 'none' (one thread). */
+  /** How they share work: 'shared-memory' (one memory: Node, cross-origin-isolated pages), or 'none' (one thread). */
   readonly threading: 'shared-memory' | 'none';
 }
 
@@ -73,7 +73,7 @@ export class Engine {
   /** What runs: the build, the memory limit, the threads. */
   get info(): EngineInfo {
     const pool = this.#runtime.pool;
-    return { ...this.#info, threads: pool?.alive ?? 1, threading: pool ? THREADING : 'none' };
+    return { ...this.#info, threads: pool?.alive ?? 1, threading: pool ? 'shared-memory' : 'none' };
   }
 
   /** Ends the engine's worker threads; it goes on computing on the calling thread (init({ threads }) starts them again). */

@@ -4,7 +4,7 @@ import { badArgument } from './errors.js';
 import { Resident } from './lifetime.js';
 import { Options } from './options.js';
 import { recordingOn } from './recording.js';
-import { mustBe } from './snapshot.js';
+import { isCount, mustBe } from './snapshot.js';
 
 declare global {
   // Symbol.dispose for consumers whose lib stops before esnext.disposable (es2022): the modules and caches
@@ -82,7 +82,7 @@ export class KVCache {
   /** Keeps the first `length` tokens and forgets the rest (to rewind after speculative or beam decoding). */
   truncate(length: number): void {
     this.#memory.check('KVCache.truncate');
-    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > this.#filled) {
+    if (!isCount(length) || length > this.#filled) {
       throw mustBe('KVCache.truncate: length', `an integer from 0 to ${this.#filled}`, length);
     }
     this.#filled = length;

@@ -1,7 +1,7 @@
 // Causal masks, and how a user's mask becomes the (kind, strides) layout the kernels read.
 import { AttentionError, shapeMismatch } from './errors.js';
 import { MaskKind, type MaskKindCode } from './kernels.js';
-import { formatShape, type MaskSnapshot, mustBe, typedArrayName } from './snapshot.js';
+import { formatShape, isCount, type MaskSnapshot, mustBe, typedArrayName } from './snapshot.js';
 import type { Tensor } from './tensor.js';
 
 /** The most bytes one call can hand the kernels: all of wasm32's linear memory. */
@@ -9,7 +9,7 @@ const WASM32_BYTES = 4 * 1024 ** 3;
 
 /** PyTorch's causal mask: `[n, n]`, 0 on and below the diagonal, -Infinity above (torch.triu(ones, 1) → -inf). */
 export function createCausalMask(n: number): Tensor {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+  if (!isCount(n)) {
     throw mustBe('createCausalMask(n): n', 'a non-negative integer', n);
   }
   const bytes = n * n * 4;

@@ -168,6 +168,9 @@ export class MultiHeadAttention extends AttentionModule {
   }
 }
 
+/** The q, k and v parts of a packed array whose q and k parts hold `q` and `k` elements. */
+const split = (a: Float32Array | undefined, q: number, k: number) => [[0, q], [q, q + k], [q + k]].map(([from, to]) => a?.subarray(from, to));
+
 /** As nn.MultiheadAttention initialises them, from mulberry32(seed). */
 function initialWeights(d: CoreDims, seed: number, bias: boolean): CoreWeights {
   const next = mulberry32(seed);
@@ -176,16 +179,10 @@ function initialWeights(d: CoreDims, seed: number, bias: boolean): CoreWeights {
   // As nn.MultiheadAttention: xavier-uniform in-projections (one [3E, E] matrix when it has one), zero biases,
   // out_proj weight uniform in ±1/√E with a zero bias.
   const packed = kvDim === E && kdim === E && vdim === E;
-  let wq: Float32Array, wk: Float32Array, wv: Float32Array;
-  if (packed) {
-    const w = xavier(next, 3 * E, E);
-    [wq, wk, wv] = [w.subarray(0, E * E), w.subarray(E * E, 2 * E * E), w.subarray(2 * E * E)];
-  } else {
-    [wq, wk, wv] = [xavier(next, E, E), xavier(next, kvDim, kdim), xavier(next, kvDim, vdim)];
-  }
+  const [wq, wk, wv] = packed ? split(xavier(next, 3 * E, E), E * E, E * E) : [xavier(next, E, E), xavier(next, kvDim, kdim), xavier(next, kvDim, vdim)];
   const wo = uniform(next, E * E, 1 / Math.sqrt(E));
   const zeros = (n: number) => (bias ? new Float32Array(n) : undefined);
-  return { wq, wk, wv, wo, bq: zeros(E), bk: zeros(kvDim), bv: zeros(kvDim), bo: zeros(E) };
+  return { wq: wq!, wk: wk!, wv: wv!, wo, bq: zeros(E), bk: zeros(kvDim), bv: zeros(kvDim), bo: zeros(E) };
 }
 
 /** The projections of a state dict in any of nn.MultiheadAttention's layouts, checked as strict loading does. */
@@ -193,30 +190,26 @@ function weightsFromStateDict(sd: ReadonlyMap<string, Snapshot>, d: CoreDims, bi
   const { embedDim: E, kdim, vdim } = d;
   const kvDim = d.numKVHeads * d.headDim;
   const { take, done } = strictLoad(sd);
-  let w: Pick<CoreWeights, 'wq' | 'wk' | 'wv' | 'bq' | 'bk' | 'bv'>;
+  const shapes = [[E, E], [kvDim, kdim], [kvDim, vdim]];
+  let ws: Array<Float32Array | undefined>;
+  let bs: Array<Float32Array | undefined>;
   if (sd.has('in_proj_weight')) {
     if (kvDim !== E || kdim !== E || vdim !== E) {
       throw badArgument("'in_proj_weight' needs numKVHeads = numHeads and kdim = vdim = embedDim");
     }
-    const ip = take('in_proj_weight', [3 * E, E]);
-    const ib = bias ? take('in_proj_bias', [3 * E]) : undefined;
-    w = { wq: ip.subarray(0, E * E), wk: ip.subarray(E * E, 2 * E * E), wv: ip.subarray(2 * E * E), bq: ib?.subarray(0, E), bk: ib?.subarray(E, 2 * E), bv: ib?.subarray(2 * E) };
+    ws = split(take('in_proj_weight', [3 * E, E]), E * E, E * E);
+    bs = split(bias ? take('in_proj_bias', [3 * E]) : undefined, E, E);
   } else if (sd.has('q_proj_weight')) {
-    const ib = bias ? take('in_proj_bias', [E + 2 * kvDim]) : undefined;
-    w = {
-      wq: take('q_proj_weight', [E, E]), wk: take('k_proj_weight', [kvDim, kdim]), wv: take('v_proj_weight', [kvDim, vdim]),
-      bq: ib?.subarray(0, E), bk: ib?.subarray(E, E + kvDim), bv: ib?.subarray(E + kvDim),
-    };
+    bs = split(bias ? take('in_proj_bias', [E + 2 * kvDim]) : undefined, E, kvDim);
+    ws = ['q', 'k', 'v'].map((p, i) => take(`${p}_proj_weight`, shapes[i]));
   } else {
-    w = {
-      wq: take('q_proj.weight', [E, E]), wk: take('k_proj.weight', [kvDim, kdim]), wv: take('v_proj.weight', [kvDim, vdim]),
-      bq: bias ? take('q_proj.bias', [E]) : undefined, bk: bias ? take('k_proj.bias', [kvDim]) : undefined, bv: bias ? take('v_proj.bias', [kvDim]) : undefined,
-    };
+    ws = ['q', 'k', 'v'].map((p, i) => take(`${p}_proj.weight`, shapes[i]));
+    bs = ['q', 'k', 'v'].map((p, i) => (bias ? take(`${p}_proj.bias`, [shapes[i][0]]) : undefined));
   }
   const wo = take('out_proj.weight', [E, E]);
   const bo = bias ? take('out_proj.bias', [E]) : undefined;
   done();
-  return { ...w, wo, bo };
+  return { wq: ws[0]!, wk: ws[1]!, wv: ws[2]!, bq: bs[0], bk: bs[1], bv: bs[2], wo, bo };
 }
 
 function hasBias(sd: ReadonlyMap<string, Snapshot>): boolean {

@@ -1,9 +1,9 @@
 // Checks for arguments and option values: every public function reads its options through these.
 import { type Runtime, runtime } from './engine.js';
-import { type MaskSnapshot, mustBe, readMask, readOptions, readStateDict, type Snapshot } from './snapshot.js';
+import { isCount, type MaskSnapshot, mustBe, readMask, readOptions, readStateDict, type Snapshot } from './snapshot.js';
 
 export function positiveInteger(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw mustBe(name, 'a positive integer', v);
+  if (!isCount(v, 1)) throw mustBe(name, 'a positive integer', v);
   return v;
 }
 
@@ -41,16 +41,20 @@ export class Options {
     return v === undefined && fallback !== undefined ? fallback : positiveInteger(`options.${key}`, v);
   }
 
+  /** `read` of the value under `key`, named `options.<key>`; undefined when absent. */
+  #read<T>(key: string, read: (name: string, v: unknown) => T): T | undefined {
+    const v = this.raw[key];
+    return v === undefined ? undefined : read(`options.${key}`, v);
+  }
+
   /** A mask tensor (float32 or Uint8Array data), read once; undefined when absent. */
   mask(key: string): MaskSnapshot | undefined {
-    const v = this.raw[key];
-    return v === undefined ? undefined : readMask(`options.${key}`, v);
+    return this.#read(key, readMask);
   }
 
   /** A state dict, read once; undefined when absent. */
   stateDict(key: string): ReadonlyMap<string, Snapshot> | undefined {
-    const v = this.raw[key];
-    return v === undefined ? undefined : readStateDict(`options.${key}`, v);
+    return this.#read(key, readStateDict);
   }
 
   /** The runtime of options.engine, or of the default engine. */

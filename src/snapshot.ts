@@ -35,6 +35,9 @@ export function describe(v: unknown): string {
   }
 }
 
+/** Whether v is an integer (a safe one, of type number) of at least `min`. */
+export const isCount = (v: unknown, min = 0): v is number => Number.isSafeInteger(v) && (v as number) >= min;
+
 /** BAD_ARGUMENT: `name` must be `what`, and what it was instead. */
 export const mustBe = (name: string, what: string, got: unknown): AttentionError => badArgument(`${name} must be ${what}, got ${describe(got)}`);
 
@@ -68,7 +71,7 @@ export function readShape(name: string, v: unknown): readonly number[] {
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) {
     const d = own(`${name}[${i}]`, v as object, i);
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw mustBe(`${name}[${i}]`, 'a non-negative integer', d);
+    if (!isCount(d)) throw mustBe(`${name}[${i}]`, 'a non-negative integer', d);
     if (d > MAX_DIM) throw badArgument(`${name}[${i}] is ${d}, past 2^31 − 1`);
     dims.push(d);
   }

@@ -11,13 +11,20 @@ export function threadBody(init: ThreadInit, listen: (handler: (data: unknown) =
   const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as JobKernels;
   const ctl = new Int32Array(control);
   if (role === 'driver') {
+    // After a failure, calls recorded before the caller heard of it may read what the failed one left unwritten (a
+    // cache's rows): they fail too, until the caller says it has heard (`heard`).
+    let failed = false;
     listen((data) => {
-      const { id, steps } = data as { id: number; steps: Step[] };
+      const { id, steps, heard } = data as { id: number; steps: Step[]; heard?: true };
+      if (heard) return void (failed = false);
       let error: string | undefined;
       try {
+        if (failed) throw new Error('an async call before this one failed');
         runSteps(kernels, ctl, memory, steps);
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
+        failed = true;
+        Atomics.add(ctl, SLOT.stepsFailed, 1);
       }
       Atomics.add(ctl, SLOT.stepsRun, 1);
       Atomics.notify(ctl, SLOT.stepsRun);

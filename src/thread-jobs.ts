@@ -30,8 +30,10 @@ export const SLOT = {
   kind: 10,
   /** Recorded calls whose steps have run (or failed): sync calls wait for every one submitted before them. */
   stepsRun: 11,
+  /** Recorded calls that failed, or that followed one that failed before the caller had heard of it. */
+  stepsFailed: 12,
   /** The job's arguments (JOB_ARGS of them). */
-  args: 12,
+  args: 13,
 } as const;
 
 export const JOB_ARGS = 16;

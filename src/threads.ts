@@ -16,9 +16,6 @@ const builtin = <T>(id: string): T => (globalThis as unknown as { process: { get
 export const MAX_AUTO_THREADS = 8;
 export const autoThreads = (): number => Math.min(builtin<typeof import('node:os')>('node:os').availableParallelism(), MAX_AUTO_THREADS);
 
-/** How threads share work here. */
-export const THREADING = 'shared-memory';
-
 /** Nothing to load before an engine starts threads here. */
 export const prepareThreads = async (_threads: number | undefined): Promise<void> => {};
 

@@ -50,8 +50,9 @@ export class WorkerPool implements Pool {
   readonly #workers: Array<Thread | undefined> = [];
   /** The thread that runs recorded calls (started by the first one). */
   #driver: Thread | undefined;
-  /** Recorded calls sent to the driver, and those not yet settled (by id). */
+  /** Recorded calls sent to the driver, those not yet settled (by id), and the failures among them heard of. */
   #submitted = 0;
+  #failuresHeard = 0;
   readonly #pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void; units: number }>();
   workerUnits = 0;
 
@@ -106,7 +107,12 @@ export class WorkerPool implements Pool {
         if (error === undefined) {
           this.workerUnits += call.units;
           call.resolve();
-        } else call.reject(this.#failed(error));
+        } else {
+          this.#failuresHeard++;
+          // The first failure since the last one heard: from here on, calls made run again.
+          if (this.#failuresHeard === Atomics.load(this.#ctl, SLOT.stepsFailed)) driver.post({ heard: true });
+          call.reject(this.#failed(error));
+        }
       },
       gone: (e) => {
         if (this.#driver !== driver) return;
@@ -114,6 +120,7 @@ export class WorkerPool implements Pool {
         // It may have died inside a job: close it, so helpers leave it, before any call's memory is released.
         closeJob(this.#ctl);
         Atomics.store(this.#ctl, SLOT.stepsRun, this.#submitted);
+        Atomics.store(this.#ctl, SLOT.stepsFailed, (this.#failuresHeard += this.#pending.size));
         const why = e instanceof Error ? e.message : 'the thread running async calls ended';
         for (const [id, call] of [...this.#pending]) {
           this.#settled(id);
@@ -146,10 +153,15 @@ export class WorkerPool implements Pool {
     });
   }
 
-  /** Waits until every recorded call submitted so far has run: a sync call may read what they write. */
+  /**
+   * Waits until every recorded call submitted so far has run: a sync call may read what they write. If one of them
+   * failed and its rejection has not been delivered yet, what it left (a cache's rows) is not to be read: the sync
+   * call fails too.
+   */
   #drain(): void {
     const ctl = this.#ctl;
     for (let d; (d = Atomics.load(ctl, SLOT.stepsRun)) < this.#submitted; ) waitWhile(ctl, SLOT.stepsRun, d);
+    if (Atomics.load(ctl, SLOT.stepsFailed) > this.#failuresHeard) throw this.#failed('an async call before this one failed (await it to see why)');
   }
 
   kernels<K extends SplitKernels>(direct: K, heap: Heap): K {

@@ -19,7 +19,7 @@ import {
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
 import type { Thread } from '../src/worker-pool.js';
-import { BUILD, randomTensor, runScript, usedBytes } from './helpers.js';
+import { BUILD, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const driverOf = (engine: Engine) => (runtimeOf(engine).pool as unknown as { driver?: Thread }).driver;
 
@@ -156,14 +156,20 @@ describe('async twins', () => {
     engine.close();
   });
 
-  it('a kernel that fails in the driver rejects its call with WORKER_FAILED; the calls after it run', async () => {
+  it('a call that fails in the driver rejects; calls made before that was heard fail too, sync ones included; later calls are right', async () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = runtimeOf(engine).pool!;
-    const failing = pool.submit([{ job: [99, 64, 1, 0, 0, 2] }]);
     const y = randomTensor(6, [100, 64]);
+    const want = scaledDotProductAttention(y, y, y, { engine }).output.data;
+    // A job of an unknown kind fails in the driver; the calls made meanwhile might read what it left unwritten.
+    const failing = pool.submit([{ job: [99, 64, 1, 0, 0, 2] }]);
     const next = scaledDotProductAttentionAsync(y, y, y, { engine });
+    expectAttentionError(() => scaledDotProductAttention(y, y, y, { engine }), 'WORKER_FAILED', /an async call before this one failed/);
     await expect(failing).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /unknown job 99/ });
-    expect((await next).output.data).toEqual(scaledDotProductAttention(y, y, y, { engine }).output.data);
+    await expect(next).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /an async call before this one failed/ });
+    expect(usedBytes(engine)).toBe(0);
+    expect((await scaledDotProductAttentionAsync(y, y, y, { engine })).output.data).toEqual(want);
+    expect(scaledDotProductAttention(y, y, y, { engine }).output.data).toEqual(want);
     engine.close();
   });
 
