@@ -272,6 +272,30 @@ describe('threads in Chromium', () => {
     checkThreads('webpack, not isolated', await openPage(out), { threads: 1, threading: 'none', isolated: false });
   });
 
+  it('an esbuild ES module bundle with the two files copied beside it (the README\'s line), and the standalone file beside them', async () => {
+    const out = join(project, 'esbuild-threads');
+    run(join(repoRoot, 'node_modules/.bin/esbuild'), ['src/threads.js', '--bundle', '--format=esm', `--outfile=${join(out, 'app.js')}`, '--log-level=warning'], project);
+    const dist = join(project, 'node_modules/wasm-attention/dist');
+    for (const f of ['browser-pool.js', 'thread-worker.browser.js']) writeFileSync(join(out, f), readFileSync(join(dist, f)));
+    writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
+    checkThreads('esbuild, isolated', await openPage(out, true), { threads: 2, threading: 'shared-memory', isolated: true });
+    // Without the copies: one thread, said so, and every result still right.
+    const bare = join(project, 'esbuild-threads-bare');
+    mkdirSync(bare, { recursive: true });
+    writeFileSync(join(bare, 'app.js'), readFileSync(join(out, 'app.js')));
+    writeFileSync(join(bare, 'index.html'), PAGE('./app.js'));
+    const r = await openPage(bare, true);
+    expect((r.result as ThreadsResult).info).toMatchObject({ threads: 1, threading: 'none' });
+    expect((r.result as ThreadsResult).same).toEqual([true, true, true, true]);
+    // A CDN serves the package's dist/ as it is: the standalone file finds the pool and the Worker beside it.
+    const cdn = join(project, 'cdn-threads');
+    mkdirSync(join(cdn, 'npm'), { recursive: true });
+    for (const f of ['wasm-attention.min.js', 'browser-pool.js', 'thread-worker.browser.js']) writeFileSync(join(cdn, 'npm', f), readFileSync(join(dist, f)));
+    writeFileSync(join(cdn, 'app.js'), THREADS_APP.replace("from 'wasm-attention'", "from './npm/wasm-attention.min.js'"));
+    writeFileSync(join(cdn, 'index.html'), PAGE('./app.js'));
+    checkThreads('standalone, isolated', await openPage(cdn, true), { threads: 2, threading: 'shared-memory', isolated: true });
+  });
+
   it('a Vite production build, cross-origin isolated: two threads, no configuration', async () => {
     const root = viteProject('vite-threads', THREADS_APP);
     run(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], root);
