@@ -3,7 +3,7 @@
 import { instantiateSync } from '@assemblyscript/loader';
 import { AttentionError, badArgument } from './errors.js';
 import { supportsRelaxedSimd, supportsSimd } from './features.js';
-import type { Kernels } from './kernels.js';
+import { type Kernels, WASM32_BYTES } from './kernels.js';
 import { Heap } from './memory.js';
 import { positiveInteger } from './options.js';
 import { recordOn } from './recording.js';
@@ -50,8 +50,7 @@ export interface Runtime {
   readonly pool?: Pool;
 }
 
-const WASM32_MAX_BYTES = 4 * 1024 ** 3;
-const DEFAULT_MAX_MEMORY_BYTES = WASM32_MAX_BYTES - 64 * 1024 ** 2;
+const DEFAULT_MAX_MEMORY_BYTES = WASM32_BYTES - 64 * 1024 ** 2;
 /** Exports every build has; a module without them is not ours. */
 
 /** An engine's runtime (internal: tests and benchmarks that drive kernels use it too). */
@@ -132,15 +131,15 @@ function readRequest(v: unknown): Request {
   if (build === 'relaxed-simd' && !relaxedSimdSupported) {
     throw badArgument("options.build 'relaxed-simd' needs relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)");
   }
-  const max = o.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
-  if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0) {
+  const max = (o.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES) as number;
+  if (!(Number.isFinite(max) && max > 0)) {
     throw mustBe('options.maxMemoryBytes', 'a positive number of bytes', max);
   }
   const wasm = o.wasm as WasmSource | undefined;
   const ok = wasm === undefined || typeof wasm === 'string' || wasm instanceof URL || wasm instanceof Promise || wasm instanceof WebAssembly.Module || isBytes(wasm) || (typeof Response !== 'undefined' && wasm instanceof Response);
   if (!ok) throw mustBe('options.wasm', 'a URL, a Response, the bytes or a WebAssembly.Module', wasm);
   const auto = relaxedSimdSupported ? 'relaxed-simd' : 'simd';
-  return { build: build ?? (wasm === undefined ? auto : undefined), maxMemoryBytes: Math.min(max, WASM32_MAX_BYTES), wasm, relaxedSimdSupported, threads };
+  return { build: build ?? (wasm === undefined ? auto : undefined), maxMemoryBytes: Math.min(max, WASM32_BYTES), wasm, relaxedSimdSupported, threads };
 }
 
 const isBytes = (src: unknown): src is ArrayBuffer | ArrayBufferView => src instanceof ArrayBuffer || ArrayBuffer.isView(src);
@@ -184,7 +183,8 @@ function resolveSource(req: Request): WasmSource {
 
 async function load(req: Request): Promise<Engine> {
   try {
-    const [source] = await Promise.all([resolveSource(req), prepareThreads(req.threads)]);
+    await prepareThreads(req.threads);
+    const source = await resolveSource(req);
     // Bytes and modules first: touching the Response global makes Node load its fetch implementation (~20 ms).
     if (isBytes(source) || source instanceof WebAssembly.Module) return instantiateNow(source, req);
     const response = source as Response;

@@ -12,3 +12,6 @@ export type MaskKindCode = (typeof MaskKind)[keyof typeof MaskKind];
 
 /** The kernels' descriptor (assembly/descriptor.ts): its fields, 4 bytes each, at the start of the pass's scratch. */
 export const DESC_FIELDS = 32;
+
+/** All of wasm32's linear memory, in bytes: the most any call or engine can have. */
+export const WASM32_BYTES = 4 * 1024 ** 3;

@@ -1,11 +1,8 @@
 // Causal masks, and how a user's mask becomes the (kind, strides) layout the kernels read.
 import { AttentionError, shapeMismatch } from './errors.js';
-import { MaskKind, type MaskKindCode } from './kernels.js';
+import { MaskKind, type MaskKindCode, WASM32_BYTES } from './kernels.js';
 import { formatShape, isCount, type MaskSnapshot, mustBe, typedArrayName } from './snapshot.js';
 import type { Tensor } from './tensor.js';
-
-/** The most bytes one call can hand the kernels: all of wasm32's linear memory. */
-const WASM32_BYTES = 4 * 1024 ** 3;
 
 /** PyTorch's causal mask: `[n, n]`, 0 on and below the diagonal, -Infinity above (torch.triu(ones, 1) → -inf). */
 export function createCausalMask(n: number): Tensor {

@@ -34,6 +34,20 @@ let current: Recording | undefined;
 /** The recording in progress, if the call runs on this heap (a call that runs elsewhere is not recorded). */
 export const recordingOn = (heap: Heap): Recording | undefined => (current?.heap === heap ? current : undefined);
 
+/**
+ * Runs user code (a getter, a proxy trap) outside the recording in progress: an op it calls is its own call, run or
+ * recorded on its own, never steps of this one.
+ */
+export function outside<T>(fn: () => T): T {
+  const saved = current;
+  current = undefined;
+  try {
+    return fn();
+  } finally {
+    current = saved;
+  }
+}
+
 /** Runs `fn` now, or after the recorded steps of the call in progress on `heap`. */
 export function afterSteps(heap: Heap, fn: () => void): void {
   const r = recordingOn(heap);

@@ -2,6 +2,7 @@
 // that all later work uses. Getters, proxies and resizable buffers can change between two reads; a snapshot
 // cannot, and no user code runs after it.
 import { AttentionError, badArgument, shapeMismatch } from './errors.js';
+import { outside } from './recording.js';
 
 /** The most dimensions a tensor may have: batch bookkeeping is quadratic in the rank. */
 export const MAX_RANK = 64;
@@ -44,7 +45,7 @@ export const mustBe = (name: string, what: string, got: unknown): AttentionError
 /** Runs a read of user data; whatever it throws becomes BAD_ARGUMENT naming what was read. */
 function reading<T>(what: string, read: () => T): T {
   try {
-    return read();
+    return outside(read);
   } catch (e) {
     if (e instanceof AttentionError) throw e;
     throw Object.assign(badArgument(`reading ${what} threw: ${e instanceof Error ? e.message : describe(e)}`), { cause: e });

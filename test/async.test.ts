@@ -116,6 +116,35 @@ describe('async twins', () => {
     engine.close();
   });
 
+  it('an op that a getter calls during an async call is a call of its own, computed then', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const m = new MultiHeadAttention(64, 4, { seed: 2, engine });
+    const y = randomTensor(7, [80, 64]);
+    const want = scaledDotProductAttention(y, y, y, { engine }).output.data;
+    const xs = randomTensor(8, [90, 64]);
+    const seen: Float32Array[] = [];
+    // Each getter runs a sync op and an async one on the same engine, and looks at the sync result at once.
+    const hostile = {
+      get data() {
+        seen.push(Float32Array.from(scaledDotProductAttention(y, y, y, { engine }).output.data));
+        void scaledDotProductAttentionAsync(y, y, y, { engine }).then((r) => seen.push(r.output.data));
+        return xs.data;
+      },
+      shape: xs.shape,
+    };
+    const got = await m.forwardAsync(hostile);
+    const viaOptions = await scaledDotProductAttentionAsync(y, y, y, { engine, get causal() { return void seen.push(Float32Array.from(linear(y, randomTensor(9, [5, 64]), undefined, { engine }).data)), false; } } as never);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(got.output.data).toEqual(m.forward(xs).output.data);
+    expect(viaOptions.output.data).toEqual(want);
+    expect(seen[0]).toEqual(want);
+    expect(seen.slice(1).some((r) => r.length === want.length && r.every((v, i) => v === want[i]))).toBe(true);
+    expect(seen.find((r) => r.length === 80 * 5)).toEqual(linear(y, randomTensor(9, [5, 64]), undefined, { engine }).data);
+    m.dispose();
+    expect(usedBytes(engine)).toBe(0);
+    engine.close();
+  });
+
   it('a module or cache disposed while its async call is pending is freed once the call is done', async () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const m = new MultiHeadAttention(64, 4, { seed: 2, engine });
