@@ -15,6 +15,13 @@ const RESULTS = new URL('./results/', import.meta.url);
 const NAMES = ['SDPA 512×64', 'SDPA 2048×64', 'MultiHeadAttention 512×768, 12 heads', 'matmul 1024³', 'decode step, 1024 cached, 12 heads'];
 const quick = process.argv.includes('--quick');
 
+/**
+ * Lets the threads of the run before go idle. onnxruntime-web's pool spins for a while after each run, and without
+ * this pause the run right after it lost a core: in two runs the runs that followed it in turn (relaxed-simd sync,
+ * simd async) were 20–50 % slower than their twins, while alone, in separate processes, sync and async timed alike.
+ */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
 /** Median ms per call of each run: a warm-up, then rounds in which the runs take turns (order alternating). */
 async function time(runs: EngineRun[]): Promise<number[]> {
   const once = async (r: EngineRun) => void (await r.run());
@@ -36,6 +43,7 @@ async function time(runs: EngineRun[]): Promise<number[]> {
       const t0 = performance.now();
       for (let c = 0; c < calls[i]; c++) await once(runs[i]);
       samples[i].push((performance.now() - t0) / calls[i]);
+      await settle();
     }
   }
   return samples.map((s) => s.sort((a, b) => a - b)[s.length >> 1]);

@@ -3,7 +3,7 @@
 // never calls close() still exits.
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { createEngine, type Engine, linear, matmul, MultiHeadAttention, scaledDotProductAttention, SelfAttention } from '../src/index.js';
+import { createEngine, type Engine, linear, linearAsync, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
 import type { Pool } from '../src/thread-jobs.js';
@@ -118,6 +118,44 @@ describe('threads (Node, shared memory)', () => {
     for (let i = 0; i < 300; i++) call(i);
     expect(engine.memoryBytes()).toBe(high);
     expect(usedBytes(engine)).toBe(0);
+    engine.close();
+  });
+
+  it('10,000 mixed calls on 2 threads, sync and async (three at a time), leave linear memory at its high-water mark', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    await untilShared(engine);
+    const mha = new MultiHeadAttention(64, 4, { numKVHeads: 2, seed: 1, engine });
+    const cache = mha.createCache({ batch: 1, maxLength: 40 });
+    // From calls too small to share to calls shared by both threads (past 2^20 multiply-adds).
+    const shapes = [3, 40, 130, 161];
+    const w = randomTensor(2, [70, 64]);
+    const call = (i: number, async: boolean) => {
+      const n = shapes[i % shapes.length];
+      const x = randomTensor(i, [n, 64]);
+      switch (i % 5) {
+        case 0: return async ? scaledDotProductAttentionAsync(x, x, x, { causal: true, engine }) : scaledDotProductAttention(x, x, x, { causal: true, engine });
+        case 1: return async ? matmulAsync(x, x, { transposeB: true, engine }) : matmul(x, x, { transposeB: true, engine });
+        case 2: return async ? linearAsync(x, w, undefined, { engine }) : linear(x, w, undefined, { engine });
+        case 3: return async ? mha.forwardAsync(x, x, x, { needWeights: i % 2 === 0 }) : mha.forward(x, x, x, { needWeights: i % 2 === 0 });
+        default: {
+          if (cache.length + 2 > cache.maxLength) cache.reset();
+          const step = randomTensor(i, [2, 64]);
+          return async ? mha.forwardStepAsync(step, cache) : mha.forwardStep(step, cache);
+        }
+      }
+    };
+    const round = async (i: number) => {
+      call(i, false);
+      await Promise.all([call(i + 1, true), call(i + 2, true), call(i + 3, true)]);
+    };
+    for (let i = 0; i < 40; i++) await round(i);
+    const resident = usedBytes(engine);
+    const highWater = engine.memoryBytes();
+    for (let i = 0; i < 2500; i++) await round(i);
+    expect(engine.memoryBytes()).toBe(highWater);
+    expect(usedBytes(engine)).toBe(resident);
+    cache.dispose();
+    mha.dispose();
     engine.close();
   });
 
