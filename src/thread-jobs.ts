@@ -50,6 +50,8 @@ export interface Pool extends StepRunner {
   readonly alive: number;
   /** Work units computed by workers so far (what shows that calls are shared; tests and benchmarks read it). */
   readonly workerUnits: number;
+  /** Calls with fewer multiply-adds stay on the caller (MIN_SPLIT_MADDS; tests lower it to share small calls). */
+  minSplitMadds: number;
   /** Starts or ends workers so that `threads` threads compute (the caller included). */
   resize(threads: number): void;
   /**
@@ -61,8 +63,12 @@ export interface Pool extends StepRunner {
   close(): void;
 }
 
-/** Work with fewer multiply-adds than this runs on the calling thread alone: waking workers would cost more. */
-export const MIN_SPLIT_MADDS = 2 ** 20;
+/**
+ * Work with fewer multiply-adds than this runs on the calling thread alone: waking a worker would cost more. Measured
+ * (bench/split-threshold.ts) on a 2-core VM, calls back to back: 2 threads lose below about 8·2^20 (a decode step's
+ * attention, 1.5–6·2^20, 0.7–0.9×) and gain from 16·2^20 (matmul 256³ 1.08×, attention 384×384×64 1.48×).
+ */
+export const MIN_SPLIT_MADDS = 2 ** 24;
 
 /** Jobs: which kernel the units go to. */
 export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3 } as const;

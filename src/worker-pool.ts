@@ -55,6 +55,7 @@ export class WorkerPool implements Pool {
   #failuresHeard = 0;
   readonly #pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void; units: number }>();
   workerUnits = 0;
+  minSplitMadds = MIN_SPLIT_MADDS;
 
   constructor(
     readonly module: WebAssembly.Module,
@@ -187,7 +188,7 @@ export class WorkerPool implements Pool {
      * the work is worth it and memory allows; else returns false.
      */
     const share = (madds: number, floats: number, kind: number, args: number[], total: number, chunk: number): boolean => {
-      if (this.size < 2 || total < 2 || madds < MIN_SPLIT_MADDS) return false;
+      if (this.size < 2 || total < 2 || madds < this.minSplitMadds) return false;
       const stride = Math.ceil(floats / 16) * 64;
       try {
         heap.scoped([stride * this.size], ([scratch]) => {

@@ -4,7 +4,6 @@
 // with WORKER_FAILED and the engine goes on.
 import { describe, expect, it } from 'vitest';
 import {
-  createEngine,
   type Engine,
   linear,
   linearAsync,
@@ -19,7 +18,7 @@ import {
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
 import type { Thread } from '../src/worker-pool.js';
-import { BUILD, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
+import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const driverOf = (engine: Engine) => (runtimeOf(engine).pool as unknown as { driver?: Thread }).driver;
 
@@ -77,7 +76,7 @@ async function everyOp(engine: Engine, mode: 'sync' | 'async'): Promise<Float32A
 describe('async twins', () => {
   it('every op gives bit for bit the sync result, on 1 and 2 threads, and leaves no memory held', async () => {
     for (const threads of [1, 2]) {
-      const engine = await createEngine({ build: BUILD, threads });
+      const engine = await sharingEngine(threads);
       const want = await everyOp(engine, 'sync');
       const got = await everyOp(engine, 'async');
       expect(got.length).toBe(want.length);
@@ -88,7 +87,7 @@ describe('async twins', () => {
   });
 
   it('the calling thread stays free while the kernels run, and the work runs on other threads', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const engine = await sharingEngine(2);
     const pool = runtimeOf(engine).pool!;
     const x = randomTensor(1, [4, 1024, 64]);
     const before = pool.workerUnits;
@@ -104,7 +103,7 @@ describe('async twins', () => {
   });
 
   it('a bad argument rejects at once, with nothing left running; the next call is right', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const engine = await sharingEngine(2);
     const q = randomTensor(1, [8, 16]);
     await expect(scaledDotProductAttentionAsync(q, q, randomTensor(2, [7, 16]), { engine })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: /v.shape\[-2\] \(Lk\) is 7 but k.shape\[-2\] is 8/ });
     await expect(matmulAsync(q, q, { engine, transpose_b: true } as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /transposeB/ });
@@ -117,7 +116,7 @@ describe('async twins', () => {
   });
 
   it('an op that a getter calls during an async call is a call of its own, computed then', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const engine = await sharingEngine(2);
     const m = new MultiHeadAttention(64, 4, { seed: 2, engine });
     const y = randomTensor(7, [80, 64]);
     const want = scaledDotProductAttention(y, y, y, { engine }).output.data;
@@ -146,7 +145,7 @@ describe('async twins', () => {
   });
 
   it('a module or cache disposed while its async call is pending is freed once the call is done', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const engine = await sharingEngine(2);
     const m = new MultiHeadAttention(64, 4, { seed: 2, engine });
     const x = randomTensor(3, [300, 64]);
     const want = m.forward(x);
@@ -165,7 +164,7 @@ describe('async twins', () => {
   });
 
   it('a thread that ends mid-call rejects the pending calls with WORKER_FAILED, and the engine goes on', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const engine = await sharingEngine(2);
     const x = randomTensor(4, [8, 1024, 64]);
     const cache = new SelfAttention(64, { seed: 1, engine });
     const c = cache.createCache({ batch: 1, maxLength: 10 });
@@ -186,7 +185,7 @@ describe('async twins', () => {
   });
 
   it('a call that fails in the driver rejects; calls made before that was heard fail too, sync ones included; later calls are right', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const engine = await sharingEngine(2);
     const pool = runtimeOf(engine).pool!;
     const y = randomTensor(6, [100, 64]);
     const want = scaledDotProductAttention(y, y, y, { engine }).output.data;
@@ -203,7 +202,7 @@ describe('async twins', () => {
   });
 
   it('memory stays at its high-water mark over many async calls', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const engine = await sharingEngine(2);
     const call = (i: number) => {
       const n = 64 + (i % 5) * 40;
       return scaledDotProductAttentionAsync(randomTensor(i, [n, 64]), randomTensor(i + 1, [n, 64]), randomTensor(i + 2, [n, 32]), { causal: i % 2 === 0, returnWeights: i % 3 === 0, engine });

@@ -1,7 +1,7 @@
 // Shared test plumbing: the build under test, seeded random tensors, closeness checks, scripts in a new process.
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
-import { AttentionError, type Build, type Engine, init } from '../src/index.js';
+import { AttentionError, type Build, createEngine, type Engine, init } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32, normal } from '../src/random.js';
 import type { Tensor } from '../src/tensor.js';
@@ -23,6 +23,16 @@ export function runScript(script: string, timeout = 20_000): string {
 
 /** Bytes of an engine's linear memory held now: resident weights and caches, and a call's scratch. */
 export const usedBytes = (engine: Engine): number => runtimeOf(engine).heap.usedBytes;
+
+/**
+ * An engine of `threads` threads on the build under test that shares calls from 2^16 multiply-adds on (the engine's
+ * own threshold keeps calls of the tests' sizes on one thread).
+ */
+export async function sharingEngine(threads: number): Promise<Engine> {
+  const engine = await createEngine({ build: BUILD, threads });
+  runtimeOf(engine).pool!.minSplitMadds = 2 ** 16;
+  return engine;
+}
 
 /** Initialises the engine on the build under test and checks that it really is that build. */
 export async function initBuild(): Promise<Engine> {

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine, linear, linearAsync, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
-import type { Pool } from '../src/thread-jobs.js';
-import { BUILD, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
+import { MIN_SPLIT_MADDS, type Pool } from '../src/thread-jobs.js';
+import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
 
@@ -58,7 +58,7 @@ async function untilShared(engine: Engine): Promise<void> {
 
 describe('threads (Node, shared memory)', () => {
   it('engine.info says what runs; init again resizes, close() ends the workers', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 3 });
+    const engine = await sharingEngine(3);
     expect(engine.info).toMatchObject({ build: BUILD, threads: 3, threading: 'shared-memory' });
     poolOf(engine).resize(2);
     expect(engine.info.threads).toBe(2);
@@ -74,10 +74,10 @@ describe('threads (Node, shared memory)', () => {
   });
 
   it('every op gives bit-for-bit the same output on 1, 2 and 3 threads, and 2 and 3 threads really share the work', async () => {
-    const one = await createEngine({ build: BUILD, threads: 1 });
+    const one = await sharingEngine(1);
     const want = everyOp(one);
     for (const threads of [2, 3]) {
-      const engine = await createEngine({ build: BUILD, threads });
+      const engine = await sharingEngine(threads);
       await untilShared(engine);
       const before = poolOf(engine).workerUnits;
       const got = everyOp(engine);
@@ -89,8 +89,27 @@ describe('threads (Node, shared memory)', () => {
     }
   });
 
-  it('a thread that fails makes the call WORKER_FAILED, and the engine goes on', async () => {
+  it('calls under MIN_SPLIT_MADDS (a decode step\'s attention) stay on the caller; larger ones are shared', async () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
+    const pool = poolOf(engine);
+    expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS);
+    const [q, k] = [randomTensor(1, [12, 1, 64]), randomTensor(2, [12, 1024, 64])];
+    const x = randomTensor(3, [512, 64]);
+    let shared = false;
+    for (let i = 0; i < 50 && !shared; i++) {
+      const before = pool.workerUnits;
+      scaledDotProductAttention(q, k, k, { engine });
+      expect(pool.workerUnits, 'a call of 12 · 1024 · 128 multiply-adds').toBe(before);
+      scaledDotProductAttention(x, x, x, { engine });
+      shared = pool.workerUnits > before;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(shared, 'a call of 512 · 512 · 128 multiply-adds was shared').toBe(true);
+    engine.close();
+  });
+
+  it('a thread that fails makes the call WORKER_FAILED, and the engine goes on', async () => {
+    const engine = await sharingEngine(2);
     await untilShared(engine);
     const rt = runtimeOf(engine);
     // A job of an unknown kind: every thread that claims a unit of it throws.
@@ -100,14 +119,14 @@ describe('threads (Node, shared memory)', () => {
     });
     expect(engine.info.threads).toBe(2);
     const x = randomTensor(21, [256, 64]);
-    const one = await createEngine({ build: BUILD, threads: 1 });
+    const one = await sharingEngine(1);
     expect(scaledDotProductAttention(x, x, x, { engine }).output.data).toEqual(scaledDotProductAttention(x, x, x, { engine: one }).output.data);
     expect(usedBytes(engine)).toBe(0);
     engine.close();
   });
 
   it('memory stays at its high-water mark over many threaded calls', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const engine = await sharingEngine(2);
     await untilShared(engine);
     const call = (i: number) => {
       const n = 64 + (i % 5) * 40;
@@ -122,7 +141,7 @@ describe('threads (Node, shared memory)', () => {
   });
 
   it('10,000 mixed calls on 2 threads, sync and async (three at a time), leave linear memory at its high-water mark', async () => {
-    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const engine = await sharingEngine(2);
     await untilShared(engine);
     const mha = new MultiHeadAttention(64, 4, { numKVHeads: 2, seed: 1, engine });
     const cache = mha.createCache({ batch: 1, maxLength: 40 });

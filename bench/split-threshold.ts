@@ -1,0 +1,61 @@
+// Where sharing a call between 2 threads starts to pay (src/thread-jobs.ts MIN_SPLIT_MADDS): calls of growing
+// size on engines of 1 and 2 threads, taking turns, each sample a burst of calls back to back (as in a decoding
+// loop or a batch); and the same calls one at a time after the threads have been idle for 20 ms.
+// `node --import tsx bench/split-threshold.ts`; prints tables, changes nothing.
+import { createEngine, linear, matmul, scaledDotProductAttention, type Tensor } from '../src/index.js';
+import { MIN_SPLIT_MADDS } from '../src/thread-jobs.js';
+import { toMarkdown } from './report.js';
+
+const rand = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
+const t = (shape: number[]): Tensor => ({ data: rand(shape.reduce((a, b) => a * b, 1)), shape });
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+
+const one = await createEngine({ threads: 1 });
+const two = await createEngine({ threads: 2 });
+await new Promise((resolve) => setTimeout(resolve, 300));
+
+type Case = [name: string, madds: number, run: (engine: typeof one) => unknown];
+const cases: Case[] = [
+  ...[1024, 2048, 4096].map((lk): Case => {
+    const [q, k] = [t([12, 1, 64]), t([12, lk, 64])];
+    return [`attention, 12 heads × 1 query × ${lk} keys (a decode step's)`, 12 * lk * 128, (engine) => scaledDotProductAttention(q, k, k, { engine })];
+  }),
+  ...[128, 256, 384, 512, 768].map((n): Case => {
+    const x = t([n, 64]);
+    return [`attention ${n}×${n}×64`, n * n * 128, (engine) => scaledDotProductAttention(x, x, x, { engine })];
+  }),
+  ...[4, 16, 64, 128].map((m): Case => {
+    const [x, w] = [t([m, 768]), t([768, 768])];
+    return [`linear ${m}×768 → 768`, m * 768 * 768, (engine) => linear(x, w, undefined, { engine })];
+  }),
+  ...[128, 256, 320, 400, 512].map((n): Case => {
+    const a = t([n, n]);
+    return [`matmul ${n}³`, n ** 3, (engine) => matmul(a, a, { engine })];
+  }),
+];
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const rows: string[][] = [];
+for (const [name, madds, run] of cases) {
+  const row = [name, (madds / 2 ** 20).toFixed(2)];
+  for (const [burst, idle] of [[10, 0], [1, 20]]) {
+    const ms: number[][] = [[], []];
+    for (let round = 0; round < (burst > 1 ? 15 : 30); round++) {
+      for (const [i, engine] of [one, two].entries()) {
+        await pause(idle);
+        const t0 = performance.now();
+        for (let c = 0; c < burst; c++) run(engine);
+        ms[i].push((performance.now() - t0) / burst);
+      }
+    }
+    const [m1, m2] = ms.map(median);
+    row.push((m1 * 1000).toFixed(0), (m2 * 1000).toFixed(0), `${(m1 / m2).toFixed(2)}×`);
+  }
+  rows.push(row);
+  console.log(row.join(' | '));
+}
+console.log(`\nMIN_SPLIT_MADDS is ${MIN_SPLIT_MADDS / 2 ** 20}·2^20: calls with fewer multiply-adds run on one thread even at 2.\n`);
+const head = ['call', 'multiply-adds, 2^20', 'back to back: 1 thread, µs', '2 threads, µs', 'speed-up', 'after 20 ms idle: 1 thread, µs', '2 threads, µs', 'speed-up'];
+console.log(toMarkdown([head, ...rows]));
+one.close();
+two.close();
