@@ -70,6 +70,21 @@ export interface Pool extends StepRunner {
  */
 export const MIN_SPLIT_MADDS = 2 ** 24;
 
+/** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
+export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1 } as const;
+
+/**
+ * How a call is cut for `threads` threads: `items` independent items (attention's batch × heads; 1 for a GEMM,
+ * whose units span its batch) of `rows` rows each, into units of `unitRows` rows (whole 4-row tiles, so a row is
+ * computed the same way in any cut), claimed `chunk` at a time.
+ */
+export function cut(kind: keyof typeof UNITS_PER_THREAD, items: number, rows: number, threads: number): { unitRows: number; units: number; chunk: number } {
+  const unitRows = Math.ceil(rows / (UNITS_PER_THREAD[kind] * threads) / 4) * 4;
+  const perItem = Math.ceil(rows / unitRows);
+  // Attention: whole items per claim where there are plenty of them (K is packed once per item and claim).
+  return { unitRows, units: items * perItem, chunk: kind === 'attention' && items >= 4 * threads ? perItem : 1 };
+}
+
 /** Jobs: which kernel the units go to. */
 export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3 } as const;
 

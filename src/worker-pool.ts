@@ -7,7 +7,7 @@ import { DESC_FIELDS } from './kernels.js';
 import type { Heap } from './memory.js';
 import { type Step, recordingOn } from './recording.js';
 import { sharedMemoryModule } from './shared-memory.js';
-import { closeJob, CONTROL_SLOTS, coordinate, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, type SplitKernels, waitWhile } from './thread-jobs.js';
+import { closeJob, CONTROL_SLOTS, coordinate, cut, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, type SplitKernels, waitWhile } from './thread-jobs.js';
 
 /** Exports that only compute a number (sizes, the build, heap_base): never recorded, never waited for. */
 const PURE = /_floats$|^build_relaxed_simd$|^heap_base$/;
@@ -181,8 +181,6 @@ export class WorkerPool implements Pool {
         }
       };
     }
-    /** Rows per unit for `rows` rows: about 1 / (per · threads) of them, a multiple of MR = 4 (bit-identical splits). */
-    const unitRows = (rows: number, per: number) => Math.ceil(rows / (per * this.size) / 4) * 4;
     /**
      * Runs `total` units of a job on every thread with `floats` of scratch each, if there are two units or more,
      * the work is worth it and memory allows; else returns false.
@@ -208,13 +206,11 @@ export class WorkerPool implements Pool {
       // The AttentionDesc's first fields: batch, lq, lk, dk, dv, unitRows.
       const d = new Int32Array(heap.f32().buffer, desc, 6);
       const [count, lq, lk, dk, dv] = d;
-      const rows = unitRows(lq, 8);
-      const units = count * Math.ceil(lq / rows);
+      const { unitRows: rows, units, chunk } = cut('attention', count, lq, this.size);
       const floats = kind === JOB.attentionFused ? raw.f32_attention_fused_scratch_floats(rows, lk, dk) : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
       const whole = d[5];
       d[5] = rows;
-      // Whole items per claim where there are plenty of them (K packed once per item), else single units.
-      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, count >= 4 * this.size ? units / count : 1)) return;
+      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, chunk)) return;
       d[5] = whole;
       plain(desc, begin, end, scratch);
     };
@@ -222,16 +218,16 @@ export class WorkerPool implements Pool {
       f32_attention_fused: attention(JOB.attentionFused, raw.f32_attention_fused),
       f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
       f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
-        const rows = unitRows(m, 4);
-        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], Math.ceil(m / rows), 1)) {
+        const { unitRows: rows, units } = cut('gemmPrepacked', 1, m, this.size);
+        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], units, 1)) {
           raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
         }
       },
       f32_gemm: (batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch) => {
-        // One unit per thread: each call packs all of B, so fewer calls pack it fewer times.
-        const rows = unitRows(m, 1);
+        // One unit per thread: each unit packs all of B, so fewer units pack it fewer times.
+        const { unitRows: rows, units } = cut('gemm', 1, m, this.size);
         const args = [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed ? 1 : 0, c, ldc, strideC, bias, rows];
-        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, Math.ceil(m / rows), 1)) {
+        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)) {
           raw.f32_gemm(batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch);
         }
       },

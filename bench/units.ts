@@ -1,0 +1,46 @@
+// How the threads section's work is cut for 2 to 16 threads: units per kernel call and multiply-adds per unit, by the
+// pool's own rules (src/thread-jobs.ts cut, MIN_SPLIT_MADDS). Arithmetic only: what an 8- or 16-core machine would
+// run. `node --import tsx bench/units.ts`.
+import { cut, MIN_SPLIT_MADDS, UNITS_PER_THREAD } from '../src/thread-jobs.js';
+import { toMarkdown } from './report.js';
+
+const THREADS = [2, 4, 8, 16];
+/** A kernel call: its kind, independent items, rows per item, multiply-adds in all, and what else each unit does. */
+interface Call {
+  work: string;
+  call: string;
+  kind: keyof typeof UNITS_PER_THREAD;
+  items: number;
+  rows: number;
+  madds: number;
+  note?: (threads: number) => string;
+}
+const calls: Call[] = [
+  { work: 'SDPA 512×64', call: 'fused attention', kind: 'attention', items: 1, rows: 512, madds: 512 * 512 * 128 },
+  { work: 'SDPA 2048×64', call: 'fused attention', kind: 'attention', items: 1, rows: 2048, madds: 2048 * 2048 * 128 },
+  { work: 'MultiHeadAttention 512×768, 12 heads', call: 'Q, K, V projection', kind: 'gemmPrepacked', items: 1, rows: 512, madds: 512 * 2304 * 768 },
+  { work: '', call: 'attention, 12 heads', kind: 'attention', items: 12, rows: 512, madds: 12 * 512 * 512 * 128 },
+  { work: '', call: 'output projection', kind: 'gemmPrepacked', items: 1, rows: 512, madds: 512 * 768 * 768 },
+  {
+    work: 'matmul 1024³',
+    call: 'GEMM (B packed by each unit)',
+    kind: 'gemm',
+    items: 1,
+    rows: 1024,
+    madds: 1024 ** 3,
+    note: (t) => `B packed ${Math.ceil(1024 / cut('gemm', 1, 1024, t).unitRows)}× (4 MiB each)`,
+  },
+  { work: 'decode step, 1024 cached, 12 heads', call: 'attention, 12 heads × 1 query', kind: 'attention', items: 12, rows: 1, madds: 12 * 1025 * 128 },
+];
+
+const rows = calls.map((c) => {
+  const shared = c.madds >= MIN_SPLIT_MADDS;
+  const cells = THREADS.map((t) => {
+    if (!shared) return 'caller only';
+    const { units, chunk } = cut(c.kind, c.items, c.rows, t);
+    const perUnit = c.madds / units / 2 ** 20;
+    return `${units} units${chunk > 1 ? ` (claimed ${chunk} at a time)` : ''}, ${perUnit.toFixed(perUnit < 1 ? 2 : 1)}·2^20 each${c.note ? `; ${c.note(t)}` : ''}`;
+  });
+  return [c.work, c.call, (c.madds / 2 ** 20).toFixed(1), ...cells];
+});
+console.log(toMarkdown([['work', 'kernel call', 'multiply-adds, 2^20', ...THREADS.map((t) => `${t} threads`)], ...rows]));
