@@ -56,6 +56,8 @@ export class WorkerPool implements Pool {
   readonly #pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void; units: number }>();
   workerUnits = 0;
   minSplitMadds = MIN_SPLIT_MADDS;
+  /** Threads asked for by the last resize. */
+  #wanted = 1;
 
   constructor(
     readonly module: WebAssembly.Module,
@@ -74,10 +76,18 @@ export class WorkerPool implements Pool {
     return 1 + this.#workers.filter(Boolean).length;
   }
 
-  /** Starts or ends workers so that `threads` threads compute (the caller included). */
+  /**
+   * Starts or ends workers so that `threads` threads compute (the caller included). Workers end only while no async
+   * call is pending (the driver may be inside a job, counting on their units): until then the pool keeps them.
+   */
   resize(threads: number): void {
+    this.#wanted = threads;
     while (this.#workers.length < threads - 1) this.#spawn(this.#workers.length);
-    while (this.#workers.length > threads - 1) this.#workers.pop()?.terminate();
+    if (this.#pending.size === 0) this.#endSpare();
+  }
+
+  #endSpare(): void {
+    while (this.#workers.length > this.#wanted - 1) this.#workers.pop()?.terminate();
   }
 
   #start(role: ThreadInit['role'], index: number, events: ThreadEvents): Thread {
@@ -140,7 +150,9 @@ export class WorkerPool implements Pool {
 
   #settled(id: number): void {
     this.#pending.delete(id);
-    if (this.#pending.size === 0) this.#driver?.keepAlive(false);
+    if (this.#pending.size > 0) return;
+    this.#driver?.keepAlive(false);
+    this.#endSpare();
   }
 
   submit(steps: readonly Step[]): Promise<void> {
@@ -252,10 +264,10 @@ export class WorkerPool implements Pool {
     return new this.errors('WORKER_FAILED', `${why}; the engine goes on`);
   }
 
-  /** Ends every worker and the driver (pending async calls reject WORKER_FAILED). */
+  /** Ends the driver (pending async calls reject WORKER_FAILED), then every worker. */
   close(): void {
-    this.resize(1);
     this.#driver?.terminate();
+    this.resize(1);
   }
 }
 
