@@ -11,6 +11,9 @@
  * computes units [begin, end), so callers can split a pass between calls (threads), each with its own scratch.
  * With unitRows a multiple of MR, or lq, rows fall into the same MR-row tiles however the units are cut, so every
  * output element is bit-for-bit the same whatever the split.
+ * packedK (fused kernel only; 0 for none): K already packed as f32_gemm_pack(lk, dk, k, ldk, true) panels, one
+ * packing per item (at packedK + b · f32_gemm_packed_floats(lk, dk) floats; just one when strideK is 0), so that
+ * calls sharing a pass do not each pack it again.
  */
 @unmanaged export class AttentionDesc {
   batch: i32;
@@ -45,6 +48,7 @@
   mask2Ldc: i32;
   strideMask2: i32;
   causal: i32;
+  packedK: usize;
 }
 
 /** Work units of a pass: ⌈lq / unitRows⌉ per item. */
@@ -90,5 +94,6 @@ export function attention_desc_layout(out: usize): i32 {
   store<i32>(out, <i32>offsetof<AttentionDesc>("mask2Ldc"), 116);
   store<i32>(out, <i32>offsetof<AttentionDesc>("strideMask2"), 120);
   store<i32>(out, <i32>offsetof<AttentionDesc>("causal"), 124);
+  store<i32>(out, <i32>offsetof<AttentionDesc>("packedK"), 128);
   return <i32>offsetof<AttentionDesc>();
 }

@@ -117,8 +117,10 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
   const vRow = <usize>d.ldv << 2;
   const kBytes = <usize>dk << 2;
   const stride = panelBytes(dk);
-  const packedK = scratch;
-  const packedQ = scratch + floatBytes(f32_gemm_packed_floats(lk, dk));
+  const kPanels = floatBytes(f32_gemm_packed_floats(lk, dk));
+  const shared = d.packedK;
+  let packedK = shared != 0 ? shared : scratch;
+  const packedQ = scratch + kPanels;
   const sRows = packedQ + floatBytes(f32_gemm_packed_a_floats(unitRows, dk));
   const sT = sRows + S_BYTES;
   // Scores and masks stay as the weights path has them (s = q·k·scale + mask), so nothing finite overflows;
@@ -144,7 +146,8 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
     const mask2B = mask2 + <usize>b * strideMask2 * eb2;
     const qb = q + ((<usize>b * strideQ) << 2);
     const kB = k + ((<usize>b * strideK) << 2);
-    if (!single && (packedItem < 0 || (strideK != 0 && packedItem != b))) {
+    if (!single && shared != 0) packedK = shared + (strideK != 0 ? <usize>b * kPanels : 0);
+    else if (!single && (packedItem < 0 || (strideK != 0 && packedItem != b))) {
       f32_gemm_pack(lk, dk, kB, ldk, true, 0, packedK);
       packedItem = b;
     }

@@ -10,8 +10,11 @@ export type Kernels = Awaited<ReturnType<typeof instantiate>>;
 export const MaskKind = { none: 0, add: 1, keep: 2, hide: 3 } as const;
 export type MaskKindCode = (typeof MaskKind)[keyof typeof MaskKind];
 
-/** The kernels' descriptor (assembly/descriptor.ts): its fields, 4 bytes each, at the start of the pass's scratch. */
-export const DESC_FIELDS = 32;
+/**
+ * The kernels' descriptor (assembly/descriptor.ts) at the start of a pass's scratch: room for its 33 fields of
+ * 4 bytes, rounded up so that the kernel's scratch after it stays 16-byte aligned.
+ */
+export const DESC_FIELDS = 36;
 
 /** All of wasm32's linear memory, in bytes: the most any call or engine can have. */
 export const WASM32_BYTES = 4 * 1024 ** 3;

@@ -93,7 +93,7 @@ export type JobKernels = Pick<Kernels, 'f32_attention_fused' | 'f32_attention_we
 
 /** The kernels a pool shares between threads, and their scratch sizes (floats, for a number of rows). */
 export type SplitKernels = JobKernels &
-  Pick<Kernels, 'f32_attention_fused_scratch_floats' | 'f32_attention_weights_scratch_floats' | 'f32_gemm_prepacked_scratch_floats' | 'f32_gemm_scratch_floats'>;
+  Pick<Kernels, 'f32_attention_fused_scratch_floats' | 'f32_attention_weights_scratch_floats' | 'f32_gemm_prepacked_scratch_floats' | 'f32_gemm_scratch_floats' | 'f32_gemm_packed_floats' | 'f32_gemm_pack'>;
 
 /**
  * Units [begin, end) of the job in `ctl`. Attention: units as the AttentionDesc at args[0] cuts them. GEMM: units of

@@ -197,11 +197,12 @@ export class WorkerPool implements Pool {
      * Runs `total` units of a job on every thread with `floats` of scratch each, if there are two units or more,
      * the work is worth it and memory allows; else returns false.
      */
-    const share = (madds: number, floats: number, kind: number, args: number[], total: number, chunk: number): boolean => {
+    const share = (madds: number, floats: number, kind: number, args: number[], total: number, chunk: number, prepare?: { bytes: number; run(at: number): void }): boolean => {
       if (this.size < 2 || total < 2 || madds < this.minSplitMadds) return false;
       const stride = Math.ceil(floats / 16) * 64;
       try {
-        heap.scoped([stride * this.size], ([scratch]) => {
+        heap.scoped([stride * this.size, prepare?.bytes ?? 0], ([scratch, shared]) => {
+          prepare?.run(shared);
           const rec = recordingOn(heap);
           if (rec) rec.steps.push({ job: [kind, total, chunk, scratch, stride, this.size, ...args], desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined });
           else this.run(direct, kind, args, total, chunk, scratch, stride);
@@ -215,14 +216,26 @@ export class WorkerPool implements Pool {
     };
     const attention = (kind: number, plain: (desc: number, begin: number, end: number, scratch: number) => void) => (desc: number, begin: number, end: number, scratch: number) => {
       if (this.size < 2) return plain(desc, begin, end, scratch);
-      // The AttentionDesc's first fields: batch, lq, lk, dk, dv, unitRows.
-      const d = new Int32Array(heap.f32().buffer, desc, 6);
+      // The AttentionDesc's fields: batch, lq, lk, dk, dv, unitRows, …, k (9), ldk, strideK, …, packedK (32).
+      const d = new Int32Array(heap.f32().buffer, desc, DESC_FIELDS);
       const [count, lq, lk, dk, dv] = d;
       const { unitRows: rows, units, chunk } = cut('attention', count, lq, this.size);
       const floats = kind === JOB.attentionFused ? raw.f32_attention_fused_scratch_floats(rows, lk, dk) : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
+      // Units of one item claimed apart would each pack its K again: the fused kernel takes K packed once, here.
+      const [k, ldk, strideK] = [d[9] >>> 0, d[10], d[11]];
+      const items = strideK ? count : 1;
+      const panels = raw.f32_gemm_packed_floats(lk, dk);
+      const packK = {
+        bytes: items * panels * 4,
+        run: (at: number) => {
+          for (let b = 0; b < items; b++) raw.f32_gemm_pack(lk, dk, k + b * strideK * 4, ldk, true, 0, at + b * panels * 4);
+          d[32] = at;
+        },
+      };
       const whole = d[5];
       d[5] = rows;
-      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, chunk)) return;
+      const shareK = kind === JOB.attentionFused && chunk === 1 && lq > 1;
+      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, chunk, shareK ? packK : undefined)) return;
       d[5] = whole;
       plain(desc, begin, end, scratch);
     };
