@@ -99,7 +99,7 @@ export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float
 
 /**
  * Runs a pass: each run's descriptor at the start of p.scratch, the kernel's scratch after it, one unit per item
- * (an engine with threads re-cuts the units and shares them: see src/threads.ts).
+ * (an engine with threads re-cuts the units and shares them: see src/worker-pool.ts).
  */
 export function runAttention(rt: Runtime, p: AttentionPass): void {
   const kernel = p.weights ? rt.kernels.f32_attention_weights : rt.kernels.f32_attention_fused;

@@ -1,5 +1,5 @@
 // One job shared by threads over one shared memory: the control block's layout, and what a thread does with the
-// work units it claims. The same code runs on the calling thread and in every worker (src/thread-worker.ts).
+// work units it claims. The same code runs on the calling thread and in every worker (src/thread-body.ts).
 // Units are claimed a chunk at a time from a shared counter, so threads that are slow to start, or that never
 // start, only change who computes what; every unit is computed the same way by whoever claims it.
 
@@ -59,7 +59,7 @@ export interface Pool extends StepRunner {
    * call between the threads when it is worth it; same arguments, same results bit for bit.
    */
   kernels<K extends SplitKernels>(raw: K, heap: Heap): K;
-  /** Ends every worker. */
+  /** Ends every worker and the driver. */
   close(): void;
 }
 

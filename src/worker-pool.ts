@@ -214,6 +214,22 @@ export class WorkerPool implements Pool {
       }
       return true;
     };
+    /**
+     * Units of one item claimed apart would each pack its K again: the fused kernel takes K packed once, before the
+     * job, through the descriptor's packedK (field 32).
+     */
+    const packK = (d: Int32Array, count: number, lk: number, dk: number) => {
+      const [k, ldk, strideK] = [d[9] >>> 0, d[10], d[11]];
+      const items = strideK ? count : 1;
+      const panels = raw.f32_gemm_packed_floats(lk, dk);
+      return {
+        bytes: items * panels * 4,
+        run: (at: number) => {
+          for (let b = 0; b < items; b++) raw.f32_gemm_pack(lk, dk, k + b * strideK * 4, ldk, true, 0, at + b * panels * 4);
+          d[32] = at;
+        },
+      };
+    };
     const attention = (kind: number, plain: (desc: number, begin: number, end: number, scratch: number) => void) => (desc: number, begin: number, end: number, scratch: number) => {
       if (this.size < 2) return plain(desc, begin, end, scratch);
       // The AttentionDesc's fields: batch, lq, lk, dk, dv, unitRows, …, k (9), ldk, strideK, …, packedK (32).
@@ -221,21 +237,9 @@ export class WorkerPool implements Pool {
       const [count, lq, lk, dk, dv] = d;
       const { unitRows: rows, units, chunk } = cut('attention', count, lq, this.size);
       const floats = kind === JOB.attentionFused ? raw.f32_attention_fused_scratch_floats(rows, lk, dk) : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
-      // Units of one item claimed apart would each pack its K again: the fused kernel takes K packed once, here.
-      const [k, ldk, strideK] = [d[9] >>> 0, d[10], d[11]];
-      const items = strideK ? count : 1;
-      const panels = raw.f32_gemm_packed_floats(lk, dk);
-      const packK = {
-        bytes: items * panels * 4,
-        run: (at: number) => {
-          for (let b = 0; b < items; b++) raw.f32_gemm_pack(lk, dk, k + b * strideK * 4, ldk, true, 0, at + b * panels * 4);
-          d[32] = at;
-        },
-      };
       const whole = d[5];
       d[5] = rows;
-      const shareK = kind === JOB.attentionFused && chunk === 1 && lq > 1;
-      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, chunk, shareK ? packK : undefined)) return;
+      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, chunk, kind === JOB.attentionFused && chunk === 1 && lq > 1 ? packK(d, count, lk, dk) : undefined)) return;
       d[5] = whole;
       plain(desc, begin, end, scratch);
     };
@@ -283,7 +287,6 @@ export class WorkerPool implements Pool {
     this.resize(1);
   }
 }
-
 
 /**
  * The module made to share its memory, that memory (shared, up to `maximumPages`), and a pool of threads started
