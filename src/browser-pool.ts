@@ -1,6 +1,8 @@
-// Threads in a cross-origin-isolated page: a pool of module Workers over the engine's shared memory, and the
-// recording that lets async calls run on it. A file of its own (dist/browser-pool.js) with no imports, loaded by
-// the browser entry only when an engine first asks for threads: pages that never do never download it.
+// Threads in a page: in a cross-origin-isolated one, a pool of module Workers over the engine's shared memory;
+// elsewhere, Workers each with a memory of their own that run async calls (src/replica-pool.ts); and the recording
+// that lets async calls run on them. A file of its own (dist/browser-pool.js) with no imports, loaded by the browser
+// entry only when an engine first asks for threads: pages that never do never download it.
+import { replicaPool } from './replica-pool.js';
 import { type Errors, sharedPool, type StartThread } from './worker-pool.js';
 
 export * as recording from './recording.js';
@@ -18,7 +20,7 @@ const startWorkers = (newWorker: () => Worker): StartThread => (init, events) =>
   worker.onerror = (e) => gone(new Error(`a worker failed: ${e.message || 'its script did not load'}`));
   worker.postMessage(init);
   return {
-    post: (m) => worker.postMessage(m),
+    post: (m, transfer) => worker.postMessage(m, transfer ?? []),
     terminate: () => {
       worker.terminate();
       gone();
@@ -27,6 +29,9 @@ const startWorkers = (newWorker: () => Worker): StartThread => (init, events) =>
   };
 };
 
-/** The engine's module and memory made shareable, and a pool of Workers over them (see sharedPool). */
+/**
+ * The engine's module and memory made shareable, and a pool of Workers over them (see sharedPool); without
+ * cross-origin isolation, the module, a memory, and a pool of replicas (see replicaPool).
+ */
 export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number, newWorker: () => Worker, errors: Errors) =>
-  sharedPool(bytes, maximumPages, startWorkers(newWorker), errors);
+  (self.crossOriginIsolated ? sharedPool : replicaPool)(bytes, maximumPages, startWorkers(newWorker), errors);

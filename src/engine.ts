@@ -38,8 +38,11 @@ export interface EngineInfo {
   readonly maxMemoryBytes: number;
   /** Threads that compute now, the caller included (workers that failed to start are not counted). */
   readonly threads: number;
-  /** How they share work: 'shared-memory' (one memory: Node, cross-origin-isolated pages), or 'none' (one thread). */
-  readonly threading: 'shared-memory' | 'none';
+  /**
+   * How they share work: 'shared-memory' (one memory: Node, cross-origin-isolated pages), 'workers' (Workers with
+   * memories of their own, for async calls: pages without isolation), or 'none' (one thread).
+   */
+  readonly threading: 'shared-memory' | 'workers' | 'none';
 }
 
 /** What the library's internals compute with: one instance's kernels and the heap over its memory. */
@@ -72,7 +75,7 @@ export class Engine {
   /** What runs: the build, the memory limit, the threads. */
   get info(): EngineInfo {
     const pool = this.#runtime.pool;
-    return { ...this.#info, threads: pool?.alive ?? 1, threading: pool ? 'shared-memory' : 'none' };
+    return { ...this.#info, threads: pool?.alive ?? 1, threading: pool?.threading ?? 'none' };
   }
 
   /** Ends the engine's worker threads; it goes on computing on the calling thread (init({ threads }) starts them again). */

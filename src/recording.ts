@@ -14,7 +14,7 @@ export type Step = ({ readonly kernel: string; readonly args: readonly number[] 
 
 /** Runs recorded steps off the calling thread; resolves once they have all run, or rejects WORKER_FAILED. */
 export interface StepRunner {
-  submit(steps: readonly Step[]): Promise<void>;
+  submit(steps: readonly Step[], rec: Recording): Promise<void>;
 }
 
 /** One async call's recording. */
@@ -24,6 +24,10 @@ export class Recording {
   readonly after: Array<() => void> = [];
   /** If the steps failed: what the call changed in the wrapper's own state, to undo (before `after`). */
   readonly undo: Array<() => void> = [];
+  /** Where the call leaves results in memory for later ([byte pointer, bytes] each): what it copies out. */
+  readonly kept: Array<[number, number]> = [];
+  /** The blocks the call takes ([byte pointer, bytes] each): anything it writes outside them outlives it (a cache's rows). */
+  readonly own: Array<[number, number]> = [];
   /** The heap of the engine the call runs on, once it has chosen one that can run recordings. */
   heap?: Heap;
   runner?: StepRunner;
@@ -95,7 +99,7 @@ export async function recorded<T>(body: () => T, on?: Place): Promise<T> {
     return value;
   }
   try {
-    await rec.runner.submit(rec.steps);
+    await rec.runner.submit(rec.steps, rec);
   } catch (e) {
     settle(rec, false);
     throw e;

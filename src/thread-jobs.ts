@@ -44,6 +44,8 @@ export const CONTROL_SLOTS = SLOT.args + JOB_ARGS;
  * (async) calls with the workers as its helpers.
  */
 export interface Pool extends StepRunner {
+  /** 'shared-memory': threads over the engine's memory; 'workers': replicas with memories of their own (async calls); 'none' where they could not start. */
+  readonly threading: 'shared-memory' | 'workers' | 'none';
   /** Threads the pool has: the caller and every worker slot. */
   readonly size: number;
   /** Threads that compute now: the caller and the workers alive. */

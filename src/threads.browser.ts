@@ -1,6 +1,6 @@
-// The browser entry's threads: in a cross-origin-isolated page, Workers over one shared memory, from a file
-// (dist/browser-pool.js) loaded when an engine first asks for more than one thread; elsewhere, or where that file
-// or the Worker's cannot load, one thread, and engine.info says so.
+// The browser entry's threads, from a file (dist/browser-pool.js) loaded when an engine first asks for more than one
+// thread: in a cross-origin-isolated page, Workers over one shared memory; elsewhere, Workers with memories of their
+// own for async calls. Where that file or the Worker's cannot load, one thread, and engine.info says so.
 import { AttentionError } from './errors.js';
 import { useRecording } from './recording.browser.js';
 
@@ -15,7 +15,7 @@ export const autoThreads = (): number => Math.min(navigator.hardwareConcurrency 
 
 /** Loads the pool where threads are asked for and memory can be shared; a load that fails leaves one thread. */
 export async function prepareThreads(threads: number | undefined): Promise<void> {
-  if ((threads ?? 1) < 2 || !self.crossOriginIsolated) return;
+  if ((threads ?? 1) < 2) return;
   try {
     chunk = await import(/* @vite-ignore */ /* webpackIgnore: true */ new URL('./browser-pool.js', import.meta.url).href);
     useRecording(chunk!.recording);
@@ -24,5 +24,5 @@ export async function prepareThreads(threads: number | undefined): Promise<void>
   }
 }
 
-/** A shared memory and a pool over it once the pool is loaded; undefined before (one thread). */
+/** A memory and a pool over it once the pool is loaded; undefined before (one thread). */
 export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) => chunk?.threaded(bytes, maximumPages, newWorker, AttentionError);

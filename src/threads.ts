@@ -1,6 +1,7 @@
 // Threads in Node: worker_threads sharing the engine's memory (src/worker-pool.ts). The browser entry swaps this
 // file for threads.browser.ts.
 import { AttentionError } from './errors.js';
+import { replicaPool } from './replica-pool.js';
 import { sharedPool, type StartThread } from './worker-pool.js';
 
 /** The bundled worker entry: dist/thread-worker.js, beside dist/index.js (and reached the same way from src/). */
@@ -31,11 +32,18 @@ const startNodeThread: StartThread = (init, events) => {
   // After the listeners: a 'message' listener refs the worker again.
   worker.unref();
   return {
-    post: (m) => worker.postMessage(m),
+    post: (m, transfer) => worker.postMessage(m, transfer as never),
     terminate: () => void worker.terminate(),
     keepAlive: (on) => (on ? worker.ref() : worker.unref()),
   };
 };
 
+/**
+ * Tests set `replicas` to run engines made next as pages without cross-origin isolation do: Workers with memories of
+ * their own (src/replica-pool.ts). Node itself always shares memory.
+ */
+export const threadingForTests = { replicas: false };
+
 /** The engine's module and memory made shareable, and a pool of worker threads over them (see sharedPool). */
-export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) => sharedPool(bytes, maximumPages, startNodeThread, AttentionError);
+export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) =>
+  (threadingForTests.replicas ? replicaPool : sharedPool)(bytes, maximumPages, startNodeThread, AttentionError);

@@ -2,15 +2,13 @@
 // units of a job from the control block (src/thread-jobs.ts) while the calling thread takes its share and waits
 // for the rest; a driver runs async calls' recorded steps. How a thread starts is the caller's: Node's
 // worker_threads (src/threads.ts) or a browser's Workers (src/browser-pool.ts).
-import type { AttentionError } from './errors.js';
-import { DESC_FIELDS } from './kernels.js';
-import type { Heap } from './memory.js';
-import { type Step, recordingOn } from './recording.js';
+import type { Step } from './recording.js';
 import { sharedMemoryModule } from './shared-memory.js';
-import { closeJob, CONTROL_SLOTS, coordinate, cut, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, SLOT, type SplitKernels, waitWhile } from './thread-jobs.js';
+import { type Errors, SplitPool } from './split-pool.js';
+import { closeJob, CONTROL_SLOTS, coordinate, type JobKernels, type Pool, SLOT, waitWhile } from './thread-jobs.js';
+import type { ReplicaInit } from './replica-body.js';
 
-/** Exports that only compute a number (sizes, the build, heap_base): never recorded, never waited for. */
-const PURE = /_floats$|^build_relaxed_simd$|^heap_base$/;
+export type { Errors } from './split-pool.js';
 
 /** What a thread is started with: its role, the module and memory it instantiates, the control block, its index. */
 export interface ThreadInit {
@@ -29,22 +27,17 @@ export interface ThreadEvents {
 
 /** A started thread, as the pool uses it. */
 export interface Thread {
-  post(message: unknown): void;
+  post(message: unknown, transfer?: Transferable[]): void;
   terminate(): void;
   /** Whether it keeps a Node process alive (browsers: nothing to do). */
   keepAlive(on: boolean): void;
 }
 
-export type StartThread = (init: ThreadInit, events: ThreadEvents) => Thread;
-
-/**
- * The entry's AttentionError class: passed in, so that a pool loaded as a chunk of its own (browser-pool.ts) throws
- * the errors callers test with `instanceof`.
- */
-export type Errors = typeof AttentionError;
+export type StartThread = (init: ThreadInit | ReplicaInit, events: ThreadEvents) => Thread;
 
 /** A pool of threads over one shared memory, started by `start` (Node's worker_threads or a browser's Workers). */
-export class WorkerPool implements Pool {
+export class WorkerPool extends SplitPool {
+  readonly threading = 'shared-memory';
   readonly #ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
   /** Slot i holds worker i + 1 (undefined once it has died). */
   readonly #workers: Array<Thread | undefined> = [];
@@ -54,8 +47,6 @@ export class WorkerPool implements Pool {
   #submitted = 0;
   #failuresHeard = 0;
   readonly #pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void; units: number }>();
-  workerUnits = 0;
-  minSplitMadds = MIN_SPLIT_MADDS;
   /** Threads asked for by the last resize. */
   #wanted = 1;
 
@@ -63,8 +54,9 @@ export class WorkerPool implements Pool {
     readonly module: WebAssembly.Module,
     readonly memory: WebAssembly.Memory,
     readonly start: StartThread,
-    readonly errors: Errors,
+    errors: Errors,
   ) {
+    super(errors);
     Atomics.store(this.#ctl, SLOT.epoch, 1);
   }
 
@@ -171,104 +163,25 @@ export class WorkerPool implements Pool {
    * failed and its rejection has not been delivered yet, what it left (a cache's rows) is not to be read: the sync
    * call fails too.
    */
+  protected threadsFor(): number {
+    return this.size;
+  }
+
+  protected beforeRun(): void {
+    this.#drain();
+  }
+
   #drain(): void {
     const ctl = this.#ctl;
     for (let d; (d = Atomics.load(ctl, SLOT.stepsRun)) < this.#submitted; ) waitWhile(ctl, SLOT.stepsRun, d);
     if (Atomics.load(ctl, SLOT.stepsFailed) > this.#failuresHeard) throw this.#failed('an async call before this one failed (await it to see why)');
   }
 
-  kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
-    /** An attention kernel's descriptor as it is now (see Step). */
-    const descAt = (ptr: number): [number, Int32Array] => [ptr, new Int32Array(heap.f32().buffer, ptr, DESC_FIELDS).slice()];
-    // Every kernel that writes memory: recorded in a recorded call, else run after the recorded calls before it.
-    const raw = { ...direct };
-    for (const [name, fn] of Object.entries(direct)) {
-      if (typeof fn !== 'function' || PURE.test(name)) continue;
-      (raw as Record<string, unknown>)[name] = (...args: unknown[]) => {
-        const rec = recordingOn(heap);
-        if (rec) rec.steps.push({ kernel: name, args: args.map(Number), desc: name.startsWith('f32_attention') ? descAt(args[0] as number) : undefined });
-        else {
-          this.#drain();
-          return (fn as (...a: unknown[]) => unknown)(...args);
-        }
-      };
-    }
-    /**
-     * Runs `total` units of a job on every thread with `floats` of scratch each, if there are two units or more,
-     * the work is worth it and memory allows; else returns false.
-     */
-    const share = (madds: number, floats: number, kind: number, args: number[], total: number, chunk: number, prepare?: { bytes: number; run(at: number): void }): boolean => {
-      if (this.size < 2 || total < 2 || madds < this.minSplitMadds) return false;
-      const stride = Math.ceil(floats / 16) * 64;
-      try {
-        heap.scoped([stride * this.size, prepare?.bytes ?? 0], ([scratch, shared]) => {
-          prepare?.run(shared);
-          const rec = recordingOn(heap);
-          if (rec) rec.steps.push({ job: [kind, total, chunk, scratch, stride, this.size, ...args], desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined });
-          else this.run(direct, kind, args, total, chunk, scratch, stride);
-        });
-      } catch (e) {
-        // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
-        if (e instanceof this.errors && e.code === 'OUT_OF_MEMORY') return false;
-        throw e;
-      }
-      return true;
-    };
-    /**
-     * Units of one item claimed apart would each pack its K again: the fused kernel takes K packed once, before the
-     * job, through the descriptor's packedK (field 32).
-     */
-    const packK = (d: Int32Array, count: number, lk: number, dk: number) => {
-      const [k, ldk, strideK] = [d[9] >>> 0, d[10], d[11]];
-      const items = strideK ? count : 1;
-      const panels = raw.f32_gemm_packed_floats(lk, dk);
-      return {
-        bytes: items * panels * 4,
-        run: (at: number) => {
-          for (let b = 0; b < items; b++) raw.f32_gemm_pack(lk, dk, k + b * strideK * 4, ldk, true, 0, at + b * panels * 4);
-          d[32] = at;
-        },
-      };
-    };
-    const attention = (kind: number, plain: (desc: number, begin: number, end: number, scratch: number) => void) => (desc: number, begin: number, end: number, scratch: number) => {
-      if (this.size < 2) return plain(desc, begin, end, scratch);
-      // The AttentionDesc's fields: batch, lq, lk, dk, dv, unitRows, …, k (9), ldk, strideK, …, packedK (32).
-      const d = new Int32Array(heap.f32().buffer, desc, DESC_FIELDS);
-      const [count, lq, lk, dk, dv] = d;
-      const { unitRows: rows, units, chunk } = cut('attention', count, lq, this.size);
-      const floats = kind === JOB.attentionFused ? raw.f32_attention_fused_scratch_floats(rows, lk, dk) : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
-      const whole = d[5];
-      d[5] = rows;
-      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, chunk, kind === JOB.attentionFused && chunk === 1 && lq > 1 ? packK(d, count, lk, dk) : undefined)) return;
-      d[5] = whole;
-      plain(desc, begin, end, scratch);
-    };
-    const split: JobKernels = {
-      f32_attention_fused: attention(JOB.attentionFused, raw.f32_attention_fused),
-      f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
-      f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
-        const { unitRows: rows, units } = cut('gemmPrepacked', 1, m, this.size);
-        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], units, 1)) {
-          raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
-        }
-      },
-      f32_gemm: (batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch) => {
-        // One unit per thread: each unit packs all of B, so fewer units pack it fewer times.
-        const { unitRows: rows, units } = cut('gemm', 1, m, this.size);
-        const args = [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed ? 1 : 0, c, ldc, strideC, bias, rows];
-        if (this.size < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)) {
-          raw.f32_gemm(batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch);
-        }
-      },
-    };
-    return { ...raw, ...split };
-  }
-
   /**
    * Runs a job of `total` units on every thread, the caller included, after the recorded calls before it (see
    * coordinate()). Thread i uses scratch + i · stride.
    */
-  run(kernels: JobKernels, kind: number, args: readonly number[], total: number, chunk: number, scratch: number, stride: number): void {
+  protected run(kernels: JobKernels, kind: number, args: readonly number[], total: number, chunk: number, scratch: number, stride: number): void {
     this.#drain();
     try {
       this.workerUnits += total - coordinate(kernels, this.#ctl, [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args]);
@@ -277,7 +190,7 @@ export class WorkerPool implements Pool {
     }
   }
 
-  #failed(why: string): AttentionError {
+  #failed(why: string): InstanceType<Errors> {
     return new this.errors('WORKER_FAILED', `${why}; the engine goes on`);
   }
 

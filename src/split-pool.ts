@@ -1,0 +1,130 @@
+// What both pools do with a call's kernels: the heavy ones (attention, GEMM) cut into jobs of work units shared by
+// threads where that is worth it, every kernel that writes memory recorded in an async call. The shared-memory pool
+// (src/worker-pool.ts) runs jobs on threads over one memory; the replicas' pool (src/replica-pool.ts) runs async
+// calls' jobs on Workers with memories of their own.
+import type { AttentionError } from './errors.js';
+import { DESC_FIELDS } from './kernels.js';
+import type { Heap } from './memory.js';
+import { recordingOn, type Recording, type Step } from './recording.js';
+import { cut, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, type SplitKernels } from './thread-jobs.js';
+
+/** Exports that only compute a number (sizes, the build, heap_base): never recorded, never waited for. */
+export const PURE = /_floats$|^build_relaxed_simd$|^heap_base$/;
+
+/**
+ * The entry's AttentionError class: passed in, so that a pool loaded as a chunk of its own (browser-pool.ts) throws
+ * the errors callers test with `instanceof`.
+ */
+export type Errors = typeof AttentionError;
+
+export abstract class SplitPool implements Pool {
+  workerUnits = 0;
+  minSplitMadds = MIN_SPLIT_MADDS;
+  abstract readonly threading: Pool['threading'];
+  abstract readonly size: number;
+  abstract readonly alive: number;
+  abstract resize(threads: number): void;
+  abstract close(): void;
+  abstract submit(steps: readonly Step[], rec?: Recording): Promise<void>;
+
+  constructor(readonly errors: Errors) {}
+
+  /** Threads a job of the call in progress on `heap` is cut for (1: the kernel runs whole). */
+  protected abstract threadsFor(heap: Heap): number;
+  /** Before a kernel that writes memory runs now, on the calling thread (not recorded). */
+  protected abstract beforeRun(name: string, args: readonly number[], heap: Heap): void;
+  /** Runs a job now, shared by the calling thread and the pool's threads. */
+  protected abstract run(kernels: JobKernels, kind: number, args: readonly number[], total: number, chunk: number, scratch: number, stride: number): void;
+
+  kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
+    /** An attention kernel's descriptor as it is now (see Step). */
+    const descAt = (ptr: number): [number, Int32Array] => [ptr, new Int32Array(heap.f32().buffer, ptr, DESC_FIELDS).slice()];
+    // Every kernel that writes memory: recorded in a recorded call, else run after the recorded calls before it.
+    const raw = { ...direct };
+    for (const [name, fn] of Object.entries(direct)) {
+      if (typeof fn !== 'function' || PURE.test(name)) continue;
+      (raw as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        const rec = recordingOn(heap);
+        if (rec) rec.steps.push({ kernel: name, args: args.map(Number), desc: name.startsWith('f32_attention') ? descAt(args[0] as number) : undefined });
+        else {
+          this.beforeRun(name, args.map(Number), heap);
+          return (fn as (...a: unknown[]) => unknown)(...args);
+        }
+      };
+    }
+    /**
+     * Runs `total` units of a job on every thread with `floats` of scratch each, if there are two units or more,
+     * the work is worth it and memory allows; else returns false.
+     */
+    const share = (madds: number, floats: number, kind: number, args: number[], total: number, chunk: number, prepare?: { bytes: number; run(at: number): void }): boolean => {
+      const threads = this.threadsFor(heap);
+      if (threads < 2 || total < 2 || madds < this.minSplitMadds) return false;
+      const stride = Math.ceil(floats / 16) * 64;
+      try {
+        heap.scoped([stride * threads, prepare?.bytes ?? 0], ([scratch, shared]) => {
+          prepare?.run(shared);
+          const rec = recordingOn(heap);
+          if (rec) rec.steps.push({ job: [kind, total, chunk, scratch, stride, threads, ...args], desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined });
+          else this.run(direct, kind, args, total, chunk, scratch, stride);
+        });
+      } catch (e) {
+        // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
+        if (e instanceof this.errors && e.code === 'OUT_OF_MEMORY') return false;
+        throw e;
+      }
+      return true;
+    };
+    /**
+     * Units of one item claimed apart would each pack its K again: the fused kernel takes K packed once, before the
+     * job, through the descriptor's packedK (field 32).
+     */
+    const packK = (d: Int32Array, count: number, lk: number, dk: number) => {
+      const [k, ldk, strideK] = [d[9] >>> 0, d[10], d[11]];
+      const items = strideK ? count : 1;
+      const panels = raw.f32_gemm_packed_floats(lk, dk);
+      return {
+        bytes: items * panels * 4,
+        run: (at: number) => {
+          for (let b = 0; b < items; b++) raw.f32_gemm_pack(lk, dk, k + b * strideK * 4, ldk, true, 0, at + b * panels * 4);
+          d[32] = at;
+        },
+      };
+    };
+    const attention = (kind: number, plain: (desc: number, begin: number, end: number, scratch: number) => void) => (desc: number, begin: number, end: number, scratch: number) => {
+      const threads = this.threadsFor(heap);
+      if (threads < 2) return plain(desc, begin, end, scratch);
+      // The AttentionDesc's fields: batch, lq, lk, dk, dv, unitRows, …, k (9), ldk, strideK, …, packedK (32).
+      const d = new Int32Array(heap.f32().buffer, desc, DESC_FIELDS);
+      const [count, lq, lk, dk, dv] = d;
+      const { unitRows: rows, units, chunk } = cut('attention', count, lq, threads);
+      const floats = kind === JOB.attentionFused ? raw.f32_attention_fused_scratch_floats(rows, lk, dk) : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
+      const whole = d[5];
+      d[5] = rows;
+      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, chunk, kind === JOB.attentionFused && chunk === 1 && lq > 1 ? packK(d, count, lk, dk) : undefined)) return;
+      d[5] = whole;
+      plain(desc, begin, end, scratch);
+    };
+    const split: JobKernels = {
+      f32_attention_fused: attention(JOB.attentionFused, raw.f32_attention_fused),
+      f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
+      f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
+        const threads = this.threadsFor(heap);
+        const { unitRows: rows, units } = cut('gemmPrepacked', 1, m, threads);
+        if (threads < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], units, 1)) {
+          raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
+        }
+      },
+      f32_gemm: (batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch) => {
+        // One unit per thread: each unit packs all of B, so fewer units pack it fewer times.
+        const threads = this.threadsFor(heap);
+        const { unitRows: rows, units } = cut('gemm', 1, m, threads);
+        const args = [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed ? 1 : 0, c, ldc, strideC, bias, rows];
+        if (threads < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)) {
+          raw.f32_gemm(batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch);
+        }
+      },
+    };
+    return { ...raw, ...split };
+  }
+
+}
