@@ -50,6 +50,11 @@ export class ReplicaPool extends SplitPool {
     return this.#broken ? 1 : Math.max(1, this.#replicas.filter(Boolean).length);
   }
 
+  /** The replicas started (tests end one to see pending calls fail). */
+  get replicas(): ReadonlyArray<Thread | undefined> {
+    return this.#replicas;
+  }
+
   /** Replicas start now when two or more are asked for, else with the first async call; never under a pending one. */
   resize(threads: number): void {
     this.#wanted = threads;

@@ -40,10 +40,10 @@ const startNodeThread: StartThread = (init, events) => {
 
 /**
  * Tests set `replicas` to run engines made next as pages without cross-origin isolation do: Workers with memories of
- * their own (src/replica-pool.ts). Node itself always shares memory.
+ * their own (src/replica-pool.ts), and `start` to start their threads otherwise. Node itself always shares memory.
  */
-export const threadingForTests = { replicas: false };
+export const threadingForTests: { replicas: boolean; start?: StartThread } = { replicas: false };
 
 /** The engine's module and memory made shareable, and a pool of worker threads over them (see sharedPool). */
 export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) =>
-  (threadingForTests.replicas ? replicaPool : sharedPool)(bytes, maximumPages, startNodeThread, AttentionError);
+  (threadingForTests.replicas ? replicaPool : sharedPool)(bytes, maximumPages, threadingForTests.start ?? startNodeThread, AttentionError);

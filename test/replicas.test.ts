@@ -2,21 +2,27 @@
 // with a memory of its own (src/replica-pool.ts), sharing jobs and sending one another the rows they wrote. Node
 // runs the same pool here with worker_threads; test/browser.test.ts runs it in Chromium.
 import { describe, expect, it } from 'vitest';
-import { createEngine, type Engine, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync } from '../src/index.js';
+import { createEngine, type Engine, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
+import type { ReplicaPool } from '../src/replica-pool.js';
 import { threadingForTests } from '../src/threads.js';
+import type { StartThread } from '../src/worker-pool.js';
 import { everyOp } from './support/every-op.js';
 import { BUILD, expectAttentionError, randomTensor, usedBytes } from './helpers.js';
 
+const poolOf = (engine: Engine) => runtimeOf(engine).pool as unknown as ReplicaPool;
+
 /** An engine in worker mode with `threads` replicas, sharing even small calls. */
-async function replicaEngine(threads: number): Promise<Engine> {
+async function replicaEngine(threads: number, start?: StartThread): Promise<Engine> {
   threadingForTests.replicas = true;
+  threadingForTests.start = start;
   try {
     const engine = await createEngine({ build: BUILD, threads });
     runtimeOf(engine).pool!.minSplitMadds = 2 ** 12;
     return engine;
   } finally {
     threadingForTests.replicas = false;
+    threadingForTests.start = undefined;
   }
 }
 
@@ -34,5 +40,109 @@ describe('worker mode (replicas with memories of their own)', () => {
       if (threads > 1) expect(runtimeOf(engine).pool!.workerUnits - before).toBeGreaterThan(0);
       engine.close();
     }
+  });
+
+  it('the calling thread stays free while the replicas compute, and every one of them takes units', async () => {
+    const engine = await replicaEngine(2);
+    const x = randomTensor(1, [4, 1024, 64]);
+    const want = scaledDotProductAttention(x, x, x, { engine, causal: true }).output.data;
+    const before = poolOf(engine).workerUnits;
+    let settled = false;
+    const call = scaledDotProductAttentionAsync(x, x, x, { engine, causal: true }).finally(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    expect((await call).output.data).toEqual(want);
+    expect(poolOf(engine).workerUnits - before).toBeGreaterThan(0);
+    engine.close();
+  });
+
+  it('a sync call that reads a cache an async step is still writing fails clearly; other sync calls meanwhile are right', async () => {
+    const engine = await replicaEngine(2);
+    const m = new MultiHeadAttention(64, 4, { seed: 2, engine });
+    const plain = new MultiHeadAttention(64, 4, { seed: 2, engine });
+    const [a, b] = [randomTensor(3, [1, 40, 64]), randomTensor(4, [1, 1, 64])];
+    const wantCache = plain.createCache({ batch: 1, maxLength: 50 });
+    const want = [plain.forwardStep(a, wantCache).output.data, plain.forwardStep(b, wantCache).output.data];
+    const cache = m.createCache({ batch: 1, maxLength: 50 });
+    const first = m.forwardStepAsync(a, cache);
+    const y = randomTensor(5, [30, 64]);
+    // Unrelated work is fine, sync or async, and so is making a module.
+    expect(scaledDotProductAttention(y, y, y, { engine }).output.data).toEqual(scaledDotProductAttention(y, y, y, { engine: await createEngine({ build: BUILD }) }).output.data);
+    const other = new SelfAttention(64, { seed: 9, engine });
+    expectAttentionError(() => m.forwardStep(b, cache), 'BAD_ARGUMENT', /async calls still pending on this engine write \(a KV cache's rows\).*await them first/);
+    expect(cache.length).toBe(40);
+    expect((await first).output.data).toEqual(want[0]);
+    expect(m.forwardStep(b, cache).output.data).toEqual(want[1]);
+    for (const d of [other, m, plain, cache, wantCache]) d.dispose();
+    expect(usedBytes(engine)).toBe(0);
+    engine.close();
+  });
+
+  it('a replica that ends mid-call rejects the pending calls with WORKER_FAILED, and the engine goes on with new ones', async () => {
+    const engine = await replicaEngine(2);
+    const x = randomTensor(4, [8, 1024, 64]);
+    const sa = new SelfAttention(64, { seed: 1, engine });
+    const c = sa.createCache({ batch: 1, maxLength: 10 });
+    const pending = [scaledDotProductAttentionAsync(x, x, x, { engine, returnWeights: true }), sa.forwardStepAsync(randomTensor(5, [4, 64]), c)];
+    expect(c.length).toBe(4);
+    poolOf(engine).replicas[1]!.terminate();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /the engine goes on/ });
+    // The failed step's tokens are not counted; its memory and every call's are released.
+    expect(c.length).toBe(0);
+    const step = randomTensor(6, [3, 64]);
+    const wantStep = sa.forwardStep(step, c).output.data;
+    c.reset();
+    expect((await sa.forwardStepAsync(step, c)).output.data).toEqual(wantStep);
+    c.dispose();
+    sa.dispose();
+    expect(usedBytes(engine)).toBe(0);
+    const y = randomTensor(6, [200, 64]);
+    const sync = scaledDotProductAttention(y, y, y, { engine, causal: true }).output.data;
+    expect((await scaledDotProductAttentionAsync(y, y, y, { engine, causal: true })).output.data).toEqual(sync);
+    expect(engine.info).toMatchObject({ threads: 2, threading: 'workers' });
+    engine.close();
+  });
+
+  it('where no replica can start, async calls run on the calling thread and engine.info says one thread', async () => {
+    const failing: StartThread = (_init, events) => {
+      const timer = setTimeout(() => events.gone(new Error('a worker failed: its script did not load')), 5);
+      return { post: () => {}, terminate: () => clearTimeout(timer), keepAlive: () => {} };
+    };
+    const engine = await replicaEngine(2, failing);
+    const a = randomTensor(1, [70, 33]);
+    const b = randomTensor(2, [33, 50]);
+    // The first call is pending when the replicas are found not to start: it runs here instead.
+    const early = matmulAsync(a, b, { engine });
+    expect((await early).data).toEqual(matmul(a, b, { engine }).data);
+    expect(engine.info).toMatchObject({ threads: 1, threading: 'none' });
+    expect((await matmulAsync(a, b, { engine })).data).toEqual(matmul(a, b, { engine }).data);
+    expect(usedBytes(engine)).toBe(0);
+    engine.close();
+  });
+
+  it('memory stays at its high-water mark over many async calls', async () => {
+    const engine = await replicaEngine(2);
+    const call = (i: number) => {
+      const n = 64 + (i % 5) * 40;
+      return scaledDotProductAttentionAsync(randomTensor(i, [n, 64]), randomTensor(i + 1, [n, 64]), randomTensor(i + 2, [n, 32]), { causal: i % 2 === 0, returnWeights: i % 3 === 0, engine });
+    };
+    for (let i = 0; i < 20; i++) await call(i);
+    const high = engine.memoryBytes();
+    for (let i = 0; i < 300; i++) await call(i);
+    expect(engine.memoryBytes()).toBe(high);
+    expect(usedBytes(engine)).toBe(0);
+    engine.close();
+  });
+
+  it('fewer replicas asked for while a call is pending: the call is right, and the new count holds after it', async () => {
+    const engine = await replicaEngine(3);
+    const x = randomTensor(4, [4, 512, 64]);
+    const want = scaledDotProductAttention(x, x, x, { engine, causal: true }).output.data;
+    const pending = scaledDotProductAttentionAsync(x, x, x, { engine, causal: true });
+    poolOf(engine).resize(2);
+    expect((await pending).output.data).toEqual(want);
+    expect(engine.info.threads).toBe(2);
+    expect((await scaledDotProductAttentionAsync(x, x, x, { engine, causal: true })).output.data).toEqual(want);
+    engine.close();
   });
 });
