@@ -260,7 +260,7 @@ describe('threads in Chromium', () => {
     writeFileSync(join(project, 'src/threads.js'), THREADS_APP);
   });
 
-  it('a webpack 5 build, cross-origin isolated: two threads over shared memory, no configuration', async () => {
+  it('a webpack 5 build: two threads over shared memory where cross-origin isolated, else Workers of their own; no configuration', async () => {
     run(process.execPath, [join(repoRoot, 'node_modules/webpack-cli/bin/cli.js'), '--mode', 'production', '--entry', './src/threads.js', '--output-path', 'dist-threads'], project);
     const out = join(project, 'dist-threads');
     writeFileSync(join(out, 'index.html'), PAGE('./main.js'));
@@ -268,8 +268,10 @@ describe('threads in Chromium', () => {
     checkThreads('webpack, isolated', r, { threads: 2, threading: 'shared-memory', isolated: true });
     expect((r.result as ThreadsResult).freeMeanwhile).toBe(true);
     expect(r.urls.filter((u) => /\.js$/.test(u)).length, 'the pool and its worker were fetched').toBeGreaterThanOrEqual(3);
-    // The same build without the isolation headers: one thread, and engine.info says so.
-    checkThreads('webpack, not isolated', await openPage(out), { threads: 1, threading: 'none', isolated: false });
+    // The same build without the isolation headers: Workers with memories of their own run the async calls.
+    const plain = await openPage(out);
+    checkThreads('webpack, not isolated', plain, { threads: 2, threading: 'workers', isolated: false });
+    expect((plain.result as ThreadsResult).freeMeanwhile).toBe(true);
   });
 
   it('an esbuild ES module bundle with the two files copied beside it (the README\'s line), and the standalone file beside them', async () => {
@@ -279,14 +281,17 @@ describe('threads in Chromium', () => {
     for (const f of ['browser-pool.js', 'thread-worker.browser.js']) writeFileSync(join(out, f), readFileSync(join(dist, f)));
     writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
     checkThreads('esbuild, isolated', await openPage(out, true), { threads: 2, threading: 'shared-memory', isolated: true });
+    checkThreads('esbuild, not isolated', await openPage(out), { threads: 2, threading: 'workers', isolated: false });
     // Without the copies: one thread, said so, and every result still right.
     const bare = join(project, 'esbuild-threads-bare');
     mkdirSync(bare, { recursive: true });
     writeFileSync(join(bare, 'app.js'), readFileSync(join(out, 'app.js')));
     writeFileSync(join(bare, 'index.html'), PAGE('./app.js'));
-    const r = await openPage(bare, true);
-    expect((r.result as ThreadsResult).info).toMatchObject({ threads: 1, threading: 'none' });
-    expect((r.result as ThreadsResult).same).toEqual([true, true, true, true]);
+    for (const isolated of [true, false]) {
+      const r = await openPage(bare, isolated);
+      expect((r.result as ThreadsResult).info).toMatchObject({ threads: 1, threading: 'none' });
+      expect((r.result as ThreadsResult).same).toEqual([true, true, true, true]);
+    }
     // A CDN serves the package's dist/ as it is: the standalone file finds the pool and the Worker beside it.
     const cdn = join(project, 'cdn-threads');
     mkdirSync(join(cdn, 'npm'), { recursive: true });
@@ -294,11 +299,13 @@ describe('threads in Chromium', () => {
     writeFileSync(join(cdn, 'app.js'), THREADS_APP.replace("from 'wasm-attention'", "from './npm/wasm-attention.min.js'"));
     writeFileSync(join(cdn, 'index.html'), PAGE('./app.js'));
     checkThreads('standalone, isolated', await openPage(cdn, true), { threads: 2, threading: 'shared-memory', isolated: true });
+    checkThreads('standalone, not isolated', await openPage(cdn), { threads: 2, threading: 'workers', isolated: false });
   });
 
-  it('a Vite production build, cross-origin isolated: two threads, no configuration', async () => {
+  it('a Vite production build: two threads, over shared memory where cross-origin isolated, else Workers of their own; no configuration', async () => {
     const root = viteProject('vite-threads', THREADS_APP);
     run(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], root);
     checkThreads('vite, isolated', await openPage(join(root, 'dist'), true), { threads: 2, threading: 'shared-memory', isolated: true });
+    checkThreads('vite, not isolated', await openPage(join(root, 'dist')), { threads: 2, threading: 'workers', isolated: false });
   });
 });
