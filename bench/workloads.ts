@@ -234,14 +234,14 @@ function kernelWorkloads(builds: Build[]): Workload[] {
 }
 
 /** Seeded multi-head weights, nn.Linear layout, scaled like PyTorch's initialisation. */
-function mhaWeights(seed: number, E: number, kvDim: number): MhaWeights {
+export function mhaWeights(seed: number, E: number, kvDim: number): MhaWeights {
   const next = mulberry32(seed);
   const w = (out: number, inF: number) => uniform(next, out * inF, 1 / Math.sqrt(inF));
   const b = (n: number) => uniform(next, n, 0.02);
   return { wq: w(E, E), bq: b(E), wk: w(kvDim, E), bk: b(kvDim), wv: w(kvDim, E), bv: b(kvDim), wo: w(E, E), bo: b(E) };
 }
 
-function mhaStateDict(w: MhaWeights, E: number, kvDim: number): StateDict {
+export function mhaStateDict(w: MhaWeights, E: number, kvDim: number): StateDict {
   const t = (data: Float32Array, shape: number[]) => ({ data, shape });
   return {
     'q_proj.weight': t(w.wq, [E, E]), 'q_proj.bias': t(w.bq, [E]), 'k_proj.weight': t(w.wk, [kvDim, E]), 'k_proj.bias': t(w.bk, [kvDim]),

@@ -21,27 +21,64 @@ export interface ReplicaCall {
   /** The engine's memory size: the replica grows to it. */
   readonly bytes: number;
   readonly runs: Runs;
-  readonly data: ArrayBuffer;
+  readonly data: ArrayBuffer[];
   readonly steps: readonly Step[];
   readonly replicas: number;
   /** What to send back (the first replica only). */
   readonly back?: Runs;
+  /** Whether the last step's rows go to the engine from every replica rather than to the other replicas. */
+  readonly final: boolean;
 }
 
-/** Copies of `runs` of `memory`, back to back. */
-export function gather(memory: ArrayBuffer, runs: Runs): ArrayBuffer {
-  let total = 0;
-  for (let i = 1; i < runs.length; i += 2) total += runs[i];
-  const out = new Uint8Array(total);
+/** Data moves between threads in buffers of this many bytes: one size, so that every buffer that arrives can carry the next. */
+const CHUNK = 1 << 18;
+
+/**
+ * Buffers that came in messages, kept to carry the next ones: a fresh buffer costs more than the copy into it (its
+ * pages are faulted in), and buffers move between threads with every call.
+ */
+export class Spares {
+  readonly #free: ArrayBuffer[] = [];
+
+  take(): ArrayBuffer {
+    return this.#free.pop() ?? new ArrayBuffer(CHUNK);
+  }
+
+  keep(buffers: readonly ArrayBuffer[] | undefined): void {
+    for (const b of buffers ?? []) if (b.byteLength === CHUNK && this.#free.length < 64) this.#free.push(b);
+  }
+
+  /** Spares past `over`, to hand to a thread that sends more than it gets (the engine sends every replica the inputs). */
+  surplus(over: number): ArrayBuffer[] {
+    return this.#free.splice(over);
+  }
+}
+
+/** Walks `runs` of `memory` and the chunks that hold them back to back, calling `copy` for each piece. */
+function walk(runs: Runs, chunk: (i: number) => ArrayBuffer, copy: (inMemory: number, buffer: ArrayBuffer, at: number, bytes: number) => void): void {
+  let [c, at] = [0, 0];
+  for (let i = 0; i < runs.length; i += 2) {
+    for (let [p, n] = [runs[i], runs[i + 1]]; n > 0; ) {
+      if (at === CHUNK) [c, at] = [c + 1, 0];
+      const k = Math.min(n, CHUNK - at);
+      copy(p, chunk(c), at, k);
+      [p, n, at] = [p + k, n - k, at + k];
+    }
+  }
+}
+
+/** Copies of `runs` of `memory`, back to back, in buffers from `spares`. */
+export function gather(memory: ArrayBuffer, runs: Runs, spares: Spares): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
   const from = new Uint8Array(memory);
-  for (let i = 0, at = 0; i < runs.length; at += runs[i + 1], i += 2) out.set(from.subarray(runs[i], runs[i] + runs[i + 1]), at);
-  return out.buffer;
+  walk(runs, (c) => (out[c] ??= spares.take()), (p, buffer, at, k) => new Uint8Array(buffer, at, k).set(from.subarray(p, p + k)));
+  return out;
 }
 
 /** Writes what gather() took back into `memory`, run by run. */
-export function scatter(memory: ArrayBuffer, runs: Runs, data: ArrayBuffer): void {
+export function scatter(memory: ArrayBuffer, runs: Runs, data: readonly ArrayBuffer[]): void {
   const to = new Uint8Array(memory);
-  for (let i = 0, at = 0; i < runs.length; at += runs[i + 1], i += 2) to.set(new Uint8Array(data, at, runs[i + 1]), runs[i]);
+  walk(runs, (c) => data[c], (p, buffer, at, k) => to.set(new Uint8Array(buffer, at, k), p));
 }
 
 /** Chunks of a job's units this replica computes: every replicas-th chunk, so causal rows fall evenly. */
@@ -54,12 +91,13 @@ export function replicaBody(init: ReplicaInit, listen: (handler: (data: unknown)
   const memory = new WebAssembly.Memory({ initial: 1, maximum: init.pages });
   const kernels = new WebAssembly.Instance(init.module, { env: { memory } }).exports as unknown as JobKernels & Record<string, (...a: number[]) => void>;
   const ctl = new Int32Array(CONTROL_SLOTS);
+  const spares = new Spares();
   let peers: Array<MessagePort | undefined> = [];
   // What peers sent, by call and step; calls a peer failed in; the step waiting for peers.
-  const inbox = new Map<string, Array<{ runs: Runs; data: ArrayBuffer }>>();
+  const inbox = new Map<string, Array<{ runs: Runs; data: ArrayBuffer[] }>>();
   const failed = new Set<number>();
   let wake: (() => void) | undefined;
-  const deliver = (m: { id: number; step?: number; runs: Runs; data: ArrayBuffer }) => {
+  const deliver = (m: { id: number; step?: number; runs: Runs; data: ArrayBuffer[] }) => {
     if (m.step === undefined) failed.add(m.id);
     else {
       const key = `${m.id}:${m.step}`;
@@ -84,6 +122,8 @@ export function replicaBody(init: ReplicaInit, listen: (handler: (data: unknown)
     const grow = call.bytes - memory.buffer.byteLength;
     if (grow > 0) memory.grow(grow / 65536);
     scatter(memory.buffer, call.runs, call.data);
+    spares.keep(call.data);
+    let final: { runs: Runs; data: ArrayBuffer[] } | undefined;
     for (const [n, s] of steps.entries()) {
       if (s.desc) new Int32Array(memory.buffer).set(s.desc[1], s.desc[0] >>> 2);
       if (!('job' in s)) {
@@ -99,25 +139,30 @@ export function replicaBody(init: ReplicaInit, listen: (handler: (data: unknown)
         jobWrites(runs, s.job, begin, end, desc);
       }
       if (replicas < 2) continue;
-      const data = gather(memory.buffer, runs);
-      for (const p of peers) p?.postMessage({ id, step: n, runs, data });
-      for (const m of await fromPeers(id, n, replicas - 1)) scatter(memory.buffer, m.runs, m.data);
+      const data = gather(memory.buffer, runs, spares);
+      // The last step's rows are read by no other step: they go to the engine, not to the other replicas.
+      if (call.final && n === steps.length - 1) {
+        final = { runs, data };
+        break;
+      }
+      const live = peers.filter(Boolean) as MessagePort[];
+      for (const p of live) p.postMessage({ id, step: n, runs, data }, live.length === 1 ? data : []);
+      if (live.length > 1) spares.keep(data);
+      for (const m of await fromPeers(id, n, replicas - 1)) {
+        scatter(memory.buffer, m.runs, m.data);
+        spares.keep(m.data);
+      }
     }
-    // The first replica answers for all: it has every job's rows once its last exchange is done.
-    if (call.back) {
-      const back = gather(memory.buffer, call.back);
-      post({ id, back }, [back]);
-    }
+    // The first replica answers for all (its rows of a last job aside, which every replica sends itself).
+    const back = call.back && gather(memory.buffer, call.back, spares);
+    // Spare buffers go back with the answer: the engine sends every replica the inputs and gets less back.
+    const gift = spares.surplus(16);
+    if (back || final) post({ id, back, final, gift }, [...(back ?? []), ...(final?.data ?? []), ...gift]);
+    else spares.keep(gift);
   }
 
   let queue = Promise.resolve();
-  listen((message) => {
-    const m = message as { peers?: MessagePort[] } & ReplicaCall;
-    if (m.peers) {
-      peers = m.peers;
-      for (const p of peers) if (p) p.onmessage = (e: MessageEvent) => deliver(e.data);
-      return;
-    }
+  const enqueue = (m: ReplicaCall) => {
     queue = queue.then(() =>
       run(m).catch((e: unknown) => {
         // Peers waiting for this replica's rows stop waiting; the pool ends every replica and starts afresh.
@@ -125,6 +170,12 @@ export function replicaBody(init: ReplicaInit, listen: (handler: (data: unknown)
         post({ id: m.id, error: e instanceof Error ? e.message : String(e) });
       }),
     );
+  };
+  listen((message) => {
+    const m = message as { peers?: MessagePort[] } & ReplicaCall;
+    if (!m.peers) return enqueue(m);
+    peers = m.peers;
+    for (const p of peers) if (p) p.onmessage = (e: MessageEvent) => deliver(e.data);
   });
   post({ ready: true });
 }

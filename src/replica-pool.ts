@@ -7,12 +7,23 @@ import { DESC_FIELDS } from './kernels.js';
 import type { Heap } from './memory.js';
 import { jobWrites, kernelReads, kernelWrites, type Runs } from './kernel-regions.js';
 import { type Recording, recordingOn, type Step } from './recording.js';
-import { gather, type ReplicaCall, scatter } from './replica-body.js';
+import { gather, type ReplicaCall, scatter, Spares } from './replica-body.js';
 import { type Errors, SplitPool } from './split-pool.js';
 import { type JobKernels, runUnits, CONTROL_SLOTS, SLOT, type SplitKernels } from './thread-jobs.js';
 import type { StartThread, Thread } from './worker-pool.js';
 
 type Direct = SplitKernels & { heap_base(): number };
+
+/** What a replica says: it has started, a call's answer (what it leaves, rows of its last job), or its failure. */
+interface Answer {
+  ready?: true;
+  id: number;
+  back?: ArrayBuffer[];
+  final?: { runs: Runs; data: ArrayBuffer[] };
+  /** Spare buffers handed back. */
+  gift?: ArrayBuffer[];
+  error?: string;
+}
 
 export class ReplicaPool extends SplitPool {
   #replicas: Array<Thread | undefined> = [];
@@ -25,8 +36,24 @@ export class ReplicaPool extends SplitPool {
   #allDirty = true;
   #submitted = 0;
   /** Calls sent to the replicas and not settled: what they send back lands at `back`. */
-  readonly #pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void; units: number; back: Runs; steps: readonly Step[]; outlives: Runs }>();
+  readonly #pending = new Map<
+    number,
+    {
+      resolve: () => void;
+      reject: (e: unknown) => void;
+      units: number;
+      back: Runs;
+      steps: readonly Step[];
+      outlives: Runs;
+      /** Answers to wait for (every replica's when the last step is a job) and those heard. */
+      answers: number;
+      heard: Answer[];
+    }
+  >();
   #direct?: Direct;
+  readonly #spares = new Spares();
+  /** Result arrays of the calls being recorded: written once before their results arrive (see submit). */
+  #results: Float32Array[] = [];
 
   constructor(
     readonly module: WebAssembly.Module,
@@ -83,8 +110,11 @@ export class ReplicaPool extends SplitPool {
       this.#note([ptr >>> 0, arg.data.byteLength]);
     };
     heap.readF32 = (ptr, length) => {
-      recordingOn(heap)?.kept.push([ptr >>> 0, length * 4]);
-      return readF32.call(heap, ptr, length);
+      const rec = recordingOn(heap);
+      rec?.kept.push([ptr >>> 0, length * 4]);
+      const out = readF32.call(heap, ptr, length);
+      if (rec) this.#results.push(out);
+      return out;
     };
     heap.alloc = (bytes) => {
       const ptr = alloc.call(heap, bytes);
@@ -156,7 +186,7 @@ export class ReplicaPool extends SplitPool {
     }
     for (let i = 0; i < n; i++) {
       const replica: Thread = this.start({ role: 'replica', module: this.module, index: i, pages: this.pages }, {
-        message: (data) => this.#heard(data as { ready?: true; id: number; back?: ArrayBuffer; error?: string }),
+        message: (data) => this.#heard(data as Answer),
         gone: (e) => {
           if (this.#replicas[i] !== replica) return;
           this.#replicas[i] = undefined;
@@ -175,12 +205,17 @@ export class ReplicaPool extends SplitPool {
     }
   }
 
-  #heard(m: { ready?: true; id: number; back?: ArrayBuffer; error?: string }): void {
+  #heard(m: Answer): void {
     if (m.ready) return void (this.#started = true);
     const call = this.#pending.get(m.id);
     if (!call) return;
     if (m.error !== undefined) return this.#fail(m.error);
-    if (m.back) scatter(this.memory.buffer, call.back, m.back);
+    call.heard.push(m);
+    if (call.heard.length < call.answers) return;
+    // The first replica's copy of what the call leaves holds stale rows of a last job: the others' rows go over it.
+    for (const h of call.heard) if (h.back) scatter(this.memory.buffer, call.back, h.back);
+    for (const h of call.heard) if (h.final) scatter(this.memory.buffer, h.final.runs, h.final.data);
+    for (const h of call.heard) [h.back, h.final?.data, h.gift].forEach((b) => this.#spares.keep(b));
     this.#settled(m.id);
     this.workerUnits += call.units;
     call.resolve();
@@ -209,13 +244,12 @@ export class ReplicaPool extends SplitPool {
     const base = this.#direct!.heap_base() >>> 0;
     const runs = this.#allDirty ? [base, buffer.byteLength - base] : this.#dirty;
     [this.#dirty, this.#allDirty] = [[], false];
-    const data = gather(buffer, runs);
-    const back: Runs = rec.kept.flat();
     // What the steps write outside the call's own blocks outlives the call (a cache's rows): it comes back too.
     const outlives: Runs = [];
     const mine = (at: number) => rec.own.some(([p, n]) => at >= p && at < p + n);
     const packed = this.#direct!.f32_gemm_packed_floats;
     let units = 0;
+    let last: Runs = [];
     for (const s of steps) {
       const writes: Runs = [];
       const desc = () => s.desc![1];
@@ -224,17 +258,26 @@ export class ReplicaPool extends SplitPool {
         jobWrites(writes, s.job, 0, s.job[1], desc);
       } else kernelWrites(writes, s.kernel, s.args, desc, packed);
       for (let i = 0; i < writes.length; i += 2) if (!mine(writes[i])) outlives.push(writes[i], writes[i + 1]);
+      last = writes;
     }
-    for (const r of outlives) back.push(r);
     const replicas = this.#replicas as Thread[];
+    // A last job that writes only the call's own blocks: every replica sends its rows here, and the first replica
+    // sends the rest of what the call leaves.
+    const final = replicas.length > 1 && 'job' in steps[steps.length - 1] && last.every((v, i) => i % 2 === 1 || mine(v));
+    const back = without([...rec.kept.flat(), ...outlives], final ? last : []);
+    const answers = final ? replicas.length : 1;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, units, back, steps, outlives });
+      this.#pending.set(id, { resolve, reject, units, back, steps, outlives, answers, heard: [] });
       replicas.forEach((r, i) => {
-        const copy = i === replicas.length - 1 ? data : data.slice(0);
-        const call: ReplicaCall = { id, bytes: buffer.byteLength, runs, data: copy, steps, replicas: replicas.length, back: i === 0 ? back : undefined };
+        const data = gather(buffer, runs, this.#spares);
+        const call: ReplicaCall = { id, bytes: buffer.byteLength, runs, data, steps, replicas: replicas.length, back: i === 0 ? back : undefined, final };
         r.keepAlive(true);
-        r.post(call, [copy]);
+        r.post(call, data);
       });
+      // A new array's pages are mapped on first write: pay for that while the replicas compute, not after.
+      const results = this.#results;
+      this.#results = [];
+      setTimeout(() => results.forEach((r) => r.fill(0)));
     });
   }
 
@@ -254,6 +297,26 @@ export class ReplicaPool extends SplitPool {
       for (let u = 0; u < total; u += chunk) runUnits(k, ctl, u, Math.min(total, u + chunk), scratch >>> 0);
     }
   }
+}
+
+/** The parts of `runs` that `cut` does not cover. */
+export function without(runs: Runs, cut: Runs): Runs {
+  if (cut.length === 0) return runs;
+  const holes: Array<[number, number]> = [];
+  for (let i = 0; i < cut.length; i += 2) holes.push([cut[i], cut[i] + cut[i + 1]]);
+  holes.sort((a, b) => a[0] - b[0]);
+  const out: Runs = [];
+  for (let i = 0; i < runs.length; i += 2) {
+    let [from, to] = [runs[i], runs[i] + runs[i + 1]];
+    for (const [a, b] of holes) {
+      if (b <= from || a >= to) continue;
+      if (a > from) out.push(from, a - from);
+      from = Math.max(from, b);
+      if (from >= to) break;
+    }
+    if (from < to) out.push(from, to - from);
+  }
+  return out;
 }
 
 /** The engine's module (compiled once, sent to every replica), a memory of its own, and a pool of replicas. */
