@@ -7,6 +7,7 @@ import type { Build } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
 import { measureBrowserStart } from './browser.js';
 import { measureColdStarts } from './cold-start.js';
+import { measureWorkersPage } from './workers-page.js';
 import { measurePeak } from './peak.js';
 import { ortVersion } from './peers/onnxruntime.js';
 import { tfjsVersion } from './peers/tfjs.js';
@@ -108,6 +109,9 @@ async function main(): Promise<void> {
   // Threads: a process of its own, since onnxruntime-web takes its thread count once per process.
   execFileSync(process.execPath, [...process.execArgv, new URL('./threads.ts', import.meta.url).pathname, ...(quick ? ['--quick'] : [])], { stdio: 'inherit', env: { ...process.env, ORT_THREADS: '2' } });
   const threadsText = readFileSync(new URL('threads.md', RESULTS), 'utf8');
+  const workers = await measureWorkersPage(quick ? 5 : 21);
+  const workersText = typeof workers === 'string' ? workers : workersMarkdown(workers);
+  console.log(`\n${workersText}`);
   const date = new Date().toISOString().slice(0, 10);
   const md = `# Benchmark results
 
@@ -125,6 +129,9 @@ ${toMarkdown(t)}
 ## Threads
 
 ${threadsText}
+## Worker mode in a page without cross-origin isolation
+
+${workersText}
 ## Cold start
 
 A new Node process per run imports the engine and initialises it (onnxruntime-web: creates a session on a small
@@ -140,6 +147,21 @@ ${pageText}
   const target = quick ? new URL('RESULTS.quick.md', RESULTS) : new URL('../RESULTS.md', RESULTS);
   writeFileSync(target, md);
   console.log(`\nwrote ${quick ? 'bench/results/RESULTS.quick.md' : 'bench/RESULTS.md'} and bench/results/`);
+}
+
+function workersMarkdown(w: Exclude<Awaited<ReturnType<typeof measureWorkersPage>>, string>): string {
+  const [one, two, ort] = Object.entries(w.ms);
+  return [
+    `MultiHeadAttention 512×768, 12 heads, no weights returned, in Debian's Chromium, on a page served without COOP/COEP (crossOriginIsolated ${w.isolated}; engine.info: ${w.info.threads} threads, '${w.info.threading}'), with the browser tests' CSP; the three take turns over ${w.rounds} rounds after the same warm-up (≥ 5 calls and 0.5 s each); medians. \`node --import tsx bench/workers-page.ts\` runs it alone.`,
+    '',
+    toMarkdown([
+      ['', 'ms', 'one thread ÷ it'],
+      ...[one, two, ort].map(([name, ms]) => [name, ms.toFixed(1), (one[1] / ms).toFixed(2) + '×']),
+    ]),
+    '',
+    `The async result is ${w.bitIdentical ? 'bit for bit' : 'NOT bit for bit'} the one-thread forward's; onnxruntime-web's differs from it by at most ${w.ortDiff.toExponential(1)}. Such a page gives onnxruntime-web one thread.`,
+    '',
+  ].join('\n');
 }
 
 main().catch((e) => {
