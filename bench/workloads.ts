@@ -3,11 +3,11 @@ import { type Build, createEngine, type Engine, MultiHeadAttention, type StateDi
 import { type Runtime, runtimeOf } from '../src/engine.js';
 import { mulberry32, normal, uniform } from '../src/random.js';
 import { refAttention, refLinear, refMatmul, refMultiHead, refSelfAttention, refSoftmax } from '../src/reference.js';
-import { decodeGraph, mhaGraph, type MhaWeights } from './models/graphs.js';
+import { cacheCopyGraph, decodeGraph, mhaGraph, type MhaWeights } from './models/graphs.js';
 import { modelBytes } from './models/onnx-writer.js';
 import { HEAD_DIM, modelFiles } from './models/make-models.js';
 import { ortRunner } from './peers/onnxruntime.js';
-import { tf, tfAttention, tfjsReady } from './peers/tfjs.js';
+import { tf, tfAttention, tfjsReady, tfRun } from './peers/tfjs.js';
 
 /** One engine's way of doing a workload: returns its output (copied out of the engine, as a user gets it). */
 export type Run = () => Float32Array | Promise<Float32Array> | void;
@@ -21,6 +21,8 @@ export interface EngineRun {
   async?: Run;
   /** The output to compare, when `run` returns none (kernel suites time the kernel alone). */
   output?: () => Float32Array;
+  /** A part of an engine's work timed on its own: no output compared, no ratio drawn from it. */
+  measureOnly?: boolean;
 }
 
 export interface Workload {
@@ -91,7 +93,7 @@ function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?
         runs.push({
           engine: 'tfjs-wasm',
           variant: 'matMul(q, transpose(k))',
-          run: () => tf.tidy(() => tfAttention(tf.tensor2d(q, [n, d]), tf.tensor2d(k, [n, d]), tf.tensor2d(v, [n, d]), 1 / Math.sqrt(d), mask).dataSync() as Float32Array),
+          run: () => tfRun(() => tfAttention(tf.tensor2d(q, [n, d]), tf.tensor2d(k, [n, d]), tf.tensor2d(v, [n, d]), 1 / Math.sqrt(d), mask)),
         });
       }
       if (opts.jsReference !== false) {
@@ -119,7 +121,7 @@ function matmulWorkload(n: number, builds: Build[], slow = false): Workload {
       const ort = await ortRunner(modelFiles.matmul(n), { a: [n, n], b: [n, n] });
       runs.push({ engine: 'onnxruntime-web', variant: 'MatMul', run: () => ort([a, b]) });
       await tfjsReady();
-      runs.push({ engine: 'tfjs-wasm', variant: 'matMul', run: () => tf.tidy(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])).dataSync() as Float32Array) });
+      runs.push({ engine: 'tfjs-wasm', variant: 'matMul', run: () => tfRun(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n]))) });
       if (n <= 512) runs.push({ engine: 'plain JS', run: () => Float32Array.from(refMatmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data) });
       return runs;
     },
@@ -156,7 +158,7 @@ function moduleWorkload(batch: number, n: number, E: number, builds: Build[]): W
         engine: 'tfjs-wasm',
         variant: 'fused-QKV matMul',
         run: () =>
-          tf.tidy(() => {
+          tfRun(() => {
             const qkv = tf.add(tf.matMul(tf.tensor2d(x, [batch * n, E]), wqkv), bqkv);
             const [q, k, v] = tf.split(tf.reshape(qkv, [batch, n, 3 * E]), 3, 2);
             const out = [...Array(batch).keys()].map((bi) => {
@@ -166,7 +168,7 @@ function moduleWorkload(batch: number, n: number, E: number, builds: Build[]): W
               w.dataSync(); // the weights are returned too
               return tf.matMul(w, take(v));
             });
-            return tf.concat(out).dataSync() as Float32Array;
+            return tf.concat(out);
           }),
       });
       runs.push({ engine: 'plain JS', run: () => Float32Array.from(refSelfAttention(sd, { data: x, shape: [batch, n, E] }).output.data) });
@@ -271,9 +273,10 @@ function bertWorkload(L: number, builds: Build[], slow = false): Workload {
         const xt = { data: x, shape: [1, L, E] };
         return { engine: ours(build), run: () => m.forward(xt, xt, xt, { needWeights: false }).output.data, async: async () => (await m.forwardAsync(xt, xt, xt, { needWeights: false })).output.data };
       });
-      for (const op of ['contrib', 'opset23'] as const) {
+      const variants = { packed: 'com.microsoft Attention, packed QKV', contrib: 'com.microsoft MultiHeadAttention', opset23: 'opset-23 Attention' } as const;
+      for (const op of ['packed', 'contrib', 'opset23'] as const) {
         const ort = await ortRunner(modelBytes(mhaGraph(1, L, E, H, w, op)), { x: [1, L, E] });
-        runs.push({ engine: 'onnxruntime-web', variant: op === 'contrib' ? 'com.microsoft MultiHeadAttention' : 'opset-23 Attention', run: () => ort([x]) });
+        runs.push({ engine: 'onnxruntime-web', variant: variants[op], run: () => ort([x]) });
       }
       return runs;
     },
@@ -335,6 +338,9 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
       const pastV = toHeads(refLinear(promptT, { data: w.wv, shape: [kvDim, E] }, { data: w.bv, shape: [kvDim] }).data);
       const ort = await ortRunner(modelBytes(decodeGraph(1, P, E, H, Hkv, w)), { x: [1, 1, E], past_key: [1, Hkv, P, hd], past_value: [1, Hkv, P, hd] });
       runs.push({ engine: 'onnxruntime-web', variant: 'opset-23 Attention, past/present', run: () => ort([x1, pastK, pastV]) });
+      // What the past/present path's copies alone cost (cache in, cache out): not a way to decode, a measure.
+      const copy = await ortRunner(modelBytes(cacheCopyGraph(1, P, Hkv, hd)), { past_key: [1, Hkv, P, hd], past_value: [1, Hkv, P, hd] });
+      runs.push({ engine: 'onnxruntime-web', variant: 'its cache copies alone (Identity graph)', run: () => copy([pastK, pastV]), measureOnly: true });
       return runs;
     },
   };

@@ -134,9 +134,31 @@ function projectionInitializers(w: MhaWeights, E: number, kvDim: number): Initia
 
 /**
  * Multi-head self-attention, x [B, L, E] → output [B, L, E], no weights: projections, then the heads through
- * com.microsoft MultiHeadAttention (op 'contrib') or the opset-23 Attention op with q/kv_num_heads ('opset23').
+ * com.microsoft MultiHeadAttention (op 'contrib') or the opset-23 Attention op with q/kv_num_heads ('opset23'); or
+ * ('packed') the com.microsoft Attention op with the Q, K and V weights packed in one [E, 3E] matrix, which projects
+ * and attends in one node (what onnxruntime's BERT optimiser emits).
  */
-export function mhaGraph(B: number, L: number, E: number, H: number, w: MhaWeights, op: 'contrib' | 'opset23'): Graph {
+export function mhaGraph(B: number, L: number, E: number, H: number, w: MhaWeights, op: 'contrib' | 'opset23' | 'packed'): Graph {
+  if (op === 'packed') {
+    const [wq, wk, wv] = [transposed('', w.wq, E, E).data, transposed('', w.wk, E, E).data, transposed('', w.wv, E, E).data];
+    const wqkv = new Float32Array(E * 3 * E);
+    for (let i = 0; i < E; i++) [wq, wk, wv].forEach((m, p) => wqkv.set(m.subarray(i * E, (i + 1) * E), i * 3 * E + p * E));
+    return {
+      name: 'mha_packed',
+      opset: OPSET,
+      domains: [{ domain: 'com.microsoft', version: 1 }],
+      inputs: [{ name: 'x', dims: [B, L, E] }],
+      outputs: [{ name: 'output', dims: [B, L, E] }],
+      initializers: [
+        { name: 'wqkv', dims: [E, 3 * E], data: wqkv }, { name: 'bqkv', dims: [3 * E], data: Float32Array.from([...w.bq, ...w.bk, ...w.bv]) },
+        transposed('wo', w.wo, E, E), { name: 'bo', dims: [E], data: w.bo },
+      ],
+      nodes: [
+        { op: 'Attention', domain: 'com.microsoft', inputs: ['x', 'wqkv', 'bqkv'], outputs: ['heads'], attrs: [{ name: 'num_heads', i: H }] },
+        ...linearNodes('heads', 'wo', 'bo', 'output'),
+      ],
+    };
+  }
   const heads: Node = op === 'contrib'
     ? { op: 'MultiHeadAttention', domain: 'com.microsoft', inputs: ['q', 'k', 'v'], outputs: ['heads'], attrs: [{ name: 'num_heads', i: H }] }
     : { op: 'Attention', inputs: ['q', 'k', 'v'], outputs: ['heads'], attrs: [{ name: 'q_num_heads', i: H }, { name: 'kv_num_heads', i: H }] };
@@ -176,6 +198,24 @@ export function decodeGraph(B: number, P: number, E: number, H: number, Hkv: num
       ...linearNodes('x', 'wq', 'bq', 'q'), ...linearNodes('x', 'wk', 'bk', 'k'), ...linearNodes('x', 'wv', 'bv', 'v'),
       { op: 'Attention', inputs: ['q', 'k', 'v', '', 'past_key', 'past_value'], outputs: ['heads', 'present_key', 'present_value'], attrs: [{ name: 'q_num_heads', i: H }, { name: 'kv_num_heads', i: Hkv }] },
       ...linearNodes('heads', 'wo', 'bo', 'output'),
+    ],
+  };
+}
+
+/**
+ * The copies of decodeGraph's cache alone: past_key/past_value [B, kvHeads, P, hd] in, the same out through
+ * Identity (what onnxruntime-web's past/present path moves per step besides its arithmetic).
+ */
+export function cacheCopyGraph(B: number, P: number, Hkv: number, hd: number): Graph {
+  return {
+    name: 'cache_copy',
+    opset: OPSET,
+    inputs: [{ name: 'past_key', dims: [B, Hkv, P, hd] }, { name: 'past_value', dims: [B, Hkv, P, hd] }],
+    outputs: [{ name: 'present_key', dims: [B, Hkv, P, hd] }, { name: 'present_value', dims: [B, Hkv, P, hd] }],
+    initializers: [],
+    nodes: [
+      { op: 'Identity', inputs: ['past_key'], outputs: ['present_key'] },
+      { op: 'Identity', inputs: ['past_value'], outputs: ['present_value'] },
     ],
   };
 }
