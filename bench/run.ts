@@ -7,6 +7,7 @@ import type { Build } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
 import { measureBrowserStart } from './browser.js';
 import { measureColdStarts } from './cold-start.js';
+import { measureFirstCalls } from './first-calls.js';
 import { measureWorkersPage } from './workers-page.js';
 import { measurePeak } from './peak.js';
 import { ortVersion } from './peers/onnxruntime.js';
@@ -91,6 +92,12 @@ async function main(): Promise<void> {
   const cold = measureColdStarts(quick ? 3 : 11);
   const coldTable = [['engine', 'import + init() in a new Node process, ms (median)', 'its time / ours'], ...cold.map((c) => [c.engine, c.ms.toFixed(1), (c.ms / cold[0].ms).toFixed(1) + '×'])];
   console.log(`\n${toText(coldTable)}`);
+  const firsts = measureFirstCalls(builds, quick ? 1 : 3);
+  const firstTable = [
+    ['work', 'engine', 'first call, ms', 'first ÷ steady', 'worst of calls 2–5 ÷ steady', 'steady, ms'],
+    ...firsts.map((f) => [f.workload, f.engine, f.firstMs.toFixed(1), (f.firstMs / f.steadyMs).toFixed(1) + '×', (f.worst2to5Ms / f.steadyMs).toFixed(2) + '×', f.steadyMs.toFixed(1)]),
+  ];
+  console.log(`\n${toText(firstTable)}`);
   const page = await measureBrowserStart(quick ? 3 : 21);
   const pageText =
     typeof page === 'string'
@@ -110,7 +117,7 @@ async function main(): Promise<void> {
           `${page.bytes} bytes downloaded with the .wasm inline, ${page.fetched.bytes} with it fetched: the inline page has more to download and less to wait for.`,
         ].join('\n');
   console.log(`\n${pageText}`);
-  writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows, cold, page }, null, 2));
+  writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows, cold, firsts, page }, null, 2));
   // Threads: a process of its own, since onnxruntime-web takes its thread count once per process.
   execFileSync(process.execPath, [...process.execArgv, new URL('./threads.ts', import.meta.url).pathname, ...(quick ? ['--quick'] : [])], { stdio: 'inherit', env: { ...process.env, ORT_THREADS: '2' } });
   const threadsText = readFileSync(new URL('threads.md', RESULTS), 'utf8');
@@ -149,6 +156,14 @@ A new Node process per run imports the engine and initialises it (onnxruntime-we
 model, which is when it instantiates its wasm; tfjs: sets and readies its wasm backend); median of ${cold[0].runs}.
 
 ${toMarkdown(coldTable)}
+
+## First calls
+
+A new Node process per engine and workload makes the engine, the inputs and its objects as the suite above does,
+then the same call 12 times with no warm-up; steady is the median of calls 6–12; medians over ${firsts[0]?.processes ?? 0}
+processes (\`node --import tsx bench/first-calls.ts\` runs it alone).
+
+${toMarkdown(firstTable)}
 
 ## Browser start
 
