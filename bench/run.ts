@@ -140,7 +140,7 @@ outside it (tidy walks a returned typed array element by element, about 0.6 µs 
 from inside made a 512³ matmul 170 ms instead of 14 ms); onnxruntime-web's multi-head rows include the
 \`com.microsoft\` \`Attention\` op with packed QKV weights (what its BERT optimiser emits). Its decode rows feed the
 cache through the past/present inputs and outputs, copying it in and out on every step; the row "its cache copies
-alone" times those copies through an Identity graph, to show how much of the step they are.
+alone" times those copies through a graph that adds 0 to the cache, to show how much of the step they are.
 
 ${toMarkdown(t)}
 

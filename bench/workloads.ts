@@ -340,7 +340,7 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
       runs.push({ engine: 'onnxruntime-web', variant: 'opset-23 Attention, past/present', run: () => ort([x1, pastK, pastV]) });
       // What the past/present path's copies alone cost (cache in, cache out): not a way to decode, a measure.
       const copy = await ortRunner(modelBytes(cacheCopyGraph(1, P, Hkv, hd)), { past_key: [1, Hkv, P, hd], past_value: [1, Hkv, P, hd] });
-      runs.push({ engine: 'onnxruntime-web', variant: 'its cache copies alone (Identity graph)', run: () => copy([pastK, pastV]), measureOnly: true });
+      runs.push({ engine: 'onnxruntime-web', variant: 'its cache copies alone (cache + 0 graph)', run: () => copy([pastK, pastV]), measureOnly: true });
       return runs;
     },
   };

@@ -16,7 +16,7 @@ beforeAll(() => {
 describe('npm package', () => {
   it('ships the code, both .wasm builds and the types, and no tests or benchmarks', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/wasm-attention.min.js', 'dist/index.d.ts', 'dist/heatmap.js', 'dist/heatmap.cjs', 'dist/heatmap.browser.js', 'dist/heatmap.d.ts', 'dist/index.d.cts', 'dist/heatmap.d.cts', 'dist/standalone.d.ts', 'build/simd.d.cts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/wasm-attention.min.js', 'dist/index.d.ts', 'dist/heatmap.js', 'dist/heatmap.cjs', 'dist/heatmap.browser.js', 'dist/heatmap.d.ts', 'dist/index.d.cts', 'dist/heatmap.d.cts', 'dist/standalone.d.ts', 'build/simd.d.cts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'LICENSE', 'package.json']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(test|bench|assembly|src)\//.test(f))).toEqual([]);

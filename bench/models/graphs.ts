@@ -203,8 +203,9 @@ export function decodeGraph(B: number, P: number, E: number, H: number, Hkv: num
 }
 
 /**
- * The copies of decodeGraph's cache alone: past_key/past_value [B, kvHeads, P, hd] in, the same out through
- * Identity (what onnxruntime-web's past/present path moves per step besides its arithmetic).
+ * The copies of decodeGraph's cache alone: past_key/past_value [B, kvHeads, P, hd] in, the same out (what
+ * onnxruntime-web's past/present path moves per step besides its arithmetic). Added to 0, not Identity: the
+ * Identity graph threw inside onnxruntime-web 1.30's run (a TypeError in its output handling) in the suite's second round.
  */
 export function cacheCopyGraph(B: number, P: number, Hkv: number, hd: number): Graph {
   return {
@@ -212,10 +213,10 @@ export function cacheCopyGraph(B: number, P: number, Hkv: number, hd: number): G
     opset: OPSET,
     inputs: [{ name: 'past_key', dims: [B, Hkv, P, hd] }, { name: 'past_value', dims: [B, Hkv, P, hd] }],
     outputs: [{ name: 'present_key', dims: [B, Hkv, P, hd] }, { name: 'present_value', dims: [B, Hkv, P, hd] }],
-    initializers: [],
+    initializers: [{ name: 'zero', dims: [], data: new Float32Array(1) }],
     nodes: [
-      { op: 'Identity', inputs: ['past_key'], outputs: ['present_key'] },
-      { op: 'Identity', inputs: ['past_value'], outputs: ['present_value'] },
+      { op: 'Add', inputs: ['past_key', 'zero'], outputs: ['present_key'] },
+      { op: 'Add', inputs: ['past_value', 'zero'], outputs: ['present_value'] },
     ],
   };
 }
