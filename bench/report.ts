@@ -12,25 +12,23 @@ export interface Row {
   /** Peak GFLOP/s of the build this engine runs on (plain SIMD for the peers). */
   peak?: number;
   maxDiff: number;
-  /** A part of an engine's work timed on its own (no result to compare, no ratio drawn from it). */
-  measureOnly?: boolean;
 }
 
 const fmt = (x: number, digits = 3) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(digits));
 
 /** The best time of each engine on a workload (over its variants). */
 function bestOf(rows: Row[], workload: string, engine: string): number | undefined {
-  const times = rows.filter((r) => r.workload === workload && r.engine === engine && !r.measureOnly).map((r) => r.ms);
+  const times = rows.filter((r) => r.workload === workload && r.engine === engine).map((r) => r.ms);
   return times.length ? Math.min(...times) : undefined;
 }
 
 export function table(rows: Row[]): string[][] {
   const header = ['work', 'engine', 'ms', 'GFLOP/s', '% of peak', '× onnxruntime-web', '× tfjs-wasm', 'max abs diff'];
   const body = rows.map((r) => {
-    const gflops = r.flops && !r.measureOnly ? r.flops / (r.ms / 1000) / 1e9 : undefined;
+    const gflops = r.flops ? r.flops / (r.ms / 1000) / 1e9 : undefined;
     const ratio = (peer: string) => {
       const best = bestOf(rows, r.workload, peer);
-      return best === undefined || r.engine === peer || r.measureOnly ? '' : `${(best / r.ms).toFixed(2)}×`;
+      return best === undefined || r.engine === peer ? '' : `${(best / r.ms).toFixed(2)}×`;
     };
     return [
       r.workload,
@@ -40,7 +38,7 @@ export function table(rows: Row[]): string[][] {
       gflops === undefined || !r.peak ? '' : `${Math.round((100 * gflops) / r.peak)} %`,
       ratio('onnxruntime-web'),
       ratio('tfjs-wasm'),
-      r.measureOnly ? '—' : Number.isFinite(r.maxDiff) ? r.maxDiff.toExponential(1) : String(r.maxDiff),
+      Number.isFinite(r.maxDiff) ? r.maxDiff.toExponential(1) : String(r.maxDiff),
     ];
   });
   return [header, ...body];

@@ -52,8 +52,8 @@ async function main(): Promise<void> {
     const diffs = new Map<string, number>();
     const label = (r: { engine: string; variant?: string }) => (r.variant ? `${r.engine} (${r.variant})` : r.engine);
     for (const r of runs) {
-      const out = (await r.run()) ?? r.output?.();
-      diffs.set(label(r), r.measureOnly || !out ? NaN : maxAbsDiff(out, ref));
+      const out = (await r.run()) ?? r.output!();
+      diffs.set(label(r), maxAbsDiff(out, ref));
     }
     // The same warm-up for every engine before any timing: at least 5 calls and 0.5 s (wasm tier-up, caches).
     for (const r of runs) {
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     for (const r of runs) {
       const { ms, samples } = best.get(label(r))!;
       const peak = r.engine.startsWith('wasm-attention') ? peaks[r.engine.replace('wasm-attention ', '') as Build] : peaks.simd;
-      rows.push({ workload: w.name, suite: w.suite, engine: r.engine, variant: r.variant, ms, samples, flops: w.flops, peak, maxDiff: diffs.get(label(r))!, measureOnly: r.measureOnly });
+      rows.push({ workload: w.name, suite: w.suite, engine: r.engine, variant: r.variant, ms, samples, flops: w.flops, peak, maxDiff: diffs.get(label(r))! });
     }
   }
   const t = table(rows);
@@ -92,6 +92,10 @@ async function main(): Promise<void> {
   const cold = measureColdStarts(quick ? 3 : 11);
   const coldTable = [['engine', 'import + init() in a new Node process, ms (median)', 'its time / ours'], ...cold.map((c) => [c.engine, c.ms.toFixed(1), (c.ms / cold[0].ms).toFixed(1) + '×'])];
   console.log(`\n${toText(coldTable)}`);
+  // onnxruntime-web's decode path copies its cache in and out every step: those copies alone, in a process of their own
+  // (a session that only copies, run in the suite's process, made a later onnxruntime-web run throw).
+  const copies = JSON.parse(execFileSync(process.execPath, [...process.execArgv, new URL('./ort-cache-copy.ts', import.meta.url).pathname], { encoding: 'utf8' }).trim().split('\n').pop()!) as Array<{ kvHeads: number; ms: number }>;
+  const cacheCopyText = `copying a 1024-token cache in and out alone (a graph that adds 0 to it, \`bench/ort-cache-copy.ts\`) takes ${copies.map((c) => `${c.ms.toFixed(2)} ms with ${c.kvHeads} kv heads`).join(' and ')} per step.`;
   const firsts = measureFirstCalls(builds, quick ? 1 : 3);
   const firstTable = [
     ['work', 'engine', 'first call, ms', 'first ÷ steady', 'worst of calls 2–5 ÷ steady', 'steady, ms'],
@@ -139,8 +143,7 @@ Each peer runs its fastest formulation found here: tfjs-wasm computes inside \`t
 outside it (tidy walks a returned typed array element by element, about 0.6 µs each here: returning \`dataSync()\`
 from inside made a 512³ matmul 170 ms instead of 14 ms); onnxruntime-web's multi-head rows include the
 \`com.microsoft\` \`Attention\` op with packed QKV weights (what its BERT optimiser emits). Its decode rows feed the
-cache through the past/present inputs and outputs, copying it in and out on every step; the row "its cache copies
-alone" times those copies through a graph that adds 0 to the cache, to show how much of the step they are.
+cache through the past/present inputs and outputs, copying it in and out on every step; ${cacheCopyText}
 
 ${toMarkdown(t)}
 

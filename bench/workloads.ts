@@ -3,7 +3,7 @@ import { type Build, createEngine, type Engine, MultiHeadAttention, type StateDi
 import { type Runtime, runtimeOf } from '../src/engine.js';
 import { mulberry32, normal, uniform } from '../src/random.js';
 import { refAttention, refLinear, refMatmul, refMultiHead, refSelfAttention, refSoftmax } from '../src/reference.js';
-import { cacheCopyGraph, decodeGraph, mhaGraph, type MhaWeights } from './models/graphs.js';
+import { decodeGraph, mhaGraph, type MhaWeights } from './models/graphs.js';
 import { modelBytes } from './models/onnx-writer.js';
 import { HEAD_DIM, modelFiles } from './models/make-models.js';
 import { ortRunner } from './peers/onnxruntime.js';
@@ -21,8 +21,6 @@ export interface EngineRun {
   async?: Run;
   /** The output to compare, when `run` returns none (kernel suites time the kernel alone). */
   output?: () => Float32Array;
-  /** A part of an engine's work timed on its own: no output compared, no ratio drawn from it. */
-  measureOnly?: boolean;
 }
 
 export interface Workload {
@@ -338,9 +336,7 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
       const pastV = toHeads(refLinear(promptT, { data: w.wv, shape: [kvDim, E] }, { data: w.bv, shape: [kvDim] }).data);
       const ort = await ortRunner(modelBytes(decodeGraph(1, P, E, H, Hkv, w)), { x: [1, 1, E], past_key: [1, Hkv, P, hd], past_value: [1, Hkv, P, hd] });
       runs.push({ engine: 'onnxruntime-web', variant: 'opset-23 Attention, past/present', run: () => ort([x1, pastK, pastV]) });
-      // What the past/present path's copies alone cost (cache in, cache out): not a way to decode, a measure.
-      const copy = await ortRunner(modelBytes(cacheCopyGraph(1, P, Hkv, hd)), { past_key: [1, Hkv, P, hd], past_value: [1, Hkv, P, hd] });
-      runs.push({ engine: 'onnxruntime-web', variant: 'its cache copies alone (cache + 0 graph)', run: () => copy([pastK, pastV]), measureOnly: true });
+
       return runs;
     },
   };
