@@ -86,10 +86,32 @@ function* share(total: number, chunk: number, index: number, replicas: number): 
   for (let c = index; c * chunk < total; c += replicas) yield [c * chunk, Math.min(total, (c + 1) * chunk)];
 }
 
+/**
+ * Runs one recorded step over `memory`: a kernel by its export name (every replica runs it whole), or the chunks of
+ * a job that are this replica's (`index` of `replicas`); returns where those chunks wrote, for a job.
+ */
+export function runStep(kernels: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, s: Step, index: number, replicas: number): Runs | undefined {
+  if (s.desc) new Int32Array(memory.buffer).set(s.desc[1], s.desc[0] >>> 2);
+  if (!('job' in s)) {
+    (kernels as unknown as Record<string, (...a: number[]) => void>)[s.kernel](...s.args);
+    return undefined;
+  }
+  const [kind, total, chunk, scratch, , , ...args] = s.job;
+  ctl.set(args, SLOT.args);
+  ctl[SLOT.kind] = kind;
+  const runs: Runs = [];
+  const desc = (ptr: number) => new Int32Array(memory.buffer, ptr, DESC_FIELDS);
+  for (const [begin, end] of share(total, chunk, index, replicas)) {
+    runUnits(kernels, ctl, begin, end, scratch >>> 0);
+    jobWrites(runs, s.job, begin, end, desc);
+  }
+  return runs;
+}
+
 /** Runs the replica: calls from the pool through `listen`, answers through `post`; peers' ports come first. */
 export function replicaBody(init: ReplicaInit, listen: (handler: (data: unknown) => void) => void, post: (message: unknown, transfer?: Transferable[]) => void): void {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: init.pages });
-  const kernels = new WebAssembly.Instance(init.module, { env: { memory } }).exports as unknown as JobKernels & Record<string, (...a: number[]) => void>;
+  const kernels = new WebAssembly.Instance(init.module, { env: { memory } }).exports as unknown as JobKernels;
   const ctl = new Int32Array(CONTROL_SLOTS);
   const spares = new Spares();
   let peers: Array<MessagePort | undefined> = [];
@@ -115,7 +137,6 @@ export function replicaBody(init: ReplicaInit, listen: (handler: (data: unknown)
     inbox.delete(key);
     return got;
   };
-  const desc = (ptr: number) => new Int32Array(memory.buffer, ptr, DESC_FIELDS);
 
   async function run(call: ReplicaCall): Promise<void> {
     const { id, steps, replicas } = call;
@@ -125,20 +146,8 @@ export function replicaBody(init: ReplicaInit, listen: (handler: (data: unknown)
     spares.keep(call.data);
     let final: { runs: Runs; data: ArrayBuffer[] } | undefined;
     for (const [n, s] of steps.entries()) {
-      if (s.desc) new Int32Array(memory.buffer).set(s.desc[1], s.desc[0] >>> 2);
-      if (!('job' in s)) {
-        kernels[s.kernel](...s.args);
-        continue;
-      }
-      const [kind, total, chunk, scratch, , , ...args] = s.job;
-      ctl.set(args, SLOT.args);
-      ctl[SLOT.kind] = kind;
-      const runs: Runs = [];
-      for (const [begin, end] of share(total, chunk, init.index, replicas)) {
-        runUnits(kernels, ctl, begin, end, scratch >>> 0);
-        jobWrites(runs, s.job, begin, end, desc);
-      }
-      if (replicas < 2) continue;
+      const runs = runStep(kernels, ctl, memory, s, init.index, replicas);
+      if (!runs || replicas < 2) continue;
       const data = gather(memory.buffer, runs, spares);
       // The last step's rows are read by no other step: they go to the engine, not to the other replicas.
       if (call.final && n === steps.length - 1) {

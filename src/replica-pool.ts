@@ -7,9 +7,9 @@ import { DESC_FIELDS } from './kernels.js';
 import type { Heap } from './memory.js';
 import { jobWrites, kernelReads, kernelWrites, type Runs } from './kernel-regions.js';
 import { type Recording, recordingOn, type Step } from './recording.js';
-import { gather, type ReplicaCall, scatter, Spares } from './replica-body.js';
+import { gather, type ReplicaCall, runStep, scatter, Spares } from './replica-body.js';
 import { type Errors, SplitPool } from './split-pool.js';
-import { type JobKernels, runUnits, CONTROL_SLOTS, SLOT, type SplitKernels } from './thread-jobs.js';
+import { CONTROL_SLOTS, type SplitKernels } from './thread-jobs.js';
 import type { StartThread, Thread } from './worker-pool.js';
 
 type Direct = SplitKernels & { heap_base(): number };
@@ -237,6 +237,8 @@ export class ReplicaPool extends SplitPool {
   }
 
   submit(steps: readonly Step[], rec: Recording): Promise<void> {
+    const results = this.#results;
+    this.#results = [];
     if (this.#broken) return this.#runHere(steps);
     if (this.#pending.size === 0 && (this.#replicas.length !== this.#wanted || this.#replicas.some((r) => !r))) this.#restart();
     const id = ++this.#submitted;
@@ -275,27 +277,14 @@ export class ReplicaPool extends SplitPool {
         r.post(call, data);
       });
       // A new array's pages are mapped on first write: pay for that while the replicas compute, not after.
-      const results = this.#results;
-      this.#results = [];
       setTimeout(() => results.forEach((r) => r.fill(0)));
     });
   }
 
   /** Without replicas: the steps on the calling thread, after the sync call that recorded them. */
   async #runHere(steps: readonly Step[]): Promise<void> {
-    const k = this.#direct as unknown as JobKernels & Record<string, (...a: number[]) => void>;
     const ctl = new Int32Array(CONTROL_SLOTS);
-    for (const s of steps) {
-      if (s.desc) new Int32Array(this.memory.buffer).set(s.desc[1], s.desc[0] >>> 2);
-      if (!('job' in s)) {
-        k[s.kernel](...s.args);
-        continue;
-      }
-      const [kind, total, chunk, scratch, , , ...args] = s.job;
-      ctl.set(args, SLOT.args);
-      ctl[SLOT.kind] = kind;
-      for (let u = 0; u < total; u += chunk) runUnits(k, ctl, u, Math.min(total, u + chunk), scratch >>> 0);
-    }
+    for (const s of steps) runStep(this.#direct!, ctl, this.memory, s, 0, 1);
   }
 }
 

@@ -15,7 +15,7 @@ import {
 import { runtimeOf } from '../src/engine.js';
 import { Recording } from '../src/recording.js';
 import type { Thread } from '../src/worker-pool.js';
-import { everyOp } from './support/every-op.js';
+import { everyOp, expectSteadyMemory } from './support/every-op.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const driverOf = (engine: Engine) => (runtimeOf(engine).pool as unknown as { driver?: Thread }).driver;
@@ -166,15 +166,7 @@ describe('async twins', () => {
 
   it('memory stays at its high-water mark over many async calls', async () => {
     const engine = await sharingEngine(2);
-    const call = (i: number) => {
-      const n = 64 + (i % 5) * 40;
-      return scaledDotProductAttentionAsync(randomTensor(i, [n, 64]), randomTensor(i + 1, [n, 64]), randomTensor(i + 2, [n, 32]), { causal: i % 2 === 0, returnWeights: i % 3 === 0, engine });
-    };
-    for (let i = 0; i < 20; i++) await call(i);
-    const high = engine.memoryBytes();
-    for (let i = 0; i < 300; i++) await call(i);
-    expect(engine.memoryBytes()).toBe(high);
-    expect(usedBytes(engine)).toBe(0);
+    await expectSteadyMemory(engine);
     engine.close();
   });
 

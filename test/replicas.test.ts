@@ -7,7 +7,7 @@ import { runtimeOf } from '../src/engine.js';
 import type { ReplicaPool } from '../src/replica-pool.js';
 import { threadingForTests } from '../src/threads.js';
 import type { StartThread } from '../src/worker-pool.js';
-import { everyOp } from './support/every-op.js';
+import { everyOp, expectSteadyMemory } from './support/every-op.js';
 import { BUILD, expectAttentionError, randomTensor, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine) => runtimeOf(engine).pool as unknown as ReplicaPool;
@@ -122,15 +122,7 @@ describe('worker mode (replicas with memories of their own)', () => {
 
   it('memory stays at its high-water mark over many async calls', async () => {
     const engine = await replicaEngine(2);
-    const call = (i: number) => {
-      const n = 64 + (i % 5) * 40;
-      return scaledDotProductAttentionAsync(randomTensor(i, [n, 64]), randomTensor(i + 1, [n, 64]), randomTensor(i + 2, [n, 32]), { causal: i % 2 === 0, returnWeights: i % 3 === 0, engine });
-    };
-    for (let i = 0; i < 20; i++) await call(i);
-    const high = engine.memoryBytes();
-    for (let i = 0; i < 300; i++) await call(i);
-    expect(engine.memoryBytes()).toBe(high);
-    expect(usedBytes(engine)).toBe(0);
+    await expectSteadyMemory(engine);
     engine.close();
   });
 

@@ -1,8 +1,8 @@
-// Every op, sync or async, on one engine: what the async tests compare between modes and pools.
+// What the async tests of both pools share: every op, sync or async, on one engine; steady memory over many calls.
 import { expect } from 'vitest';
 import { type Engine, linear, linearAsync, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention, type Tensor } from '../../src/index.js';
 import { mulberry32 } from '../../src/random.js';
-import { randomTensor } from '../helpers.js';
+import { randomTensor, usedBytes } from '../helpers.js';
 
 /** Every op, sync or async, on one engine: the outputs in order (async ones all started before any is awaited). */
 export async function everyOp(engine: Engine, mode: 'sync' | 'async'): Promise<Float32Array[]> {
@@ -55,3 +55,16 @@ export async function everyOp(engine: Engine, mode: 'sync' | 'async'): Promise<F
   return out;
 }
 
+
+/** 320 async calls of varying shapes and options, each awaited: memory stays at the high-water mark of the first 20. */
+export async function expectSteadyMemory(engine: Engine): Promise<void> {
+  const call = (i: number) => {
+    const n = 64 + (i % 5) * 40;
+    return scaledDotProductAttentionAsync(randomTensor(i, [n, 64]), randomTensor(i + 1, [n, 64]), randomTensor(i + 2, [n, 32]), { causal: i % 2 === 0, returnWeights: i % 3 === 0, engine });
+  };
+  for (let i = 0; i < 20; i++) await call(i);
+  const high = engine.memoryBytes();
+  for (let i = 0; i < 300; i++) await call(i);
+  expect(engine.memoryBytes()).toBe(high);
+  expect(usedBytes(engine)).toBe(0);
+}
