@@ -140,8 +140,8 @@ causal work counts only the visible half. % of peak is against this CPU's WASM S
 reference (\`src/reference.ts\`); long sequences compare their last 64 rows. Kernel rows time the kernel alone on data
 already in linear memory. Before any timing every engine gets the same warm-up: at least 5 calls and 0.5 s.
 Each peer runs its fastest formulation found here: tfjs-wasm computes inside \`tf.tidy\` and its result is read
-outside it (tidy walks a returned typed array element by element, about 0.6 µs each here: returning \`dataSync()\`
-from inside made a 512³ matmul 170 ms instead of 14 ms); onnxruntime-web's multi-head rows include the
+outside it (tidy walks a returned typed array element by element: \`node --import tsx bench/tfjs-tidy.ts\` times a
+512³ matmul both ways); onnxruntime-web's multi-head rows include the
 \`com.microsoft\` \`Attention\` op with packed QKV weights (what its BERT optimiser emits). Its decode rows feed the
 cache through the past/present inputs and outputs, copying it in and out on every step; ${cacheCopyText}
 

@@ -32,9 +32,9 @@ export function tfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, scale: num
 
 /**
  * Runs `fn` in a tidy scope and reads its result outside it. tf.tidy walks whatever its function returns, element by
- * element (for…in over a typed array, each value added to a Set: about 0.6 µs per element here), so returning
- * `dataSync()` from inside a tidy costs far more than the work for large outputs (a 512×512 matMul: 170 ms instead of
- * 14 ms). This is the documented pattern: tidy returns the tensor, the caller reads and disposes it.
+ * element (for…in over a typed array, each value added to a Set), so returning `dataSync()` from inside a tidy costs
+ * far more than the work for large outputs (bench/tfjs-tidy.ts times both ways). This is the documented pattern:
+ * tidy returns the tensor, the caller reads and disposes it.
  */
 export function tfRun(fn: () => tf.Tensor): Float32Array {
   const t = tf.tidy(fn);
