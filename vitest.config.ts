@@ -1,11 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-// Every test runs twice: on the plain SIMD build and on the relaxed SIMD build. Node 20 validates relaxed
-// SIMD only behind a V8 flag that NODE_OPTIONS refuses, so that project's workers get it as execArgv.
+// Most suites run twice: on the plain SIMD build and on the relaxed SIMD build (the package, browser and demo tests
+// once). Node 20 validates relaxed SIMD only behind a V8 flag that NODE_OPTIONS refuses, so that project's workers
+// get it as execArgv.
 export default defineConfig({
   test: {
     // The machines are shared and noisy: time limits catch hangs, they do not measure speed.
     testTimeout: 60_000,
+    // Stops a run that would test an old build (after editing src/ or assembly/ without `npm run build`).
+    globalSetup: ['test/support/global-setup.ts'],
     projects: [
       {
         extends: true,
