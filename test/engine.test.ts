@@ -2,7 +2,7 @@
 // sources (and the errors of bad ones), memory bookkeeping.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AttentionError, createEngine, type Engine, getEngine, init, initSync, scaledDotProductAttention, softmax } from '../src/index.js';
+import { AttentionError, createEngine, type Engine, getEngine, init, initSync, linear, linearAsync, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention, softmax } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
 import { refAttention } from '../src/reference.js';
 import { BUILD, expectAttentionError, expectClose, randomTensor, usedBytes } from './helpers.js';
@@ -21,8 +21,20 @@ function expectWorkingAttention(engine?: Engine): void {
 
 describe('before init', () => {
   // This file's module graph is fresh (vitest isolates files), so nothing has initialised it yet.
-  it('every op throws NOT_INITIALIZED', () => {
-    expectAttentionError(() => softmax(randomTensor(1, [2, 3])), 'NOT_INITIALIZED', /call `await init\(\)`/);
+  it('every op throws NOT_INITIALIZED (the async twins reject with it)', async () => {
+    const x = randomTensor(1, [2, 4]);
+    const sync: Array<[string, () => unknown]> = [
+      ['softmax', () => softmax(x)],
+      ['scaledDotProductAttention', () => scaledDotProductAttention(x, x, x)],
+      ['matmul', () => matmul(x, x, { transposeB: true })],
+      ['linear', () => linear(x, x)],
+      ['new SelfAttention', () => new SelfAttention(4)],
+      ['new MultiHeadAttention', () => new MultiHeadAttention(4, 2)],
+    ];
+    for (const [, call] of sync) expectAttentionError(call, 'NOT_INITIALIZED', /call `await init\(\)`/);
+    for (const pending of [scaledDotProductAttentionAsync(x, x, x), matmulAsync(x, x, { transposeB: true }), linearAsync(x, x)]) {
+      await expect(pending).rejects.toMatchObject({ code: 'NOT_INITIALIZED' });
+    }
     expectAttentionError(() => getEngine(), 'NOT_INITIALIZED', /init/);
     // A URL cannot be loaded synchronously; the failed call leaves no default engine behind.
     expectAttentionError(() => initSync({ wasm: wasmUrl }), 'BAD_ARGUMENT', /initSync needs bytes or a WebAssembly.Module/);
