@@ -5,7 +5,7 @@
 import { type Runs, jobWrites } from './kernel-regions.js';
 import { DESC_FIELDS } from './kernels.js';
 import type { Step } from './recording.js';
-import { CONTROL_SLOTS, type JobKernels, runUnits, SLOT } from './thread-jobs.js';
+import { CONTROL_SLOTS, type JobKernels, playStep, runUnits, SLOT } from './thread-jobs.js';
 
 /** What a replica starts with: its module, its index among the replicas, the memory's maximum in pages. */
 export interface ReplicaInit {
@@ -87,25 +87,22 @@ function* share(total: number, chunk: number, index: number, replicas: number): 
 }
 
 /**
- * Runs one recorded step over `memory`: a kernel by its export name (every replica runs it whole), or the chunks of
- * a job that are this replica's (`index` of `replicas`); returns where those chunks wrote, for a job.
+ * Runs one recorded step over `memory`: a kernel (every replica runs it whole), or the chunks of a job that are this
+ * replica's (`index` of `replicas`); returns where those chunks wrote, for a job.
  */
 export function runStep(kernels: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, s: Step, index: number, replicas: number): Runs | undefined {
-  if (s.desc) new Int32Array(memory.buffer).set(s.desc[1], s.desc[0] >>> 2);
-  if (!('job' in s)) {
-    (kernels as unknown as Record<string, (...a: number[]) => void>)[s.kernel](...s.args);
-    return undefined;
-  }
-  const [kind, total, chunk, scratch, , , ...args] = s.job;
-  ctl.set(args, SLOT.args);
-  ctl[SLOT.kind] = kind;
-  const runs: Runs = [];
-  const desc = (ptr: number) => new Int32Array(memory.buffer, ptr, DESC_FIELDS);
-  for (const [begin, end] of share(total, chunk, index, replicas)) {
-    runUnits(kernels, ctl, begin, end, scratch >>> 0);
-    jobWrites(runs, s.job, begin, end, desc);
-  }
-  return runs;
+  return playStep(kernels, memory, s, (job) => {
+    const [kind, total, chunk, scratch, , , ...args] = job;
+    ctl.set(args, SLOT.args);
+    ctl[SLOT.kind] = kind;
+    const runs: Runs = [];
+    const desc = (ptr: number) => new Int32Array(memory.buffer, ptr, DESC_FIELDS);
+    for (const [begin, end] of share(total, chunk, index, replicas)) {
+      runUnits(kernels, ctl, begin, end, scratch >>> 0);
+      jobWrites(runs, job, begin, end, desc);
+    }
+    return runs;
+  });
 }
 
 /** Runs the replica: calls from the pool through `listen`, answers through `post`; peers' ports come first. */

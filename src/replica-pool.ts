@@ -138,12 +138,14 @@ export class ReplicaPool extends SplitPool {
     }
     // What pending calls write for later (a cache's rows) is on the replicas, not here yet, and this thread cannot
     // wait for it: a sync call that reads or writes it fails instead of computing with stale rows.
-    const touched = kernelReads(name, args, desc);
-    for (let i = 0; i < writes.length; i += 2) touched.push([writes[i], writes[i] + writes[i + 1]]);
-    for (const { outlives } of this.#pending.values()) {
-      for (let i = 0; i < outlives.length; i += 2) {
-        if (touched.some(([from, to]) => from < outlives[i] + outlives[i + 1] && outlives[i] < to)) {
-          throw new this.errors('BAD_ARGUMENT', 'a sync call reads what async calls still pending on this engine write (a KV cache\'s rows), and in a page without cross-origin isolation it cannot wait for them: await them first');
+    if (this.#pending.size > 0) {
+      const touched = kernelReads(name, args, desc);
+      for (let i = 0; i < writes.length; i += 2) touched.push([writes[i], writes[i] + writes[i + 1]]);
+      for (const { outlives } of this.#pending.values()) {
+        for (let i = 0; i < outlives.length; i += 2) {
+          if (touched.some(([from, to]) => from < outlives[i] + outlives[i + 1] && outlives[i] < to)) {
+            throw new this.errors('BAD_ARGUMENT', 'a sync call reads what async calls still pending on this engine write (a KV cache\'s rows), and in a page without cross-origin isolation it cannot wait for them: await them first');
+          }
         }
       }
     }
@@ -233,14 +235,19 @@ export class ReplicaPool extends SplitPool {
     this.#pending.delete(id);
     if (this.#pending.size > 0) return;
     for (const r of this.#replicas) r?.keepAlive(false);
-    if (this.#replicas.length > 0 && (this.#replicas.length !== this.#wanted || this.#replicas.some((r) => !r))) this.#restart();
+    if (this.#replicas.length > 0 && this.#outOfShape()) this.#restart();
+  }
+
+  /** Whether the replicas are not the ones asked for: a different count, or one has ended. */
+  #outOfShape(): boolean {
+    return this.#replicas.length !== this.#wanted || this.#replicas.some((r) => !r);
   }
 
   submit(steps: readonly Step[], rec: Recording): Promise<void> {
     const results = this.#results;
     this.#results = [];
     if (this.#broken) return this.#runHere(steps);
-    if (this.#pending.size === 0 && (this.#replicas.length !== this.#wanted || this.#replicas.some((r) => !r))) this.#restart();
+    if (this.#pending.size === 0 && this.#outOfShape()) this.#restart();
     const id = ++this.#submitted;
     const buffer = this.memory.buffer;
     const base = this.#direct!.heap_base() >>> 0;

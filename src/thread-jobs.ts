@@ -186,14 +186,20 @@ export function closeJob(ctl: Int32Array): void {
   for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0; ) waitWhile(ctl, SLOT.inFlight, n);
 }
 
+/**
+ * Plays one recorded step over `memory`: writes its descriptor as recorded, then runs its kernel by export name, or
+ * hands a job to `job` (how jobs are shared is the pool's: src/worker-pool.ts, src/replica-body.ts).
+ */
+export function playStep<T>(k: JobKernels, memory: WebAssembly.Memory, s: Step, job: (job: Job) => T): T | undefined {
+  if (s.desc) new Int32Array(memory.buffer).set(s.desc[1], s.desc[0] >>> 2);
+  if ('job' in s) return job(s.job);
+  (k as unknown as Record<string, (...a: number[]) => void>)[s.kernel](...s.args);
+  return undefined;
+}
+
 /** Runs a recorded call's steps in order, over `memory`: kernels by export name, jobs shared with the workers. */
 export function runSteps(k: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, steps: readonly Step[]): void {
-  const exports = k as unknown as Record<string, (...a: number[]) => void>;
-  for (const s of steps) {
-    if (s.desc) new Int32Array(memory.buffer).set(s.desc[1], s.desc[0] >>> 2);
-    if ('job' in s) coordinate(k, ctl, s.job);
-    else exports[s.kernel](...s.args);
-  }
+  for (const s of steps) playStep(k, memory, s, (job) => coordinate(k, ctl, job));
 }
 
 /**
