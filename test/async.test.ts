@@ -15,7 +15,7 @@ import {
 import { runtimeOf } from '../src/engine.js';
 import { Recording } from '../src/recording.js';
 import type { Thread } from '../src/worker-pool.js';
-import { everyOp, expectSteadyMemory } from './support/every-op.js';
+import { everyOp, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const driverOf = (engine: Engine) => (runtimeOf(engine).pool as unknown as { driver?: Thread }).driver;
@@ -128,21 +128,7 @@ describe('async twins', () => {
 
   it('a thread that ends mid-call rejects the pending calls with WORKER_FAILED, and the engine goes on', async () => {
     const engine = await sharingEngine(2);
-    const x = randomTensor(4, [8, 1024, 64]);
-    const cache = new SelfAttention(64, { seed: 1, engine });
-    const c = cache.createCache({ batch: 1, maxLength: 10 });
-    const pending = [scaledDotProductAttentionAsync(x, x, x, { engine, returnWeights: true }), cache.forwardStepAsync(randomTensor(5, [4, 64]), c)];
-    expect(c.length).toBe(4);
-    driverOf(engine)!.terminate();
-    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /the engine goes on/ });
-    // The failed step's tokens are not counted; its memory and every call's are released.
-    expect(c.length).toBe(0);
-    c.dispose();
-    cache.dispose();
-    expect(usedBytes(engine)).toBe(0);
-    const y = randomTensor(6, [200, 64]);
-    const sync = scaledDotProductAttention(y, y, y, { engine, causal: true }).output.data;
-    expect((await scaledDotProductAttentionAsync(y, y, y, { engine, causal: true })).output.data).toEqual(sync);
+    await expectThreadEndMidCall(engine, () => driverOf(engine)!.terminate());
     expect(engine.info.threads).toBe(2);
     engine.close();
   });

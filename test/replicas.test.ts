@@ -7,7 +7,7 @@ import { runtimeOf } from '../src/engine.js';
 import type { ReplicaPool } from '../src/replica-pool.js';
 import { threadingForTests } from '../src/threads.js';
 import type { StartThread } from '../src/worker-pool.js';
-import { everyOp, expectSteadyMemory } from './support/every-op.js';
+import { everyOp, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
 import { BUILD, expectAttentionError, randomTensor, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine) => runtimeOf(engine).pool as unknown as ReplicaPool;
@@ -80,25 +80,7 @@ describe('worker mode (replicas with memories of their own)', () => {
 
   it('a replica that ends mid-call rejects the pending calls with WORKER_FAILED, and the engine goes on with new ones', async () => {
     const engine = await replicaEngine(2);
-    const x = randomTensor(4, [8, 1024, 64]);
-    const sa = new SelfAttention(64, { seed: 1, engine });
-    const c = sa.createCache({ batch: 1, maxLength: 10 });
-    const pending = [scaledDotProductAttentionAsync(x, x, x, { engine, returnWeights: true }), sa.forwardStepAsync(randomTensor(5, [4, 64]), c)];
-    expect(c.length).toBe(4);
-    poolOf(engine).replicas[1]!.terminate();
-    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /the engine goes on/ });
-    // The failed step's tokens are not counted; its memory and every call's are released.
-    expect(c.length).toBe(0);
-    const step = randomTensor(6, [3, 64]);
-    const wantStep = sa.forwardStep(step, c).output.data;
-    c.reset();
-    expect((await sa.forwardStepAsync(step, c)).output.data).toEqual(wantStep);
-    c.dispose();
-    sa.dispose();
-    expect(usedBytes(engine)).toBe(0);
-    const y = randomTensor(6, [200, 64]);
-    const sync = scaledDotProductAttention(y, y, y, { engine, causal: true }).output.data;
-    expect((await scaledDotProductAttentionAsync(y, y, y, { engine, causal: true })).output.data).toEqual(sync);
+    await expectThreadEndMidCall(engine, () => poolOf(engine).replicas[1]!.terminate());
     expect(engine.info).toMatchObject({ threads: 2, threading: 'workers' });
     engine.close();
   });

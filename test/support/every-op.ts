@@ -1,4 +1,5 @@
-// What the async tests of both pools share: every op, sync or async, on one engine; steady memory over many calls.
+// What the async tests of both pools share: every op, sync or async, on one engine; steady memory over many calls; a
+// thread ending mid-call.
 import { expect } from 'vitest';
 import { type Engine, linear, linearAsync, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention, type Tensor } from '../../src/index.js';
 import { mulberry32 } from '../../src/random.js';
@@ -67,4 +68,30 @@ export async function expectSteadyMemory(engine: Engine): Promise<void> {
   for (let i = 0; i < 300; i++) await call(i);
   expect(engine.memoryBytes()).toBe(high);
   expect(usedBytes(engine)).toBe(0);
+}
+
+/**
+ * Two async calls pending (one a cache step) when `end` ends one of the pool's threads: both reject WORKER_FAILED,
+ * the step is not counted, memory is released, and later calls, sync and async, are right.
+ */
+export async function expectThreadEndMidCall(engine: Engine, end: () => void): Promise<void> {
+  const x = randomTensor(4, [8, 1024, 64]);
+  const sa = new SelfAttention(64, { seed: 1, engine });
+  const c = sa.createCache({ batch: 1, maxLength: 10 });
+  const pending = [scaledDotProductAttentionAsync(x, x, x, { engine, returnWeights: true }), sa.forwardStepAsync(randomTensor(5, [4, 64]), c)];
+  expect(c.length).toBe(4);
+  end();
+  for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /the engine goes on/ });
+  // The failed step's tokens are not counted; its memory and every call's are released.
+  expect(c.length).toBe(0);
+  const step = randomTensor(6, [3, 64]);
+  const wantStep = sa.forwardStep(step, c).output.data;
+  c.reset();
+  expect((await sa.forwardStepAsync(step, c)).output.data).toEqual(wantStep);
+  c.dispose();
+  sa.dispose();
+  expect(usedBytes(engine)).toBe(0);
+  const y = randomTensor(6, [200, 64]);
+  const sync = scaledDotProductAttention(y, y, y, { engine, causal: true }).output.data;
+  expect((await scaledDotProductAttentionAsync(y, y, y, { engine, causal: true })).output.data).toEqual(sync);
 }
