@@ -7,7 +7,7 @@ const noWasm = {
   name: 'no-inline-wasm',
   setup(b) {
     b.onResolve({ filter: /\/wasm-base64\.js$/ }, () => ({ path: 'wasm-base64', namespace: 'no-wasm' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-wasm' }, () => ({ contents: "export const SIMD = ''; export const RELAXED_SIMD = '';", loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-wasm' }, () => ({ contents: "export const SIMD = ''; export const RELAXED_SIMD_DELTA = '';", loader: 'js' }));
   },
 };
 

@@ -79,10 +79,9 @@ export class AttentionCore {
     this.qDim = H * hd;
     this.kvDim = Hkv * hd;
     const { kernels: kern, heap } = rt;
-    const sizes = [kern.f32_gemm_packed_floats(this.qDim, E), kern.f32_gemm_packed_floats(this.kvDim, kdim), kern.f32_gemm_packed_floats(this.kvDim, vdim), outProj ? kern.f32_gemm_packed_floats(E, this.qDim) : 0];
-    // Panels of Q, K and V back to back: one GEMM over all of them projects [Q | K | V] when widths allow.
-    const block = heap.alloc((sizes[0] + sizes[1] + sizes[2] + sizes[3]) * 4);
-    this.#at = { q: block, k: block + sizes[0] * 4, v: block + (sizes[0] + sizes[1]) * 4, o: block + (sizes[0] + sizes[1] + sizes[2]) * 4 };
+    // Panels of Q, K and V back to back (no gap): one GEMM over all of them projects [Q | K | V] when widths allow.
+    const [q, k, v, o] = heap.allocMany([[this.qDim, E], [this.kvDim, kdim], [this.kvDim, vdim], [outProj ? E : 0, this.qDim]].map(([n, depth]) => kern.f32_gemm_packed_floats(n, depth) * 4), 1);
+    this.#at = { q, k, v, o };
     try {
       const w = weights();
       const pack = (to: number, data: Float32Array, b: Float32Array | undefined, n: number, k: number) =>
@@ -96,10 +95,10 @@ export class AttentionCore {
       pack(this.#at.v, w.wv, w.bv, this.kvDim, vdim);
       if (outProj) pack(this.#at.o, w.wo!, w.bo, E, this.qDim);
     } catch (e) {
-      heap.release(block);
+      heap.release(q);
       throw e;
     }
-    this.#weights = new Resident(heap, block, 'module');
+    this.#weights = new Resident(heap, q, 'module');
   }
 
   /** Frees the resident weights (after a call in progress). */
@@ -216,15 +215,16 @@ export class AttentionCore {
   /** K = key·W_kᵀ + b_k and V = value·W_vᵀ + b_v for `batch` items of `rows` rows, into columns 0 and kvDim of c. */
   #projectKV(pk: number, pv: number, rows: number, batch: number, strideIn: number, c: number, ldc: number, strideC: number, scratch: number): void {
     const { kdim, vdim } = this.dims;
-    const kern = this.rt.kernels;
-    if (pk === pv && kdim === vdim && this.kvDim % 8 === 0) {
-      kern.f32_gemm_prepacked(batch, rows, 2 * this.kvDim, kdim, pk, kdim, strideIn, this.#at.k, c, ldc, strideC, 1, scratch);
-    } else {
-      kern.f32_gemm_prepacked(batch, rows, this.kvDim, kdim, pk, kdim, strideIn, this.#at.k, c, ldc, strideC, 1, scratch);
-      kern.f32_gemm_prepacked(batch, rows, this.kvDim, vdim, pv, vdim, strideIn, this.#at.v, c + this.kvDim * 4, ldc, strideC, 1, scratch);
+    const kvDim = this.kvDim;
+    const project = (n: number, depth: number, input: number, panels: number, out: number) =>
+      this.rt.kernels.f32_gemm_prepacked(batch, rows, n, depth, input, depth, strideIn, panels, out, ldc, strideC, 1, scratch);
+    // V's panels follow K's: one GEMM makes both when they read the same input.
+    if (pk === pv && kdim === vdim && kvDim % 8 === 0) project(2 * kvDim, kdim, pk, this.#at.k, c);
+    else {
+      project(kvDim, kdim, pk, this.#at.k, c);
+      project(kvDim, vdim, pv, this.#at.v, c + kvDim * 4);
     }
   }
-
 
 }
 

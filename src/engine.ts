@@ -7,7 +7,7 @@ import { type Kernels, WASM32_BYTES } from './kernels.js';
 import { Heap } from './memory.js';
 import { positiveInteger } from './options.js';
 import { recordOn } from './recording.js';
-import { describe, mustBe, readOptions } from './snapshot.js';
+import { mustBe, readOptions, thrownError } from './snapshot.js';
 import type { Pool } from './thread-jobs.js';
 import { autoThreads, prepareThreads, threaded } from './threads.js';
 import { packagedWasm, readLocalFile } from './wasm-source.js';
@@ -149,8 +149,7 @@ const isBytes = (src: unknown): src is ArrayBuffer | ArrayBufferView => src inst
 
 /** Failures of loading (a missing file, bytes that do not compile, a failed fetch) as BAD_ARGUMENT. */
 function loadError(e: unknown): AttentionError {
-  if (e instanceof AttentionError) return e;
-  return Object.assign(badArgument(`loading the wasm failed (${e instanceof Error ? `${e.name}: ${e.message}` : describe(e)})`), { cause: e });
+  return e instanceof AttentionError ? e : thrownError('loading the wasm failed', e);
 }
 
 /** An engine from bytes or a compiled module, instantiated at once (a few tens of KB compile in a ms or two). */

@@ -104,18 +104,27 @@ export class Heap {
    * and releases them when it returns or throws (for a recorded call: once its steps have run).
    */
   scoped<T>(bytes: readonly number[], body: (ptrs: number[]) => T): T {
+    const ptrs = this.allocMany(bytes);
+    try {
+      return body(ptrs);
+    } finally {
+      afterSteps(this, () => this.release(ptrs[0]));
+    }
+  }
+
+  /**
+   * One allocation (64-byte aligned) carved into a block per entry of `bytes` (at least one), each starting on a
+   * multiple of `align` from the first; release(ptrs[0]) frees them all.
+   */
+  allocMany(bytes: readonly number[], align = ALIGN): number[] {
     let total = 0;
     const offsets = bytes.map((b) => {
       const at = total;
-      total += alignUp(b, ALIGN);
+      total += alignUp(b, align);
       return at;
     });
     const base = this.alloc(total);
-    try {
-      return body(offsets.map((o) => base + o));
-    } finally {
-      afterSteps(this, () => this.release(base));
-    }
+    return offsets.map((o) => base + o);
   }
 
   /** A Float32Array over all of linear memory, rebuilt when memory has grown (old views are detached). */

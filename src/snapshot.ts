@@ -42,13 +42,17 @@ export const isCount = (v: unknown, min = 0): v is number => Number.isSafeIntege
 /** BAD_ARGUMENT: `name` must be `what`, and what it was instead. */
 export const mustBe = (name: string, what: string, got: unknown): AttentionError => badArgument(`${name} must be ${what}, got ${describe(got)}`);
 
+/** BAD_ARGUMENT `message (what was thrown)`, with the thrown value as its cause. */
+export const thrownError = (message: string, e: unknown): AttentionError =>
+  Object.assign(badArgument(`${message} (${e instanceof Error ? `${e.name}: ${e.message}` : describe(e)})`), { cause: e });
+
 /** Runs a read of user data; whatever it throws becomes BAD_ARGUMENT naming what was read. */
 function reading<T>(what: string, read: () => T): T {
   try {
     return outside(read);
   } catch (e) {
     if (e instanceof AttentionError) throw e;
-    throw Object.assign(badArgument(`reading ${what} threw: ${e instanceof Error ? e.message : describe(e)}`), { cause: e });
+    throw thrownError(`reading ${what} threw`, e);
   }
 }
 

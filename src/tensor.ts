@@ -24,10 +24,15 @@ export function tensor(data: Float32Array, shape: readonly number[]): Tensor {
   return { data: t.data, shape: [...t.shape] };
 }
 
-/** Dimension i of the matrix under `key` of a state dict (an error naming it when it is missing or not 2-D). */
-export function matrixDim(sd: ReadonlyMap<string, Snapshot>, key: string, i: number): number {
+function entry(sd: ReadonlyMap<string, Snapshot>, key: string): Snapshot {
   const t = sd.get(key);
   if (!t) throw badArgument(`state dict is missing '${key}'`);
+  return t;
+}
+
+/** Dimension i of the matrix under `key` of a state dict (an error naming it when it is missing or not 2-D). */
+export function matrixDim(sd: ReadonlyMap<string, Snapshot>, key: string, i: number): number {
+  const t = entry(sd, key);
   if (t.shape.length !== 2) throw shapeMismatch(`${t.name} must be a matrix, got ${formatShape(t.shape)}`);
   return t.shape[i];
 }
@@ -40,8 +45,7 @@ export function strictLoad(sd: ReadonlyMap<string, Snapshot>) {
   const used = new Set<string>();
   return {
     take(key: string, shape: readonly number[]): Float32Array {
-      const t = sd.get(key);
-      if (t === undefined) throw badArgument(`state dict is missing '${key}'`);
+      const t = entry(sd, key);
       if (!sameShape(t.shape, shape)) throw shapeMismatch(`${t.name} must be ${formatShape(shape)}, got ${formatShape(t.shape)}`);
       used.add(key);
       return t.data;

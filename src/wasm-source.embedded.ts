@@ -1,6 +1,7 @@
-// The browser entry's wasm source: both builds inline as base64, so nothing is fetched and nothing is copied.
+// The browser entry's wasm source: both builds inline (the relaxed one as a delta), so nothing is fetched or copied.
 import type { Build, WasmSource } from './engine.js';
-import { RELAXED_SIMD, SIMD } from './generated/wasm-base64.js';
+import { RELAXED_SIMD_DELTA, SIMD } from './generated/wasm-base64.js';
+import { applyDelta } from './wasm-delta.js';
 
 type Base64Decoder = { fromBase64?: (base64: string) => Uint8Array };
 
@@ -14,7 +15,8 @@ export function decodeBase64(base64: string): Uint8Array {
 }
 
 export function packagedWasm(build: Build): WasmSource {
-  return decodeBase64(build === 'simd' ? SIMD : RELAXED_SIMD);
+  const simd = decodeBase64(SIMD);
+  return build === 'simd' ? simd : applyDelta(simd, decodeBase64(RELAXED_SIMD_DELTA));
 }
 
 export function readLocalFile(): Uint8Array | undefined {
