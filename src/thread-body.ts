@@ -2,7 +2,7 @@
 // module over the engine's shared memory. A helper waits for jobs in the control block and claims their units; the
 // driver runs recorded (async) calls' steps as they arrive, sharing their jobs with the helpers (thread-jobs.ts).
 import type { Step } from './recording.js';
-import { type JobKernels, runSteps, SLOT, work } from './thread-jobs.js';
+import { type JobKernels, runSteps, SLOT, waitWhile, work } from './thread-jobs.js';
 import type { ThreadInit } from './worker-pool.js';
 
 /** Runs the thread described by `init`; a driver takes calls through `listen` and answers through `post`. */
@@ -34,7 +34,7 @@ export function threadBody(init: ThreadInit, listen: (handler: (data: unknown) =
   }
   let seen = Atomics.load(ctl, SLOT.epoch);
   for (;;) {
-    Atomics.wait(ctl, SLOT.epoch, seen);
+    waitWhile(ctl, SLOT.epoch, seen);
     const epoch = Atomics.load(ctl, SLOT.epoch);
     seen = epoch;
     if (epoch & 1) continue;

@@ -2,10 +2,11 @@
 // units of a job from the control block (src/thread-jobs.ts) while the calling thread takes its share and waits
 // for the rest; a driver runs async calls' recorded steps. How a thread starts is the caller's: Node's
 // worker_threads (src/threads.ts) or a browser's Workers (src/browser-pool.ts).
-import type { Step } from './recording.js';
+import type { Heap } from './memory.js';
+import { recordingOn, type Step } from './recording.js';
 import { sharedMemoryModule } from './shared-memory.js';
 import { type Errors, SplitPool } from './split-pool.js';
-import { closeJob, CONTROL_SLOTS, coordinate, type JobKernels, type Pool, SLOT, waitWhile } from './thread-jobs.js';
+import { closeJob, CONTROL_SLOTS, coordinate, type JobKernels, type Pool, SLOT, type SplitKernels, waitWhile } from './thread-jobs.js';
 import type { ReplicaInit } from './replica-body.js';
 
 export type { Errors } from './split-pool.js';
@@ -184,11 +185,54 @@ export class WorkerPool extends SplitPool {
   protected run(kernels: JobKernels, kind: number, args: readonly number[], total: number, chunk: number, scratch: number, stride: number): void {
     this.#drain();
     try {
-      this.workerUnits += total - coordinate(kernels, this.#ctl, [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args]);
+      this.workerUnits += total - coordinate(kernels, this.#ctl, [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args], this.#makeAhead);
     } catch (e) {
       throw Object.assign(this.#failed((e as Error).message), { cause: (e as Error).cause });
     }
   }
+
+  /**
+   * A sync call's results are copied out of the memory into new arrays once its jobs are done, on the calling thread
+   * alone; the first touch of a new array's pages is most of that cost (128 KB: 0.1–0.4 ms on this 2-core VM, half
+   * of the time SDPA 512×64 spends outside its kernel). So while the helpers start on a call's first job the caller
+   * makes arrays of the lengths the call before it read (loops repeat their shapes) and touches their pages; the
+   * call's reads take them where the lengths match. An array is given out once and filled whole: only where the
+   * work happens changes.
+   */
+  override kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
+    const readF32 = heap.readF32;
+    heap.readF32 = (ptr, length) => {
+      if (recordingOn(heap)) return readF32.call(heap, ptr, length);
+      this.#lastReads.push(length);
+      const i = this.#ahead.findIndex((a) => a.length === length);
+      if (i < 0) return readF32.call(heap, ptr, length);
+      const out = this.#ahead.splice(i, 1)[0];
+      out.set(heap.f32().subarray(ptr >>> 2, (ptr >>> 2) + length));
+      return out;
+    };
+    return super.kernels(direct, heap);
+  }
+
+  /** Lengths read since the last call's first job; arrays made for the call in progress, not yet taken. */
+  #lastReads: number[] = [];
+  #ahead: Float32Array[] = [];
+
+  /** Before the caller's share of a job: on a call's first job (reads happened since the last), its arrays. */
+  readonly #makeAhead = (): void => {
+    if (this.#lastReads.length === 0) return;
+    const lengths = this.#lastReads;
+    this.#lastReads = [];
+    this.#ahead = [];
+    try {
+      for (const n of lengths) {
+        const a = new Float32Array(n);
+        for (let i = 0; i < n; i += 1024) a[i] = 0;
+        this.#ahead.push(a);
+      }
+    } catch {
+      // Out of memory for an array ahead: the read makes it itself, and fails there if it must.
+    }
+  };
 
   #failed(why: string): InstanceType<Errors> {
     return new this.errors('WORKER_FAILED', `${why}; the engine goes on`);

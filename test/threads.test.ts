@@ -89,6 +89,37 @@ describe('threads (Node, shared memory)', () => {
     }
   });
 
+  it('results made ahead while helpers compute are each given out once, filled whole, whatever the call before read', async () => {
+    const one = await sharingEngine(1);
+    const two = await sharingEngine(2);
+    await untilShared(two);
+    const [a, b, c] = [31, 32, 33].map((seed) => randomTensor(seed, [2, 150, 40]));
+    const w = randomTensor(34, [40, 40]);
+    // Values as wide as the keys are many: output and weights have the same length.
+    const wide = randomTensor(35, [2, 150, 150]);
+    // The same shapes twice (the second call's arrays are made during its job), then other lengths.
+    const calls = [
+      (engine: Engine) => Object.values(scaledDotProductAttention(a, b, wide, { returnWeights: true, engine })).map((t) => t.data),
+      (engine: Engine) => Object.values(scaledDotProductAttention(b, c, wide, { returnWeights: true, engine })).map((t) => t.data),
+      (engine: Engine) => [scaledDotProductAttention(a, a, a, { engine }).output.data],
+      (engine: Engine) => [scaledDotProductAttention(b, b, b, { engine }).output.data],
+      (engine: Engine) => [matmul(c, w, { engine }).data],
+      (engine: Engine) => Object.values(scaledDotProductAttention(c, c, c, { causal: true, returnWeights: true, engine })).map((t) => t.data),
+      (engine: Engine) => Object.values(scaledDotProductAttention(a, b, c, { returnWeights: true, engine })).map((t) => t.data),
+      (engine: Engine) => [linear(b, w, undefined, { engine }).data],
+    ];
+    const want = calls.map((call) => call(one));
+    const before = poolOf(two).workerUnits;
+    const got = calls.map((call) => call(two));
+    expect(poolOf(two).workerUnits, 'the calls were shared').toBeGreaterThan(before);
+    // Checked only after every call: a result given out twice would now hold a later call's values.
+    got.forEach((results, i) => results.forEach((r, j) => expect(r, `call ${i}, result ${j}`).toEqual(want[i][j])));
+    const buffers = got.flat().map((r) => r.buffer);
+    expect(new Set(buffers).size, 'every result has a buffer of its own').toBe(buffers.length);
+    one.close();
+    two.close();
+  });
+
   it('calls under MIN_SPLIT_MADDS (a decode step\'s attention) stay on the caller; larger ones are shared', async () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = poolOf(engine);

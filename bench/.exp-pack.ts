@@ -1,0 +1,10 @@
+import { createEngine } from '../src/index.js';
+import { runtimeOf } from '../src/engine.js';
+const e = await createEngine({ threads: 1 });
+const { kernels: k, heap } = runtimeOf(e) as any;
+const n = 512, d = 64;
+const src = heap.alloc(n * d * 4), dst = heap.alloc(k.f32_gemm_packed_floats(n, d) * 4);
+for (let i = 0; i < 2000; i++) k.f32_gemm_pack(n, d, src, d, true, 0, dst);
+const t0 = performance.now();
+for (let i = 0; i < 5000; i++) k.f32_gemm_pack(n, d, src, d, true, 0, dst);
+console.log('pack 512x64 (µs)', ((performance.now() - t0) / 5000 * 1000).toFixed(1));

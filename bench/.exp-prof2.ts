@@ -1,0 +1,18 @@
+import { createEngine, scaledDotProductAttention } from '../src/index.js';
+import { runtimeOf } from '../src/engine.js';
+const n = 512, d = 64;
+const r = (s: number) => Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * s));
+const [q, k, v] = [1, 2, 3].map((s) => ({ data: r(s), shape: [n, d] }));
+const e1 = await createEngine({ threads: 1 });
+const heap = runtimeOf(e1).heap as unknown as Record<string, (...a: number[]) => unknown>;
+const orig = heap.readF32.bind(heap);
+let inRead = 0;
+heap.readF32 = (...a: number[]) => { const t0 = performance.now(); const x = orig(...a); inRead += performance.now() - t0; return x; };
+const origW = (heap as any).write.bind(heap);
+let inWrite = 0;
+(heap as any).write = (...a: any[]) => { const t0 = performance.now(); const x = origW(...a); inWrite += performance.now() - t0; return x; };
+for (let i = 0; i < 300; i++) scaledDotProductAttention(q, k, v, { engine: e1 });
+inRead = 0; inWrite = 0;
+const t0 = performance.now();
+for (let i = 0; i < 1000; i++) scaledDotProductAttention(q, k, v, { engine: e1 });
+console.log({ perCall: ((performance.now() - t0) / 1000).toFixed(3), read: (inRead / 1000).toFixed(3), write: (inWrite / 1000).toFixed(3), memory: e1.memoryBytes() });

@@ -1,0 +1,22 @@
+import { createEngine, scaledDotProductAttention } from '../src/index.js';
+import { runtimeOf } from '../src/engine.js';
+const n = 512, d = 64;
+const r = (s: number) => Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * s));
+const [q, k, v] = [1, 2, 3].map((s) => ({ data: r(s), shape: [n, d] }));
+const e1 = await createEngine({ threads: 1 });
+const heap = runtimeOf(e1).heap;
+let tAlloc = 0, tSet = 0;
+(heap as any).readF32 = function (ptr: number, length: number) {
+  const at = ptr >>> 2;
+  let t0 = performance.now();
+  const out = process.argv[2] === 'slice' ? this.f32().slice(at, at + length) : new Float32Array(length);
+  tAlloc += performance.now() - t0;
+  t0 = performance.now();
+  if (process.argv[2] !== 'slice') out.set(this.f32().subarray(at, at + length));
+  tSet += performance.now() - t0;
+  return out;
+};
+for (let i = 0; i < 300; i++) scaledDotProductAttention(q, k, v, { engine: e1 });
+tAlloc = 0; tSet = 0;
+for (let i = 0; i < 1000; i++) scaledDotProductAttention(q, k, v, { engine: e1 });
+console.log({ perCall: 0, alloc: (tAlloc / 1000).toFixed(3), set: (tSet / 1000).toFixed(3) });
