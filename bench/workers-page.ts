@@ -34,7 +34,7 @@ const session = await ort.InferenceSession.create('./data/mha.onnx', { execution
 const x = t(xData, [1, ${L}, ${E}]);
 const engines = {
   'wasm-attention, 1 thread (forward)': async () => m1.forward(x, x, x, { needWeights: false }).output.data,
-  'wasm-attention, 2 workers (forwardAsync)': async () => { const t = performance.timeOrigin + performance.now() - 1.7963e12; const p = m2.forwardAsync(x, x, x, { needWeights: false }); const r = await p; console.log('call', t.toFixed(1), 'done', (performance.timeOrigin + performance.now() - 1.7963e12).toFixed(1)); return r.output.data; },
+  'wasm-attention, 2 workers (forwardAsync)': async () => (await m2.forwardAsync(x, x, x, { needWeights: false })).output.data,
   'onnxruntime-web, 1 thread': async () => (await session.run({ x: new ort.Tensor('float32', xData, [1, ${L}, ${E}]) }))[session.outputNames[0]].data,
 };
 const outputs = {};
@@ -85,7 +85,6 @@ export async function measureWorkersPage(rounds: number): Promise<WorkersPage | 
   try {
     const page = await browser.newPage();
     const problems: string[] = [];
-    page.on('console', (m) => console.log('page:', m.text()));
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(url);
     await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result || document.title === 'error', undefined, { timeout: 300_000 });

@@ -1,17 +1,13 @@
 // Threads in Node: worker_threads sharing the engine's memory (src/worker-pool.ts). The browser entry swaps this
 // file for threads.browser.ts.
 import { AttentionError } from './errors.js';
+import { builtin } from './node-builtins.js';
 import { replicaPool } from './replica-pool.js';
 import { sharedPool, type StartThread } from './worker-pool.js';
 
 /** The bundled worker entry: dist/thread-worker.js, beside dist/index.js (and reached the same way from src/). */
 const WORKER_URL = new URL('../dist/thread-worker.js', import.meta.url);
 
-/**
- * A Node built-in, loaded when first needed rather than with the package (worker_threads alone costs a few ms of
- * every import, and most engines never start a worker).
- */
-const builtin = <T>(id: string): T => (globalThis as unknown as { process: { getBuiltinModule(id: string): T } }).process.getBuiltinModule(id);
 
 /** What `threads: 'auto'` gives: every core, up to MAX_AUTO_THREADS. */
 export const MAX_AUTO_THREADS = 8;

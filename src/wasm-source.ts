@@ -1,15 +1,15 @@
 // Where the package's own .wasm comes from: in Node, the file beside this module's folder, read synchronously;
 // elsewhere, its URL. (The browser entry swaps this file for wasm-source.embedded.ts.)
 import type { Build, WasmSource } from './engine.js';
+import { builtin } from './node-builtins.js';
 
 interface NodeFs {
   readFileSync(path: URL): Uint8Array;
 }
 
-/** node:fs when running in Node, without a static import a browser bundler would have to resolve. */
+/** node:fs when running in Node (or a runtime that is Node-compatible). */
 function nodeFs(): NodeFs | undefined {
-  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
-  return proc?.versions?.node ? (proc.getBuiltinModule?.('node:fs') as NodeFs | undefined) : undefined;
+  return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node ? builtin<NodeFs>('node:fs') : undefined;
 }
 
 /** The bytes in Node, else the URL to fetch. */
