@@ -1,5 +1,5 @@
 // `npm start`: the seed document, run — which build, the seed example, the heatmap of its sentence, a quick timing.
-import { type Engine, init } from './engine.js';
+import { type Engine, getEngine, init } from './engine.js';
 import { heatmap } from './heatmap.js';
 import { scaledDotProductAttention } from './ops.js';
 import { embedTokens } from './embeddings.js';
@@ -31,8 +31,11 @@ function medianMs(fn: () => unknown, budgetMs = 300, maxRuns = 1000): number {
   return times[times.length >> 1];
 }
 
+/** The demo fits a terminal of this many columns. */
+const COLUMNS = 80;
+
 function section(title: string): void {
-  console.log(`\n── ${title} ${'─'.repeat(Math.max(0, 70 - title.length))}`);
+  console.log(`\n── ${title} ${'─'.repeat(Math.max(0, COLUMNS - 4 - title.length))}`);
 }
 
 function describeBuild(engine: Engine): string {
@@ -40,18 +43,24 @@ function describeBuild(engine: Engine): string {
   if (build === 'relaxed-simd') return 'relaxed-simd (f32x4.relaxed_madd: fused multiply-add)';
   return relaxedSimdSupported
     ? 'simd (plain SIMD128, chosen by request)'
-    : 'simd (plain SIMD128; this runtime has no relaxed SIMD — Node 22+ or Node 20 with --experimental-wasm-relaxed-simd picks relaxed-simd)';
+    : [
+        'simd (plain SIMD128: this Node has no relaxed SIMD).',
+        'Node 22+ has it; on Node 20 run, for the relaxed-simd build,',
+        '  node --experimental-wasm-relaxed-simd node_modules/.bin/wasm-attention demo',
+        '  (in this repository: node --experimental-wasm-relaxed-simd dist/cli.js demo)',
+      ].join('\n');
 }
 
 function printSeedExample(): void {
-  section('The seed example: SelfAttention(embed_dim=64), x = randn(2, 10, 64)');
+  section('The seed example: SelfAttention(64), x = randn(2, 10, 64)');
   const attention = new SelfAttention(64);
   try {
     const { output, weights } = attention.forward(randn(1, [2, 10, 64]));
     console.log(`Output shape: [${output.shape.join(', ')}]`);
     console.log(`Attention weights: [${weights!.shape.join(', ')}]`);
     const row = Array.from(weights!.data.subarray(0, 10), (w) => w.toFixed(3)).join(' ');
-    console.log(`weights[0, 0, :] = ${row}  (sums to 1)`);
+    console.log(`weights[0, 0, :] = ${row}`);
+    console.log('(each row sums to 1)');
   } finally {
     attention.dispose();
   }
@@ -67,7 +76,8 @@ function printHeatmaps(): void {
   const attention = SelfAttention.fromStateDict(sd);
   try {
     for (const causal of [false, true]) {
-      section(`Attention heatmap of "${SENTENCE}"${causal ? ', causal (each token sees only itself and earlier ones)' : ''}`);
+      section(`Attention heatmap of "${SENTENCE}"${causal ? ', causal' : ''}`);
+      if (causal) console.log('Causal: each token sees only itself and the tokens before it.');
       const { weights } = attention.forward(x, { causal });
       console.log(heatmap(weights!, { rows: tokens, cols: tokens }));
       if (!causal) {
@@ -77,8 +87,9 @@ function printHeatmaps(): void {
         console.log(`"sat":  ${Array.from(row, (w) => w.toFixed(2).padStart(5)).join(' ')}`);
       }
     }
-    console.log('Legend: █ = the row’s highest attention, ▓ ▒ ░ = less, blank = none (masked)');
-    console.log(`(SelfAttention(${DEMO_EMBED}) seeded with ${DEMO_SEED}, W_k tied to W_q, over deterministic token embeddings: "The" and "the" share one.)`);
+    console.log(`SelfAttention(${DEMO_EMBED}), untrained: seeded weights (seed ${DEMO_SEED}) with W_k tied to W_q,`);
+    console.log('so each token attends most to itself and its look-alikes, over deterministic');
+    console.log('token embeddings ("The" and "the" share one).');
   } finally {
     attention.dispose();
   }
@@ -96,7 +107,9 @@ function printHeadHeatmaps(): void {
     const maps = Array.from({ length: heads }, (_, h) =>
       heatmap({ data: weights!.data.subarray(h * n * n, (h + 1) * n * n), shape: [n, n] }, { rows: tokens, cols: tokens, cellWidth: 2 }).split('\n'),
     );
-    section(`Multi-head attention: MultiHeadAttention(${DEMO_EMBED}, ${heads}), the same sentence, one map per head`);
+    section(`MultiHeadAttention(${DEMO_EMBED}, ${heads}): one map per head`);
+    console.log(`Untrained (random initial weights, seed ${DEMO_SEED}): each head spreads its attention`);
+    console.log("almost evenly; a trained model's heads each attend in a pattern of their own.");
     // Two heads side by side per line of output.
     for (let h = 0; h < heads; h += 2) {
       const left = maps[h];
@@ -111,13 +124,14 @@ function printHeadHeatmaps(): void {
 }
 
 export function printQuickTiming(): void {
-  section('Quick timing (median of repeated calls, single thread; `npm run bench` for the full comparison)');
+  section('Quick timing (single thread, median of repeated calls)');
+  console.log(`build: ${getEngine().info.build}; the repository's \`npm run bench\` compares engines.`);
   const x = randn(2, [2, 10, 64]);
   const module = new SelfAttention(64);
   const sd = initialSelfAttentionWeights(64);
   const rows: Array<[string, number, number]> = [];
   try {
-    rows.push(['seed module, batch 2 × seq 10 × embed 64', medianMs(() => module.forward(x)), medianMs(() => refSelfAttention(sd, x))]);
+    rows.push(['seed module, 2 × 10 × 64', medianMs(() => module.forward(x)), medianMs(() => refSelfAttention(sd, x))]);
   } finally {
     module.dispose();
   }
@@ -126,9 +140,9 @@ export function printQuickTiming(): void {
   const v = randn(5, [512, 64]);
   rows.push(['SDPA 512×64', medianMs(() => scaledDotProductAttention(q, k, v)), medianMs(() => refAttention(q, k, v), 1000, 5)]);
   rows.push(['SDPA 512×64 causal', medianMs(() => scaledDotProductAttention(q, k, v, { causal: true })), medianMs(() => refAttention(q, k, v, { causal: true }), 1000, 5)]);
-  console.log(`${'work'.padEnd(42)}${'wasm-attention'.padStart(16)}${'plain JS (float64)'.padStart(20)}${'speed-up'.padStart(10)}`);
+  console.log(`${'work'.padEnd(30)}${'wasm-attention'.padStart(16)}${'plain JS (f64)'.padStart(16)}${'speed-up'.padStart(10)}`);
   for (const [name, wasm, js] of rows) {
-    console.log(`${name.padEnd(42)}${`${wasm.toFixed(3)} ms`.padStart(16)}${`${js.toFixed(3)} ms`.padStart(20)}${`${(js / wasm).toFixed(1)}×`.padStart(10)}`);
+    console.log(`${name.padEnd(30)}${`${wasm.toFixed(3)} ms`.padStart(16)}${`${js.toFixed(3)} ms`.padStart(16)}${`${(js / wasm).toFixed(1)}×`.padStart(10)}`);
   }
 }
 

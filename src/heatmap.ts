@@ -58,44 +58,59 @@ function rowPeak(data: Float32Array, i: number, lk: number): number {
 /** From no attention to full attention. */
 const SHADES = [' ', '░', '▒', '▓', '█'];
 
+/** options.perRow, read: shade by weight (false, the default) or by share of the row's largest (true). */
+function perRowOption(what: string, opts: Readonly<Record<string, unknown>>): boolean {
+  const perRow = opts.perRow ?? false;
+  if (typeof perRow !== 'boolean') throw bad(`${what}: options.perRow must be a boolean, got ${describe(perRow)}`);
+  return perRow;
+}
+
+/** What a shade or an opacity measures. */
+const scaleName = (perRow: boolean) => (perRow ? "share of the row's largest" : 'attention weight');
+
 export interface HeatmapLabels {
   /** Row labels (queries) and column labels (keys); default 0, 1, 2, … */
   rows?: readonly string[];
   cols?: readonly string[];
+  /**
+   * Shade by each weight's share of its row's largest (true), so every row shows its own peak however flat it is;
+   * by default (false) by the weight itself, on one 0–1 scale for the whole map.
+   */
+  perRow?: boolean;
 }
 
 export interface HeatmapOptions extends HeatmapLabels {
   /** Characters per cell (default 3). */
   cellWidth?: number;
-  /** Shade relative to each row's largest weight (default true), so every row shows its own peak. */
-  perRow?: boolean;
 }
 
 /**
- * A `[lq, lk]` weight matrix as text: one row per query, one cell per key, shaded ░▒▓█ by weight
- * (a masked weight of exactly 0 is blank), boxed like the seed document's picture.
+ * A `[lq, lk]` weight matrix as text: one row per query (down), one cell per key (across), shaded ░▒▓█ by weight
+ * on a 0–1 scale (a weight of exactly 0, masked, is blank), boxed like the seed document's picture, with the scale
+ * under it.
  */
 export function heatmap(weights: Tensor, options?: HeatmapOptions): string {
   const { data, lq, lk, rows: rowLabels, cols: colLabels, opts } = labelled('heatmap', weights, options, ['rows', 'cols', 'cellWidth', 'perRow']);
   const cw = sizeOption('heatmap', opts, 'cellWidth', 3, true, 1, 64);
-  const perRow = opts.perRow ?? true;
-  if (typeof perRow !== 'boolean') throw bad(`heatmap: options.perRow must be a boolean, got ${describe(perRow)}`);
+  const perRow = perRowOption('heatmap', opts);
   const labelWidth = rowLabels.reduce((m, s) => Math.max(m, s.length), 0);
-  checkDrawable('heatmap', (lq + 3) * (labelWidth + 4 + lk * (cw + 2)));
-  const globalMax = rowPeak(data, 0, data.length);
-  const header = ' '.repeat(labelWidth + 2) + colLabels.map((c) => c.slice(0, cw + 1).padEnd(cw + 2)).join('');
+  checkDrawable('heatmap', (lq + 5) * (labelWidth + 4 + lk * (cw + 2)) + 200);
+  const indent = ' '.repeat(labelWidth + 2);
+  const header = indent + colLabels.map((c) => c.slice(0, cw + 1).padEnd(cw + 2)).join('');
   const width = lk * (cw + 2);
-  const lines = [header, `${' '.repeat(labelWidth + 1)}┌${'─'.repeat(width)}┐`];
+  const lines = [`${indent}keys →  (queries ↓)`, header, `${' '.repeat(labelWidth + 1)}┌${'─'.repeat(width)}┐`];
   for (let i = 0; i < lq; i++) {
     const row = data.subarray(i * lk, (i + 1) * lk);
-    const top = perRow ? rowPeak(data, i, lk) : globalMax;
+    const top = perRow ? rowPeak(data, i, lk) : 1;
     const cells = Array.from(row, (w) => {
-      const level = w > 0 && top > 0 ? Math.max(1, Math.round((w / top) * (SHADES.length - 1))) : 0;
+      const level = w > 0 && top > 0 ? Math.min(SHADES.length - 1, Math.max(1, Math.round((w / top) * (SHADES.length - 1)))) : 0;
       return ` ${SHADES[level].repeat(cw)} `;
     });
     lines.push(`${rowLabels[i].padEnd(labelWidth)} │${cells.join('')}│`);
   }
   lines.push(`${' '.repeat(labelWidth + 1)}└${'─'.repeat(width)}┘`);
+  // Each shade covers the values that round to its level: ░ (0, .375), ▒ [.375, .625), ▓ [.625, .875), █ from .875.
+  lines.push(`${indent}${scaleName(perRow)}, blank 0:`, `${indent}░ <.375 ▒ <.625 ▓ <.875 █ ≤1`);
   return lines.join('\n');
 }
 
@@ -108,34 +123,47 @@ export interface SvgHeatmapOptions extends HeatmapLabels {
 
 const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 
+/** Fill and outline of a cell: darker for more attention. */
+const FILL = 'fill="#1f4e9c" stroke="#ccd"';
+
 /**
  * A `[lq, lk]` weight matrix as an SVG heatmap: one `<rect class="cell">` per weight, darker for more attention
- * (opacity = weight / the row's largest), with `data-weight` holding the value; labels on both axes.
+ * (opacity = the weight, on one 0–1 scale; with perRow, its share of the row's largest), with `data-weight` holding
+ * the value; labels on both axes (queries down, keys across) and the scale under the map.
  */
 export function heatmapSvg(weights: Tensor, options?: SvgHeatmapOptions): string {
-  const { data, lq, lk, rows, cols, opts } = labelled('heatmapSvg', weights, options, ['rows', 'cols', 'cell', 'title']);
+  const { data, lq, lk, rows, cols, opts } = labelled('heatmapSvg', weights, options, ['rows', 'cols', 'cell', 'title', 'perRow']);
   const c = sizeOption('heatmapSvg', opts, 'cell', 28, false, 4, 4096);
+  const perRow = perRowOption('heatmapSvg', opts);
   if (opts.title !== undefined && typeof opts.title !== 'string') throw bad(`heatmapSvg: options.title must be a string, got ${describe(opts.title)}`);
   const title = printable(opts.title ?? '');
   const chars = (labels: readonly string[]) => labels.reduce((n, l) => n + l.length, 0);
   // Each cell's title repeats its row and column labels, escaped (up to 6 characters each).
-  checkDrawable('heatmapSvg', lq * lk * 260 + 6 * (lk * chars(rows) + lq * chars(cols)) + 200 * (lq + lk + 1));
+  checkDrawable('heatmapSvg', lq * lk * 260 + 6 * (lk * chars(rows) + lq * chars(cols)) + 200 * (lq + lk + 10));
   const longest = (labels: readonly string[]) => labels.reduce((m, s) => Math.max(m, s.length), 1);
-  const left = 8 + 7 * longest(rows);
-  const top = (title ? 22 : 0) + 8 + 7 * longest(cols);
+  // Room for the axis names: "queries ↓" left of the row labels' column, "keys →" above the column labels.
+  const left = 8 + 7 * Math.max(longest(rows), 9);
+  const top = (title ? 22 : 0) + 26 + 7 * longest(cols);
   const parts: string[] = [];
   if (title) parts.push(`<text x="0" y="14" font-weight="bold">${escapeXml(title)}</text>`);
+  parts.push(`<text x="${left}" y="${(title ? 22 : 0) + 14}" font-style="italic">keys →</text>`, `<text x="${left - 6}" y="${top - 6}" text-anchor="end" font-style="italic">queries ↓</text>`);
   cols.forEach((t, j) => parts.push(`<text x="${left + j * c + c / 2}" y="${top - 6}" transform="rotate(-60 ${left + j * c + c / 2} ${top - 6})">${escapeXml(t)}</text>`));
   for (let i = 0; i < lq; i++) {
     parts.push(`<text x="${left - 6}" y="${top + i * c + c * 0.65}" text-anchor="end">${escapeXml(rows[i])}</text>`);
     const row = data.subarray(i * lk, (i + 1) * lk);
-    const peak = rowPeak(data, i, lk);
+    const scale = perRow ? rowPeak(data, i, lk) : 1;
     row.forEach((w, j) => {
-      const opacity = peak > 0 ? w / peak : 0;
-      parts.push(`<rect class="cell" x="${left + j * c}" y="${top + i * c}" width="${c - 2}" height="${c - 2}" fill="#1f4e9c" fill-opacity="${opacity.toFixed(3)}" stroke="#ccd" data-weight="${w}"><title>${escapeXml(rows[i])} → ${escapeXml(cols[j])}: ${w.toFixed(3)}</title></rect>`);
+      const opacity = scale > 0 ? Math.min(1, Math.max(0, w / scale)) : 0;
+      parts.push(`<rect class="cell" x="${left + j * c}" y="${top + i * c}" width="${c - 2}" height="${c - 2}" ${FILL} fill-opacity="${opacity.toFixed(3)}" data-weight="${w}"><title>${escapeXml(rows[i])} → ${escapeXml(cols[j])}: ${w.toFixed(3)}</title></rect>`);
     });
   }
-  const width = left + lk * c + 4;
-  const height = top + lq * c + 4;
+  // The scale: five swatches from 0 to 1 and what they measure.
+  const legendY = top + lq * c + 10;
+  [0, 0.25, 0.5, 0.75, 1].forEach((v, k) => {
+    parts.push(`<rect class="legend" x="${left + k * 40}" y="${legendY}" width="14" height="14" ${FILL} fill-opacity="${v}"/><text x="${left + k * 40 + 18}" y="${legendY + 11}">${v}</text>`);
+  });
+  parts.push(`<text x="${left}" y="${legendY + 32}">${scaleName(perRow)}</text>`);
+  const width = Math.max(left + lk * c + 4, left + 210);
+  const height = legendY + 40;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">${parts.join('')}</svg>`;
 }

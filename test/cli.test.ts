@@ -18,4 +18,12 @@ it('the demo shows the build, the seed example, both heatmaps and the timing', (
   expect(out).toMatch(/^head 1 +head 2$/m);
   expect(out).toMatch(/^head 3 +head 4$/m);
   expect(out).toMatch(/SDPA 512×64\s+[\d.]+ ms\s+[\d.]+ ms\s+[\d.]+×/);
+  expect(out).toMatch(new RegExp(`^build: ${BUILD}; the repository's \`npm run bench\``, 'm'));
+  // Every map (two single-head maps, four heads) has its axes named and its scale under it; untrained weights say so.
+  expect(out.match(/keys → {2}\(queries ↓\)/g)).toHaveLength(6);
+  expect(out.match(/attention weight, blank 0:/g)).toHaveLength(6);
+  expect(out.match(/░ <\.375 ▒ <\.625 ▓ <\.875 █ ≤1/g)).toHaveLength(6);
+  expect(out.match(/[Uu]ntrained/g)).toHaveLength(2);
+  // It fits an 80-column terminal.
+  expect(out.split('\n').filter((line) => [...line].length > 80)).toEqual([]);
 });

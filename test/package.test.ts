@@ -42,7 +42,7 @@ describe('npm package', () => {
       const q = tensor(Float32Array.from({ length: 12 }, (_, i) => i / 12), [3, 4]);
       const r = scaledDotProductAttention(q, q, q, { causal: true, returnWeights: true });
       console.log(engine.info.build, JSON.stringify(Array.from(r.output.data.slice(0, 4))));
-      console.log(heatmap(r.weights).split('\\n')[2]);
+      console.log(heatmap(r.weights).split('\\n')[3]);
       try { heatmap(q.data); } catch (e) { console.log(e instanceof AttentionError, e.code); }
     `], project);
     expect(out).toMatch(/^(simd|relaxed-simd) \[0,0.0833333\d*,0.1666666\d*,0.25\]\n0 │ ███ {11}│\ntrue BAD_ARGUMENT\n$/);
