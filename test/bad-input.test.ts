@@ -14,7 +14,7 @@ import {
   type Tensor,
 } from '../src/index.js';
 import { refAttention } from '../src/reference.js';
-import { expectClose, initBuild, randomTensor, usedBytes } from './helpers.js';
+import { expectClose, initBuild, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -71,7 +71,7 @@ describe('bad input', () => {
       expect((thrown as Error).message).toMatch(message);
       // Nothing leaked, and a valid call afterwards is right.
       const r = scaledDotProductAttention(q, k, v, { returnWeights: true });
-      expectClose('after error', r.output.data, refAttention(q, k, v).output.data, 2e-5, 1e-4);
+      expectClose('after error', r.output.data, refAttention(q, k, v).output.data, ATOL, RTOL);
     });
   }
 
@@ -79,7 +79,7 @@ describe('bad input', () => {
     const { init } = await import('../src/index.js');
     await expect(init({ wasm: 42 as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /options.wasm must be a URL, a Response, the bytes or a WebAssembly.Module, got 42/ });
     const r = scaledDotProductAttention(q, k, v);
-    expectClose('after', r.output.data, refAttention(q, k, v).output.data, 2e-5, 1e-4);
+    expectClose('after', r.output.data, refAttention(q, k, v).output.data, ATOL, RTOL);
   });
 
   it('leaves no scratch behind', () => {

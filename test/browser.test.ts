@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe as describeAll, expect, it } from 'vitest';
 import { refAttention } from '../src/reference.js';
-import { expectClose } from './helpers.js';
+import { expectClose, ATOL, RTOL } from './helpers.js';
 import { launchChromium, NO_CHROMIUM } from '../scripts/chromium.mjs';
 import { installPacked, repoRoot, run } from './support/pack.js';
 import { serve } from '../scripts/serve.mjs';
@@ -101,7 +101,7 @@ function checkPage(name: string, r: Awaited<ReturnType<typeof openPage>>, produc
   expect(r.problems, `${name}: console errors (CSP violations show up here): ${r.problems.join(' | ')}`).toEqual([]);
   // Chromium validates relaxed SIMD, so the relaxed build is the one chosen.
   expect(r.result.build).toBe('relaxed-simd');
-  expectClose(name, r.result.output!, expected, 2e-5, 1e-4);
+  expectClose(name, r.result.output!, expected, ATOL, RTOL);
   // The heatmap entry drew the 6 × 6 weights, and its errors are the main entry's AttentionError.
   expect(r.result.cells, `${name}: heatmap cells`).toBe(36);
   expect(r.result.sharedError, `${name}: heatmap errors are instances of AttentionError`).toBe(true);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AttentionError, createEngine, type Engine, getEngine, init, initSync, linear, linearAsync, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention, softmax } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
 import { refAttention } from '../src/reference.js';
-import { BUILD, expectAttentionError, expectClose, randomTensor, usedBytes } from './helpers.js';
+import { BUILD, expectAttentionError, expectClose, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 
 const wasmUrl = new URL(`../build/${BUILD}.wasm`, import.meta.url);
 const OTHER = BUILD === 'simd' ? 'relaxed-simd' : 'simd';
@@ -16,7 +16,7 @@ function expectWorkingAttention(engine?: Engine): void {
   const k = randomTensor(2, [2, 6, 8]);
   const v = randomTensor(3, [2, 6, 3]);
   const got = scaledDotProductAttention(q, k, v, { causal: true, engine });
-  expectClose('output', got.output.data, refAttention(q, k, v, { causal: true }).output.data, 2e-5, 1e-4);
+  expectClose('output', got.output.data, refAttention(q, k, v, { causal: true }).output.data, ATOL, RTOL);
 }
 
 describe('before init', () => {

@@ -21,7 +21,7 @@ import {
 } from '../src/index.js';
 import { heatmap } from '../src/heatmap.js';
 import { refAttention } from '../src/reference.js';
-import { expectAttentionError, expectClose, initBuild, randomTensor, usedBytes } from './helpers.js';
+import { expectAttentionError, expectClose, initBuild, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 
 let engine: Engine;
 let canary: MultiHeadAttention;
@@ -39,7 +39,7 @@ function expectIntact(): void {
   expect(canary.forward(canaryX).output.data).toEqual(canaryOut);
   const q = randomTensor(1, [3, 8]);
   const k = randomTensor(2, [5, 8]);
-  expectClose('after', scaledDotProductAttention(q, k, k, { causal: true }).output.data, refAttention(q, k, k, { causal: true }).output.data, 2e-5, 1e-4);
+  expectClose('after', scaledDotProductAttention(q, k, k, { causal: true }).output.data, refAttention(q, k, k, { causal: true }).output.data, ATOL, RTOL);
 }
 
 afterEach(() => expectIntact());
@@ -103,7 +103,7 @@ describe('arguments are read once', () => {
     const got = scaledDotProductAttention(q.obj, k.obj, v.obj, { returnWeights: true });
     for (const c of [q, k, v]) expect(c.reads).toEqual({ data: 1, shape: 1 });
     expect(got.output.shape).toEqual([2, 4, 5]);
-    expectClose('output', got.output.data, refAttention(randomTensor(1, [2, 4, 8]), randomTensor(2, [2, 6, 8]), randomTensor(3, [2, 6, 5])).output.data, 2e-5, 1e-4);
+    expectClose('output', got.output.data, refAttention(randomTensor(1, [2, 4, 8]), randomTensor(2, [2, 6, 8]), randomTensor(3, [2, 6, 5])).output.data, ATOL, RTOL);
   });
 
   it('a shape grown by an option getter after it was read changes nothing', () => {
@@ -138,7 +138,7 @@ describe('arguments are read once', () => {
     q.set(randomTensor(5, [4, 8]).data);
     const grow = { get causal() { buffer.resize(4096); return false; } };
     const got = scaledDotProductAttention({ data: q, shape: [4, 8] }, randomTensor(6, [4, 8]), randomTensor(7, [4, 8]), grow);
-    expectClose('grown', got.output.data, refAttention(randomTensor(5, [4, 8]), randomTensor(6, [4, 8]), randomTensor(7, [4, 8])).output.data, 2e-5, 1e-4);
+    expectClose('grown', got.output.data, refAttention(randomTensor(5, [4, 8]), randomTensor(6, [4, 8]), randomTensor(7, [4, 8])).output.data, ATOL, RTOL);
   });
 
   it('a getter that throws, or a revoked proxy, gives BAD_ARGUMENT', () => {
@@ -254,7 +254,7 @@ describe('options', () => {
     try {
       proto.causal = true;
       proto['W_q.bias'] = randomTensor(3, [8]);
-      expectClose('not causal', scaledDotProductAttention(q, q, q).output.data, want, 2e-5, 1e-4);
+      expectClose('not causal', scaledDotProductAttention(q, q, q).output.data, want, ATOL, RTOL);
       const noBias = { 'W_q.weight': randomTensor(1, [8, 8]), 'W_k.weight': randomTensor(2, [8, 8]), 'W_v.weight': randomTensor(3, [8, 8]) };
       expect(SelfAttention.fromStateDict(noBias).bias).toBe(false);
     } finally {

@@ -55,6 +55,13 @@ export interface Closeness {
 }
 
 /**
+ * The bar for attention results against the float64 reference or PyTorch's: |got − want| ≤ ATOL + RTOL·|want|. The
+ * errors seen are below 1e-6 (float32 sums of up to a few thousand terms); a bug that moves a result by 1e-5 fails.
+ */
+export const ATOL = 2e-6;
+export const RTOL = 1e-5;
+
+/**
  * Checks |got − want| ≤ atol + rtol·|want| elementwise (with `bound[i]` in place of |want| when given),
  * non-finite values equal exactly; returns the largest absolute difference over finite entries.
  */

@@ -11,7 +11,7 @@ import {
   softmax,
 } from '../src/index.js';
 import { refAttention } from '../src/reference.js';
-import { expectClose, initBuild, randomTensor, usedBytes } from './helpers.js';
+import { expectClose, initBuild, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -51,7 +51,7 @@ describe('lifetimes', () => {
     expect(usedBytes(engine)).toBe(before);
     // The freed memory is reused, and results stay right.
     const q = randomTensor(3, [5, 8]);
-    expectClose('after collection', scaledDotProductAttention(q, q, q).output.data, refAttention(q, q, q).output.data, 2e-5, 1e-4);
+    expectClose('after collection', scaledDotProductAttention(q, q, q).output.data, refAttention(q, q, q).output.data, ATOL, RTOL);
   });
 });
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Engine, initialSelfAttentionWeights, MultiHeadAttention, SelfAttention, type StateDict, type Tensor } from '../src/index.js';
 import { mulberry32 } from '../src/random.js';
 import { refMultiHead } from '../src/reference.js';
-import { expectAttentionError, expectClose, initBuild, randomTensor, usedBytes } from './helpers.js';
+import { expectAttentionError, expectClose, initBuild, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -12,8 +12,6 @@ beforeAll(async () => {
 });
 
 const SEED = 20261129;
-const ATOL = 2e-5;
-const RTOL = 1e-4;
 
 /** Random q/k/v/out projection weights in PyTorch's grouped-query layout, scaled like nn.Linear. */
 function weightsFor(seed: number, E: number, kvDim: number, kdim: number, vdim: number, bias: boolean): StateDict {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AttentionError, type Engine, initialSelfAttentionWeights, SelfAttention, type StateDict } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { refSelfAttention } from '../src/reference.js';
-import { expectClose, initBuild, randomTensor, usedBytes } from './helpers.js';
+import { expectClose, initBuild, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -43,7 +43,7 @@ describe('initialisation like nn.Linear', () => {
     const m = new SelfAttention(64, { seed: 3 });
     const got = m.forward(x);
     const want = refSelfAttention(initialSelfAttentionWeights(64, 3), x);
-    expectClose('output', got.output.data, want.output.data, 2e-5, 1e-4);
+    expectClose('output', got.output.data, want.output.data, ATOL, RTOL);
     m.dispose();
   });
 });
@@ -81,8 +81,8 @@ describe('forward', () => {
       const a = m.forward(x);
       const b = m.forward(x, { returnWeights: false });
       expect(b.weights).toBeUndefined();
-      expectClose('with weights', a.output.data, want, 2e-5, 1e-4);
-      expectClose('fused', b.output.data, want, 2e-5, 1e-4);
+      expectClose('with weights', a.output.data, want, ATOL, RTOL);
+      expectClose('fused', b.output.data, want, ATOL, RTOL);
     } finally {
       m.dispose();
     }
@@ -107,7 +107,7 @@ describe('state dicts', () => {
     expect(m.embedDim).toBe(6);
     expect(m.bias).toBe(false);
     const x = randomTensor(7, [2, 3, 6]);
-    expectClose('output', m.forward(x).output.data, refSelfAttention(sd, x).output.data, 2e-5, 1e-4);
+    expectClose('output', m.forward(x).output.data, refSelfAttention(sd, x).output.data, ATOL, RTOL);
     m.dispose();
   });
 

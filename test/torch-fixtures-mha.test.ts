@@ -2,10 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MultiHeadAttention, SelfAttention, type StateDict, type Tensor } from '../src/index.js';
 import { type Fixture, type FixtureArray, fixtureIndex, loadFixture } from './fixtures.js';
-import { BUILD, expectClose, initBuild } from './helpers.js';
+import { BUILD, expectClose, initBuild, ATOL, RTOL } from './helpers.js';
 
-const ATOL = 2e-5;
-const RTOL = 1e-4;
 const f32 = (a: FixtureArray): Tensor => ({ data: a.data as Float32Array, shape: a.shape });
 let worst = { err: 0, where: '' };
 

@@ -10,11 +10,8 @@ import {
   type Tensor,
 } from '../src/index.js';
 import { type FixtureArray, fixtureIndex, loadFixture } from './fixtures.js';
-import { BUILD, expectClose, initBuild } from './helpers.js';
+import { BUILD, expectClose, initBuild, ATOL, RTOL } from './helpers.js';
 
-// The bar: |got − exp| ≤ 2e-5 + 1e-4·|exp|.
-const ATOL = 2e-5;
-const RTOL = 1e-4;
 
 const f32 = (a: FixtureArray): Tensor => ({ data: a.data as Float32Array, shape: a.shape });
 let worst = { err: 0, where: '' };

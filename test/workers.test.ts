@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { refAttention } from '../src/reference.js';
-import { BUILD, expectClose, randomTensor } from './helpers.js';
+import { BUILD, expectClose, randomTensor, ATOL, RTOL } from './helpers.js';
 
 describe('worker_threads', () => {
   it('two workers, each with its own engine, compute in parallel and match the reference', async () => {
@@ -21,7 +21,7 @@ describe('worker_threads', () => {
       const r = await job.done;
       expect(r.build).toBe(BUILD);
       expect(r.same).toBe(true);
-      expectClose('worker output', r.output, refAttention(job.q, job.k, job.v, { causal: job.causal }).output.data, 2e-5, 1e-4);
+      expectClose('worker output', r.output, refAttention(job.q, job.k, job.v, { causal: job.causal }).output.data, ATOL, RTOL);
     }
   });
 });

@@ -2,7 +2,7 @@
 import { beforeAll, describe, it } from 'vitest';
 import { scaledDotProductAttention } from '../../src/index.js';
 import { refAttention } from '../../src/reference.js';
-import { EDGE_SIZES, expectClose, initBuild, randomTensor } from '../helpers.js';
+import { EDGE_SIZES, expectClose, initBuild, randomTensor, ATOL, RTOL } from '../helpers.js';
 
 beforeAll(initBuild);
 
@@ -28,8 +28,8 @@ describe.each([
             const v = randomTensor(lq + lk * 7, [lk, dv]);
             const got = scaledDotProductAttention(q, k, v, { causal, returnWeights });
             const want = refAttention(q, k, v, { causal });
-            expectClose(`${lq}×${lk}`, got.output.data, want.output.data, 2e-5, 1e-4);
-            if (returnWeights) expectClose(`${lq}×${lk} weights`, got.weights!.data, want.weights.data, 2e-5, 1e-4);
+            expectClose(`${lq}×${lk}`, got.output.data, want.output.data, ATOL, RTOL);
+            if (returnWeights) expectClose(`${lq}×${lk} weights`, got.weights!.data, want.weights.data, ATOL, RTOL);
           }
         }
       });
