@@ -20,6 +20,13 @@ export async function buildDemo() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await buildDemo();
-  const { url } = await serve(webDir, Number(process.env.PORT ?? 5173));
-  console.log(`wasm-attention demo: ${url}  (Ctrl-C to stop)`);
+  const port = Number(process.env.PORT ?? 5173);
+  try {
+    const { url } = await serve(webDir, port);
+    console.log(`wasm-attention demo: ${url}  (Ctrl-C to stop)`);
+  } catch (e) {
+    if (e?.code !== 'EADDRINUSE') throw e;
+    console.error(`port ${port} is in use: choose another, e.g. PORT=8080 npm run demo:web`);
+    process.exitCode = 1;
+  }
 }

@@ -129,7 +129,7 @@ const FILL = 'fill="#1f4e9c" stroke="#ccd"';
 /**
  * A `[lq, lk]` weight matrix as an SVG heatmap: one `<rect class="cell">` per weight, darker for more attention
  * (opacity = the weight, on one 0–1 scale; with perRow, its share of the row's largest), with `data-weight` holding
- * the value; labels on both axes (queries down, keys across) and the scale under the map.
+ * the value and `data-row`, `data-col` its place; labels on both axes (queries down, keys across) and the scale under the map.
  */
 export function heatmapSvg(weights: Tensor, options?: SvgHeatmapOptions): string {
   const { data, lq, lk, rows, cols, opts } = labelled('heatmapSvg', weights, options, ['rows', 'cols', 'cell', 'title', 'perRow']);
@@ -154,16 +154,16 @@ export function heatmapSvg(weights: Tensor, options?: SvgHeatmapOptions): string
     const scale = perRow ? rowPeak(data, i, lk) : 1;
     row.forEach((w, j) => {
       const opacity = scale > 0 ? Math.min(1, Math.max(0, w / scale)) : 0;
-      parts.push(`<rect class="cell" x="${left + j * c}" y="${top + i * c}" width="${c - 2}" height="${c - 2}" ${FILL} fill-opacity="${opacity.toFixed(3)}" data-weight="${w}"><title>${escapeXml(rows[i])} → ${escapeXml(cols[j])}: ${w.toFixed(3)}</title></rect>`);
+      parts.push(`<rect class="cell" x="${left + j * c}" y="${top + i * c}" width="${c - 2}" height="${c - 2}" ${FILL} fill-opacity="${opacity.toFixed(3)}" data-row="${i}" data-col="${j}" data-weight="${w}"><title>${escapeXml(rows[i])} → ${escapeXml(cols[j])}: ${w.toFixed(3)}</title></rect>`);
     });
   }
   // The scale: five swatches from 0 to 1 and what they measure.
   const legendY = top + lq * c + 10;
   [0, 0.25, 0.5, 0.75, 1].forEach((v, k) => {
-    parts.push(`<rect class="legend" x="${left + k * 40}" y="${legendY}" width="14" height="14" ${FILL} fill-opacity="${v}"/><text x="${left + k * 40 + 18}" y="${legendY + 11}">${v}</text>`);
+    parts.push(`<rect class="legend" x="${left + k * 48}" y="${legendY}" width="14" height="14" ${FILL} fill-opacity="${v}"/><text x="${left + k * 48 + 18}" y="${legendY + 11}">${v}</text>`);
   });
   parts.push(`<text x="${left}" y="${legendY + 32}">${scaleName(perRow)}</text>`);
-  const width = Math.max(left + lk * c + 4, left + 210);
+  const width = Math.max(left + lk * c + 4, left + 250);
   const height = legendY + 40;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">${parts.join('')}</svg>`;
 }

@@ -1,9 +1,10 @@
-// The demo page: per-head attention heatmaps of a typed sentence, the build in use, and a timing button.
+// The demo page: per-head attention heatmaps of a typed sentence (the weight under the pointer, its row and column
+// highlighted), the build in use, and a timing against plain JavaScript.
 import { embedTokens } from '../src/embeddings.js';
 import { heatmapSvg } from '../src/heatmap.js';
 import { init, MultiHeadAttention, type StateDict } from '../src/index.js';
 import { mulberry32, uniform } from '../src/random.js';
-import { refMultiHead } from '../src/reference.js';
+import { plainMultiHead } from './plain-attention.js';
 
 const E = 32;
 const HEADS = 4;
@@ -28,9 +29,15 @@ async function main(): Promise<void> {
   const mha = MultiHeadAttention.fromStateDict(sd, { numHeads: HEADS });
   const input = $<HTMLInputElement>('sentence');
   const causal = $<HTMLInputElement>('causal');
-  const tokens = () => input.value.trim().split(/\s+/).filter(Boolean).slice(0, MAX_TOKENS);
+  const words = () => input.value.trim().split(/\s+/).filter(Boolean);
+  const tokens = () => words().slice(0, MAX_TOKENS);
 
   const draw = () => {
+    // A timing of another sentence is stale.
+    $('timing').textContent = '';
+    $('readout').textContent = 'Point at a cell to read its weight.';
+    const count = words().length;
+    $('cut').textContent = count > MAX_TOKENS ? `The maps show the first ${MAX_TOKENS} of your ${count} words.` : '';
     const toks = tokens();
     if (toks.length === 0) {
       $('maps').textContent = 'Type a sentence.';
@@ -45,19 +52,45 @@ async function main(): Promise<void> {
     document.body.dataset.tokens = String(n);
   };
 
+  // The weight under the pointer, read out; its row (the query) and column (the key) highlighted in that map.
+  const maps = $('maps');
+  maps.addEventListener('mouseover', (e) => {
+    const cell = (e.target as Element).closest('rect.cell');
+    const figure = cell?.closest('figure');
+    if (!cell || !figure) return;
+    const [row, col] = [cell.getAttribute('data-row'), cell.getAttribute('data-col')];
+    const toks = tokens();
+    $('readout').textContent = `head ${figure.dataset.head}: "${toks[Number(row)]}" → "${toks[Number(col)]}" ${Number(cell.getAttribute('data-weight')).toFixed(3)}`;
+    for (const c of Array.from(maps.querySelectorAll('rect.cell'))) {
+      c.classList.toggle('lit', c.closest('figure') === figure && (c.getAttribute('data-row') === row || c.getAttribute('data-col') === col));
+    }
+  });
+  maps.addEventListener('mouseleave', () => {
+    for (const c of Array.from(maps.querySelectorAll('rect.lit'))) c.classList.remove('lit');
+  });
+
   $('time').addEventListener('click', () => {
     const x = embedTokens(tokens(), E);
     const batch = { data: x.data, shape: [1, ...x.shape] };
-    const time = (fn: () => unknown, runs: number) => {
-      fn();
+    // The same for both: 300 ms of calls to warm up (the first few hundred run unoptimised code), then the mean
+    // over at least 300 ms more.
+    const time = (fn: () => unknown) => {
+      for (const t0 = performance.now(); performance.now() - t0 < 300; ) fn();
+      let runs = 0;
       const t0 = performance.now();
-      for (let i = 0; i < runs; i++) fn();
+      while (runs < 10 || performance.now() - t0 < 300) {
+        fn();
+        runs++;
+      }
       return (performance.now() - t0) / runs;
     };
-    const ours = time(() => mha.forward(x, x, x, { causal: causal.checked }), 200);
-    const w = { wq: sd['q_proj.weight'], bq: sd['q_proj.bias'], wk: sd['k_proj.weight'], bk: sd['k_proj.bias'], wv: sd['v_proj.weight'], bv: sd['v_proj.bias'], wo: sd['out_proj.weight'], bo: sd['out_proj.bias'] };
-    const js = time(() => refMultiHead(w, batch, batch, batch, { numHeads: HEADS, causal: causal.checked }), 20);
-    $('timing').textContent = `wasm-attention ${ours.toFixed(3)} ms · plain JavaScript (float64) ${js.toFixed(3)} ms · ${(js / ours).toFixed(1)}× faster`;
+    const ours = time(() => mha.forward(batch, batch, batch, { causal: causal.checked, needWeights: false }));
+    const p = (key: string) => sd[key].data;
+    const w = { wq: p('q_proj.weight'), bq: p('q_proj.bias'), wk: p('k_proj.weight'), bk: p('k_proj.bias'), wv: p('v_proj.weight'), bv: p('v_proj.bias'), wo: p('out_proj.weight'), bo: p('out_proj.bias') };
+    const js = time(() => plainMultiHead(w, x.data, x.shape[0], E, HEADS, causal.checked));
+    const ratio = js / ours;
+    const verdict = ratio >= 1 ? `${ratio.toFixed(1)}× faster` : `${(1 / ratio).toFixed(1)}× slower`;
+    $('timing').textContent = `${x.shape[0]} tokens: wasm-attention ${ours.toFixed(3)} ms · plain JavaScript (Float32Array loops) ${js.toFixed(3)} ms · wasm-attention is ${verdict}`;
   });
 
   input.addEventListener('input', draw);
