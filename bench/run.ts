@@ -8,6 +8,7 @@ import { supportsRelaxedSimd } from '../src/features.js';
 import { measureBrowserStart } from './browser.js';
 import { measureColdStarts } from './cold-start.js';
 import { measureFirstCalls } from './first-calls.js';
+import { measureFirstCallsPage } from './first-calls-page.js';
 import { measureWorkersPage } from './workers-page.js';
 import { measurePeak } from './peak.js';
 import { ortVersion } from './peers/onnxruntime.js';
@@ -128,6 +129,15 @@ async function main(): Promise<void> {
   const workers = await measureWorkersPage(quick ? 5 : 21);
   const workersText = typeof workers === 'string' ? workers : workersMarkdown(workers);
   console.log(`\n${workersText}`);
+  const pageFirsts = await measureFirstCallsPage(quick ? 2 : 7);
+  const pageFirstsText =
+    typeof pageFirsts === 'string'
+      ? pageFirsts
+      : toMarkdown([
+          ['engine', 'first call, ms', 'worst of calls 2–5, ms', 'calls 6–12, ms', 'steady (calls 31–40), ms', 'first ÷ steady'],
+          ...pageFirsts.map((f) => [`${f.engine} (${f.build})`, f.firstMs.toFixed(1), f.worst2to5Ms.toFixed(1), f.calls6to12Ms.toFixed(1), f.steadyMs.toFixed(1), (f.firstMs / f.steadyMs).toFixed(1) + '×']),
+        ]);
+  console.log(`\n${pageFirstsText}`);
   const date = new Date().toISOString().slice(0, 10);
   const md = `# Benchmark results
 
@@ -167,6 +177,12 @@ then the same call 12 times with no warm-up; steady is the median of calls 6–1
 processes (\`node --import tsx bench/first-calls.ts\` runs it alone).
 
 ${toMarkdown(firstTable)}
+
+In Debian's Chromium, SDPA 512×64: a new browser context per load (no cache), the page imports the engine, makes
+it ready and makes the call 40 times; medians over ${typeof pageFirsts === 'string' ? 0 : pageFirsts[0].loads} loads of each, taking turns (\`node --import tsx bench/first-calls-page.ts\`
+runs it alone). onnxruntime-web runs its opset-23 Attention graph on one thread.
+
+${pageFirstsText}
 
 ## Browser start
 
