@@ -11,7 +11,7 @@ const WORKER_URL = new URL('../dist/thread-worker.js', import.meta.url);
 
 /** What `threads: 'auto'` gives: every core, up to MAX_AUTO_THREADS. */
 export const MAX_AUTO_THREADS = 8;
-export const autoThreads = (): number => Math.min(builtin<typeof import('node:os')>('node:os').availableParallelism(), MAX_AUTO_THREADS);
+export const autoThreads = (): number => Math.min(builtin!<typeof import('node:os')>('node:os').availableParallelism(), MAX_AUTO_THREADS);
 
 /** Nothing to load before an engine starts threads here. */
 export const prepareThreads = async (_threads: number | undefined): Promise<void> => {};
@@ -20,7 +20,7 @@ export const prepareThreads = async (_threads: number | undefined): Promise<void
 const startNodeThread: StartThread = (init, events) => {
   // No execArgv: a parent started with -e (or other script flags) would run them again in the worker; the V8 flags
   // the module needs (relaxed SIMD on Node 20) are process-wide anyway.
-  const { Worker } = builtin<typeof import('node:worker_threads')>('node:worker_threads');
+  const { Worker } = builtin!<typeof import('node:worker_threads')>('node:worker_threads');
   const worker = new Worker(WORKER_URL, { workerData: init, execArgv: [] });
   worker.on('message', events.message);
   worker.on('error', events.gone);

@@ -7,9 +7,9 @@ interface NodeFs {
   readFileSync(path: URL): Uint8Array;
 }
 
-/** node:fs when running in Node (or a runtime that is Node-compatible). */
+/** node:fs when running in Node (or a runtime that is Node-compatible); a browser bundle has no `builtin`. */
 function nodeFs(): NodeFs | undefined {
-  return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node ? builtin<NodeFs>('node:fs') : undefined;
+  return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node ? builtin?.<NodeFs>('node:fs') : undefined;
 }
 
 /** The bytes in Node, else the URL to fetch. */

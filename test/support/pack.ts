@@ -16,12 +16,18 @@ export interface Packed {
   files: Array<{ path: string; size: number }>;
 }
 
-/** Packs the repo (already built: npm test builds first, so prepare is skipped) and installs it into a new project. */
+/**
+ * Packs the repo (already built: npm test builds first, so prepare is skipped) and installs it into a new project,
+ * offline: its one dependency, @assemblyscript/loader, is packed from the repo's own node_modules beside it, so the
+ * install never asks the registry.
+ */
 export function installPacked(prefix: string): { packed: Packed; project: string } {
   const dest = mkdtempSync(join(tmpdir(), 'wasm-attention-pack-'));
-  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], repoRoot))[0] as Packed;
+  const pack = (dir: string) => (JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest, dir], repoRoot))[0] as Packed);
+  const packed = pack('.');
+  const loader = pack('node_modules/@assemblyscript/loader');
   const project = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user', version: '1.0.0', private: true }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dest, packed.filename)], project);
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(dest, packed.filename), join(dest, loader.filename)], project);
   return { packed, project };
 }
