@@ -242,6 +242,9 @@ export class WorkerPool extends SplitPool {
   close(): void {
     this.#driver?.terminate();
     this.resize(1);
+    // No job will take them now.
+    this.#ahead = [];
+    this.#lastReads = [];
   }
 }
 
