@@ -106,6 +106,21 @@ describe('npm package', () => {
     });
   });
 
+  it("runs the README's Use blocks exactly as written, each a module of its own, against the installed package", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const blocks = [...readme.split('## Use')[1].split('\n## ')[0].matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks).toHaveLength(2);
+    const printed = blocks.map((block, i) => {
+      writeFileSync(join(project, `readme-${i}.mjs`), block);
+      return run('node', [`readme-${i}.mjs`], project).replace(/\n$/, '').split('\n');
+    });
+    // What the blocks' comments say they print.
+    expect(printed[0]).toEqual(['[ 2, 10, 64 ] [ 2, 10, 10 ]', 'undefined', 'Float32Array(4) [ 1, 0, 0, 0 ]', '[ 4, 3 ]', '[ 2, 10, 64 ] [ 2, 8, 10, 10 ]', '3']);
+    expect(printed[1][0]).toBe('     keys →  (queries ↓)');
+    expect(printed[1][3]).toBe('The │ ███           │');
+    expect(printed[1]).toHaveLength(9);
+  });
+
   it('installs the CLI', () => {
     const out = run(join(project, 'node_modules/.bin/wasm-attention'), ['--help'], project);
     expect(out).toMatch(/^usage: wasm-attention \[demo \| bench\]/);
