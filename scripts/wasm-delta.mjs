@@ -11,7 +11,10 @@ function pushU16(out, value) {
 export function encodeDelta(source, target) {
   const seeds = new Map();
   const key = (bytes, i) => Buffer.from(bytes.subarray(i, i + SEED)).toString('latin1');
-  for (let i = 0; i + SEED <= source.length; i++) (seeds.get(key(source, i)) ?? seeds.set(key(source, i), []).get(key(source, i))).push(i);
+  for (let i = 0; i + SEED <= source.length; i++) {
+    const k = key(source, i);
+    (seeds.get(k) ?? seeds.set(k, []).get(k)).push(i);
+  }
   const out = [];
   pushU16(out, target.length);
   let inserted = [];
