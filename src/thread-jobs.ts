@@ -136,8 +136,8 @@ const canBlock = (() => {
 })();
 
 /**
- * How long a thread spins before it blocks: a thread woken from Atomics.wait starts 0.1–0.5 ms later on this 2-core
- * VM, while the gaps between a loop's jobs (and a job's last units) are mostly shorter than this.
+ * How long a thread spins before it blocks: a thread woken from Atomics.wait starts late on this 2-core VM, and the
+ * gaps between a loop's jobs (and a job's last units) are mostly shorter than this (chosen with bench/call-phases.ts).
  */
 export const SPIN_MS = 0.5;
 

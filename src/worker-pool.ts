@@ -11,6 +11,9 @@ import type { ReplicaInit } from './replica-body.js';
 
 export type { Errors } from './split-pool.js';
 
+/** Result arrays a call may have made ahead: a call reads at most two (output and weights) today. */
+const MAX_AHEAD = 4;
+
 /** What a thread is started with: its role, the module and memory it instantiates, the control block, its index. */
 export interface ThreadInit {
   readonly role: 'helper' | 'driver';
@@ -193,17 +196,17 @@ export class WorkerPool extends SplitPool {
 
   /**
    * A sync call's results are copied out of the memory into new arrays once its jobs are done, on the calling thread
-   * alone; the first touch of a new array's pages is most of that cost (128 KB: 0.1–0.4 ms on this 2-core VM, half
-   * of the time SDPA 512×64 spends outside its kernel). So while the helpers start on a call's first job the caller
-   * makes arrays of the lengths the call before it read (loops repeat their shapes) and touches their pages; the
-   * call's reads take them where the lengths match. An array is given out once and filled whole: only where the
-   * work happens changes.
+   * alone; the first touch of a new array's pages is most of that cost (bench/call-phases.ts: most of what a
+   * 1-thread SDPA 512×64 spends outside its kernels). So while the helpers start on a call's first job the caller
+   * makes arrays of the lengths last read (loops repeat their shapes) and touches their pages; the call's reads take
+   * them where the lengths match. An array is given out once and filled whole: only where the work happens changes.
    */
   override kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
     const readF32 = heap.readF32;
     heap.readF32 = (ptr, length) => {
       if (recordingOn(heap)) return readF32.call(heap, ptr, length);
-      this.#lastReads.push(length);
+      // The last few lengths only: calls too small to share (no job) would otherwise pile them up.
+      if (this.#lastReads.push(length) > MAX_AHEAD) this.#lastReads.shift();
       const i = this.#ahead.findIndex((a) => a.length === length);
       if (i < 0) return readF32.call(heap, ptr, length);
       const out = this.#ahead.splice(i, 1)[0];
