@@ -3,13 +3,9 @@
 // 6–12 and the steady time (median of calls 31–40), medians over loads taking turns between engines. wasm-attention's standalone file (relaxed SIMD in
 // Chromium) and onnxruntime-web's opset-23 Attention graph on one thread, each as a page would load it.
 // `node --import tsx bench/first-calls-page.ts [loads]`.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CHROMIUM_PATH, launchChromium } from '../scripts/chromium.mjs';
-import { serve } from '../scripts/serve.mjs';
 import { attentionOpGraph } from './models/graphs.js';
 import { modelBytes } from './models/onnx-writer.js';
+import { withBenchPage } from './page-bench.js';
 import { median } from './report.js';
 
 const [N, D] = [512, 64];
@@ -56,48 +52,27 @@ export interface PageFirstCalls {
 }
 
 export async function measureFirstCallsPage(loads: number): Promise<PageFirstCalls[] | string> {
-  if (!existsSync(CHROMIUM_PATH)) return `no ${CHROMIUM_PATH}: install Debian's chromium to measure first calls in a page`;
-  const dir = mkdtempSync(join(tmpdir(), 'wasm-attention-bench-first-'));
-  for (const d of ['lib', 'ort', 'data']) mkdirSync(join(dir, d));
-  copyFileSync(new URL('../dist/wasm-attention.min.js', import.meta.url), join(dir, 'lib', 'wasm-attention.min.js'));
-  for (const f of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) copyFileSync(new URL(`../node_modules/onnxruntime-web/dist/${f}`, import.meta.url), join(dir, 'ort', f));
-  writeFileSync(join(dir, 'data', 'sdpa.onnx'), modelBytes(attentionOpGraph(N, N, D, false)));
-  writeFileSync(join(dir, 'app.js'), APP);
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>first calls</title><script type="module" src="./app.js"></script>');
-  const { url, server } = await serve(dir);
-  const browser = await launchChromium();
-  const times = new Map<string, { build: string; runs: number[][] }>();
-  try {
-    for (let load = 0; load < loads; load++) {
-      for (const engine of load % 2 ? [...PAGE_ENGINES].reverse() : PAGE_ENGINES) {
-        // A context of its own: no HTTP or code cache from the loads before.
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        const problems: string[] = [];
-        page.on('pageerror', (e) => problems.push(e.message));
-        await page.goto(`${url}?engine=${engine}`);
-        await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 120_000 });
-        if (problems.length) return `the ${engine} page failed: ${problems.join(' | ')}`;
-        const r = await page.evaluate(() => (window as unknown as { __result: { times: number[]; build: string } }).__result);
+  const files = { lib: ['wasm-attention.min.js'], data: { 'sdpa.onnx': modelBytes(attentionOpGraph(N, N, D, false)) }, app: APP };
+  return withBenchPage('first calls', files, async (load) => {
+    const times = new Map<string, { build: string; runs: number[][] }>();
+    for (let i = 0; i < loads; i++) {
+      for (const engine of i % 2 ? [...PAGE_ENGINES].reverse() : PAGE_ENGINES) {
+        const r = (await load(`?engine=${engine}`)) as { times: number[]; build: string };
         const entry = times.get(engine) ?? { build: r.build, runs: [] };
         entry.runs.push(r.times);
         times.set(engine, entry);
-        await context.close();
       }
     }
-  } finally {
-    await browser.close();
-    server.close();
-  }
-  return [...times].map(([engine, { build, runs }]) => ({
-    engine,
-    build,
-    firstMs: median(runs.map((t) => t[0])),
-    worst2to5Ms: median(runs.map((t) => Math.max(...t.slice(1, 5)))),
-    calls6to12Ms: median(runs.map((t) => median(t.slice(5, 12)))),
-    steadyMs: median(runs.map((t) => median(t.slice(30)))),
-    loads: runs.length,
-  }));
+    return [...times].map(([engine, { build, runs }]) => ({
+      engine,
+      build,
+      firstMs: median(runs.map((t) => t[0])),
+      worst2to5Ms: median(runs.map((t) => Math.max(...t.slice(1, 5)))),
+      calls6to12Ms: median(runs.map((t) => median(t.slice(5, 12)))),
+      steadyMs: median(runs.map((t) => median(t.slice(30)))),
+      loads: runs.length,
+    }));
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(await measureFirstCallsPage(Number(process.argv[2] ?? 5)));

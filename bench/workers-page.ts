@@ -3,13 +3,9 @@
 // Workers with memories of their own), through forward on an engine with 1 thread, and onnxruntime-web's
 // com.microsoft MultiHeadAttention graph (one thread, as such a page gives it), taking turns in one page after the
 // same warm-up. The page is served with the browser tests' CSP.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CHROMIUM_PATH, launchChromium } from '../scripts/chromium.mjs';
-import { serve } from '../scripts/serve.mjs';
 import { mhaGraph } from './models/graphs.js';
 import { modelBytes } from './models/onnx-writer.js';
+import { withBenchPage } from './page-bench.js';
 import { median } from './report.js';
 import { mhaWeights } from './workloads.js';
 
@@ -68,33 +64,15 @@ export interface WorkersPage {
 }
 
 export async function measureWorkersPage(rounds: number): Promise<WorkersPage | string> {
-  if (!existsSync(CHROMIUM_PATH)) return `no ${CHROMIUM_PATH}: install Debian's chromium to measure worker mode in a page`;
-  const dir = mkdtempSync(join(tmpdir(), 'wasm-attention-bench-workers-'));
-  for (const d of ['lib', 'ort', 'data']) mkdirSync(join(dir, d));
-  for (const f of ['wasm-attention.min.js', 'browser-pool.js', 'thread-worker.browser.js']) copyFileSync(new URL(`../dist/${f}`, import.meta.url), join(dir, 'lib', f));
-  for (const f of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) copyFileSync(new URL(`../node_modules/onnxruntime-web/dist/${f}`, import.meta.url), join(dir, 'ort', f));
   const w = mhaWeights(21, E, E);
-  for (const [n, a] of Object.entries(w)) writeFileSync(join(dir, 'data', `${n}.bin`), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const x = Float32Array.from({ length: L * E }, (_, i) => Math.sin(i * 0.37) * 0.8);
-  writeFileSync(join(dir, 'data', 'x.bin'), new Uint8Array(x.buffer));
-  writeFileSync(join(dir, 'data', 'mha.onnx'), modelBytes(mhaGraph(1, L, E, H, w, 'contrib')));
-  writeFileSync(join(dir, 'app.js'), APP(rounds));
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>workers</title><script type="module" src="./app.js"></script>');
-  const { url, server } = await serve(dir);
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(url);
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result || document.title === 'error', undefined, { timeout: 300_000 });
-    if (problems.length) return `the page failed: ${problems.join(' | ')}`;
-    const r = await page.evaluate(() => (window as unknown as { __result: Omit<WorkersPage, 'ms' | 'rounds'> & { times: Record<string, number[]> } }).__result);
+  const data = { ...Object.fromEntries(Object.entries(w).map(([n, a]) => [`${n}.bin`, bytes(a)])), 'x.bin': bytes(x), 'mha.onnx': modelBytes(mhaGraph(1, L, E, H, w, 'contrib')) };
+  const files = { lib: ['wasm-attention.min.js', 'browser-pool.js', 'thread-worker.browser.js'], data, app: APP(rounds) };
+  return withBenchPage('worker mode', files, async (load) => {
+    const r = (await load()) as Omit<WorkersPage, 'ms' | 'rounds'> & { times: Record<string, number[]> };
     return { ms: Object.fromEntries(Object.entries(r.times).map(([n, t]) => [n, median(t)])), info: r.info, isolated: r.isolated, bitIdentical: r.bitIdentical, ortDiff: r.ortDiff, rounds };
-  } finally {
-    await browser.close();
-    server.close();
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(await measureWorkersPage(Number(process.argv[2] ?? 15)));
