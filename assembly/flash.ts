@@ -15,13 +15,17 @@ const KEY_BLOCK = 64;
  */
 const S_ROW: usize = KEY_BLOCK * 4;
 const S_BYTES: usize = MR * KEY_BLOCK * 4;
+/** Query rows per tile (a multiple of MR): the tile's micro-blocks share each key block while it is in cache. */
+const Q_TILE = 64;
+/** Bytes of a tile's running state: a max and a sum vector per micro-block. */
+const STATE_BYTES: usize = (Q_TILE / MR) * 32;
 
 /**
  * Floats of scratch one f32_attention_fused call needs for units of unitRows query rows: K as 8-key panels, a
- * unit's Q as MR-row micro-panels, and the two score blocks.
+ * unit's Q as MR-row micro-panels, the two score blocks, and a query tile's running maxima and sums.
  */
 export function f32_attention_fused_scratch_floats(unitRows: f64, lk: f64, dk: f64): f64 {
-  return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(unitRows, dk) + 2 * MR * KEY_BLOCK;
+  return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(unitRows, dk) + 2 * MR * KEY_BLOCK + STATE_BYTES / 4;
 }
 
 /** Transposes the 4×4 block of sRows at column j into sT rows j … j + 3. */
@@ -94,7 +98,7 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
 
 /**
  * O = softmax(Q·Kᵀ·scale + mask, causal)·V for work units [begin, end) of the pass at `desc` (an
- * AttentionDesc), one pass over the keys per block of MR queries with a running max and sum per query (online
+ * AttentionDesc), one pass over the keys per tile of Q_TILE queries with a running max and sum per query (online
  * softmax); no Lq × Lk buffer exists. Key blocks wholly hidden by the causal limit are skipped and never read.
  * A query with no visible key gets an output row of 0.
  * scratch: f32_attention_fused_scratch_floats(unitRows, lk, dk) floats, 16-byte aligned, this call's own.
@@ -123,6 +127,7 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
   const packedQ = scratch + kPanels;
   const sRows = packedQ + floatBytes(f32_gemm_packed_a_floats(unitRows, dk));
   const sT = sRows + S_BYTES;
+  const state = sT + S_BYTES;
   // Scores and masks stay as the weights path has them (s = q·k·scale + mask), so nothing finite overflows;
   // only s − max ≤ 0 is multiplied by log2(e), for 2^x.
   const scaleV = f32x4.splat(d.scale);
@@ -152,76 +157,99 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
       packedItem = b;
     }
     if (!single) f32_gemm_pack_a(rowEnd - rowBegin, dk, qb + ((<usize>rowBegin * ldq) << 2), ldq, packedQ);
-    for (let i0 = rowBegin, qPanel = packedQ; i0 < rowEnd; i0 += MR, qPanel += kBytes * MR) {
-      const mr = min(MR, rowEnd - i0);
-      // Lanes past the unit's rows stand in for its last row (same scores, mask and limit); only real rows are stored.
-      const r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : r1, r3 = mr > 3 ? 3 : r2;
-      const o0 = ob + <usize>i0 * oRow;
-      const m0 = maskB + <usize>i0 * mRow;
-      const m1 = m0 + <usize>r1 * mRow, m2 = m0 + <usize>r2 * mRow, m3 = m0 + <usize>r3 * mRow;
-      const n0 = mask2B + <usize>i0 * m2Row;
-      const n1 = n0 + <usize>r1 * m2Row, n2 = n0 + <usize>r2 * m2Row, n3 = n0 + <usize>r3 * m2Row;
-      for (let r = 0; r < mr; r++) memory.fill(o0 + <usize>r * oRow, 0, <usize>dv << 2);
-      // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
-      if (mr < MR) memory.fill(sRows, 0, S_BYTES);
-      // Key j is visible to lane r iff j ≤ limit[r].
-      const limit = i32x4.add(i32x4.splat(i0 + causalOffset), i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3));
-      const firstLimit = i0 + causalOffset;
-      let rowMax = minusInf;
-      let rowSum = zero;
-      // Keys past the last one any row of the block may see are never read.
-      const kEnd = <i32>min(<i64>lk, max<i64>(0, <i64>i0 + r3 + causalOffset + 1));
-      for (let j0 = 0; j0 < kEnd; j0 += KEY_BLOCK) {
-        const kb = min(KEY_BLOCK, kEnd - j0);
-        if (single) {
-          scoresOfOneQuery(sT, qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV);
-        } else {
-          // Scores·scale, MR × kb, from the packed panels; then one vector per key.
-          for (let jp = 0; jp < kb; jp += NR) {
-            microTileRows(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, sRows + (<usize>jp << 2), S_ROW, mr);
+    // Query tiles of Q_TILE rows: every key block is used by the tile's micro-blocks of MR rows in turn while it
+    // is in cache, so K and V are read from memory once per tile, not once per MR rows. Each micro-block keeps
+    // its running max and sum in `state` and sees the key blocks in the same order as alone: the results do
+    // not depend on the tiling.
+    for (let t0 = rowBegin; t0 < rowEnd; t0 += Q_TILE) {
+      const tEnd = min(rowEnd, t0 + Q_TILE);
+      for (let i0 = t0; i0 < tEnd; i0 += MR) {
+        const mr = min(MR, tEnd - i0);
+        for (let r = 0; r < mr; r++) memory.fill(ob + <usize>(i0 + r) * oRow, 0, <usize>dv << 2);
+        const st = state + (<usize>(i0 - t0) << 3);
+        v128.store(st, minusInf);
+        v128.store(st, zero, 16);
+      }
+      // Keys past the last one any row of the tile may see are never read.
+      const tileKEnd = <i32>min(<i64>lk, max<i64>(0, <i64>tEnd - 1 + causalOffset + 1));
+      for (let j0 = 0; j0 < tileKEnd; j0 += KEY_BLOCK) {
+        for (let i0 = t0; i0 < tEnd; i0 += MR) {
+          const mr = min(MR, tEnd - i0);
+          // Lanes past the unit's rows stand in for its last row (same scores, mask and limit); only real rows are stored.
+          const r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : r1, r3 = mr > 3 ? 3 : r2;
+          // Keys past the last one any row of the micro-block may see are never read.
+          const kEnd = <i32>min(<i64>lk, max<i64>(0, <i64>i0 + r3 + causalOffset + 1));
+          if (j0 >= kEnd) continue;
+          const kb = min(KEY_BLOCK, kEnd - j0);
+          const qPanel = packedQ + <usize>(i0 - rowBegin) * kBytes;
+          const o0 = ob + <usize>i0 * oRow;
+          const m0 = maskB + <usize>i0 * mRow;
+          const m1 = m0 + <usize>r1 * mRow, m2 = m0 + <usize>r2 * mRow, m3 = m0 + <usize>r3 * mRow;
+          const n0 = mask2B + <usize>i0 * m2Row;
+          const n1 = n0 + <usize>r1 * m2Row, n2 = n0 + <usize>r2 * m2Row, n3 = n0 + <usize>r3 * m2Row;
+          const st = state + (<usize>(i0 - t0) << 3);
+          let rowMax = v128.load(st);
+          let rowSum = v128.load(st, 16);
+          // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
+          if (mr < MR) memory.fill(sRows, 0, S_BYTES);
+          // Key j is visible to lane r iff j ≤ limit[r].
+          const limit = i32x4.add(i32x4.splat(i0 + causalOffset), i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3));
+          const firstLimit = i0 + causalOffset;
+          if (single) {
+            scoresOfOneQuery(sT, qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV);
+          } else {
+            // Scores·scale, MR × kb, from the packed panels; then one vector per key.
+            for (let jp = 0; jp < kb; jp += NR) {
+              microTileRows(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, sRows + (<usize>jp << 2), S_ROW, mr);
+            }
+            for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
           }
-          for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
-        }
-        // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is
-        // several); a NaN score still spreads through e^(s − max).
-        const needsLimit = j0 + kb - 1 > firstLimit;
-        let blockMax = minusInf;
-        if (maskKind == MASK_NONE && mask2Kind == MASK_NONE && !needsLimit) {
-          // Nothing to add or hide: the scores stand as they are, only their max is needed.
-          for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(sT + (<usize>j << 4)));
-        } else {
+          // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is
+          // several); a NaN score still spreads through e^(s − max).
+          const needsLimit = j0 + kb - 1 > firstLimit;
+          let blockMax = minusInf;
+          if (maskKind == MASK_NONE && mask2Kind == MASK_NONE && !needsLimit) {
+            // Nothing to add or hide: the scores stand as they are, only their max is needed.
+            for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(sT + (<usize>j << 4)));
+          } else {
+            for (let j = 0; j < kb; j++) {
+              const at = sT + (<usize>j << 4);
+              let x = v128.load(at);
+              if (maskKind != MASK_NONE) x = f32x4.add(x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep));
+              if (mask2Kind != MASK_NONE) x = f32x4.add(x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step));
+              if (needsLimit) x = v128.bitselect(minusInf, x, i32x4.gt_s(i32x4.splat(j0 + j), limit));
+              v128.store(at, x);
+              blockMax = f32x4.pmax(blockMax, x);
+            }
+          }
+          // Online softmax: new max per lane; a lane that has seen nothing keeps max -Infinity and uses 0 as
+          // its reference so e^(s − ref) is 0, never NaN. max (not pmax) keeps a NaN row NaN.
+          const newMax = f32x4.max(rowMax, blockMax);
+          const ref = v128.bitselect(zero, newMax, f32x4.eq(newMax, minusInf));
+          if (v128.any_true(f32x4.ne(newMax, rowMax))) {
+            // Earlier terms shrink by e^(old − new): 0 where nothing was seen before.
+            const alpha = exp2_flush_f32x4(f32x4.mul(f32x4.sub(rowMax, ref), log2e));
+            rowSum = f32x4.mul(rowSum, alpha);
+            scaleRows(o0, oRow, mr, dv, alpha);
+            rowMax = newMax;
+          }
           for (let j = 0; j < kb; j++) {
             const at = sT + (<usize>j << 4);
-            let x = v128.load(at);
-            if (maskKind != MASK_NONE) x = f32x4.add(x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep));
-            if (mask2Kind != MASK_NONE) x = f32x4.add(x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step));
-            if (needsLimit) x = v128.bitselect(minusInf, x, i32x4.gt_s(i32x4.splat(j0 + j), limit));
-            v128.store(at, x);
-            blockMax = f32x4.pmax(blockMax, x);
+            const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));
+            v128.store(at, p);
+            rowSum = f32x4.add(rowSum, p);
           }
+          accumulatePV(sT, kb, vb + <usize>j0 * vRow, vRow, dv, o0, oRow, mr);
+          v128.store(st, rowMax);
+          v128.store(st, rowSum, 16);
         }
-        // Online softmax: new max per lane; a lane that has seen nothing keeps max -Infinity and uses 0 as
-        // its reference so e^(s − ref) is 0, never NaN. max (not pmax) keeps a NaN row NaN.
-        const newMax = f32x4.max(rowMax, blockMax);
-        const ref = v128.bitselect(zero, newMax, f32x4.eq(newMax, minusInf));
-        if (v128.any_true(f32x4.ne(newMax, rowMax))) {
-          // Earlier terms shrink by e^(old − new): 0 where nothing was seen before.
-          const alpha = exp2_flush_f32x4(f32x4.mul(f32x4.sub(rowMax, ref), log2e));
-          rowSum = f32x4.mul(rowSum, alpha);
-          scaleRows(o0, oRow, mr, dv, alpha);
-          rowMax = newMax;
-        }
-        for (let j = 0; j < kb; j++) {
-          const at = sT + (<usize>j << 4);
-          const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));
-          v128.store(at, p);
-          rowSum = f32x4.add(rowSum, p);
-        }
-        accumulatePV(sT, kb, vb + <usize>j0 * vRow, vRow, dv, o0, oRow, mr);
       }
       // Normalise: O /= sum; a row that saw no key keeps O = 0 (a NaN sum keeps NaN).
-      const inv = v128.bitselect(zero, f32x4.div(f32x4.splat(1), rowSum), f32x4.eq(rowSum, zero));
-      scaleRows(o0, oRow, mr, dv, inv);
+      for (let i0 = t0; i0 < tEnd; i0 += MR) {
+        const rowSum = v128.load(state + (<usize>(i0 - t0) << 3), 16);
+        const inv = v128.bitselect(zero, f32x4.div(f32x4.splat(1), rowSum), f32x4.eq(rowSum, zero));
+        scaleRows(ob + <usize>i0 * oRow, oRow, min(MR, tEnd - i0), dv, inv);
+      }
     }
   }
 }

@@ -16,7 +16,8 @@ const causal = causalArg === 'causal';
 const D = 64;
 
 function setup(file) {
-  const { exports: x } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), {});
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  const { exports: x } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { memory } });
   let end = (x.heap_base() + 63) & ~63;
   const alloc = (floats) => {
     const at = end;
@@ -26,17 +27,17 @@ function setup(file) {
   const [q, k, v, o] = [alloc(LQ * D), alloc(LK * D), alloc(LK * D), alloc(LQ * D)];
   const scratch = alloc(x.f32_attention_fused_scratch_floats(LQ, LK, D));
   const desc = alloc(32);
-  if (end > x.memory.buffer.byteLength) x.memory.grow(Math.ceil((end - x.memory.buffer.byteLength) / 65536));
-  const mem = new Float32Array(x.memory.buffer);
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const mem = new Float32Array(memory.buffer);
   let seed = 1;
   const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 4;
   for (const [at, rows] of [[q, LQ], [k, LK], [v, LK]]) for (let i = 0; i < rows * D; i++) mem[at / 4 + i] = random();
   // The AttentionDesc (assembly/descriptor.ts) of one item, one unit of all LQ rows, no masks.
-  new Int32Array(x.memory.buffer, desc, 32).set([1, LQ, LK, D, D, LQ, q, D, 0, k, D, 0, v, D, 0, o, D, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, causal ? 1 : 0]);
-  new Float32Array(x.memory.buffer, desc + 80, 1)[0] = 1 / Math.sqrt(D);
+  new Int32Array(memory.buffer, desc, 32).set([1, LQ, LK, D, D, LQ, q, D, 0, k, D, 0, v, D, 0, o, D, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, causal ? 1 : 0]);
+  new Float32Array(memory.buffer, desc + 80, 1)[0] = 1 / Math.sqrt(D);
   return {
     run: () => x.f32_attention_fused(desc, 0, 1, scratch),
-    output: () => new Float32Array(x.memory.buffer, o, LQ * D).slice(),
+    output: () => new Float32Array(memory.buffer, o, LQ * D).slice(),
   };
 }
 

@@ -75,6 +75,8 @@ describe.each([['fused', false], ['weights', true]] as const)('%s kernel, cut in
     { B: 1, lq: 37, lk: 70, dk: 9, dv: 7 },
     { B: 3, lq: 16, lk: 5, dk: 64, dv: 64 },
     { B: 2, lq: 1, lk: 33, dk: 8, dv: 3 },
+    // Longer than the fused kernel's query tile (64 rows): tiles start where each unit does.
+    { B: 1, lq: 150, lk: 90, dk: 5, dv: 6 },
   ];
   for (const shape of shapes) {
     for (const [causal, masked] of [[false, false], [true, true]] as const) {
