@@ -4,7 +4,9 @@ import { f32_gemm, f32_gemm_scratch_floats } from "./gemm";
 import { softmaxRows } from "./softmax";
 import { maskElementBytes } from "./mask";
 
-/** Floats of scratch one f32_attention_weights call needs for units of unitRows rows: its two products' GEMM scratch. */
+/**
+ * Floats of scratch one f32_attention_weights call needs for units of unitRows rows: its two products' GEMM scratch.
+ */
 export function f32_attention_weights_scratch_floats(unitRows: f64, lk: f64, dk: f64, dv: f64): f64 {
   return max(f32_gemm_scratch_floats(unitRows, lk, dk), f32_gemm_scratch_floats(unitRows, dv, lk));
 }
@@ -27,11 +29,16 @@ export function f32_attention_weights(desc: usize, begin: i32, end: i32, scratch
     const rows = min(lq, r0 + unitRows) - r0;
     const wi = d.w + ((<usize>b * d.strideW + <usize>r0 * lk) << 2);
     const qi = d.q + ((<usize>b * d.strideQ + <usize>r0 * d.ldq) << 2);
-    f32_gemm(1, rows, lk, dk, qi, d.ldq, 0, d.k + ((<usize>b * d.strideK) << 2), d.ldk, 0, true, wi, lk, 0, 1.0, 0, scratch);
+    f32_gemm(
+      1, rows, lk, dk, qi, d.ldq, 0, d.k + ((<usize>b * d.strideK) << 2), d.ldk, 0, true, wi, lk, 0, 1.0, 0, scratch,
+    );
     softmaxRows(rows, lk, wi, lk, wi, lk, d.scale,
       d.maskKind, d.mask + (<usize>b * d.strideMask + <usize>r0 * d.maskLdr) * eb, d.maskLdr, d.maskLdc,
-      d.mask2Kind, d.mask2 + (<usize>b * d.strideMask2 + <usize>r0 * d.mask2Ldr) * eb2, d.mask2Ldr, d.mask2Ldc, causalOffset + r0);
+      d.mask2Kind, d.mask2 + (<usize>b * d.strideMask2 + <usize>r0 * d.mask2Ldr) * eb2, d.mask2Ldr, d.mask2Ldc,
+      causalOffset + r0);
     const oi = d.o + ((<usize>b * d.strideO + <usize>r0 * d.ldo) << 2);
-    f32_gemm(1, rows, dv, lk, wi, lk, 0, d.v + ((<usize>b * d.strideV) << 2), d.ldv, 0, false, oi, d.ldo, 0, 1.0, 0, scratch);
+    f32_gemm(
+      1, rows, dv, lk, wi, lk, 0, d.v + ((<usize>b * d.strideV) << 2), d.ldv, 0, false, oi, d.ldo, 0, 1.0, 0, scratch,
+    );
   }
 }

@@ -28,7 +28,9 @@ const X_NORMAL: f32 = -87.33654;
  */
 @inline export function exp_f32x4(x: v128, flush: bool = false): v128 {
   // pmax/pmin return their first operand when it is NaN, so a NaN lane stays NaN throughout.
-  const xc = flush ? f32x4.pmax(x, f32x4.splat(X_NORMAL)) : f32x4.pmin(f32x4.pmax(x, f32x4.splat(X_LO)), f32x4.splat(X_HI));
+  const xc = flush ? f32x4.pmax(
+    x, f32x4.splat(X_NORMAL),
+  ) : f32x4.pmin(f32x4.pmax(x, f32x4.splat(X_LO)), f32x4.splat(X_HI));
   const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
   const n = f32x4.sub(t, f32x4.splat(ROUNDER));
   let r = madd(n, f32x4.splat(-LN2_HI), xc);
@@ -95,7 +97,9 @@ const X2_NORMAL: f32 = -126.0;
 @inline function mapExp(n: i32, x: usize, y: usize, base2: bool): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), expOf(v128.load(x + (<usize>i << 2)), base2));
-  for (; i < n; i++) store<f32>(y + (<usize>i << 2), f32x4.extract_lane(expOf(f32x4.splat(load<f32>(x + (<usize>i << 2))), base2), 0));
+  for (; i < n; i++) store<f32>(
+    y + (<usize>i << 2), f32x4.extract_lane(expOf(f32x4.splat(load<f32>(x + (<usize>i << 2))), base2), 0),
+  );
 }
 
 /**

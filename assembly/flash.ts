@@ -1,6 +1,9 @@
 // Fused tiled attention (online softmax): O = softmax(Q·Kᵀ·scale + mask)·V without an Lq × Lk buffer.
 import { exp2_flush_f32x4, LOG2E } from "./exp";
-import { EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, floatBytes, f32_gemm_pack_a, f32_gemm_packed_a_floats, f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes } from "./gemm";
+import {
+  EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, floatBytes, f32_gemm_pack_a, f32_gemm_packed_a_floats,
+  f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes,
+} from "./gemm";
 import { AttentionDesc, unitsPerItem } from "./descriptor";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
 import { hsum, madd, storeTransposed4 } from "./simd";
@@ -31,7 +34,10 @@ export function f32_attention_fused_scratch_floats(unitRows: f64, lk: f64, dk: f
 /** Transposes the 4×4 block of sRows at column j into sT rows j … j + 3. */
 @inline function transposeInto(sRows: usize, sT: usize, j: i32): void {
   const src = sRows + (<usize>j << 2);
-  storeTransposed4(v128.load(src), v128.load(src + S_ROW), v128.load(src + 2 * S_ROW), v128.load(src + 3 * S_ROW), sT + (<usize>j << 4), MR * 4);
+  storeTransposed4(
+    v128.load(src), v128.load(src + S_ROW), v128.load(src + 2 * S_ROW), v128.load(src + 3 * S_ROW),
+    sT + (<usize>j << 4), MR * 4,
+  );
 }
 
 /**
@@ -43,7 +49,9 @@ function scoresOfOneQuery(sT: usize, qRow: usize, kRows: usize, kRow: usize, dk:
   for (let j = 0; j < kb; j++) {
     const kp = kRows + <usize>j * kRow;
     let acc = f32x4.splat(0);
-    for (let c = 0; c < dk4; c += 4) acc = madd(v128.load(qRow + (<usize>c << 2)), v128.load(kp + (<usize>c << 2)), acc);
+    for (let c = 0; c < dk4; c += 4) acc = madd(
+      v128.load(qRow + (<usize>c << 2)), v128.load(kp + (<usize>c << 2)), acc,
+    );
     let s = hsum(acc);
     for (let c = dk4; c < dk; c++) s += load<f32>(qRow + (<usize>c << 2)) * load<f32>(kp + (<usize>c << 2));
     v128.store(sT + (<usize>j << 4), f32x4.mul(f32x4.splat(s), scaleV));
@@ -53,7 +61,10 @@ function scoresOfOneQuery(sT: usize, qRow: usize, kRows: usize, kRow: usize, dk:
 /** The mask terms of one key for the block's four query rows (row addresses r0…r3, key offset off). */
 @inline function maskColumn(kind: i32, r0: usize, r1: usize, r2: usize, r3: usize, off: usize): v128 {
   const t = f32x4.splat(maskTerm(kind, r0 + off));
-  return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(t, 1, maskTerm(kind, r1 + off)), 2, maskTerm(kind, r2 + off)), 3, maskTerm(kind, r3 + off));
+  return f32x4.replace_lane(
+    f32x4.replace_lane(f32x4.replace_lane(t, 1, maskTerm(kind, r1 + off)), 2, maskTerm(kind, r2 + off)), 3,
+    maskTerm(kind, r3 + off),
+  );
 }
 
 /** Multiplies output row r (of `rows` rows at o, dv floats each) by lane r of s. */
@@ -74,11 +85,15 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
  * MR interleaved queries), V its kb rows at v (row stride vRow bytes). The micro-kernel with V used in place,
  * eight output columns at a time; a lane-wise tail for dv % 8.
  */
-@inline function accumulatePV(sT: usize, kb: i32, v: usize, vRow: usize, dv: i32, o: usize, oRow: usize, rows: i32): void {
+@inline function accumulatePV(
+  sT: usize, kb: i32, v: usize, vRow: usize, dv: i32, o: usize, oRow: usize, rows: i32,
+): void {
   const zero = f32x4.splat(0);
   let c = 0;
   for (; c + NR <= dv; c += NR) {
-    microTileRows(sT, v + (<usize>c << 2), vRow, kb, true, EPILOGUE_NONE, zero, zero, zero, o + (<usize>c << 2), oRow, rows);
+    microTileRows(
+      sT, v + (<usize>c << 2), vRow, kb, true, EPILOGUE_NONE, zero, zero, zero, o + (<usize>c << 2), oRow, rows,
+    );
   }
   for (; c < dv; c++) {
     const cb = <usize>c << 2;
@@ -175,7 +190,8 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
       for (let j0 = 0; j0 < tileKEnd; j0 += KEY_BLOCK) {
         for (let i0 = t0; i0 < tEnd; i0 += MR) {
           const mr = min(MR, tEnd - i0);
-          // Lanes past the unit's rows stand in for its last row (same scores, mask and limit); only real rows are stored.
+          // Lanes past the unit's rows stand in for its last row (same scores, mask and limit); only real rows are
+          // stored.
           const r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : r1, r3 = mr > 3 ? 3 : r2;
           // Keys past the last one any row of the micro-block may see are never read.
           const kEnd = <i32>min(<i64>lk, max<i64>(0, <i64>i0 + r3 + causalOffset + 1));
@@ -193,14 +209,20 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
           // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
           if (mr < MR) memory.fill(sRows, 0, S_BYTES);
           // Key j is visible to lane r iff j ≤ limit[r].
-          const limit = i32x4.add(i32x4.splat(i0 + causalOffset), i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3));
+          const limit = i32x4.add(
+            i32x4.splat(i0 + causalOffset),
+            i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3),
+          );
           const firstLimit = i0 + causalOffset;
           if (single) {
             scoresOfOneQuery(sT, qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV);
           } else {
             // Scores·scale, MR × kb, from the packed panels; then one vector per key.
             for (let jp = 0; jp < kb; jp += NR) {
-              microTileRows(qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, sRows + (<usize>jp << 2), S_ROW, mr);
+              microTileRows(
+                qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV,
+                zero, zero, sRows + (<usize>jp << 2), S_ROW, mr,
+              );
             }
             for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
           }
@@ -215,8 +237,12 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
             for (let j = 0; j < kb; j++) {
               const at = sT + (<usize>j << 4);
               let x = v128.load(at);
-              if (maskKind != MASK_NONE) x = f32x4.add(x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep));
-              if (mask2Kind != MASK_NONE) x = f32x4.add(x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step));
+              if (maskKind != MASK_NONE) x = f32x4.add(
+                x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep),
+              );
+              if (mask2Kind != MASK_NONE) x = f32x4.add(
+                x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step),
+              );
               if (needsLimit) x = v128.bitselect(minusInf, x, i32x4.gt_s(i32x4.splat(j0 + j), limit));
               v128.store(at, x);
               blockMax = f32x4.pmax(blockMax, x);

@@ -90,12 +90,19 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
       for (; kk + 4 <= k; kk += 4) {
         const s = src + (<usize>kk << 2);
         const dst = rows + ((<usize>kk * NR) << 2);
-        storeTransposed4(v128.load(s), v128.load(s + ldbBytes), v128.load(s + 2 * ldbBytes), v128.load(s + 3 * ldbBytes), dst, NR * 4);
+        storeTransposed4(
+          v128.load(s), v128.load(s + ldbBytes), v128.load(s + 2 * ldbBytes), v128.load(s + 3 * ldbBytes), dst, NR * 4,
+        );
         const s4 = s + 4 * ldbBytes;
-        storeTransposed4(v128.load(s4), v128.load(s4 + ldbBytes), v128.load(s4 + 2 * ldbBytes), v128.load(s4 + 3 * ldbBytes), dst + 16, NR * 4);
+        storeTransposed4(
+          v128.load(s4), v128.load(s4 + ldbBytes), v128.load(s4 + 2 * ldbBytes), v128.load(s4 + 3 * ldbBytes), dst + 16,
+          NR * 4,
+        );
       }
       for (; kk < k; kk++) {
-        for (let jj = 0; jj < NR; jj++) store<f32>(rows + ((<usize>kk * NR + jj) << 2), load<f32>(src + <usize>jj * ldbBytes + (<usize>kk << 2)));
+        for (let jj = 0; jj < NR; jj++) store<f32>(
+          rows + ((<usize>kk * NR + jj) << 2), load<f32>(src + <usize>jj * ldbBytes + (<usize>kk << 2)),
+        );
       }
     } else if (bTransposed) {
       for (let jj = 0; jj < NR; jj++) {
@@ -115,7 +122,9 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
       for (let kk = 0; kk < k; kk++) {
         const src = b + ((<usize>kk * ldb + j0) << 2);
         const dst = rows + ((<usize>kk * NR) << 2);
-        for (let jj = 0; jj < NR; jj++) store<f32>(dst + (<usize>jj << 2), jj < nr ? load<f32>(src + (<usize>jj << 2)) : 0);
+        for (let jj = 0; jj < NR; jj++) store<f32>(
+          dst + (<usize>jj << 2), jj < nr ? load<f32>(src + (<usize>jj << 2)) : 0,
+        );
       }
     }
   }
@@ -215,7 +224,9 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
  * C (m × n, row stride ldc) = alpha·A·op(B) + bias, with A packed by f32_gemm_pack_a and op(B), bias by
  * f32_gemm_pack; partial tiles go through `tile` (TILE_FLOATS floats, 16-byte aligned).
  */
-function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: usize, ldc: i32, alpha: f32, tile: usize): void {
+function gemmPacked(
+  m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: usize, ldc: i32, alpha: f32, tile: usize,
+): void {
   const stride = panelBytes(k);
   const alphaV = f32x4.splat(alpha);
   const cRow = <usize>ldc << 2;
@@ -230,7 +241,10 @@ function gemmPacked(m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: us
       const mr = min(MR, m - i0);
       // A full-width tile goes straight to C; a partial one goes through the staging tile.
       const cTile = c + ((<usize>i0 * ldc + j0) << 2);
-      microTileRows(ap, p + NR * 4, NR * 4, k, false, EPILOGUE_SCALE_BIAS, alphaV, bias0, bias1, full ? cTile : tile, full ? cRow : NR * 4, mr);
+      microTileRows(
+        ap, p + NR * 4, NR * 4, k, false, EPILOGUE_SCALE_BIAS, alphaV, bias0, bias1, full ? cTile : tile,
+        full ? cRow : NR * 4, mr,
+      );
       if (!full) {
         for (let ii = 0; ii < mr; ii++) {
           const dst = cTile + <usize>ii * cRow;

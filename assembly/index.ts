@@ -1,5 +1,8 @@
 // The wasm exports, and nothing else.
-export { f32_gemm, f32_gemm_pack, f32_gemm_prepacked, f32_gemm_packed_floats, f32_gemm_packed_a_floats, f32_gemm_scratch_floats, f32_gemm_prepacked_scratch_floats } from "./gemm";
+export {
+  f32_gemm, f32_gemm_pack, f32_gemm_prepacked, f32_gemm_packed_floats, f32_gemm_packed_a_floats,
+  f32_gemm_scratch_floats, f32_gemm_prepacked_scratch_floats,
+} from "./gemm";
 export { attention_desc_layout } from "./descriptor";
 export { f32_softmax_rows } from "./softmax";
 export { f32_exp, f32_exp2_flush } from "./exp";

@@ -13,7 +13,9 @@
 
 /** Largest of the four lanes; NaN if any lane is NaN (f32.max propagates NaN). */
 @inline export function hmax(v: v128): f32 {
-  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+  return max(
+    max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)),
+  );
 }
 
 /** Stores the transpose of the 4×4 block with rows r0…r3 as four vectors at dst, dst + dstRow, … (bytes). */

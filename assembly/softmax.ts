@@ -22,14 +22,18 @@ export function softmaxRow(
   let maxV = f32x4.splat(-Infinity);
   let j = 0;
   for (; j + 4 <= visible; j += 4) {
-    let s = f32x4.add(f32x4.mul(v128.load(x + (<usize>j << 2)), scaleV), maskTerms4(maskKind, maskRow + <usize>j * mStep, maskLdc));
+    let s = f32x4.add(
+      f32x4.mul(v128.load(x + (<usize>j << 2)), scaleV), maskTerms4(maskKind, maskRow + <usize>j * mStep, maskLdc),
+    );
     if (mask2Kind != MASK_NONE) s = f32x4.add(s, maskTerms4(mask2Kind, mask2Row + <usize>j * m2Step, mask2Ldc));
     v128.store(y + (<usize>j << 2), s);
     maxV = f32x4.pmax(maxV, s);
   }
   let rowMax = hmax(maxV);
   for (; j < visible; j++) {
-    const s = load<f32>(x + (<usize>j << 2)) * scale + maskTerm(maskKind, maskRow + <usize>j * mStep) + maskTerm(mask2Kind, mask2Row + <usize>j * m2Step);
+    const s = load<f32>(x + (<usize>j << 2)) * scale + maskTerm(
+      maskKind, maskRow + <usize>j * mStep,
+    ) + maskTerm(mask2Kind, mask2Row + <usize>j * m2Step);
     store<f32>(y + (<usize>j << 2), s);
     rowMax = max(rowMax, s);
   }

@@ -13,7 +13,6 @@ import { CHROMIUM_PATH, launchChromium } from '../scripts/chromium.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { median } from './report.js';
 
-
 const APP = `import { init, scaledDotProductAttention, tensor } from './lib/wasm-attention.min.js';
 const t0 = performance.now();
 init().then((engine) => {
@@ -52,10 +51,20 @@ export async function measureBrowserStart(runs: number): Promise<BrowserStart | 
   page('empty', undefined);
   page('inline', readFileSync(new URL('../dist/wasm-attention.min.js', import.meta.url), 'utf8'));
   // src/wasm-source.ts outside Node: fetch new URL('../build/<build>.wasm', import.meta.url), as a bundler's asset.
-  const fetching = await build({ entryPoints: [new URL('../src/index.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, write: false, plugins: [browserThreads] });
+  const fetching = await build({
+    entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    plugins: [browserThreads],
+  });
   page('fetched', fetching.outputFiles[0].text);
   mkdirSync(join(dir, 'fetched/build'));
-  for (const b of ['simd', 'relaxed-simd']) copyFileSync(new URL(`../build/${b}.wasm`, import.meta.url), join(dir, `fetched/build/${b}.wasm`));
+  for (const b of ['simd', 'relaxed-simd'])
+    copyFileSync(new URL(`../build/${b}.wasm`, import.meta.url), join(dir, `fetched/build/${b}.wasm`));
   const { url, server } = await serve(dir);
   const browser = await launchChromium();
   type Result = { build?: string; sinceNavigation: number; initAndCall?: number };
@@ -63,7 +72,14 @@ export async function measureBrowserStart(runs: number): Promise<BrowserStart | 
     const context = await browser.newContext();
     const page = await context.newPage();
     const bodies: Array<Promise<number>> = [];
-    page.on('response', (r) => bodies.push(r.body().then((b) => b.length, () => 0)));
+    page.on('response', (r) =>
+      bodies.push(
+        r.body().then(
+          (b) => b.length,
+          () => 0,
+        ),
+      ),
+    );
     await page.goto(url + path);
     await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result);
     const result = await page.evaluate(() => (window as unknown as { __result: Result }).__result);
@@ -97,4 +113,5 @@ export async function measureBrowserStart(runs: number): Promise<BrowserStart | 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(await measureBrowserStart(Number(process.argv[2] ?? 11)));
+if (import.meta.url === `file://${process.argv[1]}`)
+  console.log(await measureBrowserStart(Number(process.argv[2] ?? 11)));

@@ -24,9 +24,13 @@ const timed = <F extends (...a: never[]) => unknown>(fn: F, add: (ms: number) =>
     }
   }) as F;
 engines.forEach((engine: Engine, i) => {
-  const { kernels, heap } = runtimeOf(engine) as unknown as { kernels: Record<string, unknown>; heap: { readF32: (...a: never[]) => unknown } };
+  const { kernels, heap } = runtimeOf(engine) as unknown as {
+    kernels: Record<string, unknown>;
+    heap: { readF32: (...a: never[]) => unknown };
+  };
   for (const [name, fn] of Object.entries(kernels)) {
-    if (typeof fn === 'function' && !/_floats$|^heap_base$|^build_/.test(name)) kernels[name] = timed(fn as (...a: never[]) => unknown, (ms) => (spent[i].kernels += ms));
+    if (typeof fn === 'function' && !/_floats$|^heap_base$|^build_/.test(name))
+      kernels[name] = timed(fn as (...a: never[]) => unknown, (ms) => (spent[i].kernels += ms));
   }
   heap.readF32 = timed(heap.readF32.bind(heap), (ms) => (spent[i].results += ms));
 });
@@ -45,6 +49,8 @@ for (let round = 0; round < 41; round++) {
 console.log(`SDPA ${n}×${d}, ms per call`);
 spent.forEach((s, i) => {
   const per = (x: number) => (x / s.calls).toFixed(3);
-  console.log(`${i + 1} thread${i ? 's' : ''}: total ${per(s.total)}, kernels ${per(s.kernels)}, results ${per(s.results)}, rest ${per(s.total - s.kernels - s.results)}`);
+  console.log(
+    `${i + 1} thread${i ? 's' : ''}: total ${per(s.total)}, kernels ${per(s.kernels)}, results ${per(s.results)}, rest ${per(s.total - s.kernels - s.results)}`,
+  );
 });
 for (const e of engines) e.close();

@@ -25,7 +25,10 @@ export function measureColdStarts(runs: number): ColdStart[] {
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       const script = `const t0 = performance.now(); ${code} console.log(performance.now() - t0);`;
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: root,
+        encoding: 'utf8',
+      });
       times.push(Number(out.trim().split('\n').pop()));
     }
     return { engine, ms: median(times), runs };

@@ -1,6 +1,7 @@
 // First calls in Chromium: a fresh browser context per load (nothing cached), the page imports the engine, makes it
 // ready and makes the same SDPA 512×64 call 40 times; the first call, the worst of calls 2–5, the median of calls
-// 6–12 and the steady time (median of calls 31–40), medians over loads taking turns between engines. wasm-attention's standalone file (relaxed SIMD in
+// 6–12 and the steady time (median of calls 31–40), medians over loads taking turns between engines. wasm-attention's
+// standalone file (relaxed SIMD in
 // Chromium) and onnxruntime-web's opset-23 Attention graph on one thread, each as a page would load it.
 // `node --import tsx bench/first-calls-page.ts [loads]`.
 import { attentionOpGraph } from './models/graphs.js';
@@ -52,7 +53,11 @@ export interface PageFirstCalls {
 }
 
 export async function measureFirstCallsPage(loads: number): Promise<PageFirstCalls[] | string> {
-  const files = { lib: ['wasm-attention.min.js'], data: { 'sdpa.onnx': modelBytes(attentionOpGraph(N, N, D, false)) }, app: APP };
+  const files = {
+    lib: ['wasm-attention.min.js'],
+    data: { 'sdpa.onnx': modelBytes(attentionOpGraph(N, N, D, false)) },
+    app: APP,
+  };
   return withBenchPage('first calls', files, async (load) => {
     const times = new Map<string, { build: string; runs: number[][] }>();
     for (let i = 0; i < loads; i++) {
@@ -75,4 +80,5 @@ export async function measureFirstCallsPage(loads: number): Promise<PageFirstCal
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(await measureFirstCallsPage(Number(process.argv[2] ?? 5)));
+if (import.meta.url === `file://${process.argv[1]}`)
+  console.log(await measureFirstCallsPage(Number(process.argv[2] ?? 5)));

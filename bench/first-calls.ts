@@ -48,7 +48,11 @@ console.log(JSON.stringify(runs.filter((r) => !r.measureOnly && r.engine !== 'pl
 }
 
 function run(args: string[]): string {
-  return execFileSync(process.execPath, [...process.execArgv.filter((a) => a !== '--no-warnings'), ...args], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return execFileSync(process.execPath, [...process.execArgv.filter((a) => a !== '--no-warnings'), ...args], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }
 
 export function measureFirstCalls(builds: Build[], processes: number): FirstCalls[] {
@@ -59,12 +63,24 @@ export function measureFirstCalls(builds: Build[], processes: number): FirstCall
       const worsts: number[] = [];
       const steadies: number[] = [];
       for (let p = 0; p < processes; p++) {
-        const times: number[] = JSON.parse(run([fileURLToPath(import.meta.url), '--child', workload, engine, builds.join(',')]).trim().split('\n').pop()!);
+        const times: number[] = JSON.parse(
+          run([fileURLToPath(import.meta.url), '--child', workload, engine, builds.join(',')])
+            .trim()
+            .split('\n')
+            .pop()!,
+        );
         firsts.push(times[0]);
         worsts.push(Math.max(...times.slice(1, 5)));
         steadies.push(median(times.slice(5)));
       }
-      out.push({ workload, engine, firstMs: median(firsts), worst2to5Ms: median(worsts), steadyMs: median(steadies), processes });
+      out.push({
+        workload,
+        engine,
+        firstMs: median(firsts),
+        worst2to5Ms: median(worsts),
+        steadyMs: median(steadies),
+        processes,
+      });
     }
   }
   return out;

@@ -22,10 +22,20 @@ console.log(JSON.stringify({ warm, calls }));
 `;
 
 const runs = Number(process.argv[2] ?? 7);
-console.log(`SDPA 512×64 after init() and k calls on 64×64 (plain build, Node ${process.version}; medians of ${runs} processes)`);
+console.log(
+  `SDPA 512×64 after init() and k calls on 64×64 (plain build, Node ${process.version}; medians of ${runs} processes)`,
+);
 console.log('k      warm-up, ms   first call, ms   worst of calls 2–5, ms   call 8, ms');
 for (const k of COUNTS) {
-  const r = Array.from({ length: runs }, () => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', SCRIPT(k)], { encoding: 'utf8' }).trim()) as { warm: number; calls: number[] });
+  const r = Array.from(
+    { length: runs },
+    () =>
+      JSON.parse(
+        execFileSync(process.execPath, ['--input-type=module', '-e', SCRIPT(k)], { encoding: 'utf8' }).trim(),
+      ) as { warm: number; calls: number[] },
+  );
   const m = (f: (x: (typeof r)[number]) => number) => median(r.map(f)).toFixed(1);
-  console.log(`${String(k).padEnd(7)}${m((x) => x.warm).padStart(11)}${m((x) => x.calls[0]).padStart(17)}${m((x) => Math.max(...x.calls.slice(1, 5))).padStart(25)}${m((x) => x.calls[7]).padStart(13)}`);
+  console.log(
+    `${String(k).padEnd(7)}${m((x) => x.warm).padStart(11)}${m((x) => x.calls[0]).padStart(17)}${m((x) => Math.max(...x.calls.slice(1, 5))).padStart(25)}${m((x) => x.calls[7]).padStart(13)}`,
+  );
 }

@@ -2,7 +2,8 @@
 //   npx asc assembly/index.ts --config asconfig.json --target simd -o /tmp/b.wasm   (after an edit)
 //   node bench/kernel-ab.mjs build/simd.wasm /tmp/b.wasm [L = 512, or Lq x Lk as 1x1024] [causal]
 // (relaxed-simd builds on Node 20: node --experimental-wasm-relaxed-simd bench/kernel-ab.mjs …)
-// Both builds must take the descriptor ABI (assembly/descriptor.ts). One process, the same inputs in each build's memory, 1.5 s of warm-up (so both run optimised code), then
+// Both builds must take the descriptor ABI (assembly/descriptor.ts). One process, the same inputs in each build's
+// memory, 1.5 s of warm-up (so both run optimised code), then
 // 40 rounds of 5 calls taking turns; prints min and median ms per call and the largest output difference.
 import { readFileSync } from 'node:fs';
 
@@ -31,9 +32,47 @@ function setup(file) {
   const mem = new Float32Array(memory.buffer);
   let seed = 1;
   const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 4;
-  for (const [at, rows] of [[q, LQ], [k, LK], [v, LK]]) for (let i = 0; i < rows * D; i++) mem[at / 4 + i] = random();
+  for (const [at, rows] of [
+    [q, LQ],
+    [k, LK],
+    [v, LK],
+  ])
+    for (let i = 0; i < rows * D; i++) mem[at / 4 + i] = random();
   // The AttentionDesc (assembly/descriptor.ts) of one item, one unit of all LQ rows, no masks.
-  new Int32Array(memory.buffer, desc, 32).set([1, LQ, LK, D, D, LQ, q, D, 0, k, D, 0, v, D, 0, o, D, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, causal ? 1 : 0]);
+  new Int32Array(memory.buffer, desc, 32).set([
+    1,
+    LQ,
+    LK,
+    D,
+    D,
+    LQ,
+    q,
+    D,
+    0,
+    k,
+    D,
+    0,
+    v,
+    D,
+    0,
+    o,
+    D,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    causal ? 1 : 0,
+  ]);
   new Float32Array(memory.buffer, desc + 80, 1)[0] = 1 / Math.sqrt(D);
   return {
     run: () => x.f32_attention_fused(desc, 0, 1, scratch),
@@ -43,14 +82,17 @@ function setup(file) {
 
 const a = setup(fileA);
 const b = setup(fileB);
-for (const t0 = performance.now(); performance.now() - t0 < 1500; ) {
+for (const t0 = performance.now(); performance.now() - t0 < 1500;) {
   a.run();
   b.run();
 }
 const [oa, ob] = [a.output(), b.output()];
 let maxDiff = 0;
 for (let i = 0; i < oa.length; i++) maxDiff = Math.max(maxDiff, Math.abs(oa[i] - ob[i]));
-const times = new Map([[a, []], [b, []]]);
+const times = new Map([
+  [a, []],
+  [b, []],
+]);
 for (let round = 0; round < 40; round++) {
   for (const side of round % 2 ? [a, b] : [b, a]) {
     const t0 = performance.now();

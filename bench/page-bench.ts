@@ -20,26 +20,41 @@ export interface BenchPage {
 export type LoadPage = (query?: string) => Promise<unknown>;
 
 /** Runs `use` with the page served and a browser to load it, or says why there is no browser. */
-export async function withBenchPage<T>(name: string, files: BenchPage, use: (load: LoadPage) => Promise<T>): Promise<T | string> {
+export async function withBenchPage<T>(
+  name: string,
+  files: BenchPage,
+  use: (load: LoadPage) => Promise<T>,
+): Promise<T | string> {
   if (!existsSync(CHROMIUM_PATH)) return `no ${CHROMIUM_PATH}: install Debian's chromium to measure ${name}`;
   const dir = mkdtempSync(join(tmpdir(), 'wasm-attention-bench-page-'));
   for (const d of ['lib', 'ort', 'data']) mkdirSync(join(dir, d));
   for (const f of files.lib) copyFileSync(new URL(`../dist/${f}`, import.meta.url), join(dir, 'lib', f));
-  for (const f of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) copyFileSync(new URL(`../node_modules/onnxruntime-web/dist/${f}`, import.meta.url), join(dir, 'ort', f));
+  for (const f of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'])
+    copyFileSync(new URL(`../node_modules/onnxruntime-web/dist/${f}`, import.meta.url), join(dir, 'ort', f));
   for (const [f, bytes] of Object.entries(files.data)) writeFileSync(join(dir, 'data', f), bytes);
   writeFileSync(join(dir, 'app.js'), files.app);
-  writeFileSync(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>${name}</title><script type="module" src="./app.js"></script>`);
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!doctype html><meta charset="utf-8"><title>${name}</title><script type="module" src="./app.js"></script>`,
+  );
   const { url, server } = await serve(dir);
   const browser = await launchChromium();
   const load: LoadPage = async (query = '') => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
-      const failed = new Promise<never>((_, reject) => page.on('pageerror', (e) => reject(new Error(`the ${name} page failed: ${e.message}`))));
+      const failed = new Promise<never>((_, reject) =>
+        page.on('pageerror', (e) => reject(new Error(`the ${name} page failed: ${e.message}`))),
+      );
       // It may fail while the page loads, before the race below is listening.
       failed.catch(() => {});
       await page.goto(`${url}${query}`);
-      await Promise.race([page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 300_000 }), failed]);
+      await Promise.race([
+        page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, {
+          timeout: 300_000,
+        }),
+        failed,
+      ]);
       return await page.evaluate(() => (window as unknown as { __result: unknown }).__result);
     } finally {
       await context.close();

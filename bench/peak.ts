@@ -13,7 +13,7 @@ export async function measurePeak(build: Build): Promise<number> {
   const reps = 20_000;
   // V8 first runs Liftoff's code and swaps in optimised code when it is ready, in the background: on a busy
   // 2-core machine that can take longer than a few runs, which would report the baseline compiler's speed.
-  for (const start = performance.now(); performance.now() - start < 500; ) peak(reps);
+  for (const start = performance.now(); performance.now() - start < 500;) peak(reps);
   let best = 0;
   for (let r = 0; r < 15; r++) {
     const t0 = performance.now();

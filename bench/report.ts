@@ -49,7 +49,9 @@ export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => 
 
 export function toText(t: string[][]): string {
   const widths = t[0].map((_, c) => Math.max(...t.map((row) => row[c].length)));
-  return t.map((row) => row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+  return t
+    .map((row) => row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
+    .join('\n');
 }
 
 export function toMarkdown(t: string[][]): string {

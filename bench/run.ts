@@ -1,4 +1,5 @@
-// `npm run bench`: every engine on every workload in one process, side by side; writes bench/results/ and bench/RESULTS.md.
+// `npm run bench`: every engine on every workload in one process, side by side; writes bench/results/ and
+// bench/RESULTS.md.
 // `npm run bench -- --quick`: fewer samples, no slow workloads.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,15 +31,24 @@ function maxAbsDiff(got: Float32Array, ref: { data: Float64Array; fromRow: numbe
   return worst;
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 async function main(): Promise<void> {
   const builds: Build[] = supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd'];
   await makeEngines(builds);
   const peaks = Object.fromEntries(await Promise.all(builds.map(async (bd) => [bd, await measurePeak(bd)] as const)));
   console.log(`machine: ${machine()}`);
-  console.log(`WASM SIMD peak (the 4×8 micro-kernel, operands in L1): ${builds.map((bd) => `${bd} ${peaks[bd].toFixed(1)} GFLOP/s`).join(', ')}`);
-  if (!builds.includes('relaxed-simd')) console.log('relaxed-simd is not available in this runtime: run under `node --experimental-wasm-relaxed-simd` (npm run bench does).');
+  console.log(
+    `WASM SIMD peak (the 4×8 micro-kernel, operands in L1): ${builds.map((bd) => `${bd} ${peaks[bd].toFixed(1)} GFLOP/s`).join(', ')}`,
+  );
+  if (!builds.includes('relaxed-simd'))
+    console.log(
+      'relaxed-simd is not available in this runtime: run under `node --experimental-wasm-relaxed-simd` (npm run bench does).',
+    );
   mkdirSync(RESULTS, { recursive: true });
   const rows: Row[] = [];
   const options = quick ? { minSamples: 3, maxTime: 0.25, delay: 0 } : { minSamples: 8, maxTime: 1 };
@@ -84,23 +94,52 @@ async function main(): Promise<void> {
     }
     for (const r of runs) {
       const { ms, samples } = best.get(label(r))!;
-      const peak = r.engine.startsWith('wasm-attention') ? peaks[r.engine.replace('wasm-attention ', '') as Build] : peaks.simd;
-      rows.push({ workload: w.name, suite: w.suite, engine: r.engine, variant: r.variant, ms, samples, flops: w.flops, peak, maxDiff: diffs.get(label(r))! });
+      const peak = r.engine.startsWith('wasm-attention')
+        ? peaks[r.engine.replace('wasm-attention ', '') as Build]
+        : peaks.simd;
+      rows.push({
+        workload: w.name,
+        suite: w.suite,
+        engine: r.engine,
+        variant: r.variant,
+        ms,
+        samples,
+        flops: w.flops,
+        peak,
+        maxDiff: diffs.get(label(r))!,
+      });
     }
   }
   const t = table(rows);
   console.log(`\n${toText(t)}`);
   const cold = measureColdStarts(quick ? 3 : 11);
-  const coldTable = [['engine', 'import + init() in a new Node process, ms (median)', 'its time / ours'], ...cold.map((c) => [c.engine, c.ms.toFixed(1), (c.ms / cold[0].ms).toFixed(1) + '×'])];
+  const coldTable = [
+    ['engine', 'import + init() in a new Node process, ms (median)', 'its time / ours'],
+    ...cold.map((c) => [c.engine, c.ms.toFixed(1), (c.ms / cold[0].ms).toFixed(1) + '×']),
+  ];
   console.log(`\n${toText(coldTable)}`);
   // onnxruntime-web's decode path copies its cache in and out every step: those copies alone, in a process of their own
   // (a session that only copies, run in the suite's process, made a later onnxruntime-web run throw).
-  const copies = JSON.parse(execFileSync(process.execPath, [...process.execArgv, new URL('./ort-cache-copy.ts', import.meta.url).pathname], { encoding: 'utf8' }).trim().split('\n').pop()!) as Array<{ kvHeads: number; ms: number }>;
+  const copies = JSON.parse(
+    execFileSync(process.execPath, [...process.execArgv, new URL('./ort-cache-copy.ts', import.meta.url).pathname], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .pop()!,
+  ) as Array<{ kvHeads: number; ms: number }>;
   const cacheCopyText = `copying a 1024-token cache in and out alone (a graph that adds 0 to it, \`bench/ort-cache-copy.ts\`) takes ${copies.map((c) => `${c.ms.toFixed(2)} ms with ${c.kvHeads} kv heads`).join(' and ')} per step.`;
   const firsts = measureFirstCalls(builds, quick ? 1 : 3);
   const firstTable = [
     ['work', 'engine', 'first call, ms', 'first ÷ steady', 'worst of calls 2–5 ÷ steady', 'steady, ms'],
-    ...firsts.map((f) => [f.workload, f.engine, f.firstMs.toFixed(1), (f.firstMs / f.steadyMs).toFixed(1) + '×', (f.worst2to5Ms / f.steadyMs).toFixed(2) + '×', f.steadyMs.toFixed(1)]),
+    ...firsts.map((f) => [
+      f.workload,
+      f.engine,
+      f.firstMs.toFixed(1),
+      (f.firstMs / f.steadyMs).toFixed(1) + '×',
+      (f.worst2to5Ms / f.steadyMs).toFixed(2) + '×',
+      f.steadyMs.toFixed(1),
+    ]),
   ];
   console.log(`\n${toText(firstTable)}`);
   const page = await measureBrowserStart(quick ? 3 : 21);
@@ -113,18 +152,35 @@ async function main(): Promise<void> {
           toMarkdown([
             ['', 'ms'],
             ['navigation to first result (import, init(), one attention call)', page.msToFirstResult.toFixed(1)],
-            ['navigation to an empty module script running (same server, same harness, loads taking turns)', page.msEmptyPage.toFixed(1)],
+            [
+              'navigation to an empty module script running (same server, same harness, loads taking turns)',
+              page.msEmptyPage.toFixed(1),
+            ],
             ['added by wasm-attention (median of the paired differences)', page.msAdded.toFixed(1)],
             ['of which init() and the call, timed in the page', page.msInitAndCall.toFixed(1)],
-            ['the same page with the library fetching its .wasm from `new URL(…, import.meta.url)` instead of inline', page.fetched.msToFirstResult.toFixed(1)],
+            [
+              'the same page with the library fetching its .wasm from `new URL(…, import.meta.url)` instead of inline',
+              page.fetched.msToFirstResult.toFixed(1),
+            ],
           ]),
           '',
           `${page.bytes} bytes downloaded with the .wasm inline, ${page.fetched.bytes} with it fetched: the inline page has more to download and less to wait for.`,
         ].join('\n');
   console.log(`\n${pageText}`);
-  writeFileSync(new URL('summary.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, peaks, rows, cold, firsts, page }, null, 2));
+  writeFileSync(
+    new URL('summary.json', RESULTS),
+    JSON.stringify(
+      { date: new Date().toISOString(), machine: machine(), quick, peaks, rows, cold, firsts, page },
+      null,
+      2,
+    ),
+  );
   // Threads: a process of its own, since onnxruntime-web takes its thread count once per process.
-  execFileSync(process.execPath, [...process.execArgv, new URL('./threads.ts', import.meta.url).pathname, ...(quick ? ['--quick'] : [])], { stdio: 'inherit', env: { ...process.env, ORT_THREADS: '2' } });
+  execFileSync(
+    process.execPath,
+    [...process.execArgv, new URL('./threads.ts', import.meta.url).pathname, ...(quick ? ['--quick'] : [])],
+    { stdio: 'inherit', env: { ...process.env, ORT_THREADS: '2' } },
+  );
   const threadsText = readFileSync(new URL('threads.md', RESULTS), 'utf8');
   const workers = await measureWorkersPage(quick ? 5 : 21);
   const workersText = typeof workers === 'string' ? workers : workersMarkdown(workers);
@@ -134,8 +190,22 @@ async function main(): Promise<void> {
     typeof pageFirsts === 'string'
       ? pageFirsts
       : toMarkdown([
-          ['engine', 'first call, ms', 'worst of calls 2–5, ms', 'calls 6–12, ms', 'steady (calls 31–40), ms', 'first ÷ steady'],
-          ...pageFirsts.map((f) => [`${f.engine} (${f.build})`, f.firstMs.toFixed(1), f.worst2to5Ms.toFixed(1), f.calls6to12Ms.toFixed(1), f.steadyMs.toFixed(1), (f.firstMs / f.steadyMs).toFixed(1) + '×']),
+          [
+            'engine',
+            'first call, ms',
+            'worst of calls 2–5, ms',
+            'calls 6–12, ms',
+            'steady (calls 31–40), ms',
+            'first ÷ steady',
+          ],
+          ...pageFirsts.map((f) => [
+            `${f.engine} (${f.build})`,
+            f.firstMs.toFixed(1),
+            f.worst2to5Ms.toFixed(1),
+            f.calls6to12Ms.toFixed(1),
+            f.steadyMs.toFixed(1),
+            (f.firstMs / f.steadyMs).toFixed(1) + '×',
+          ]),
         ]);
   console.log(`\n${pageFirstsText}`);
   const date = new Date().toISOString().slice(0, 10);

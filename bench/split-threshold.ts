@@ -18,7 +18,11 @@ type Case = [name: string, madds: number, run: (engine: typeof one) => unknown];
 const cases: Case[] = [
   ...[1024, 2048, 4096].map((lk): Case => {
     const [q, k] = [t([12, 1, 64]), t([12, lk, 64])];
-    return [`attention, 12 heads × 1 query × ${lk} keys (a decode step's)`, 12 * lk * 128, (engine) => scaledDotProductAttention(q, k, k, { engine })];
+    return [
+      `attention, 12 heads × 1 query × ${lk} keys (a decode step's)`,
+      12 * lk * 128,
+      (engine) => scaledDotProductAttention(q, k, k, { engine }),
+    ];
   }),
   ...[128, 256, 384, 512, 768].map((n): Case => {
     const x = t([n, 64]);
@@ -38,7 +42,10 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rows: string[][] = [];
 for (const [name, madds, run] of cases) {
   const row = [name, (madds / 2 ** 20).toFixed(2)];
-  for (const [burst, idle] of [[10, 0], [1, 20]]) {
+  for (const [burst, idle] of [
+    [10, 0],
+    [1, 20],
+  ]) {
     const ms: number[][] = [[], []];
     for (let round = 0; round < (burst > 1 ? 15 : 30); round++) {
       for (const [i, engine] of [one, two].entries()) {
@@ -54,8 +61,19 @@ for (const [name, madds, run] of cases) {
   rows.push(row);
   console.log(row.join(' | '));
 }
-console.log(`\nMIN_SPLIT_MADDS is ${MIN_SPLIT_MADDS / 2 ** 20}·2^20: calls with fewer multiply-adds run on one thread even at 2.\n`);
-const head = ['call', 'multiply-adds, 2^20', 'back to back: 1 thread, µs', '2 threads, µs', 'speed-up', 'after 20 ms idle: 1 thread, µs', '2 threads, µs', 'speed-up'];
+console.log(
+  `\nMIN_SPLIT_MADDS is ${MIN_SPLIT_MADDS / 2 ** 20}·2^20: calls with fewer multiply-adds run on one thread even at 2.\n`,
+);
+const head = [
+  'call',
+  'multiply-adds, 2^20',
+  'back to back: 1 thread, µs',
+  '2 threads, µs',
+  'speed-up',
+  'after 20 ms idle: 1 thread, µs',
+  '2 threads, µs',
+  'speed-up',
+];
 console.log(toMarkdown([head, ...rows]));
 one.close();
 two.close();

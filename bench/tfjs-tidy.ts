@@ -7,8 +7,10 @@ await tfjsReady();
 const n = 512;
 const a = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i));
 const ways: Record<string, () => unknown> = {
-  'dataSync() returned from inside tf.tidy': () => tf.tidy(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(a, [n, n])).dataSync()),
-  'tidy returns the tensor, read outside (tfRun)': () => tfRun(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(a, [n, n]))),
+  'dataSync() returned from inside tf.tidy': () =>
+    tf.tidy(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(a, [n, n])).dataSync()),
+  'tidy returns the tensor, read outside (tfRun)': () =>
+    tfRun(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(a, [n, n]))),
 };
 for (const [name, run] of Object.entries(ways)) {
   for (let i = 0; i < 5; i++) run();

@@ -12,7 +12,13 @@ import type { EngineRun } from './workloads.js';
 process.env.ORT_THREADS ??= '2';
 const ORT_THREADS = Number(process.env.ORT_THREADS);
 const RESULTS = new URL('./results/', import.meta.url);
-const NAMES = ['SDPA 512×64', 'SDPA 2048×64', 'MultiHeadAttention 512×768, 12 heads', 'matmul 1024³', 'decode step, 1024 cached, 12 heads'];
+const NAMES = [
+  'SDPA 512×64',
+  'SDPA 2048×64',
+  'MultiHeadAttention 512×768, 12 heads',
+  'matmul 1024³',
+  'decode step, 1024 cached, 12 heads',
+];
 const quick = process.argv.includes('--quick');
 
 /**
@@ -62,7 +68,9 @@ async function main(): Promise<void> {
     useThreads(1);
     const one = (await w.engines()).filter((r) => r.engine.startsWith('wasm-attention'));
     useThreads(2);
-    const two = (await w.engines()).filter((r) => r.engine.startsWith('wasm-attention') || r.engine === 'onnxruntime-web');
+    const two = (await w.engines()).filter(
+      (r) => r.engine.startsWith('wasm-attention') || r.engine === 'onnxruntime-web',
+    );
     // The async twins at 2 threads: the same work, the calling thread free (see the async table).
     const twins = two.flatMap((r) => (r.async ? [{ engine: `${r.engine}, async`, run: r.async }] : []));
     const runs = [...one, ...two, ...twins];
@@ -74,12 +82,36 @@ async function main(): Promise<void> {
     const ortMs = Math.min(...runs.flatMap((r, i) => (r.engine === 'onnxruntime-web' ? [ms[i]] : [])));
     for (const build of builds) {
       const [t1, t2] = [at(`wasm-attention ${build}`), at(`wasm-attention ${build}, 2 threads`)];
-      rows.push([w.name, build, t1.toPrecision(3), t2.toPrecision(3), `${(t1 / t2).toFixed(2)}×`, ortMs.toPrecision(3), `${(ortMs / t2).toFixed(2)}×`]);
+      rows.push([
+        w.name,
+        build,
+        t1.toPrecision(3),
+        t2.toPrecision(3),
+        `${(t1 / t2).toFixed(2)}×`,
+        ortMs.toPrecision(3),
+        `${(ortMs / t2).toFixed(2)}×`,
+      ]);
       const ta = at(`wasm-attention ${build}, 2 threads, async`);
-      if (ta !== undefined) asyncRows.push([w.name, build, t2.toPrecision(3), ta.toPrecision(3), `${(ta - t2).toFixed(3)}`, `${(t2 / ta).toFixed(2)}×`]);
+      if (ta !== undefined)
+        asyncRows.push([
+          w.name,
+          build,
+          t2.toPrecision(3),
+          ta.toPrecision(3),
+          `${(ta - t2).toFixed(3)}`,
+          `${(t2 / ta).toFixed(2)}×`,
+        ]);
     }
   }
-  const header = ['work', 'build', '1 thread, ms', '2 threads, ms', 'speed-up', `onnxruntime-web, ${ORT_THREADS} threads, ms (best graph)`, 'ours at 2 threads ÷ peer'];
+  const header = [
+    'work',
+    'build',
+    '1 thread, ms',
+    '2 threads, ms',
+    'speed-up',
+    `onnxruntime-web, ${ORT_THREADS} threads, ms (best graph)`,
+    'ours at 2 threads ÷ peer',
+  ];
   const md = [
     `Our engines at 1 and 2 threads (the same build, separate engines) and onnxruntime-web ${ORT_THREADS === 1 ? 'at 1 thread' : `at numThreads = ${ORT_THREADS}`}, all in one process on a ${availableParallelism()}-core machine, taking turns; medians of ${quick ? 5 : 21} rounds after a warm-up, inputs copied in and results copied out on every call. Speed-up is 1 thread ÷ 2 threads; the last column is the peer's time ÷ ours (above 1: we are faster).`,
     '',
@@ -87,11 +119,17 @@ async function main(): Promise<void> {
     '',
     'The async twins on the same 2-thread engines (each call awaited before the next): the calling thread computes nothing and stays free, a thread of the pool runs the recorded kernels with the other as its helper. The difference is what an async call costs on top (recording, a message each way, copying out on the calling thread).',
     '',
-    toMarkdown([['work', 'build', 'sync, 2 threads, ms', 'async, 2 threads, ms', 'async − sync, ms', 'sync ÷ async'], ...asyncRows]),
+    toMarkdown([
+      ['work', 'build', 'sync, 2 threads, ms', 'async, 2 threads, ms', 'async − sync, ms', 'sync ÷ async'],
+      ...asyncRows,
+    ]),
   ].join('\n');
   console.log(`\n${md}`);
   writeFileSync(new URL('threads.md', RESULTS), `${md}\n`);
-  writeFileSync(new URL('threads.json', RESULTS), JSON.stringify({ date: new Date().toISOString(), ortThreads: ORT_THREADS, ms: json }, null, 2));
+  writeFileSync(
+    new URL('threads.json', RESULTS),
+    JSON.stringify({ date: new Date().toISOString(), ortThreads: ORT_THREADS, ms: json }, null, 2),
+  );
 }
 
 main().catch((e) => {

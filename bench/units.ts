@@ -18,7 +18,14 @@ interface Call {
 const calls: Call[] = [
   { work: 'SDPA 512×64', call: 'fused attention', kind: 'attention', items: 1, rows: 512, madds: 512 * 512 * 128 },
   { work: 'SDPA 2048×64', call: 'fused attention', kind: 'attention', items: 1, rows: 2048, madds: 2048 * 2048 * 128 },
-  { work: 'MultiHeadAttention 512×768, 12 heads', call: 'Q, K, V projection', kind: 'gemmPrepacked', items: 1, rows: 512, madds: 512 * 2304 * 768 },
+  {
+    work: 'MultiHeadAttention 512×768, 12 heads',
+    call: 'Q, K, V projection',
+    kind: 'gemmPrepacked',
+    items: 1,
+    rows: 512,
+    madds: 512 * 2304 * 768,
+  },
   { work: '', call: 'attention, 12 heads', kind: 'attention', items: 12, rows: 512, madds: 12 * 512 * 512 * 128 },
   { work: '', call: 'output projection', kind: 'gemmPrepacked', items: 1, rows: 512, madds: 512 * 768 * 768 },
   {
@@ -30,7 +37,14 @@ const calls: Call[] = [
     madds: 1024 ** 3,
     note: (t) => `B packed ${Math.ceil(1024 / cut('gemm', 1, 1024, t).unitRows)}× (4 MiB each)`,
   },
-  { work: 'decode step, 1024 cached, 12 heads', call: 'attention, 12 heads × 1 query', kind: 'attention', items: 12, rows: 1, madds: 12 * 1025 * 128 },
+  {
+    work: 'decode step, 1024 cached, 12 heads',
+    call: 'attention, 12 heads × 1 query',
+    kind: 'attention',
+    items: 12,
+    rows: 1,
+    madds: 12 * 1025 * 128,
+  },
 ];
 
 const rows = calls.map((c) => {
@@ -43,4 +57,6 @@ const rows = calls.map((c) => {
   });
   return [c.work, c.call, (c.madds / 2 ** 20).toFixed(1), ...cells];
 });
-console.log(toMarkdown([['work', 'kernel call', 'multiply-adds, 2^20', ...THREADS.map((t) => `${t} threads`)], ...rows]));
+console.log(
+  toMarkdown([['work', 'kernel call', 'multiply-adds, 2^20', ...THREADS.map((t) => `${t} threads`)], ...rows]),
+);

@@ -67,12 +67,28 @@ export async function measureWorkersPage(rounds: number): Promise<WorkersPage | 
   const w = mhaWeights(21, E, E);
   const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const x = Float32Array.from({ length: L * E }, (_, i) => Math.sin(i * 0.37) * 0.8);
-  const data = { ...Object.fromEntries(Object.entries(w).map(([n, a]) => [`${n}.bin`, bytes(a)])), 'x.bin': bytes(x), 'mha.onnx': modelBytes(mhaGraph(1, L, E, H, w, 'contrib')) };
-  const files = { lib: ['wasm-attention.min.js', 'browser-pool.js', 'thread-worker.browser.js'], data, app: APP(rounds) };
+  const data = {
+    ...Object.fromEntries(Object.entries(w).map(([n, a]) => [`${n}.bin`, bytes(a)])),
+    'x.bin': bytes(x),
+    'mha.onnx': modelBytes(mhaGraph(1, L, E, H, w, 'contrib')),
+  };
+  const files = {
+    lib: ['wasm-attention.min.js', 'browser-pool.js', 'thread-worker.browser.js'],
+    data,
+    app: APP(rounds),
+  };
   return withBenchPage('worker mode', files, async (load) => {
     const r = (await load()) as Omit<WorkersPage, 'ms' | 'rounds'> & { times: Record<string, number[]> };
-    return { ms: Object.fromEntries(Object.entries(r.times).map(([n, t]) => [n, median(t)])), info: r.info, isolated: r.isolated, bitIdentical: r.bitIdentical, ortDiff: r.ortDiff, rounds };
+    return {
+      ms: Object.fromEntries(Object.entries(r.times).map(([n, t]) => [n, median(t)])),
+      info: r.info,
+      isolated: r.isolated,
+      bitIdentical: r.bitIdentical,
+      ortDiff: r.ortDiff,
+      rounds,
+    };
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(await measureWorkersPage(Number(process.argv[2] ?? 15)));
+if (import.meta.url === `file://${process.argv[1]}`)
+  console.log(await measureWorkersPage(Number(process.argv[2] ?? 15)));

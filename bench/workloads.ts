@@ -1,5 +1,17 @@
 // What the benchmarks time: each workload is one piece of work, the same for every engine that runs it.
-import { type Build, createEngine, type Engine, MultiHeadAttention, type StateDict, matmul, matmulAsync, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention, initialSelfAttentionWeights } from '../src/index.js';
+import {
+  type Build,
+  createEngine,
+  type Engine,
+  MultiHeadAttention,
+  type StateDict,
+  matmul,
+  matmulAsync,
+  scaledDotProductAttention,
+  scaledDotProductAttentionAsync,
+  SelfAttention,
+  initialSelfAttentionWeights,
+} from '../src/index.js';
 import { type Runtime, runtimeOf } from '../src/engine.js';
 import { mulberry32, normal, uniform } from '../src/random.js';
 import { refAttention, refLinear, refMatmul, refMultiHead, refSelfAttention, refSoftmax } from '../src/reference.js';
@@ -47,12 +59,18 @@ const ours = (build: Build) => `wasm-attention ${build}${runThreads > 1 ? `, ${r
 const engines = new Map<string, Engine>();
 /** Makes one engine per build and thread count, once, before any workload runs. */
 export async function makeEngines(builds: readonly Build[], threads: readonly number[] = [1]): Promise<void> {
-  for (const build of builds) for (const t of threads) engines.set(`${build}/${t}`, await createEngine({ build, threads: t }));
+  for (const build of builds)
+    for (const t of threads) engines.set(`${build}/${t}`, await createEngine({ build, threads: t }));
 }
 /** The engine of a build at the current thread count: every run passes it to the ops as options.engine. */
 export const engineOf = (build: Build): Engine => engines.get(`${build}/${runThreads}`)!;
 
-function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?: boolean; peers?: boolean; jsReference?: boolean } = {}): Workload {
+function sdpaWorkload(
+  n: number,
+  causal: boolean,
+  builds: Build[],
+  opts: { slow?: boolean; peers?: boolean; jsReference?: boolean } = {},
+): Workload {
   const d = HEAD_DIM;
   const [q, k, v] = [1, 2, 3].map((s) => randn(s, n * d));
   const visible = causal ? (n * (n + 1)) / 2 : n * n;
@@ -65,14 +83,23 @@ function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?
     slow: opts.slow,
     reference: () => {
       const from = n - refRows;
-      const r = refAttention({ data: q.subarray(from * d), shape: [refRows, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal });
+      const r = refAttention(
+        { data: q.subarray(from * d), shape: [refRows, d] },
+        { data: k, shape: [n, d] },
+        { data: v, shape: [n, d] },
+        { causal },
+      );
       return { data: r.output.data, fromRow: from, rowLength: d };
     },
     engines: async () => {
       // The engine is taken when the runs are made (the threads section makes them once per thread count).
       const runs: EngineRun[] = builds.map((build) => {
         const engine = engineOf(build);
-        const [tq, tk, tv] = [{ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }];
+        const [tq, tk, tv] = [
+          { data: q, shape: [n, d] },
+          { data: k, shape: [n, d] },
+          { data: v, shape: [n, d] },
+        ];
         return {
           engine: ours(build),
           run: () => scaledDotProductAttention(tq, tk, tv, { causal, engine }).output.data,
@@ -80,22 +107,51 @@ function sdpaWorkload(n: number, causal: boolean, builds: Build[], opts: { slow?
         };
       });
       if (opts.peers !== false) {
-        const attn = await ortRunner(modelFiles.attentionOp(n, causal), { Q: [1, 1, n, d], K: [1, 1, n, d], V: [1, 1, n, d] });
+        const attn = await ortRunner(modelFiles.attentionOp(n, causal), {
+          Q: [1, 1, n, d],
+          K: [1, 1, n, d],
+          V: [1, 1, n, d],
+        });
         runs.push({ engine: 'onnxruntime-web', variant: 'opset-23 Attention', run: () => attn([q, k, v]) });
         if (!causal) {
           const prim = await ortRunner(modelFiles.sdpa(n), { q: [1, n, d], k: [1, n, d], v: [1, n, d] });
           runs.push({ engine: 'onnxruntime-web', variant: 'MatMul/Softmax graph', run: () => prim([q, k, v]) });
         }
         await tfjsReady();
-        const mask = causal ? tf.tensor2d(Float32Array.from({ length: n * n }, (_, i) => (i % n > Math.floor(i / n) ? -Infinity : 0)), [n, n]) : undefined;
+        const mask = causal
+          ? tf.tensor2d(
+              Float32Array.from({ length: n * n }, (_, i) => (i % n > Math.floor(i / n) ? -Infinity : 0)),
+              [n, n],
+            )
+          : undefined;
         runs.push({
           engine: 'tfjs-wasm',
           variant: 'matMul(q, transpose(k))',
-          run: () => tfRun(() => tfAttention(tf.tensor2d(q, [n, d]), tf.tensor2d(k, [n, d]), tf.tensor2d(v, [n, d]), 1 / Math.sqrt(d), mask)),
+          run: () =>
+            tfRun(() =>
+              tfAttention(
+                tf.tensor2d(q, [n, d]),
+                tf.tensor2d(k, [n, d]),
+                tf.tensor2d(v, [n, d]),
+                1 / Math.sqrt(d),
+                mask,
+              ),
+            ),
         });
       }
       if (opts.jsReference !== false) {
-        runs.push({ engine: 'plain JS', run: () => Float32Array.from(refAttention({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, { data: v, shape: [n, d] }, { causal }).output.data) });
+        runs.push({
+          engine: 'plain JS',
+          run: () =>
+            Float32Array.from(
+              refAttention(
+                { data: q, shape: [n, d] },
+                { data: k, shape: [n, d] },
+                { data: v, shape: [n, d] },
+                { causal },
+              ).output.data,
+            ),
+        });
       }
       return runs;
     },
@@ -109,18 +165,37 @@ function matmulWorkload(n: number, builds: Build[], slow = false): Workload {
     suite: 'end-to-end',
     flops: 2 * n ** 3,
     slow,
-    reference: () => ({ data: refMatmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data, fromRow: 0, rowLength: n }),
+    reference: () => ({
+      data: refMatmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data,
+      fromRow: 0,
+      rowLength: n,
+    }),
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => {
         const engine = engineOf(build);
-        const [ta, tb] = [{ data: a, shape: [n, n] }, { data: b, shape: [n, n] }];
-        return { engine: ours(build), run: () => matmul(ta, tb, { engine }).data, async: async () => (await matmulAsync(ta, tb, { engine })).data };
+        const [ta, tb] = [
+          { data: a, shape: [n, n] },
+          { data: b, shape: [n, n] },
+        ];
+        return {
+          engine: ours(build),
+          run: () => matmul(ta, tb, { engine }).data,
+          async: async () => (await matmulAsync(ta, tb, { engine })).data,
+        };
       });
       const ort = await ortRunner(modelFiles.matmul(n), { a: [n, n], b: [n, n] });
       runs.push({ engine: 'onnxruntime-web', variant: 'MatMul', run: () => ort([a, b]) });
       await tfjsReady();
-      runs.push({ engine: 'tfjs-wasm', variant: 'matMul', run: () => tfRun(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n]))) });
-      if (n <= 512) runs.push({ engine: 'plain JS', run: () => Float32Array.from(refMatmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data) });
+      runs.push({
+        engine: 'tfjs-wasm',
+        variant: 'matMul',
+        run: () => tfRun(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n]))),
+      });
+      if (n <= 512)
+        runs.push({
+          engine: 'plain JS',
+          run: () => Float32Array.from(refMatmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data),
+        });
       return runs;
     },
   };
@@ -134,7 +209,11 @@ function moduleWorkload(batch: number, n: number, E: number, builds: Build[]): W
     name: `SelfAttention ${batch}×${n}×${E}`,
     suite: 'end-to-end',
     flops: batch * (2 * n * E * 3 * E + 4 * n * n * E),
-    reference: () => ({ data: refSelfAttention(sd, { data: x, shape: [batch, n, E] }).output.data, fromRow: 0, rowLength: E }),
+    reference: () => ({
+      data: refSelfAttention(sd, { data: x, shape: [batch, n, E] }).output.data,
+      fromRow: 0,
+      rowLength: E,
+    }),
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => {
         const mod = new SelfAttention(E, { weights: sd, engine: engineOf(build) });
@@ -151,7 +230,9 @@ function moduleWorkload(batch: number, n: number, E: number, builds: Build[]): W
         }),
         [E, 3 * E],
       );
-      const bqkv = tf.tensor1d(Float32Array.from([...sd['W_q.bias'].data, ...sd['W_k.bias'].data, ...sd['W_v.bias'].data]));
+      const bqkv = tf.tensor1d(
+        Float32Array.from([...sd['W_q.bias'].data, ...sd['W_k.bias'].data, ...sd['W_v.bias'].data]),
+      );
       runs.push({
         engine: 'tfjs-wasm',
         variant: 'fused-QKV matMul',
@@ -169,7 +250,10 @@ function moduleWorkload(batch: number, n: number, E: number, builds: Build[]): W
             return tf.concat(out);
           }),
       });
-      runs.push({ engine: 'plain JS', run: () => Float32Array.from(refSelfAttention(sd, { data: x, shape: [batch, n, E] }).output.data) });
+      runs.push({
+        engine: 'plain JS',
+        run: () => Float32Array.from(refSelfAttention(sd, { data: x, shape: [batch, n, E] }).output.data),
+      });
       return runs;
     },
   };
@@ -205,7 +289,11 @@ function kernelWorkload(
         });
         const out = e.heap.alloc(outFloats * 4);
         const scratch = e.heap.alloc(Math.max(4, scratchFloats(e) * 4));
-        return { engine: ours(build), run: () => call(e, ptrs, out, scratch), output: () => e.heap.readF32(out, outFloats) };
+        return {
+          engine: ours(build),
+          run: () => call(e, ptrs, out, scratch),
+          output: () => e.heap.readF32(out, outFloats),
+        };
       }),
   };
 }
@@ -218,18 +306,51 @@ function kernelWorkloads(builds: Build[]): Workload[] {
   const scores = Float32Array.from(randn(10, n * n), (x) => 4 * x);
   const expIn = Float32Array.from(randn(11, 1 << 20), (x) => -Math.abs(8 * x));
   return [
-    kernelWorkload(`f32_gemm Q·Kᵀ ${n}×${n}×${d}`, 2 * n * n * d, [q, k], n * n, (e) => e.kernels.f32_gemm_scratch_floats(n, n, d),
+    kernelWorkload(
+      `f32_gemm Q·Kᵀ ${n}×${n}×${d}`,
+      2 * n * n * d,
+      [q, k],
+      n * n,
+      (e) => e.kernels.f32_gemm_scratch_floats(n, n, d),
       (e, [pq, pk], out, scratch) => e.kernels.f32_gemm(1, n, n, d, pq, d, 0, pk, d, 0, true, out, n, 0, 1, 0, scratch),
-      () => refMatmul({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, true).data, n, builds),
-    kernelWorkload(`f32_gemm P·V ${n}×${d}×${n}`, 2 * n * n * d, [p, k], n * d, (e) => e.kernels.f32_gemm_scratch_floats(n, d, n),
-      (e, [pp, pv], out, scratch) => e.kernels.f32_gemm(1, n, d, n, pp, n, 0, pv, d, 0, false, out, d, 0, 1, 0, scratch),
-      () => refMatmul({ data: p, shape: [n, n] }, { data: k.subarray(0, n * d), shape: [n, d] }).data, d, builds),
-    kernelWorkload(`f32_softmax_rows ${n}×${n}`, 0, [scores], n * n, () => 0,
+      () => refMatmul({ data: q, shape: [n, d] }, { data: k, shape: [n, d] }, true).data,
+      n,
+      builds,
+    ),
+    kernelWorkload(
+      `f32_gemm P·V ${n}×${d}×${n}`,
+      2 * n * n * d,
+      [p, k],
+      n * d,
+      (e) => e.kernels.f32_gemm_scratch_floats(n, d, n),
+      (e, [pp, pv], out, scratch) =>
+        e.kernels.f32_gemm(1, n, d, n, pp, n, 0, pv, d, 0, false, out, d, 0, 1, 0, scratch),
+      () => refMatmul({ data: p, shape: [n, n] }, { data: k.subarray(0, n * d), shape: [n, d] }).data,
+      d,
+      builds,
+    ),
+    kernelWorkload(
+      `f32_softmax_rows ${n}×${n}`,
+      0,
+      [scores],
+      n * n,
+      () => 0,
       (e, [ps], out) => e.kernels.f32_softmax_rows(n, n, ps, n, out, n, 0.125, 0, 0, 0, 0, n),
-      () => refSoftmax({ data: Float64Array.from(scores, (x) => Math.fround(x * 0.125)), shape: [n, n] }).data, n, builds),
-    kernelWorkload('f32_exp 2^20', 0, [expIn], expIn.length, () => 0,
+      () => refSoftmax({ data: Float64Array.from(scores, (x) => Math.fround(x * 0.125)), shape: [n, n] }).data,
+      n,
+      builds,
+    ),
+    kernelWorkload(
+      'f32_exp 2^20',
+      0,
+      [expIn],
+      expIn.length,
+      () => 0,
       (e, [px], out) => e.kernels.f32_exp(expIn.length, px, out),
-      () => Float64Array.from(expIn, Math.exp), 1024, builds),
+      () => Float64Array.from(expIn, Math.exp),
+      1024,
+      builds,
+    ),
   ];
 }
 
@@ -244,14 +365,29 @@ export function mhaWeights(seed: number, E: number, kvDim: number): MhaWeights {
 export function mhaStateDict(w: MhaWeights, E: number, kvDim: number): StateDict {
   const t = (data: Float32Array, shape: number[]) => ({ data, shape });
   return {
-    'q_proj.weight': t(w.wq, [E, E]), 'q_proj.bias': t(w.bq, [E]), 'k_proj.weight': t(w.wk, [kvDim, E]), 'k_proj.bias': t(w.bk, [kvDim]),
-    'v_proj.weight': t(w.wv, [kvDim, E]), 'v_proj.bias': t(w.bv, [kvDim]), 'out_proj.weight': t(w.wo, [E, E]), 'out_proj.bias': t(w.bo, [E]),
+    'q_proj.weight': t(w.wq, [E, E]),
+    'q_proj.bias': t(w.bq, [E]),
+    'k_proj.weight': t(w.wk, [kvDim, E]),
+    'k_proj.bias': t(w.bk, [kvDim]),
+    'v_proj.weight': t(w.wv, [kvDim, E]),
+    'v_proj.bias': t(w.bv, [kvDim]),
+    'out_proj.weight': t(w.wo, [E, E]),
+    'out_proj.bias': t(w.bo, [E]),
   };
 }
 
 const refWeights = (w: MhaWeights, E: number, kvDim: number) => {
   const t = (data: Float32Array, shape: number[]) => ({ data, shape });
-  return { wq: t(w.wq, [E, E]), bq: t(w.bq, [E]), wk: t(w.wk, [kvDim, E]), bk: t(w.bk, [kvDim]), wv: t(w.wv, [kvDim, E]), bv: t(w.bv, [kvDim]), wo: t(w.wo, [E, E]), bo: t(w.bo, [E]) };
+  return {
+    wq: t(w.wq, [E, E]),
+    bq: t(w.bq, [E]),
+    wk: t(w.wk, [kvDim, E]),
+    bk: t(w.bk, [kvDim]),
+    wv: t(w.wv, [kvDim, E]),
+    bv: t(w.bv, [kvDim]),
+    wo: t(w.wo, [E, E]),
+    bo: t(w.bo, [E]),
+  };
 };
 
 /** BERT-base self-attention (E 768, 12 heads): projections, heads, output projection; no weights returned. */
@@ -264,14 +400,32 @@ function bertWorkload(L: number, builds: Build[], slow = false): Workload {
     suite: 'end-to-end',
     flops: 8 * L * E * E + 4 * L * L * E,
     slow,
-    reference: () => ({ data: refMultiHead(refWeights(w, E, E), { data: x, shape: [1, L, E] }, { data: x, shape: [1, L, E] }, { data: x, shape: [1, L, E] }, { numHeads: H }).output.data, fromRow: 0, rowLength: E }),
+    reference: () => ({
+      data: refMultiHead(
+        refWeights(w, E, E),
+        { data: x, shape: [1, L, E] },
+        { data: x, shape: [1, L, E] },
+        { data: x, shape: [1, L, E] },
+        { numHeads: H },
+      ).output.data,
+      fromRow: 0,
+      rowLength: E,
+    }),
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => {
         const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, E), { numHeads: H, engine: engineOf(build) });
         const xt = { data: x, shape: [1, L, E] };
-        return { engine: ours(build), run: () => m.forward(xt, xt, xt, { needWeights: false }).output.data, async: async () => (await m.forwardAsync(xt, xt, xt, { needWeights: false })).output.data };
+        return {
+          engine: ours(build),
+          run: () => m.forward(xt, xt, xt, { needWeights: false }).output.data,
+          async: async () => (await m.forwardAsync(xt, xt, xt, { needWeights: false })).output.data,
+        };
       });
-      const variants = { packed: 'com.microsoft Attention, packed QKV', contrib: 'com.microsoft MultiHeadAttention', opset23: 'opset-23 Attention' } as const;
+      const variants = {
+        packed: 'com.microsoft Attention, packed QKV',
+        contrib: 'com.microsoft MultiHeadAttention',
+        opset23: 'opset-23 Attention',
+      } as const;
       for (const op of ['packed', 'contrib', 'opset23'] as const) {
         const ort = await ortRunner(modelBytes(mhaGraph(1, L, E, H, w, op)), { x: [1, L, E] });
         runs.push({ engine: 'onnxruntime-web', variant: variants[op], run: () => ort([x]) });
@@ -301,13 +455,23 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
     suite: 'end-to-end',
     flops: 2 * E * (2 * E + 2 * kvDim) + 4 * (P + 1) * E,
     reference: () => ({
-      data: refMultiHead(refWeights(w, E, kvDim), { data: x1, shape: [1, 1, E] }, { data: seq, shape: [1, P + 1, E] }, { data: seq, shape: [1, P + 1, E] }, { numHeads: H, numKVHeads: Hkv }).output.data,
+      data: refMultiHead(
+        refWeights(w, E, kvDim),
+        { data: x1, shape: [1, 1, E] },
+        { data: seq, shape: [1, P + 1, E] },
+        { data: seq, shape: [1, P + 1, E] },
+        { numHeads: H, numKVHeads: Hkv },
+      ).output.data,
       fromRow: 0,
       rowLength: E,
     }),
     engines: async () => {
       const runs: EngineRun[] = builds.map((build) => {
-        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, kvDim), { numHeads: H, numKVHeads: Hkv, engine: engineOf(build) });
+        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, kvDim), {
+          numHeads: H,
+          numKVHeads: Hkv,
+          engine: engineOf(build),
+        });
         const cache = m.createCache({ batch: 1, maxLength: P + 1 });
         m.forwardStep({ data: prompt, shape: [1, P, E] }, cache, { needWeights: false });
         const xt = { data: x1, shape: [1, 1, E] };
@@ -328,14 +492,24 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
       // Past keys and values of the prompt, [1, Hkv, P, hd], as onnxruntime wants them.
       const toHeads = (flat: Float64Array) => {
         const out = new Float32Array(P * kvDim);
-        for (let p = 0; p < P; p++) for (let g = 0; g < Hkv; g++) for (let c = 0; c < hd; c++) out[(g * P + p) * hd + c] = flat[p * kvDim + g * hd + c];
+        for (let p = 0; p < P; p++)
+          for (let g = 0; g < Hkv; g++)
+            for (let c = 0; c < hd; c++) out[(g * P + p) * hd + c] = flat[p * kvDim + g * hd + c];
         return out;
       };
       const promptT = { data: prompt, shape: [P, E] };
       const pastK = toHeads(refLinear(promptT, { data: w.wk, shape: [kvDim, E] }, { data: w.bk, shape: [kvDim] }).data);
       const pastV = toHeads(refLinear(promptT, { data: w.wv, shape: [kvDim, E] }, { data: w.bv, shape: [kvDim] }).data);
-      const ort = await ortRunner(modelBytes(decodeGraph(1, P, E, H, Hkv, w)), { x: [1, 1, E], past_key: [1, Hkv, P, hd], past_value: [1, Hkv, P, hd] });
-      runs.push({ engine: 'onnxruntime-web', variant: 'opset-23 Attention, past/present', run: () => ort([x1, pastK, pastV]) });
+      const ort = await ortRunner(modelBytes(decodeGraph(1, P, E, H, Hkv, w)), {
+        x: [1, 1, E],
+        past_key: [1, Hkv, P, hd],
+        past_value: [1, Hkv, P, hd],
+      });
+      runs.push({
+        engine: 'onnxruntime-web',
+        variant: 'opset-23 Attention, past/present',
+        run: () => ort([x1, pastK, pastV]),
+      });
 
       return runs;
     },

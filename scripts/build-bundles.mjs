@@ -12,9 +12,20 @@ const common = { bundle: true, target: 'es2022', logLevel: 'warning', allowOverw
 const node = { ...common, platform: 'node', target: 'node20', packages: 'external' };
 // For bundlers: the loader stays an import they resolve (and share). Syntax minified (3 KB less for a bundle that
 // is not minified again), names and lines kept, so stack traces still read.
-const browser = { ...common, platform: 'browser', format: 'esm', packages: 'external', plugins: [embeddedWasm], minifySyntax: true };
+const browser = {
+  ...common,
+  platform: 'browser',
+  format: 'esm',
+  packages: 'external',
+  plugins: [embeddedWasm],
+  minifySyntax: true,
+};
 // CJS has no import.meta: the module's own URL stands in for it.
-const cjs = { format: 'cjs', define: { 'import.meta.url': '__moduleUrl' }, banner: { js: "const __moduleUrl = require('node:url').pathToFileURL(__filename).href;" } };
+const cjs = {
+  format: 'cjs',
+  define: { 'import.meta.url': '__moduleUrl' },
+  banner: { js: "const __moduleUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
 
 const errorsFrom = (main) => ({
   name: 'errors-from-main-entry',
@@ -32,14 +43,28 @@ const flavours = [
 await Promise.all([
   ...flavours.flatMap(({ options, main, heatmap }) => [
     build({ ...options, entryPoints: [src('index.ts')], outfile: dist(main) }),
-    build({ ...options, plugins: [...(options.plugins ?? []), errorsFrom(main)], entryPoints: [src('heatmap.ts')], outfile: dist(heatmap) }),
+    build({
+      ...options,
+      plugins: [...(options.plugins ?? []), errorsFrom(main)],
+      entryPoints: [src('heatmap.ts')],
+      outfile: dist(heatmap),
+    }),
   ]),
   build({ ...node, format: 'esm', entryPoints: [src('cli.ts')], outfile: dist('cli.js') }),
   // The worker of Node's thread pool: every flavour's pool starts dist/thread-worker.js.
   build({ ...node, format: 'esm', entryPoints: [src('thread-worker.ts')], outfile: dist('thread-worker.js') }),
   // The browser's threads, two files with no imports beside the browser entry: the pool it loads when an engine
   // asks for threads, and the Worker the pool starts.
-  ...['browser-pool', 'thread-worker.browser'].map((f) => build({ ...common, platform: 'browser', format: 'esm', minify: true, entryPoints: [src(`${f}.ts`)], outfile: dist(`${f}.js`) })),
+  ...['browser-pool', 'thread-worker.browser'].map((f) =>
+    build({
+      ...common,
+      platform: 'browser',
+      format: 'esm',
+      minify: true,
+      entryPoints: [src(`${f}.ts`)],
+      outfile: dist(`${f}.js`),
+    }),
+  ),
 ]);
 
 // For a CDN or any static host: everything, the loader and the heatmaps included, in one file.

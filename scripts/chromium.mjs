@@ -3,16 +3,31 @@
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
-const USUAL = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bin/chromium', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'];
+const USUAL = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/snap/bin/chromium',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+];
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || USUAL.find((p) => existsSync(p)) || USUAL[0];
 
 /** Why the browser tests cannot run here, or undefined when they can. */
-export const NO_CHROMIUM = existsSync(CHROMIUM_PATH) ? undefined : `no Chromium at ${CHROMIUM_PATH}: install one (Debian: apt-get install chromium) or set CHROMIUM_PATH`;
+export const NO_CHROMIUM = existsSync(CHROMIUM_PATH)
+  ? undefined
+  : `no Chromium at ${CHROMIUM_PATH}: install one (Debian: apt-get install chromium) or set CHROMIUM_PATH`;
 
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 export function launchChromium() {

@@ -17,6 +17,8 @@ export const embeddedWasm = {
   name: 'embedded-wasm',
   setup(b) {
     browserThreads.setup(b);
-    b.onResolve({ filter: /\/wasm-source\.js$/ }, () => ({ path: new URL('../src/wasm-source.embedded.ts', import.meta.url).pathname }));
+    b.onResolve({ filter: /\/wasm-source\.js$/ }, () => ({
+      path: new URL('../src/wasm-source.embedded.ts', import.meta.url).pathname,
+    }));
   },
 };

@@ -25,7 +25,7 @@ export function encodeDelta(source, target) {
     pushU16(out, from);
     pushU16(out, len);
   };
-  for (let i = 0; i < target.length; ) {
+  for (let i = 0; i < target.length;) {
     let best = 0;
     let bestAt = 0;
     for (const s of seeds.get(key(target, i)) ?? []) {

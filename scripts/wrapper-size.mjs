@@ -7,7 +7,10 @@ const noWasm = {
   name: 'no-inline-wasm',
   setup(b) {
     b.onResolve({ filter: /\/wasm-base64\.js$/ }, () => ({ path: 'wasm-base64', namespace: 'no-wasm' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-wasm' }, () => ({ contents: "export const SIMD = ''; export const RELAXED_SIMD_DELTA = '';", loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-wasm' }, () => ({
+      contents: "export const SIMD = ''; export const RELAXED_SIMD_DELTA = '';",
+      loader: 'js',
+    }));
   },
 };
 
@@ -29,7 +32,11 @@ async function minifiedBytes(entry, external) {
 
 /** Minified bytes of the main entry (the budget's figure), of the same with the loader, and of the heatmap entry. */
 export async function wrapperSize() {
-  const [main, withLoader, heatmap] = await Promise.all([minifiedBytes('index.ts', true), minifiedBytes('index.ts', false), minifiedBytes('heatmap.ts', true)]);
+  const [main, withLoader, heatmap] = await Promise.all([
+    minifiedBytes('index.ts', true),
+    minifiedBytes('index.ts', false),
+    minifiedBytes('heatmap.ts', true),
+  ]);
   return { main, withLoader, heatmap };
 }
 

@@ -40,8 +40,15 @@ export abstract class AttentionModule {
     return stepThrough(this, this.#core, `${this.#name}.forwardStep`, x, cache, options);
   }
 
-  /** forwardStep without blocking the calling thread: the same results, bit for bit (see scaledDotProductAttentionAsync). */
-  forwardStepAsync(x: Tensor, cache: KVCache, options?: StepOptions & { needWeights?: true }): Promise<AttentionResultWithWeights>;
+  /**
+   * forwardStep without blocking the calling thread: the same results, bit for bit (see
+   * scaledDotProductAttentionAsync).
+   */
+  forwardStepAsync(
+    x: Tensor,
+    cache: KVCache,
+    options?: StepOptions & { needWeights?: true },
+  ): Promise<AttentionResultWithWeights>;
   forwardStepAsync(x: Tensor, cache: KVCache, options?: StepOptions): Promise<AttentionResult>;
   forwardStepAsync(x: Tensor, cache: KVCache, options?: StepOptions): Promise<AttentionResult> {
     return inBackground(this, () => this.forwardStep(x, cache, options));

@@ -41,27 +41,48 @@ export interface AttentionPass {
 }
 
 /** Floats of scratch an attention pass needs: the descriptor, then the kernel's (packed K and Q, score blocks). */
-export function attentionScratchFloats(rt: Runtime, lq: number, lk: number, dk: number, dv: number, withWeights: boolean): number {
+export function attentionScratchFloats(
+  rt: Runtime,
+  lq: number,
+  lk: number,
+  dk: number,
+  dv: number,
+  withWeights: boolean,
+): number {
   const kern = rt.kernels;
   const rows = Math.max(lq, 1);
-  return DESC_FIELDS + (withWeights ? kern.f32_attention_weights_scratch_floats(rows, lk, dk, dv) : kern.f32_attention_fused_scratch_floats(rows, lk, dk));
+  return (
+    DESC_FIELDS +
+    (withWeights
+      ? kern.f32_attention_weights_scratch_floats(rows, lk, dk, dv)
+      : kern.f32_attention_fused_scratch_floats(rows, lk, dk))
+  );
 }
 
 /** Bytes to allocate for a mask: kernels read masks four elements at a time, up to 3 past the end. */
-export const maskBlockBytes = (layout: MaskLayout | undefined): number => (layout ? layout.tensor.size * (layout.kind === MaskKind.add ? 4 : 1) + 16 : 0);
+export const maskBlockBytes = (layout: MaskLayout | undefined): number =>
+  layout ? layout.tensor.size * (layout.kind === MaskKind.add ? 4 : 1) + 16 : 0;
 
 /**
  * Runs `body`, and when it fails with OUT_OF_MEMORY while weights were asked for, says whether the same call
  * without weights (scratch from `withoutWeights`, computed only then) would fit: that path never builds the
  * Lq × Lk matrix.
  */
-export function hintWithoutWeights<T>(rt: Runtime, option: string, withoutWeights: (() => readonly number[]) | undefined, body: () => T): T {
+export function hintWithoutWeights<T>(
+  rt: Runtime,
+  option: string,
+  withoutWeights: (() => readonly number[]) | undefined,
+  body: () => T,
+): T {
   try {
     return body();
   } catch (e) {
     if (withoutWeights && e instanceof AttentionError && e.code === 'OUT_OF_MEMORY') {
       const { need, fits } = rt.heap.fit(withoutWeights());
-      throw new AttentionError('OUT_OF_MEMORY', `${e.message}; without weights (${option}: false) the call needs ${need} bytes, which ${fits ? 'fits' : 'does not fit'}`);
+      throw new AttentionError(
+        'OUT_OF_MEMORY',
+        `${e.message}; without weights (${option}: false) the call needs ${need} bytes, which ${fits ? 'fits' : 'does not fit'}`,
+      );
     }
     throw e;
   }
@@ -76,7 +97,14 @@ const NO_MASK = [MaskKind.none, 0, 0, 0, 0] as const;
 export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float32Array, units: number) => void): void {
   const { lq, lk, dk, dv, q, k, v, o, weights } = p;
   const noStrides = p.batch.map(() => 0);
-  const operands = [q.strides, k.strides, v.strides, o.strides, weights?.strides ?? noStrides, ...p.masks.map((m) => m.strides)];
+  const operands = [
+    q.strides,
+    k.strides,
+    v.strides,
+    o.strides,
+    weights?.strides ?? noStrides,
+    ...p.masks.map((m) => m.strides),
+  ];
   forEachBatchRun(p.batch, operands, (offsets, strides, count) => {
     const [oq, ok, ov, oo, ow] = offsets;
     const [sq, sk, sv, so, sw] = strides;
@@ -88,9 +116,30 @@ export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float
     };
     const desc = new Float32Array(DESC_FIELDS);
     new Int32Array(desc.buffer).set([
-      count, lq, lk, dk, dv, rows,
-      q.ptr + oq * 4, q.ld, sq, k.ptr + ok * 4, k.ld, sk, v.ptr + ov * 4, v.ld, sv, o.ptr + oo * 4, o.ld, so,
-      weights ? weights.ptr + ow * 4 : 0, sw, 0, ...maskFields(0), ...maskFields(1), p.causal ? 1 : 0,
+      count,
+      lq,
+      lk,
+      dk,
+      dv,
+      rows,
+      q.ptr + oq * 4,
+      q.ld,
+      sq,
+      k.ptr + ok * 4,
+      k.ld,
+      sk,
+      v.ptr + ov * 4,
+      v.ld,
+      sv,
+      o.ptr + oo * 4,
+      o.ld,
+      so,
+      weights ? weights.ptr + ow * 4 : 0,
+      sw,
+      0,
+      ...maskFields(0),
+      ...maskFields(1),
+      p.causal ? 1 : 0,
     ]);
     desc[20] = p.scale;
     body(desc, count * Math.ceil(lq / rows));

@@ -37,7 +37,11 @@ export function leadStrides(batch: readonly number[], lead: readonly number[], m
 }
 
 /** Whether batch dims [start, end) give every operand an offset of (flat index)·(one stride); returns those strides. */
-function collapse(batch: readonly number[], strides: readonly (readonly number[])[], start: number): number[] | undefined {
+function collapse(
+  batch: readonly number[],
+  strides: readonly (readonly number[])[],
+  start: number,
+): number[] | undefined {
   const out: number[] = [];
   for (const st of strides) {
     let unit: number | undefined;
@@ -77,7 +81,11 @@ export function forEachBatchRun(
   const idx = new Array<number>(outer.length).fill(0);
   const total = outer.reduce((a, b) => a * b, 1);
   for (let t = 0; t < total; t++) {
-    run(strides.map((st) => idx.reduce((acc, i, d) => acc + i * st[d], 0)), inner, count);
+    run(
+      strides.map((st) => idx.reduce((acc, i, d) => acc + i * st[d], 0)),
+      inner,
+      count,
+    );
     for (let d = outer.length - 1; d >= 0 && ++idx[d] === outer[d]; d--) idx[d] = 0;
   }
 }

@@ -8,30 +8,36 @@ import { type Errors, sharedPool, type StartThread } from './worker-pool.js';
 export * as recording from './recording.js';
 
 /** Workers made by `newWorker` (module Workers running dist/thread-worker.browser.js). */
-const startWorkers = (newWorker: () => Worker): StartThread => (init, events) => {
-  const worker = newWorker();
-  let ended = false;
-  const gone = (e?: unknown) => {
-    if (!ended) events.gone(e);
-    ended = true;
+const startWorkers =
+  (newWorker: () => Worker): StartThread =>
+  (init, events) => {
+    const worker = newWorker();
+    let ended = false;
+    const gone = (e?: unknown) => {
+      if (!ended) events.gone(e);
+      ended = true;
+    };
+    worker.onmessage = (e) => events.message(e.data);
+    // A script that does not load (a bundler that did not emit it) or that throws: the pool goes on without it.
+    worker.onerror = (e) => gone(new Error(`a worker failed: ${e.message || 'its script did not load'}`));
+    worker.postMessage(init);
+    return {
+      post: (m, transfer) => worker.postMessage(m, transfer ?? []),
+      terminate: () => {
+        worker.terminate();
+        gone();
+      },
+      keepAlive: () => {},
+    };
   };
-  worker.onmessage = (e) => events.message(e.data);
-  // A script that does not load (a bundler that did not emit it) or that throws: the pool goes on without it.
-  worker.onerror = (e) => gone(new Error(`a worker failed: ${e.message || 'its script did not load'}`));
-  worker.postMessage(init);
-  return {
-    post: (m, transfer) => worker.postMessage(m, transfer ?? []),
-    terminate: () => {
-      worker.terminate();
-      gone();
-    },
-    keepAlive: () => {},
-  };
-};
 
 /**
  * The engine's module and memory made shareable, and a pool of Workers over them (see sharedPool); without
  * cross-origin isolation, the module, a memory, and a pool of replicas (see replicaPool).
  */
-export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number, newWorker: () => Worker, errors: Errors) =>
-  (self.crossOriginIsolated ? sharedPool : replicaPool)(bytes, maximumPages, startWorkers(newWorker), errors);
+export const threaded = (
+  bytes: ArrayBuffer | ArrayBufferView,
+  maximumPages: number,
+  newWorker: () => Worker,
+  errors: Errors,
+) => (self.crossOriginIsolated ? sharedPool : replicaPool)(bytes, maximumPages, startWorkers(newWorker), errors);

@@ -3,7 +3,8 @@
 import { init } from './engine.js';
 import { printQuickTiming, runDemo } from './demo.js';
 
-const USAGE = 'usage: wasm-attention [demo | bench]\n  demo   the seed example, its attention heatmaps and a quick timing (default)\n  bench  the quick timing alone';
+const USAGE =
+  'usage: wasm-attention [demo | bench]\n  demo   the seed example, its attention heatmaps and a quick timing (default)\n  bench  the quick timing alone';
 
 async function main(command = 'demo'): Promise<void> {
   if (command === 'demo') return runDemo();

@@ -14,7 +14,13 @@ const DEMO_EMBED = 32;
 const DEMO_SEED = 5;
 
 function randn(seed: number, shape: number[]): Tensor {
-  return { data: normal(mulberry32(seed), shape.reduce((a, b) => a * b, 1)), shape };
+  return {
+    data: normal(
+      mulberry32(seed),
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+  };
 }
 
 /** Median milliseconds per call, running for at least `budgetMs` after one warm-up. */
@@ -105,7 +111,10 @@ function printHeadHeatmaps(): void {
     const { weights } = mha.forward(x, x, x, { averageWeights: false });
     const n = tokens.length;
     const maps = Array.from({ length: heads }, (_, h) =>
-      heatmap({ data: weights!.data.subarray(h * n * n, (h + 1) * n * n), shape: [n, n] }, { rows: tokens, cols: tokens, cellWidth: 2 }).split('\n'),
+      heatmap(
+        { data: weights!.data.subarray(h * n * n, (h + 1) * n * n), shape: [n, n] },
+        { rows: tokens, cols: tokens, cellWidth: 2 },
+      ).split('\n'),
     );
     section(`MultiHeadAttention(${DEMO_EMBED}, ${heads}): one map per head`);
     console.log(`Untrained (random initial weights, seed ${DEMO_SEED}): each head spreads its attention`);
@@ -138,11 +147,23 @@ export function printQuickTiming(): void {
   const q = randn(3, [512, 64]);
   const k = randn(4, [512, 64]);
   const v = randn(5, [512, 64]);
-  rows.push(['SDPA 512×64', medianMs(() => scaledDotProductAttention(q, k, v)), medianMs(() => refAttention(q, k, v), 1000, 5)]);
-  rows.push(['SDPA 512×64 causal', medianMs(() => scaledDotProductAttention(q, k, v, { causal: true })), medianMs(() => refAttention(q, k, v, { causal: true }), 1000, 5)]);
-  console.log(`${'work'.padEnd(30)}${'wasm-attention'.padStart(16)}${'plain JS (f64)'.padStart(16)}${'speed-up'.padStart(10)}`);
+  rows.push([
+    'SDPA 512×64',
+    medianMs(() => scaledDotProductAttention(q, k, v)),
+    medianMs(() => refAttention(q, k, v), 1000, 5),
+  ]);
+  rows.push([
+    'SDPA 512×64 causal',
+    medianMs(() => scaledDotProductAttention(q, k, v, { causal: true })),
+    medianMs(() => refAttention(q, k, v, { causal: true }), 1000, 5),
+  ]);
+  console.log(
+    `${'work'.padEnd(30)}${'wasm-attention'.padStart(16)}${'plain JS (f64)'.padStart(16)}${'speed-up'.padStart(10)}`,
+  );
   for (const [name, wasm, js] of rows) {
-    console.log(`${name.padEnd(30)}${`${wasm.toFixed(3)} ms`.padStart(16)}${`${js.toFixed(3)} ms`.padStart(16)}${`${(js / wasm).toFixed(1)}×`.padStart(10)}`);
+    console.log(
+      `${name.padEnd(30)}${`${wasm.toFixed(3)} ms`.padStart(16)}${`${js.toFixed(3)} ms`.padStart(16)}${`${(js / wasm).toFixed(1)}×`.padStart(10)}`,
+    );
   }
 }
 

@@ -25,4 +25,3 @@ export function embedTokens(tokens: readonly string[], dim: number): Tensor {
   });
   return { data, shape: [tokens.length, dim] };
 }
-

@@ -16,7 +16,8 @@ import { packagedWasm, readLocalFile } from './wasm-source.js';
 export type Build = 'simd' | 'relaxed-simd';
 
 /** Where the wasm comes from: a URL, a fetch Response, the bytes, or a compiled module. */
-export type WasmSource = string | URL | Response | Promise<Response> | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+export type WasmSource =
+  string | URL | Response | Promise<Response> | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 
 export interface InitOptions {
   /** Force a build; by default relaxed-simd where the runtime validates it, else simd. */
@@ -59,7 +60,12 @@ const DEFAULT_MAX_MEMORY_BYTES = WASM32_BYTES - 64 * 1024 ** 2;
 /** An engine's runtime (internal: tests and benchmarks that drive kernels use it too). */
 export let runtimeOf: (engine: Engine) => Runtime;
 let isEngine: (v: unknown) => v is Engine;
-let makeEngine: (exports: WebAssembly.Exports, relaxedSimdSupported: boolean, maxMemoryBytes: number, pool: Pool | undefined) => Engine;
+let makeEngine: (
+  exports: WebAssembly.Exports,
+  relaxedSimdSupported: boolean,
+  maxMemoryBytes: number,
+  pool: Pool | undefined,
+) => Engine;
 
 /** One instantiated module with its own linear memory. Made by init(), initSync(), createEngine(). */
 export class Engine {
@@ -78,7 +84,10 @@ export class Engine {
     return { ...this.#info, threads: pool?.alive ?? 1, threading: pool?.threading ?? 'none' };
   }
 
-  /** Ends the engine's worker threads; it goes on computing on the calling thread (init({ threads }) starts them again). */
+  /**
+   * Ends the engine's worker threads; it goes on computing on the calling thread (init({ threads }) starts them
+   * again).
+   */
   close(): void {
     this.#runtime.pool?.close();
   }
@@ -101,14 +110,15 @@ export class Engine {
   }
 }
 
-/** The runtime of options.engine, or of the default engine when it is undefined (an async call runs its steps there). */
+/**
+ * The runtime of options.engine, or of the default engine when it is undefined (an async call runs its steps there).
+ */
 export function runtime(engine: unknown): Runtime {
   if (engine !== undefined && !isEngine(engine)) throw mustBe('options.engine', 'an Engine', engine);
   const rt = runtimeOf((engine as Engine | undefined) ?? getEngine());
   recordOn(rt);
   return rt;
 }
-
 
 /** An engine request, read and checked: what init/createEngine were asked for. */
 interface Request {
@@ -124,7 +134,12 @@ interface Request {
 function readRequest(v: unknown): Request {
   const o = readOptions('options', v, ['build', 'wasm', 'maxMemoryBytes', 'threads']);
   // More threads than cores only wait for each other; a cap keeps a typo from starting thousands of workers.
-  const threads = o.threads === 'auto' ? autoThreads() : o.threads === undefined ? undefined : Math.min(positiveInteger("options.threads (or 'auto')", o.threads), 256);
+  const threads =
+    o.threads === 'auto'
+      ? autoThreads()
+      : o.threads === undefined
+        ? undefined
+        : Math.min(positiveInteger("options.threads (or 'auto')", o.threads), 256);
   if (!supportsSimd()) throw badArgument('this runtime lacks WebAssembly SIMD128');
   const relaxedSimdSupported = supportsRelaxedSimd();
   const build = o.build as Build | undefined;
@@ -139,13 +154,27 @@ function readRequest(v: unknown): Request {
     throw mustBe('options.maxMemoryBytes', 'a positive number of bytes', max);
   }
   const wasm = o.wasm as WasmSource | undefined;
-  const ok = wasm === undefined || typeof wasm === 'string' || wasm instanceof URL || wasm instanceof Promise || wasm instanceof WebAssembly.Module || isBytes(wasm) || (typeof Response !== 'undefined' && wasm instanceof Response);
+  const ok =
+    wasm === undefined ||
+    typeof wasm === 'string' ||
+    wasm instanceof URL ||
+    wasm instanceof Promise ||
+    wasm instanceof WebAssembly.Module ||
+    isBytes(wasm) ||
+    (typeof Response !== 'undefined' && wasm instanceof Response);
   if (!ok) throw mustBe('options.wasm', 'a URL, a Response, the bytes or a WebAssembly.Module', wasm);
   const auto = relaxedSimdSupported ? 'relaxed-simd' : 'simd';
-  return { build: build ?? (wasm === undefined ? auto : undefined), maxMemoryBytes: Math.min(max, WASM32_BYTES), wasm, relaxedSimdSupported, threads };
+  return {
+    build: build ?? (wasm === undefined ? auto : undefined),
+    maxMemoryBytes: Math.min(max, WASM32_BYTES),
+    wasm,
+    relaxedSimdSupported,
+    threads,
+  };
 }
 
-const isBytes = (src: unknown): src is ArrayBuffer | ArrayBufferView => src instanceof ArrayBuffer || ArrayBuffer.isView(src);
+const isBytes = (src: unknown): src is ArrayBuffer | ArrayBufferView =>
+  src instanceof ArrayBuffer || ArrayBuffer.isView(src);
 
 /** Failures of loading (a missing file, bytes that do not compile, a failed fetch) as BAD_ARGUMENT. */
 function loadError(e: unknown): AttentionError {
@@ -161,7 +190,13 @@ function instantiateNow(src: WasmSource | undefined, req: Request): Engine {
   const pages = Math.max(1, Math.floor(req.maxMemoryBytes / 65536));
   const shared = isBytes(src) ? threaded(src, pages) : undefined;
   const memory = shared ? shared.memory : new WebAssembly.Memory({ initial: 1, maximum: pages });
-  const engine = makeEngine(instantiateSync(shared ? shared.module : (src as BufferSource | WebAssembly.Module), { env: { memory } }).instance.exports, req.relaxedSimdSupported, req.maxMemoryBytes, shared?.pool);
+  const engine = makeEngine(
+    instantiateSync(shared ? shared.module : (src as BufferSource | WebAssembly.Module), { env: { memory } }).instance
+      .exports,
+    req.relaxedSimdSupported,
+    req.maxMemoryBytes,
+    shared?.pool,
+  );
   shared?.pool.resize(req.threads ?? 1);
   if (req.build !== undefined && engine.info.build !== req.build) {
     throw badArgument(`options.build is '${req.build}' but options.wasm holds the '${engine.info.build}' build`);
@@ -219,7 +254,10 @@ let pending: { readonly req: Request; readonly engine: Promise<Engine> } | undef
 /** The engine that ops use without options.engine; throws NOT_INITIALIZED before init()/initSync(). */
 export function getEngine(): Engine {
   if (!defaultEngine) {
-    throw new AttentionError('NOT_INITIALIZED', 'wasm-attention is not initialised: call `await init()` or `initSync()` first');
+    throw new AttentionError(
+      'NOT_INITIALIZED',
+      'wasm-attention is not initialised: call `await init()` or `initSync()` first',
+    );
   }
   return defaultEngine;
 }
@@ -230,7 +268,11 @@ export function getEngine(): Engine {
  */
 function existingDefault(req: Request): Engine | Promise<Engine> | undefined {
   const have = defaultEngine?.info ?? pending?.req;
-  if (have && ((req.build !== undefined && have.build !== undefined && req.build !== have.build) || req.maxMemoryBytes !== have.maxMemoryBytes)) {
+  if (
+    have &&
+    ((req.build !== undefined && have.build !== undefined && req.build !== have.build) ||
+      req.maxMemoryBytes !== have.maxMemoryBytes)
+  ) {
     throw badArgument(
       `the default engine is ${have.build} with maxMemoryBytes ${have.maxMemoryBytes}; for another, use createEngine(options) and pass options.engine`,
     );
@@ -238,7 +280,11 @@ function existingDefault(req: Request): Engine | Promise<Engine> | undefined {
   // A thread count is no configuration: asking for another resizes the default engine's pool.
   const engine = defaultEngine ?? pending?.engine;
   const threads = req.threads;
-  if (threads) Promise.resolve(engine).then((e) => e && runtimeOf(e).pool?.resize(threads), () => {});
+  if (threads)
+    Promise.resolve(engine).then(
+      (e) => e && runtimeOf(e).pool?.resize(threads),
+      () => {},
+    );
   return engine;
 }
 

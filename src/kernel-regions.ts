@@ -15,7 +15,16 @@ function rect(out: Runs, at: number, rows: number, cols: number, ld: number): vo
 }
 
 /** Each of `batch` items' rows [r0, r1) of C (n floats wide, ldc apart, items strideC floats apart). */
-function gemmRows(out: Runs, batch: number, r0: number, r1: number, n: number, c: number, ldc: number, strideC: number): void {
+function gemmRows(
+  out: Runs,
+  batch: number,
+  r0: number,
+  r1: number,
+  n: number,
+  c: number,
+  ldc: number,
+  strideC: number,
+): void {
   for (let b = 0; b < (strideC ? batch : 1); b++) rect(out, c + (b * strideC + r0 * ldc) * 4, r1 - r0, n, ldc);
 }
 
@@ -40,7 +49,13 @@ function attentionUnits(out: Runs, d: Int32Array, begin: number, end: number, we
  * Where a kernel call writes. `desc` reads an AttentionDesc's fields at a pointer; `packedFloats` is
  * f32_gemm_packed_floats.
  */
-export function kernelWrites(out: Runs, name: string, a: readonly number[], desc: (ptr: number) => Int32Array, packedFloats: (n: number, k: number) => number): void {
+export function kernelWrites(
+  out: Runs,
+  name: string,
+  a: readonly number[],
+  desc: (ptr: number) => Int32Array,
+  packedFloats: (n: number, k: number) => number,
+): void {
   const p = (i: number) => a[i] >>> 0;
   switch (name) {
     case 'f32_attention_fused':
@@ -61,7 +76,13 @@ export function kernelWrites(out: Runs, name: string, a: readonly number[], desc
 }
 
 /** Where units [begin, end) of a job ([kind, total, chunk, scratch, stride, threads, ...args]) write. */
-export function jobWrites(out: Runs, job: readonly number[], begin: number, end: number, desc: (ptr: number) => Int32Array): void {
+export function jobWrites(
+  out: Runs,
+  job: readonly number[],
+  begin: number,
+  end: number,
+  desc: (ptr: number) => Int32Array,
+): void {
   const [kind, , , , , , ...a] = job;
   switch (kind) {
     case JOB.attentionFused:
@@ -79,8 +100,19 @@ export function jobWrites(out: Runs, job: readonly number[], begin: number, end:
  * The byte ranges [start, end) of the operands a kernel call reads that a resident block may hold: attention's K and
  * V, a GEMM's A and B (a cache's rows, a module's weights). Unknown kernels read everything.
  */
-export function kernelReads(name: string, a: readonly number[], desc: (ptr: number) => Int32Array): Array<[number, number]> {
-  const span = (at: number, items: number, stride: number, rows: number, cols: number, ld: number): [number, number] => [at, at + ((items - 1) * stride + (rows - 1) * ld + cols) * 4];
+export function kernelReads(
+  name: string,
+  a: readonly number[],
+  desc: (ptr: number) => Int32Array,
+): Array<[number, number]> {
+  const span = (
+    at: number,
+    items: number,
+    stride: number,
+    rows: number,
+    cols: number,
+    ld: number,
+  ): [number, number] => [at, at + ((items - 1) * stride + (rows - 1) * ld + cols) * 4];
   switch (name) {
     case 'f32_attention_fused':
     case 'f32_attention_weights': {
@@ -90,7 +122,12 @@ export function kernelReads(name: string, a: readonly number[], desc: (ptr: numb
     }
     case 'f32_gemm_prepacked': // batch, m, n, k, a, lda, strideA, …
     case 'f32_gemm': // …, b, ldb, strideB, bTransposed
-      return name === 'f32_gemm' ? [span(a[4] >>> 0, a[0], a[6], a[1], a[3], a[5]), span(a[7] >>> 0, a[0], a[9], a[10] ? a[2] : a[3], a[10] ? a[3] : a[2], a[8])] : [span(a[4] >>> 0, a[0], a[6], a[1], a[3], a[5])];
+      return name === 'f32_gemm'
+        ? [
+            span(a[4] >>> 0, a[0], a[6], a[1], a[3], a[5]),
+            span(a[7] >>> 0, a[0], a[9], a[10] ? a[2] : a[3], a[10] ? a[3] : a[2], a[8]),
+          ]
+        : [span(a[4] >>> 0, a[0], a[6], a[1], a[3], a[5])];
     case 'f32_gemm_pack': // n, k, b, ldb, bTransposed
       return [span(a[2] >>> 0, 1, 0, a[4] ? a[0] : a[1], a[4] ? a[1] : a[0], a[3])];
     case 'f32_mean_blocks': // batch, count, n, src

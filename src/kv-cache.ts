@@ -33,7 +33,13 @@ const TOKEN = Symbol('KVCache');
  * Runs a step that appends `t` tokens: checks the owner and the room, keeps the memory for the step, and
  * counts the tokens once the step has succeeded. (Set in KVCache's static block, where its fields are in reach.)
  */
-export let appendToCache: <T>(cache: KVCache, what: string, owner: object, t: number, body: (view: CacheView) => T) => T;
+export let appendToCache: <T>(
+  cache: KVCache,
+  what: string,
+  owner: object,
+  t: number,
+  body: (view: CacheView) => T,
+) => T;
 /** Whether v is a KVCache (a brand check: a look-alike object or a proxy is not one). */
 export let isCache: (v: unknown) => v is KVCache;
 

@@ -35,21 +35,41 @@ export interface MaskLayout {
 }
 
 /** MaskKind of a mask's data: float32 is added; Uint8Array keeps where 1 ('keep') or hides where 1 ('hide'). */
-export const maskKind = (t: MaskSnapshot, bools: 'keep' | 'hide'): MaskKindCode => (typedArrayName(t.data) === 'Float32Array' ? MaskKind.add : MaskKind[bools]);
+export const maskKind = (t: MaskSnapshot, bools: 'keep' | 'hide'): MaskKindCode =>
+  typedArrayName(t.data) === 'Float32Array' ? MaskKind.add : MaskKind[bools];
 
 /**
  * Checks a mask against scores of shape [...batch, lq, lk]: float32 data is added to the scores; Uint8Array
  * data is a keep-mask (1 = may attend, PyTorch SDPA) or, with bools = 'hide', a hide-mask (1 = not allowed,
  * nn.MultiheadAttention). Its shape must broadcast to the scores' without enlarging them.
  */
-export function maskLayout(t: MaskSnapshot, batch: readonly number[], lq: number, lk: number, bools: 'keep' | 'hide' = 'keep', shape = t.shape): MaskLayout {
+export function maskLayout(
+  t: MaskSnapshot,
+  batch: readonly number[],
+  lq: number,
+  lk: number,
+  bools: 'keep' | 'hide' = 'keep',
+  shape = t.shape,
+): MaskLayout {
   const full = shape.length === 1 ? [1, ...shape] : shape;
   const rank = full.length;
   const [mq, mk] = full.slice(-2);
   const lead = full.slice(0, -2);
-  const leadOk = rank >= 2 && rank <= batch.length + 2 && lead.every((d, i) => d === 1 || d === batch[batch.length - lead.length + i]);
+  const leadOk =
+    rank >= 2 &&
+    rank <= batch.length + 2 &&
+    lead.every((d, i) => d === 1 || d === batch[batch.length - lead.length + i]);
   if (!leadOk || (mq !== 1 && mq !== lq) || (mk !== 1 && mk !== lk)) {
-    throw shapeMismatch(`${t.name}.shape must be broadcastable to ${formatShape([...batch, lq, lk])}, got ${formatShape(t.shape)}`);
+    throw shapeMismatch(
+      `${t.name}.shape must be broadcastable to ${formatShape([...batch, lq, lk])}, got ${formatShape(t.shape)}`,
+    );
   }
-  return { kind: maskKind(t, bools), tensor: t, lead, matrixSize: mq * mk, ldr: mq === 1 ? 0 : mk, ldc: mk === 1 ? 0 : 1 };
+  return {
+    kind: maskKind(t, bools),
+    tensor: t,
+    lead,
+    matrixSize: mq * mk,
+    ldr: mq === 1 ? 0 : mk,
+    ldc: mk === 1 ? 0 : 1,
+  };
 }

@@ -53,7 +53,10 @@ export class Heap {
     const size = alignUp(Math.max(bytes, 1), ALIGN);
     // Sizes are float64 and may be anything a caller computed: check before any arithmetic on the free list.
     if (!(size <= this.maxBytes)) {
-      throw new AttentionError('OUT_OF_MEMORY', `needs ${bytes} bytes of linear memory for this call, past the limit of ${this.maxBytes} bytes`);
+      throw new AttentionError(
+        'OUT_OF_MEMORY',
+        `needs ${bytes} bytes of linear memory for this call, past the limit of ${this.maxBytes} bytes`,
+      );
     }
     let i = this.#free.findIndex((b) => b.size >= size);
     if (i < 0) i = this.#grow(size);
@@ -137,7 +140,10 @@ export class Heap {
    * Copies an argument's data (as read by the entry step: its length is its size unless its buffer was
    * shrunk or detached since) into linear memory at ptr; nothing is written past `size` elements.
    */
-  write(ptr: number, arg: { readonly name?: string; readonly data: Float32Array | Uint8Array; readonly size?: number }): void {
+  write(
+    ptr: number,
+    arg: { readonly name?: string; readonly data: Float32Array | Uint8Array; readonly size?: number },
+  ): void {
     const n = typedArrayLength(arg.data);
     if (arg.size !== undefined && n !== arg.size) throw badArgument(`${arg.name}.data changed size during the call`);
     if (typedArrayName(arg.data) === 'Float32Array') this.f32().set(arg.data, ptr >>> 2);
@@ -164,7 +170,10 @@ export class Heap {
       if (newEnd > this.maxBytes) throw 0;
       this.#memory.grow(pages);
     } catch {
-      throw new AttentionError('OUT_OF_MEMORY', `needs ${size} more bytes of linear memory, and growing it from ${end} to ${newEnd} bytes ${newEnd > this.maxBytes ? `passes the limit of ${this.maxBytes} bytes` : 'failed'}`);
+      throw new AttentionError(
+        'OUT_OF_MEMORY',
+        `needs ${size} more bytes of linear memory, and growing it from ${end} to ${newEnd} bytes ${newEnd > this.maxBytes ? `passes the limit of ${this.maxBytes} bytes` : 'failed'}`,
+      );
     }
     if (tail) tail.size += pages * PAGE;
     else this.#free.push({ ptr: end, size: pages * PAGE });

@@ -1,5 +1,12 @@
 // nn.MultiheadAttention(batch_first=True), with grouped-query heads and a KV cache for decoding.
-import { AttentionCore, type CoreDims, type CoreMask, type CoreWeights, readSequence, weightsMode } from './attention-core.js';
+import {
+  AttentionCore,
+  type CoreDims,
+  type CoreMask,
+  type CoreWeights,
+  readSequence,
+  weightsMode,
+} from './attention-core.js';
 import { AttentionModule, inBackground, moduleCore } from './attention-module.js';
 import { badArgument, shapeMismatch } from './errors.js';
 import { maskKind, maskLayout } from './mask.js';
@@ -25,7 +32,9 @@ export interface MultiHeadAttentionOptions extends EngineOption {
 }
 
 export interface MultiHeadForwardOptions {
-  /** [B, Lk] (or [Lk] unbatched): Uint8Array data with 1 = padding (ignored by every query and head), or float added. */
+  /**
+   * [B, Lk] (or [Lk] unbatched): Uint8Array data with 1 = padding (ignored by every query and head), or float added.
+   */
   keyPaddingMask?: Tensor | BoolTensor;
   /** [Lq, Lk] or [B·numHeads, Lq, Lk]: float data added to the scores, or Uint8Array data with 1 = not allowed. */
   attnMask?: Tensor | BoolTensor;
@@ -36,7 +45,6 @@ export interface MultiHeadForwardOptions {
   /** Average the weights over heads, [B, Lq, Lk] (default true); false gives [B, numHeads, Lq, Lk]. */
   averageWeights?: boolean;
 }
-
 
 function xavier(next: () => number, rows: number, cols: number): Float32Array {
   return uniform(next, rows * cols, Math.sqrt(6 / (rows + cols)));
@@ -67,9 +75,19 @@ export class MultiHeadAttention extends AttentionModule {
     const bias = opts.boolean('bias', sd ? hasBias(sd) : true);
     const rt = opts.engine();
     if (E % H !== 0) throw badArgument(`embedDim (${E}) must be divisible by numHeads (${H})`);
-    if (H % numKVHeads !== 0) throw badArgument(`numHeads (${H}) must be divisible by options.numKVHeads (${numKVHeads})`);
+    if (H % numKVHeads !== 0)
+      throw badArgument(`numHeads (${H}) must be divisible by options.numKVHeads (${numKVHeads})`);
     const headDim = E / H;
-    const dims: CoreDims = { embedDim: E, numHeads: H, numKVHeads, headDim, kdim, vdim, outProj: true, scale: 1 / Math.sqrt(headDim) };
+    const dims: CoreDims = {
+      embedDim: E,
+      numHeads: H,
+      numKVHeads,
+      headDim,
+      kdim,
+      vdim,
+      outProj: true,
+      scale: 1 / Math.sqrt(headDim),
+    };
     const weights = sd ? weightsFromStateDict(sd, dims, bias) : undefined;
     super(new AttentionCore(rt, dims, () => weights ?? initialWeights(dims, seed, bias)), 'MultiHeadAttention');
     this.embedDim = E;
@@ -87,7 +105,10 @@ export class MultiHeadAttention extends AttentionModule {
    * differ, or `q_proj.weight`, `k_proj.weight`, `v_proj.weight` with `.bias` (grouped-query layouts); and
    * `out_proj.weight`, `out_proj.bias`. kdim and vdim are read from the weights.
    */
-  static fromStateDict(sd: StateDict, options: { numHeads: number; numKVHeads?: number } & EngineOption): MultiHeadAttention {
+  static fromStateDict(
+    sd: StateDict,
+    options: { numHeads: number; numKVHeads?: number } & EngineOption,
+  ): MultiHeadAttention {
     const dict = readStateDict('state dict', sd);
     const opts = new Options(options, ['numHeads', 'numKVHeads', 'engine']);
     const numHeads = opts.positiveInteger('numHeads');
@@ -102,8 +123,15 @@ export class MultiHeadAttention extends AttentionModule {
     });
   }
 
-  /** `query [B, Lq, E]` (or `[Lq, E]`), `key [B, Lk, kdim]`, `value [B, Lk, vdim]` → `{ output [B, Lq, E], weights? }`. */
-  forward(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions & { needWeights?: true }): AttentionResultWithWeights;
+  /**
+   * `query [B, Lq, E]` (or `[Lq, E]`), `key [B, Lk, kdim]`, `value [B, Lk, vdim]` → `{ output [B, Lq, E], weights? }`.
+   */
+  forward(
+    query: Tensor,
+    key?: Tensor,
+    value?: Tensor,
+    options?: MultiHeadForwardOptions & { needWeights?: true },
+  ): AttentionResultWithWeights;
   forward(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions): AttentionResult;
   forward(query: Tensor, key: Tensor = query, value: Tensor = key, options?: MultiHeadForwardOptions): AttentionResult {
     const what = 'MultiHeadAttention.forward';
@@ -122,7 +150,11 @@ export class MultiHeadAttention extends AttentionModule {
     const rank = sq.shape.length;
     const batched = rank === 3;
     const expectKV = (name: string, t: Snapshot, width: number, Lk?: number) => {
-      const ok = t.shape.length === rank && t.shape[rank - 1] === width && (!batched || t.shape[0] === B) && (Lk === undefined || t.shape[rank - 2] === Lk);
+      const ok =
+        t.shape.length === rank &&
+        t.shape[rank - 1] === width &&
+        (!batched || t.shape[0] === B) &&
+        (Lk === undefined || t.shape[rank - 2] === Lk);
       if (!ok) {
         const want = batched ? `[${B}, ${Lk ?? 'Lk'}, ${width}]` : `[${Lk ?? 'Lk'}, ${width}]`;
         throw shapeMismatch(`${name} must be ${want} (as query ${formatShape(sq.shape)}), got ${formatShape(t.shape)}`);
@@ -135,13 +167,42 @@ export class MultiHeadAttention extends AttentionModule {
     if (attnMask) masks.push(this.#attnMask(attnMask, B, Lq, Lk));
     if (keyPaddingMask) masks.push(this.#keyPaddingMask(keyPaddingMask, batched, B, Lk));
     const lead = batched ? [B] : [];
-    return core.forward(what, sq, sk, sv, B, masks, causal, weightsMode(need, average), 'options.needWeights', batched ? [B, Lq, E] : [Lq, E], lead);
+    return core.forward(
+      what,
+      sq,
+      sk,
+      sv,
+      B,
+      masks,
+      causal,
+      weightsMode(need, average),
+      'options.needWeights',
+      batched ? [B, Lq, E] : [Lq, E],
+      lead,
+    );
   }
 
-  /** forward without blocking the calling thread: the same results, bit for bit (see scaledDotProductAttentionAsync). */
-  forwardAsync(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions & { needWeights?: true }): Promise<AttentionResultWithWeights>;
-  forwardAsync(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions): Promise<AttentionResult>;
-  forwardAsync(query: Tensor, key?: Tensor, value?: Tensor, options?: MultiHeadForwardOptions): Promise<AttentionResult> {
+  /**
+   * forward without blocking the calling thread: the same results, bit for bit (see scaledDotProductAttentionAsync).
+   */
+  forwardAsync(
+    query: Tensor,
+    key?: Tensor,
+    value?: Tensor,
+    options?: MultiHeadForwardOptions & { needWeights?: true },
+  ): Promise<AttentionResultWithWeights>;
+  forwardAsync(
+    query: Tensor,
+    key?: Tensor,
+    value?: Tensor,
+    options?: MultiHeadForwardOptions,
+  ): Promise<AttentionResult>;
+  forwardAsync(
+    query: Tensor,
+    key?: Tensor,
+    value?: Tensor,
+    options?: MultiHeadForwardOptions,
+  ): Promise<AttentionResult> {
     return inBackground(this, () => this.forward(query, key, value, options));
   }
 
@@ -150,7 +211,9 @@ export class MultiHeadAttention extends AttentionModule {
     const perHead = t.shape.length === 3;
     const want = perHead ? [B * H, Lq, Lk] : [Lq, Lk];
     if (!sameShape(t.shape, want)) {
-      throw shapeMismatch(`options.attnMask must be [${Lq}, ${Lk}] or [${B * H}, ${Lq}, ${Lk}], got ${formatShape(t.shape)}`);
+      throw shapeMismatch(
+        `options.attnMask must be [${Lq}, ${Lk}] or [${B * H}, ${Lq}, ${Lk}], got ${formatShape(t.shape)}`,
+      );
     }
     if (!perHead) return { layout: maskLayout(t, [], Lq, Lk, 'hide'), strides: [0, 0] };
     const layout = maskLayout(t, [B, H], Lq, Lk, 'hide', [B, H, Lq, Lk]);
@@ -169,7 +232,8 @@ export class MultiHeadAttention extends AttentionModule {
 }
 
 /** The q, k and v parts of a packed array whose q and k parts hold `q` and `k` elements. */
-const split = (a: Float32Array | undefined, q: number, k: number) => [[0, q], [q, q + k], [q + k]].map(([from, to]) => a?.subarray(from, to));
+const split = (a: Float32Array | undefined, q: number, k: number) =>
+  [[0, q], [q, q + k], [q + k]].map(([from, to]) => a?.subarray(from, to));
 
 /** As nn.MultiheadAttention initialises them, from mulberry32(seed). */
 function initialWeights(d: CoreDims, seed: number, bias: boolean): CoreWeights {
@@ -179,7 +243,9 @@ function initialWeights(d: CoreDims, seed: number, bias: boolean): CoreWeights {
   // As nn.MultiheadAttention: xavier-uniform in-projections (one [3E, E] matrix when it has one), zero biases,
   // out_proj weight uniform in ±1/√E with a zero bias.
   const packed = kvDim === E && kdim === E && vdim === E;
-  const [wq, wk, wv] = packed ? split(xavier(next, 3 * E, E), E * E, E * E) : [xavier(next, E, E), xavier(next, kvDim, kdim), xavier(next, kvDim, vdim)];
+  const [wq, wk, wv] = packed
+    ? split(xavier(next, 3 * E, E), E * E, E * E)
+    : [xavier(next, E, E), xavier(next, kvDim, kdim), xavier(next, kvDim, vdim)];
   const wo = uniform(next, E * E, 1 / Math.sqrt(E));
   const zeros = (n: number) => (bias ? new Float32Array(n) : undefined);
   return { wq: wq!, wk: wk!, wv: wv!, wo, bq: zeros(E), bk: zeros(kvDim), bv: zeros(kvDim), bo: zeros(E) };
@@ -190,7 +256,11 @@ function weightsFromStateDict(sd: ReadonlyMap<string, Snapshot>, d: CoreDims, bi
   const { embedDim: E, kdim, vdim } = d;
   const kvDim = d.numKVHeads * d.headDim;
   const { take, done } = strictLoad(sd);
-  const shapes = [[E, E], [kvDim, kdim], [kvDim, vdim]];
+  const shapes = [
+    [E, E],
+    [kvDim, kdim],
+    [kvDim, vdim],
+  ];
   let ws: Array<Float32Array | undefined>;
   let bs: Array<Float32Array | undefined>;
   if (sd.has('in_proj_weight')) {

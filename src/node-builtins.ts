@@ -5,4 +5,5 @@ import { createRequire } from 'node:module';
 
 let nodeRequire: NodeJS.Require | undefined;
 
-export const builtin: (<T>(id: string) => T) | undefined = <T>(id: string): T => (nodeRequire ??= createRequire(import.meta.url))(id) as T;
+export const builtin: (<T>(id: string) => T) | undefined = <T>(id: string): T =>
+  (nodeRequire ??= createRequire(import.meta.url))(id) as T;

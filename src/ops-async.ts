@@ -1,5 +1,11 @@
 // The functional ops' async twins: the sync op, recorded on the calling thread and run off it (src/recording.ts).
-import type { EngineOption, MatmulOptions, AttentionOptions, AttentionResult, AttentionResultWithWeights } from './ops.js';
+import type {
+  EngineOption,
+  MatmulOptions,
+  AttentionOptions,
+  AttentionResult,
+  AttentionResultWithWeights,
+} from './ops.js';
 import { linear, matmul, scaledDotProductAttention } from './ops.js';
 import { recorded } from './recording.js';
 import type { Tensor } from './tensor.js';
@@ -9,14 +15,31 @@ import type { Tensor } from './tensor.js';
  * argument rejects), the kernels run on the engine's threads, and the result is bit for bit the sync call's.
  * Calls on one engine run in the order they were made; a sync call waits for the async calls made before it.
  */
-export function scaledDotProductAttentionAsync(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions & { returnWeights: true }): Promise<AttentionResultWithWeights>;
-export function scaledDotProductAttentionAsync(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): Promise<AttentionResult>;
-export function scaledDotProductAttentionAsync(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): Promise<AttentionResult> {
+export function scaledDotProductAttentionAsync(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions & { returnWeights: true },
+): Promise<AttentionResultWithWeights>;
+export function scaledDotProductAttentionAsync(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options?: AttentionOptions,
+): Promise<AttentionResult>;
+export function scaledDotProductAttentionAsync(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options?: AttentionOptions,
+): Promise<AttentionResult> {
   return recorded(() => scaledDotProductAttention(q, k, v, options));
 }
 
 /** matmul without blocking the calling thread (see scaledDotProductAttentionAsync). */
-export const matmulAsync = (a: Tensor, b: Tensor, options?: MatmulOptions): Promise<Tensor> => recorded(() => matmul(a, b, options));
+export const matmulAsync = (a: Tensor, b: Tensor, options?: MatmulOptions): Promise<Tensor> =>
+  recorded(() => matmul(a, b, options));
 
 /** linear without blocking the calling thread (see scaledDotProductAttentionAsync). */
-export const linearAsync = (x: Tensor, weight: Tensor, bias?: Tensor, options?: EngineOption): Promise<Tensor> => recorded(() => linear(x, weight, bias, options));
+export const linearAsync = (x: Tensor, weight: Tensor, bias?: Tensor, options?: EngineOption): Promise<Tensor> =>
+  recorded(() => linear(x, weight, bias, options));

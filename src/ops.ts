@@ -60,20 +60,58 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor, options?: Engin
 }
 
 /** C = A·op(B) + bias over the batch dims, for matmul and linear; operands as read at the entry. */
-function gemm(rt: Runtime, a: Snapshot, b: Snapshot, bias: Snapshot | undefined, transposeB: boolean, batch: number[], aLead: readonly number[], bLead: readonly number[], m: number, n: number, k: number, outShape: number[]): Tensor {
+function gemm(
+  rt: Runtime,
+  a: Snapshot,
+  b: Snapshot,
+  bias: Snapshot | undefined,
+  transposeB: boolean,
+  batch: number[],
+  aLead: readonly number[],
+  bLead: readonly number[],
+  m: number,
+  n: number,
+  k: number,
+  outShape: number[],
+): Tensor {
   const outSize = shapeSize(outShape);
   if (outSize === 0) return empty(outShape);
   const { kernels: kern, heap } = rt;
-  return heap.scoped([a.size * 4, b.size * 4, n * 4, outSize * 4, kern.f32_gemm_scratch_floats(m, n, k) * 4], ([pa, pb, pbias, pc, scratch]) => {
-    heap.write(pa, a);
-    heap.write(pb, b);
-    if (bias) heap.write(pbias, bias);
-    const strides = [leadStrides(batch, aLead, m * k), leadStrides(batch, bLead, k * n), leadStrides(batch, batch, m * n)];
-    forEachBatchRun(batch, strides, ([oa, ob, oc], [sta, stb, stc], count) => {
-      kern.f32_gemm(count, m, n, k, pa + oa * 4, k, sta, pb + ob * 4, transposeB ? k : n, stb, transposeB, pc + oc * 4, n, stc, 1, bias ? pbias : 0, scratch);
-    });
-    return { data: heap.readF32(pc, outSize), shape: outShape };
-  });
+  return heap.scoped(
+    [a.size * 4, b.size * 4, n * 4, outSize * 4, kern.f32_gemm_scratch_floats(m, n, k) * 4],
+    ([pa, pb, pbias, pc, scratch]) => {
+      heap.write(pa, a);
+      heap.write(pb, b);
+      if (bias) heap.write(pbias, bias);
+      const strides = [
+        leadStrides(batch, aLead, m * k),
+        leadStrides(batch, bLead, k * n),
+        leadStrides(batch, batch, m * n),
+      ];
+      forEachBatchRun(batch, strides, ([oa, ob, oc], [sta, stb, stc], count) => {
+        kern.f32_gemm(
+          count,
+          m,
+          n,
+          k,
+          pa + oa * 4,
+          k,
+          sta,
+          pb + ob * 4,
+          transposeB ? k : n,
+          stb,
+          transposeB,
+          pc + oc * 4,
+          n,
+          stc,
+          1,
+          bias ? pbias : 0,
+          scratch,
+        );
+      });
+      return { data: heap.readF32(pc, outSize), shape: outShape };
+    },
+  );
 }
 
 /** Softmax over the last axis, numerically stable; a row of all -Infinity gives 0. */
@@ -109,11 +147,20 @@ export interface AttentionResult {
 /** An AttentionResult whose weights were asked for. */
 export type AttentionResultWithWeights = Required<AttentionResult>;
 
-
 /** `softmax(q·kᵀ·scale + mask)·v` for `q [..., Lq, dk]`, `k [..., Lk, dk]`, `v [..., Lk, dv]`. */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions & { returnWeights: true }): AttentionResultWithWeights;
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions & { returnWeights: true },
+): AttentionResultWithWeights;
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): AttentionResult;
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): AttentionResult {
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options?: AttentionOptions,
+): AttentionResult {
   const sq = readTensor('q', q, 2);
   const sk = k === q ? sq : readTensor('k', k, 2);
   const sv = v === q ? sq : v === k ? sk : readTensor('v', v, 2);
@@ -138,25 +185,42 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const wShape = [...batch, lq, lk];
   const outSize = count * lq * dv;
   const wSize = returnWeights ? count * lq * lk : 0;
-  if (outSize === 0 && wSize === 0) return returnWeights ? { output: empty(outShape), weights: empty(wShape) } : { output: empty(outShape) };
+  if (outSize === 0 && wSize === 0)
+    return returnWeights ? { output: empty(outShape), weights: empty(wShape) } : { output: empty(outShape) };
   const heap = rt.heap;
-  const bytesFor = (weights: boolean) => [sq.size * 4, sk.size * 4, sv.size * 4, outSize * 4, weights ? wSize * 4 : 0, maskBlockBytes(mask), attentionScratchFloats(rt, lq, lk, dk, dv, weights) * 4];
-  return hintWithoutWeights(rt, 'options.returnWeights', returnWeights ? () => bytesFor(false) : undefined, () => heap.scoped(bytesFor(returnWeights), ([pq, pk, pv, po, pw, pm, scratch]) => {
-    heap.write(pq, sq);
-    heap.write(pk, sk);
-    heap.write(pv, sv);
-    if (mask) heap.write(pm, mask.tensor);
-    runAttention(rt, {
-      batch, lq, lk, dk, dv,
-      q: { ptr: pq, ld: dk, strides: leadStrides(batch, qLead, lq * dk) },
-      k: { ptr: pk, ld: dk, strides: leadStrides(batch, kLead, lk * dk) },
-      v: { ptr: pv, ld: dv, strides: leadStrides(batch, vLead, lk * dv) },
-      o: { ptr: po, ld: dv, strides: leadStrides(batch, batch, lq * dv) },
-      weights: returnWeights ? { ptr: pw, strides: leadStrides(batch, batch, lq * lk) } : undefined,
-      masks: mask ? [{ layout: mask, ptr: pm, strides: leadStrides(batch, mask.lead, mask.matrixSize) }] : [],
-      scale, causal, scratch,
-    });
-    const output = { data: heap.readF32(po, outSize), shape: outShape };
-    return returnWeights ? { output, weights: { data: heap.readF32(pw, wSize), shape: wShape } } : { output };
-  }));
+  const bytesFor = (weights: boolean) => [
+    sq.size * 4,
+    sk.size * 4,
+    sv.size * 4,
+    outSize * 4,
+    weights ? wSize * 4 : 0,
+    maskBlockBytes(mask),
+    attentionScratchFloats(rt, lq, lk, dk, dv, weights) * 4,
+  ];
+  return hintWithoutWeights(rt, 'options.returnWeights', returnWeights ? () => bytesFor(false) : undefined, () =>
+    heap.scoped(bytesFor(returnWeights), ([pq, pk, pv, po, pw, pm, scratch]) => {
+      heap.write(pq, sq);
+      heap.write(pk, sk);
+      heap.write(pv, sv);
+      if (mask) heap.write(pm, mask.tensor);
+      runAttention(rt, {
+        batch,
+        lq,
+        lk,
+        dk,
+        dv,
+        q: { ptr: pq, ld: dk, strides: leadStrides(batch, qLead, lq * dk) },
+        k: { ptr: pk, ld: dk, strides: leadStrides(batch, kLead, lk * dk) },
+        v: { ptr: pv, ld: dv, strides: leadStrides(batch, vLead, lk * dv) },
+        o: { ptr: po, ld: dv, strides: leadStrides(batch, batch, lq * dv) },
+        weights: returnWeights ? { ptr: pw, strides: leadStrides(batch, batch, lq * lk) } : undefined,
+        masks: mask ? [{ layout: mask, ptr: pm, strides: leadStrides(batch, mask.lead, mask.matrixSize) }] : [],
+        scale,
+        causal,
+        scratch,
+      });
+      const output = { data: heap.readF32(po, outSize), shape: outShape };
+      return returnWeights ? { output, weights: { data: heap.readF32(pw, wSize), shape: wShape } } : { output };
+    }),
+  );
 }

@@ -32,7 +32,12 @@ export class Options {
 
   /** A finite number that is also a finite float32 (the kernels compute in float32). */
   float32(key: string, fallback: number): number {
-    return this.#checked(key, fallback, (v) => typeof v === 'number' && Number.isFinite(Math.fround(v)), 'a finite float32');
+    return this.#checked(
+      key,
+      fallback,
+      (v) => typeof v === 'number' && Number.isFinite(Math.fround(v)),
+      'a finite float32',
+    );
   }
 
   /** Required when no fallback is given. */

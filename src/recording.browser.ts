@@ -14,4 +14,5 @@ export const recordingOn = (heap: Heap): Recording | undefined => real?.recordin
 export const afterSteps = (heap: Heap, fn: () => void): void => (real ? real.afterSteps(heap, fn) : fn());
 export const recordOn = (at: Place): void => real?.recordOn(at);
 export const outside = <T>(fn: () => T): T => (real ? real.outside(fn) : fn());
-export const recorded = <T>(body: () => T, on?: Place): Promise<T> => (real ? real.recorded(body, on) : (async () => body())());
+export const recorded = <T>(body: () => T, on?: Place): Promise<T> =>
+  real ? real.recorded(body, on) : (async () => body())();

@@ -10,7 +10,9 @@ import type { Heap } from './memory.js';
  * threads, ...args]. An attention step carries its descriptor as it was when recorded ([pointer, fields]): the
  * next run of the same call writes its own to the same place before this one runs.
  */
-export type Step = ({ readonly kernel: string; readonly args: readonly number[] } | { readonly job: readonly number[] }) & { readonly desc?: readonly [number, Int32Array] };
+export type Step = (
+  { readonly kernel: string; readonly args: readonly number[] } | { readonly job: readonly number[] }
+) & { readonly desc?: readonly [number, Int32Array] };
 
 /** Runs recorded steps off the calling thread; resolves once they have all run, or rejects WORKER_FAILED. */
 export interface StepRunner {
@@ -26,7 +28,10 @@ export class Recording {
   readonly undo: Array<() => void> = [];
   /** Where the call leaves results in memory for later ([byte pointer, bytes] each): what it copies out. */
   readonly kept: Array<[number, number]> = [];
-  /** The blocks the call takes ([byte pointer, bytes] each): anything it writes outside them outlives it (a cache's rows). */
+  /**
+   * The blocks the call takes ([byte pointer, bytes] each): anything it writes outside them outlives it (a cache's
+   * rows).
+   */
   readonly own: Array<[number, number]> = [];
   /** The heap of the engine the call runs on, once it has chosen one that can run recordings. */
   heap?: Heap;

@@ -20,7 +20,8 @@ function broadcastBatches(leads: readonly (readonly number[])[]): { shape: numbe
   for (let d = 0; d < rank; d++) {
     const dims = leads.map((l) => l[l.length - rank + d] ?? 1);
     const big = dims.filter((x) => x !== 1);
-    if (big.some((x) => x !== big[0])) throw new Error(`reference: batch dims do not broadcast: ${JSON.stringify(leads)}`);
+    if (big.some((x) => x !== big[0]))
+      throw new Error(`reference: batch dims do not broadcast: ${JSON.stringify(leads)}`);
     shape.push(big[0] ?? 1);
   }
   const items: number[][] = [];
@@ -110,7 +111,12 @@ export interface RefAttentionResult {
 }
 
 /** `softmax(q·kᵀ·scale + mask)·v`, key j hidden from query i when causal and j > i + (Lk − Lq). */
-export function refAttention(q: RefTensor, k: RefTensor, v: RefTensor, opts: RefAttentionOptions = {}): RefAttentionResult {
+export function refAttention(
+  q: RefTensor,
+  k: RefTensor,
+  v: RefTensor,
+  opts: RefAttentionOptions = {},
+): RefAttentionResult {
   const [lq, dk] = q.shape.slice(-2);
   const [lk] = k.shape.slice(-2);
   const [dv] = v.shape.slice(-1);
@@ -118,7 +124,12 @@ export function refAttention(q: RefTensor, k: RefTensor, v: RefTensor, opts: Ref
   const mask = opts.mask;
   const mShape = mask ? (mask.shape.length === 1 ? [1, ...mask.shape] : mask.shape) : [1, 1];
   const [mq, mk] = mShape.slice(-2);
-  const { shape, items } = broadcastBatches([q.shape.slice(0, -2), k.shape.slice(0, -2), v.shape.slice(0, -2), mShape.slice(0, -2)]);
+  const { shape, items } = broadcastBatches([
+    q.shape.slice(0, -2),
+    k.shape.slice(0, -2),
+    v.shape.slice(0, -2),
+    mShape.slice(0, -2),
+  ]);
   const out = new Float64Array(items.length * lq * dv);
   const w = new Float64Array(items.length * lq * lk);
   items.forEach(([iq, ik, iv, im], t) => {
@@ -174,7 +185,16 @@ export interface RefMultiHeadOptions {
  * per-head weights [B, H, Lq, Lk].
  */
 export function refMultiHead(
-  w: { wq: RefTensor; bq?: RefTensor; wk: RefTensor; bk?: RefTensor; wv: RefTensor; bv?: RefTensor; wo: RefTensor; bo?: RefTensor },
+  w: {
+    wq: RefTensor;
+    bq?: RefTensor;
+    wk: RefTensor;
+    bk?: RefTensor;
+    wv: RefTensor;
+    bv?: RefTensor;
+    wo: RefTensor;
+    bo?: RefTensor;
+  },
   query: RefTensor,
   key: RefTensor,
   value: RefTensor,
@@ -196,7 +216,8 @@ export function refMultiHead(
       const g = Math.floor(h / (H / Hkv));
       const slice = (src: Float64Array, rows: number, width: number, col: number) => {
         const out = new Float64Array(rows * hd);
-        for (let r = 0; r < rows; r++) for (let c = 0; c < hd; c++) out[r * hd + c] = src[(b * rows + r) * width + col + c];
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < hd; c++) out[r * hd + c] = src[(b * rows + r) * width + col + c];
         return { data: out, shape: [rows, hd] };
       };
       let mask: (RefTensor & { bool?: boolean }) | undefined;
@@ -204,13 +225,19 @@ export function refMultiHead(
         const m = new Float64Array(Lq * Lk);
         for (let i = 0; i < Lq; i++) {
           for (let j = 0; j < Lk; j++) {
-            m[i * Lk + j] = (opts.attnMask ? opts.attnMask.data[i * Lk + j] : 0) + (opts.keyPaddingMask?.data[b * Lk + j] ? -Infinity : 0);
+            m[i * Lk + j] =
+              (opts.attnMask ? opts.attnMask.data[i * Lk + j] : 0) +
+              (opts.keyPaddingMask?.data[b * Lk + j] ? -Infinity : 0);
           }
         }
         mask = { data: m, shape: [Lq, Lk] };
       }
-      const r = refAttention(slice(q, Lq, E, h * hd), slice(k, Lk, kvDim, g * hd), slice(v, Lk, kvDim, g * hd), { causal: opts.causal, mask });
-      for (let i = 0; i < Lq; i++) for (let c = 0; c < hd; c++) heads[(b * Lq + i) * E + h * hd + c] = r.output.data[i * hd + c];
+      const r = refAttention(slice(q, Lq, E, h * hd), slice(k, Lk, kvDim, g * hd), slice(v, Lk, kvDim, g * hd), {
+        causal: opts.causal,
+        mask,
+      });
+      for (let i = 0; i < Lq; i++)
+        for (let c = 0; c < hd; c++) heads[(b * Lq + i) * E + h * hd + c] = r.output.data[i * hd + c];
       weights.set(r.weights.data, (b * H + h) * Lq * Lk);
     }
   }

@@ -30,7 +30,10 @@ export interface ReplicaCall {
   readonly final: boolean;
 }
 
-/** Data moves between threads in buffers of this many bytes: one size, so that every buffer that arrives can carry the next. */
+/**
+ * Data moves between threads in buffers of this many bytes: one size, so that every buffer that arrives can carry the
+ * next.
+ */
 const CHUNK = 1 << 18;
 
 /**
@@ -48,17 +51,23 @@ export class Spares {
     for (const b of buffers ?? []) if (b.byteLength === CHUNK && this.#free.length < 64) this.#free.push(b);
   }
 
-  /** Spares past `over`, to hand to a thread that sends more than it gets (the engine sends every replica the inputs). */
+  /**
+   * Spares past `over`, to hand to a thread that sends more than it gets (the engine sends every replica the inputs).
+   */
   surplus(over: number): ArrayBuffer[] {
     return this.#free.splice(over);
   }
 }
 
 /** Walks `runs` of `memory` and the chunks that hold them back to back, calling `copy` for each piece. */
-function walk(runs: Runs, chunk: (i: number) => ArrayBuffer, copy: (inMemory: number, buffer: ArrayBuffer, at: number, bytes: number) => void): void {
+function walk(
+  runs: Runs,
+  chunk: (i: number) => ArrayBuffer,
+  copy: (inMemory: number, buffer: ArrayBuffer, at: number, bytes: number) => void,
+): void {
   let [c, at] = [0, 0];
   for (let i = 0; i < runs.length; i += 2) {
-    for (let [p, n] = [runs[i], runs[i + 1]]; n > 0; ) {
+    for (let [p, n] = [runs[i], runs[i + 1]]; n > 0;) {
       if (at === CHUNK) [c, at] = [c + 1, 0];
       const k = Math.min(n, CHUNK - at);
       copy(p, chunk(c), at, k);
@@ -71,14 +80,22 @@ function walk(runs: Runs, chunk: (i: number) => ArrayBuffer, copy: (inMemory: nu
 export function gather(memory: ArrayBuffer, runs: Runs, spares: Spares): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   const from = new Uint8Array(memory);
-  walk(runs, (c) => (out[c] ??= spares.take()), (p, buffer, at, k) => new Uint8Array(buffer, at, k).set(from.subarray(p, p + k)));
+  walk(
+    runs,
+    (c) => (out[c] ??= spares.take()),
+    (p, buffer, at, k) => new Uint8Array(buffer, at, k).set(from.subarray(p, p + k)),
+  );
   return out;
 }
 
 /** Writes what gather() took back into `memory`, run by run. */
 export function scatter(memory: ArrayBuffer, runs: Runs, data: readonly ArrayBuffer[]): void {
   const to = new Uint8Array(memory);
-  walk(runs, (c) => data[c], (p, buffer, at, k) => to.set(new Uint8Array(buffer, at, k), p));
+  walk(
+    runs,
+    (c) => data[c],
+    (p, buffer, at, k) => to.set(new Uint8Array(buffer, at, k), p),
+  );
 }
 
 /** Chunks of a job's units this replica computes: every replicas-th chunk, so causal rows fall evenly. */
@@ -90,7 +107,14 @@ function* share(total: number, chunk: number, index: number, replicas: number): 
  * Runs one recorded step over `memory`: a kernel (every replica runs it whole), or the chunks of a job that are this
  * replica's (`index` of `replicas`); returns where those chunks wrote, for a job.
  */
-export function runStep(kernels: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, s: Step, index: number, replicas: number): Runs | undefined {
+export function runStep(
+  kernels: JobKernels,
+  ctl: Int32Array,
+  memory: WebAssembly.Memory,
+  s: Step,
+  index: number,
+  replicas: number,
+): Runs | undefined {
   return playStep(kernels, memory, s, (job) => {
     const [kind, total, chunk, scratch, , , ...args] = job;
     ctl.set(args, SLOT.args);
@@ -106,7 +130,11 @@ export function runStep(kernels: JobKernels, ctl: Int32Array, memory: WebAssembl
 }
 
 /** Runs the replica: calls from the pool through `listen`, answers through `post`; peers' ports come first. */
-export function replicaBody(init: ReplicaInit, listen: (handler: (data: unknown) => void) => void, post: (message: unknown, transfer?: Transferable[]) => void): void {
+export function replicaBody(
+  init: ReplicaInit,
+  listen: (handler: (data: unknown) => void) => void,
+  post: (message: unknown, transfer?: Transferable[]) => void,
+): void {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: init.pages });
   const kernels = new WebAssembly.Instance(init.module, { env: { memory } }).exports as unknown as JobKernels;
   const ctl = new Int32Array(CONTROL_SLOTS);

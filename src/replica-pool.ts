@@ -144,7 +144,10 @@ export class ReplicaPool extends SplitPool {
       for (const { outlives } of this.#pending.values()) {
         for (let i = 0; i < outlives.length; i += 2) {
           if (touched.some(([from, to]) => from < outlives[i] + outlives[i + 1] && outlives[i] < to)) {
-            throw new this.errors('BAD_ARGUMENT', 'a sync call reads what async calls still pending on this engine write (a KV cache\'s rows), and in a page without cross-origin isolation it cannot wait for them: await them first');
+            throw new this.errors(
+              'BAD_ARGUMENT',
+              "a sync call reads what async calls still pending on this engine write (a KV cache's rows), and in a page without cross-origin isolation it cannot wait for them: await them first",
+            );
           }
         }
       }
@@ -187,21 +190,24 @@ export class ReplicaPool extends SplitPool {
       }
     }
     for (let i = 0; i < n; i++) {
-      const replica: Thread = this.start({ role: 'replica', module: this.module, index: i, pages: this.pages }, {
-        message: (data) => this.#heard(data as Answer),
-        gone: (e) => {
-          if (this.#replicas[i] !== replica) return;
-          this.#replicas[i] = undefined;
-          if (this.#started) return this.#fail(e instanceof Error ? e.message : 'a worker ended');
-          // A replica that never started (its script did not load): none will. Calls run on the caller, those
-          // pending too (nothing of theirs has run).
-          this.#broken = true;
-          this.#stop();
-          const pending = [...this.#pending.values()];
-          this.#pending.clear();
-          for (const call of pending) this.#runHere(call.steps).then(call.resolve, call.reject);
+      const replica: Thread = this.start(
+        { role: 'replica', module: this.module, index: i, pages: this.pages },
+        {
+          message: (data) => this.#heard(data as Answer),
+          gone: (e) => {
+            if (this.#replicas[i] !== replica) return;
+            this.#replicas[i] = undefined;
+            if (this.#started) return this.#fail(e instanceof Error ? e.message : 'a worker ended');
+            // A replica that never started (its script did not load): none will. Calls run on the caller, those
+            // pending too (nothing of theirs has run).
+            this.#broken = true;
+            this.#stop();
+            const pending = [...this.#pending.values()];
+            this.#pending.clear();
+            for (const call of pending) this.#runHere(call.steps).then(call.resolve, call.reject);
+          },
         },
-      });
+      );
       this.#replicas[i] = replica;
       replica.post({ peers: ports[i] }, ports[i].filter(Boolean));
     }
@@ -272,14 +278,24 @@ export class ReplicaPool extends SplitPool {
     const replicas = this.#replicas as Thread[];
     // A last job that writes only the call's own blocks: every replica sends its rows here, and the first replica
     // sends the rest of what the call leaves.
-    const final = replicas.length > 1 && 'job' in steps[steps.length - 1] && last.every((v, i) => i % 2 === 1 || mine(v));
+    const final =
+      replicas.length > 1 && 'job' in steps[steps.length - 1] && last.every((v, i) => i % 2 === 1 || mine(v));
     const back = without([...rec.kept.flat(), ...outlives], final ? last : []);
     const answers = final ? replicas.length : 1;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, units, back, steps, outlives, answers, heard: [] });
       replicas.forEach((r, i) => {
         const data = gather(buffer, runs, this.#spares);
-        const call: ReplicaCall = { id, bytes: buffer.byteLength, runs, data, steps, replicas: replicas.length, back: i === 0 ? back : undefined, final };
+        const call: ReplicaCall = {
+          id,
+          bytes: buffer.byteLength,
+          runs,
+          data,
+          steps,
+          replicas: replicas.length,
+          back: i === 0 ? back : undefined,
+          final,
+        };
         r.keepAlive(true);
         r.post(call, data);
       });
@@ -303,7 +319,8 @@ export function without(runs: Runs, cut: Runs): Runs {
   holes.sort((a, b) => a[0] - b[0]);
   const out: Runs = [];
   for (let i = 0; i < runs.length; i += 2) {
-    let [from, to] = [runs[i], runs[i] + runs[i + 1]];
+    let from = runs[i];
+    const to = runs[i] + runs[i + 1];
     for (const [a, b] of holes) {
       if (b <= from || a >= to) continue;
       if (a > from) out.push(from, a - from);
@@ -316,7 +333,12 @@ export function without(runs: Runs, cut: Runs): Runs {
 }
 
 /** The engine's module (compiled once, sent to every replica), a memory of its own, and a pool of replicas. */
-export function replicaPool(bytes: ArrayBuffer | ArrayBufferView, maximumPages: number, start: StartThread, errors: Errors) {
+export function replicaPool(
+  bytes: ArrayBuffer | ArrayBufferView,
+  maximumPages: number,
+  start: StartThread,
+  errors: Errors,
+) {
   const module = new WebAssembly.Module(bytes as BufferSource);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
   return { module, memory, pool: new ReplicaPool(module, memory, maximumPages, start, errors) };

@@ -30,7 +30,6 @@ export interface SelfAttentionForwardOptions {
   returnWeights?: boolean;
 }
 
-
 /**
  * nn.Linear's default initialisation for the three projections, in the order W_q.weight, W_q.bias, W_k.weight, …:
  * weight and bias uniform in ±1/√embedDim, drawn from mulberry32(seed).
@@ -66,7 +65,23 @@ export class SelfAttention extends AttentionModule {
     const loaded = sd && projections(sd, E, bias);
     const weights = () => loaded ?? projections(readStateDict('', initialSelfAttentionWeights(E, seed, bias)), E, bias);
     // W_q, W_k, W_v packed in linear memory until dispose(): one head of width E, no output projection.
-    super(new AttentionCore(rt, { embedDim: E, numHeads: 1, numKVHeads: 1, headDim: E, kdim: E, vdim: E, outProj: false, scale: 1 / Math.sqrt(E) }, weights), 'SelfAttention');
+    super(
+      new AttentionCore(
+        rt,
+        {
+          embedDim: E,
+          numHeads: 1,
+          numKVHeads: 1,
+          headDim: E,
+          kdim: E,
+          vdim: E,
+          outProj: false,
+          scale: 1 / Math.sqrt(E),
+        },
+        weights,
+      ),
+      'SelfAttention',
+    );
     this.embedDim = E;
     this.bias = bias;
   }
@@ -75,7 +90,10 @@ export class SelfAttention extends AttentionModule {
   static fromStateDict(sd: StateDict, options?: EngineOption): SelfAttention {
     const dict = readStateDict('state dict', sd);
     const opts = new Options(options, ['engine']);
-    return new SelfAttention(matrixDim(dict, 'W_q.weight', 0), { weights: dict as unknown as StateDict, engine: opts.raw.engine as EngineOption['engine'] });
+    return new SelfAttention(matrixDim(dict, 'W_q.weight', 0), {
+      weights: dict as unknown as StateDict,
+      engine: opts.raw.engine as EngineOption['engine'],
+    });
   }
 
   /** `x [batch, n, E]` or `[n, E]` → `{ output (shape of x), weights [batch, n, n] or [n, n] }`. */
@@ -95,11 +113,28 @@ export class SelfAttention extends AttentionModule {
       const layout = maskLayout(mask, batch, n, n);
       masks.push({ layout, strides: [leadStrides(batch, layout.lead, layout.matrixSize)[0] ?? 0, 0] });
     }
-    return core.forward(what, sx, sx, sx, B, masks, causal, returnWeights ? 'average' : 'none', 'options.returnWeights', [...sx.shape], batch);
+    return core.forward(
+      what,
+      sx,
+      sx,
+      sx,
+      B,
+      masks,
+      causal,
+      returnWeights ? 'average' : 'none',
+      'options.returnWeights',
+      [...sx.shape],
+      batch,
+    );
   }
 
-  /** forward without blocking the calling thread: the same results, bit for bit (see scaledDotProductAttentionAsync). */
-  forwardAsync(x: Tensor, options?: SelfAttentionForwardOptions & { returnWeights?: true }): Promise<AttentionResultWithWeights>;
+  /**
+   * forward without blocking the calling thread: the same results, bit for bit (see scaledDotProductAttentionAsync).
+   */
+  forwardAsync(
+    x: Tensor,
+    options?: SelfAttentionForwardOptions & { returnWeights?: true },
+  ): Promise<AttentionResultWithWeights>;
   forwardAsync(x: Tensor, options?: SelfAttentionForwardOptions): Promise<AttentionResult>;
   forwardAsync(x: Tensor, options?: SelfAttentionForwardOptions): Promise<AttentionResult> {
     return inBackground(this, () => this.forward(x, options));

@@ -15,7 +15,10 @@ function leb(bytes: Uint8Array, at: number): [number, number] {
  * maximum, now shareable between threads); undefined when it has no such import.
  */
 export function sharedMemoryModule(source: ArrayBuffer | ArrayBufferView): Uint8Array | undefined {
-  const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  const bytes =
+    source instanceof ArrayBuffer
+      ? new Uint8Array(source)
+      : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   let at = 8;
   while (at < bytes.length) {
     const id = bytes[at];

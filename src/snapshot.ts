@@ -40,11 +40,14 @@ export function describe(v: unknown): string {
 export const isCount = (v: unknown, min = 0): v is number => Number.isSafeInteger(v) && (v as number) >= min;
 
 /** BAD_ARGUMENT: `name` must be `what`, and what it was instead. */
-export const mustBe = (name: string, what: string, got: unknown): AttentionError => badArgument(`${name} must be ${what}, got ${describe(got)}`);
+export const mustBe = (name: string, what: string, got: unknown): AttentionError =>
+  badArgument(`${name} must be ${what}, got ${describe(got)}`);
 
 /** BAD_ARGUMENT `message (what was thrown)`, with the thrown value as its cause. */
 export const thrownError = (message: string, e: unknown): AttentionError =>
-  Object.assign(badArgument(`${message} (${e instanceof Error ? `${e.name}: ${e.message}` : describe(e)})`), { cause: e });
+  Object.assign(badArgument(`${message} (${e instanceof Error ? `${e.name}: ${e.message}` : describe(e)})`), {
+    cause: e,
+  });
 
 /** Runs a read of user data; whatever it throws becomes BAD_ARGUMENT naming what was read. */
 function reading<T>(what: string, read: () => T): T {
@@ -107,7 +110,13 @@ function plainView(data: Float32Array | Uint8Array): Float32Array | Uint8Array {
   return n === 0 ? new Ctor(0) : new Ctor(bufferOf.call(data) as ArrayBuffer, byteOffsetOf.call(data) as number, n);
 }
 
-function readArray(name: string, v: unknown, kinds: readonly string[], expected: string, minRank: number): MaskSnapshot {
+function readArray(
+  name: string,
+  v: unknown,
+  kinds: readonly string[],
+  expected: string,
+  minRank: number,
+): MaskSnapshot {
   const data = isObject(v) ? own(`${name}.data`, v, 'data') : undefined;
   const kind = typedArrayName(data);
   if (!isObject(v) || !kind || !kinds.includes(kind)) {
@@ -118,8 +127,10 @@ function readArray(name: string, v: unknown, kinds: readonly string[], expected:
   const view = plainView(data as Float32Array | Uint8Array);
   const size = shapeSize(shape);
   const length = typedArrayLength(view);
-  if (length !== size) throw shapeMismatch(`${name}.data has ${length} elements but shape ${formatShape(shape)} needs ${size}`);
-  if (shape.length < minRank) throw shapeMismatch(`${name} must have at least ${minRank} dimensions, got shape ${formatShape(shape)}`);
+  if (length !== size)
+    throw shapeMismatch(`${name}.data has ${length} elements but shape ${formatShape(shape)} needs ${size}`);
+  if (shape.length < minRank)
+    throw shapeMismatch(`${name} must have at least ${minRank} dimensions, got shape ${formatShape(shape)}`);
   return { name, data: view, shape, size } as MaskSnapshot;
 }
 
@@ -166,7 +177,8 @@ function suggestion(key: string, accepted: readonly string[]): string {
   const near = [camel, Object.hasOwn(SYNONYMS, camel) && SYNONYMS[camel]].find((n) => accepted.includes(n as string));
   if (!near) return '';
   // The two mask options read Uint8Array data in opposite ways: say so where one is taken for the other.
-  const note = /mask/i.test(key) && near !== camel ? "; a Uint8Array mask keeps where 1, an attnMask hides where 1" : '';
+  const note =
+    /mask/i.test(key) && near !== camel ? '; a Uint8Array mask keeps where 1, an attnMask hides where 1' : '';
   return ` (did you mean '${near}'?${note})`;
 }
 
@@ -181,7 +193,9 @@ export function readOptions(name: string, v: unknown, accepted: readonly string[
   for (const key of reading(`${name} keys`, () => Reflect.ownKeys(v))) {
     if (typeof key !== 'string') continue;
     if (!accepted.includes(key)) {
-      throw badArgument(`${name} has an unknown key '${key}'${suggestion(key, accepted)}; accepted: ${accepted.join(', ')}`);
+      throw badArgument(
+        `${name} has an unknown key '${key}'${suggestion(key, accepted)}; accepted: ${accepted.join(', ')}`,
+      );
     }
     out[key] = own(`${name}.${key}`, v, key);
   }

@@ -34,18 +34,34 @@ export abstract class SplitPool implements Pool {
   /** Before a kernel that writes memory runs now, on the calling thread (not recorded). */
   protected abstract beforeRun(name: string, args: readonly number[], heap: Heap): void;
   /** Runs a job now, shared by the calling thread and the pool's threads. */
-  protected abstract run(kernels: JobKernels, kind: number, args: readonly number[], total: number, chunk: number, scratch: number, stride: number): void;
+  protected abstract run(
+    kernels: JobKernels,
+    kind: number,
+    args: readonly number[],
+    total: number,
+    chunk: number,
+    scratch: number,
+    stride: number,
+  ): void;
 
   kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
     /** An attention kernel's descriptor as it is now (see Step). */
-    const descAt = (ptr: number): [number, Int32Array] => [ptr, new Int32Array(heap.f32().buffer, ptr, DESC_FIELDS).slice()];
+    const descAt = (ptr: number): [number, Int32Array] => [
+      ptr,
+      new Int32Array(heap.f32().buffer, ptr, DESC_FIELDS).slice(),
+    ];
     // Every kernel that writes memory: recorded in a recorded call, else run after the recorded calls before it.
     const raw = { ...direct };
     for (const [name, fn] of Object.entries(direct)) {
       if (typeof fn !== 'function' || PURE.test(name)) continue;
       (raw as Record<string, unknown>)[name] = (...args: unknown[]) => {
         const rec = recordingOn(heap);
-        if (rec) rec.steps.push({ kernel: name, args: args.map(Number), desc: name.startsWith('f32_attention') ? descAt(args[0] as number) : undefined });
+        if (rec)
+          rec.steps.push({
+            kernel: name,
+            args: args.map(Number),
+            desc: name.startsWith('f32_attention') ? descAt(args[0] as number) : undefined,
+          });
         else {
           this.beforeRun(name, args.map(Number), heap);
           return (fn as (...a: unknown[]) => unknown)(...args);
@@ -56,7 +72,15 @@ export abstract class SplitPool implements Pool {
      * Runs `total` units of a job on every thread with `floats` of scratch each, if there are two units or more,
      * the work is worth it and memory allows; else returns false.
      */
-    const share = (madds: number, floats: number, kind: number, args: number[], total: number, chunk: number, prepare?: { bytes: number; run(at: number): void }): boolean => {
+    const share = (
+      madds: number,
+      floats: number,
+      kind: number,
+      args: number[],
+      total: number,
+      chunk: number,
+      prepare?: { bytes: number; run(at: number): void },
+    ): boolean => {
       const threads = this.threadsFor(heap);
       if (threads < 2 || total < 2 || madds < this.minSplitMadds) return false;
       const stride = Math.ceil(floats / 16) * 64;
@@ -64,7 +88,11 @@ export abstract class SplitPool implements Pool {
         heap.scoped([stride * threads, prepare?.bytes ?? 0], ([scratch, shared]) => {
           prepare?.run(shared);
           const rec = recordingOn(heap);
-          if (rec) rec.steps.push({ job: [kind, total, chunk, scratch, stride, threads, ...args], desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined });
+          if (rec)
+            rec.steps.push({
+              job: [kind, total, chunk, scratch, stride, threads, ...args],
+              desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined,
+            });
           else this.run(direct, kind, args, total, chunk, scratch, stride);
         });
       } catch (e) {
@@ -85,46 +113,132 @@ export abstract class SplitPool implements Pool {
       return {
         bytes: items * panels * 4,
         run: (at: number) => {
-          for (let b = 0; b < items; b++) raw.f32_gemm_pack(lk, dk, k + b * strideK * 4, ldk, true, 0, at + b * panels * 4);
+          for (let b = 0; b < items; b++)
+            raw.f32_gemm_pack(lk, dk, k + b * strideK * 4, ldk, true, 0, at + b * panels * 4);
           d[32] = at;
         },
       };
     };
-    const attention = (kind: number, plain: (desc: number, begin: number, end: number, scratch: number) => void) => (desc: number, begin: number, end: number, scratch: number) => {
-      const threads = this.threadsFor(heap);
-      if (threads < 2) return plain(desc, begin, end, scratch);
-      // The AttentionDesc's fields: batch, lq, lk, dk, dv, unitRows, …, k (9), ldk, strideK, …, packedK (32).
-      const d = new Int32Array(heap.f32().buffer, desc, DESC_FIELDS);
-      const [count, lq, lk, dk, dv] = d;
-      const { unitRows: rows, units, chunk } = cut('attention', count, lq, threads);
-      const floats = kind === JOB.attentionFused ? raw.f32_attention_fused_scratch_floats(rows, lk, dk) : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
-      const whole = d[5];
-      d[5] = rows;
-      if (begin === 0 && end === count * Math.ceil(lq / whole) && share(count * lq * lk * (dk + dv), floats, kind, [desc], units, chunk, kind === JOB.attentionFused && chunk === 1 && lq > 1 ? packK(d, count, lk, dk) : undefined)) return;
-      d[5] = whole;
-      plain(desc, begin, end, scratch);
-    };
+    const attention =
+      (kind: number, plain: (desc: number, begin: number, end: number, scratch: number) => void) =>
+      (desc: number, begin: number, end: number, scratch: number) => {
+        const threads = this.threadsFor(heap);
+        if (threads < 2) return plain(desc, begin, end, scratch);
+        // The AttentionDesc's fields: batch, lq, lk, dk, dv, unitRows, …, k (9), ldk, strideK, …, packedK (32).
+        const d = new Int32Array(heap.f32().buffer, desc, DESC_FIELDS);
+        const [count, lq, lk, dk, dv] = d;
+        const { unitRows: rows, units, chunk } = cut('attention', count, lq, threads);
+        const floats =
+          kind === JOB.attentionFused
+            ? raw.f32_attention_fused_scratch_floats(rows, lk, dk)
+            : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
+        const whole = d[5];
+        d[5] = rows;
+        if (
+          begin === 0 &&
+          end === count * Math.ceil(lq / whole) &&
+          share(
+            count * lq * lk * (dk + dv),
+            floats,
+            kind,
+            [desc],
+            units,
+            chunk,
+            kind === JOB.attentionFused && chunk === 1 && lq > 1 ? packK(d, count, lk, dk) : undefined,
+          )
+        )
+          return;
+        d[5] = whole;
+        plain(desc, begin, end, scratch);
+      };
     const split: JobKernels = {
       f32_attention_fused: attention(JOB.attentionFused, raw.f32_attention_fused),
       f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
       f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
         const threads = this.threadsFor(heap);
         const { unitRows: rows, units } = cut('gemmPrepacked', 1, m, threads);
-        if (threads < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_prepacked_scratch_floats(rows, k), JOB.gemmPrepacked, [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows], units, 1)) {
+        if (
+          threads < 2 ||
+          alpha !== 1 ||
+          !share(
+            batch * m * n * k,
+            raw.f32_gemm_prepacked_scratch_floats(rows, k),
+            JOB.gemmPrepacked,
+            [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows],
+            units,
+            1,
+          )
+        ) {
           raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
         }
       },
-      f32_gemm: (batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch) => {
+      f32_gemm: (
+        batch,
+        m,
+        n,
+        k,
+        a,
+        lda,
+        strideA,
+        b,
+        ldb,
+        strideB,
+        bTransposed,
+        c,
+        ldc,
+        strideC,
+        alpha,
+        bias,
+        scratch,
+      ) => {
         // One unit per thread: each unit packs all of B, so fewer units pack it fewer times.
         const threads = this.threadsFor(heap);
         const { unitRows: rows, units } = cut('gemm', 1, m, threads);
-        const args = [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed ? 1 : 0, c, ldc, strideC, bias, rows];
-        if (threads < 2 || alpha !== 1 || !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)) {
-          raw.f32_gemm(batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch);
+        const args = [
+          batch,
+          m,
+          n,
+          k,
+          a,
+          lda,
+          strideA,
+          b,
+          ldb,
+          strideB,
+          bTransposed ? 1 : 0,
+          c,
+          ldc,
+          strideC,
+          bias,
+          rows,
+        ];
+        if (
+          threads < 2 ||
+          alpha !== 1 ||
+          !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)
+        ) {
+          raw.f32_gemm(
+            batch,
+            m,
+            n,
+            k,
+            a,
+            lda,
+            strideA,
+            b,
+            ldb,
+            strideB,
+            bTransposed,
+            c,
+            ldc,
+            strideC,
+            alpha,
+            bias,
+            scratch,
+          );
         }
       },
     };
     return { ...raw, ...split };
   }
-
 }

@@ -16,7 +16,8 @@ export interface BoolTensor {
 /** PyTorch state_dict names to tensors, e.g. `{ 'W_q.weight': …, 'W_q.bias': … }`. */
 export type StateDict = Record<string, Tensor>;
 
-export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Builds a Tensor, checking that `data.length` matches the shape. */
 export function tensor(data: Float32Array, shape: readonly number[]): Tensor {
@@ -46,12 +47,15 @@ export function strictLoad(sd: ReadonlyMap<string, Snapshot>) {
   return {
     take(key: string, shape: readonly number[]): Float32Array {
       const t = entry(sd, key);
-      if (!sameShape(t.shape, shape)) throw shapeMismatch(`${t.name} must be ${formatShape(shape)}, got ${formatShape(t.shape)}`);
+      if (!sameShape(t.shape, shape))
+        throw shapeMismatch(`${t.name} must be ${formatShape(shape)}, got ${formatShape(t.shape)}`);
       used.add(key);
       return t.data;
     },
     done(): void {
-      for (const key of sd.keys()) if (!used.has(key)) throw badArgument(`unexpected key '${key}' in state dict; expected ${[...used].join(', ')}`);
+      for (const key of sd.keys())
+        if (!used.has(key))
+          throw badArgument(`unexpected key '${key}' in state dict; expected ${[...used].join(', ')}`);
     },
   };
 }

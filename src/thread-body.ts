@@ -6,7 +6,11 @@ import { type JobKernels, runSteps, SLOT, waitWhile, work } from './thread-jobs.
 import type { ThreadInit } from './worker-pool.js';
 
 /** Runs the thread described by `init`; a driver takes calls through `listen` and answers through `post`. */
-export function threadBody(init: ThreadInit, listen: (handler: (data: unknown) => void) => void, post: (message: unknown) => void): void {
+export function threadBody(
+  init: ThreadInit,
+  listen: (handler: (data: unknown) => void) => void,
+  post: (message: unknown) => void,
+): void {
   const { role, module, memory, control, index } = init;
   const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as JobKernels;
   const ctl = new Int32Array(control);

@@ -44,7 +44,10 @@ export const CONTROL_SLOTS = SLOT.args + JOB_ARGS;
  * (async) calls with the workers as its helpers.
  */
 export interface Pool extends StepRunner {
-  /** 'shared-memory': threads over the engine's memory; 'workers': replicas with memories of their own (async calls); 'none' where they could not start. */
+  /**
+   * 'shared-memory': threads over the engine's memory; 'workers': replicas with memories of their own (async calls);
+   * 'none' where they could not start.
+   */
   readonly threading: 'shared-memory' | 'workers' | 'none';
   /** Threads the pool has: the caller and every worker slot. */
   readonly size: number;
@@ -80,7 +83,12 @@ export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1 } as c
  * whose units span its batch) of `rows` rows each, into units of `unitRows` rows (whole 4-row tiles, so a row is
  * computed the same way in any cut), claimed `chunk` at a time.
  */
-export function cut(kind: keyof typeof UNITS_PER_THREAD, items: number, rows: number, threads: number): { unitRows: number; units: number; chunk: number } {
+export function cut(
+  kind: keyof typeof UNITS_PER_THREAD,
+  items: number,
+  rows: number,
+  threads: number,
+): { unitRows: number; units: number; chunk: number } {
   const unitRows = Math.ceil(rows / (UNITS_PER_THREAD[kind] * threads) / 4) * 4;
   const perItem = Math.ceil(rows / unitRows);
   // Attention: whole items per claim where there are plenty of them (K is packed once per item and claim).
@@ -91,11 +99,22 @@ export function cut(kind: keyof typeof UNITS_PER_THREAD, items: number, rows: nu
 export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3 } as const;
 
 /** The kernels a job calls (the wasm exports, raw or through the loader), typed as asc declares them. */
-export type JobKernels = Pick<Kernels, 'f32_attention_fused' | 'f32_attention_weights' | 'f32_gemm_prepacked' | 'f32_gemm'>;
+export type JobKernels = Pick<
+  Kernels,
+  'f32_attention_fused' | 'f32_attention_weights' | 'f32_gemm_prepacked' | 'f32_gemm'
+>;
 
 /** The kernels a pool shares between threads, and their scratch sizes (floats, for a number of rows). */
 export type SplitKernels = JobKernels &
-  Pick<Kernels, 'f32_attention_fused_scratch_floats' | 'f32_attention_weights_scratch_floats' | 'f32_gemm_prepacked_scratch_floats' | 'f32_gemm_scratch_floats' | 'f32_gemm_packed_floats' | 'f32_gemm_pack'>;
+  Pick<
+    Kernels,
+    | 'f32_attention_fused_scratch_floats'
+    | 'f32_attention_weights_scratch_floats'
+    | 'f32_gemm_prepacked_scratch_floats'
+    | 'f32_gemm_scratch_floats'
+    | 'f32_gemm_packed_floats'
+    | 'f32_gemm_pack'
+  >;
 
 /**
  * Units [begin, end) of the job in `ctl`. Attention: units as the AttentionDesc at args[0] cuts them. GEMM: units of
@@ -113,13 +132,45 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
       // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows
       const r0 = begin * a(11);
       const rows = Math.min(a(1), end * a(11)) - r0;
-      return k.f32_gemm_prepacked(a(0), rows, a(2), a(3), p(4) + r0 * a(5) * 4, a(5), a(6), p(7), p(8) + r0 * a(9) * 4, a(9), a(10), 1, scratch);
+      return k.f32_gemm_prepacked(
+        a(0),
+        rows,
+        a(2),
+        a(3),
+        p(4) + r0 * a(5) * 4,
+        a(5),
+        a(6),
+        p(7),
+        p(8) + r0 * a(9) * 4,
+        a(9),
+        a(10),
+        1,
+        scratch,
+      );
     }
     case JOB.gemm: {
       // batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, bias, unitRows
       const r0 = begin * a(15);
       const rows = Math.min(a(1), end * a(15)) - r0;
-      return k.f32_gemm(a(0), rows, a(2), a(3), p(4) + r0 * a(5) * 4, a(5), a(6), p(7), a(8), a(9), a(10) !== 0, p(11) + r0 * a(12) * 4, a(12), a(13), 1, p(14), scratch);
+      return k.f32_gemm(
+        a(0),
+        rows,
+        a(2),
+        a(3),
+        p(4) + r0 * a(5) * 4,
+        a(5),
+        a(6),
+        p(7),
+        a(8),
+        a(9),
+        a(10) !== 0,
+        p(11) + r0 * a(12) * 4,
+        a(12),
+        a(13),
+        1,
+        p(14),
+        scratch,
+      );
     }
   }
   throw new Error(`unknown job ${ctl[SLOT.kind]}`);
@@ -143,7 +194,7 @@ export const SPIN_MS = 0.5;
 
 /** Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. */
 export function waitWhile(ctl: Int32Array, slot: number, value: number): void {
-  for (const until = performance.now() + SPIN_MS; Atomics.load(ctl, slot) === value; ) {
+  for (const until = performance.now() + SPIN_MS; Atomics.load(ctl, slot) === value;) {
     if (canBlock && performance.now() > until) return void Atomics.wait(ctl, slot, value);
   }
 }
@@ -180,10 +231,14 @@ export function coordinate(k: JobKernels, ctl: Int32Array, job: Job, meanwhile?:
     thrown = e;
     Atomics.store(ctl, SLOT.failed, 1);
   }
-  for (let d; (d = Atomics.load(ctl, SLOT.done)) < total && !Atomics.load(ctl, SLOT.failed); ) waitWhile(ctl, SLOT.done, d);
+  for (let d; (d = Atomics.load(ctl, SLOT.done)) < total && !Atomics.load(ctl, SLOT.failed);)
+    waitWhile(ctl, SLOT.done, d);
   closeJob(ctl);
   if (Atomics.load(ctl, SLOT.failed)) {
-    throw Object.assign(new Error(`a thread failed while computing this call${thrown instanceof Error ? ` (${thrown.message})` : ''}`), { cause: thrown });
+    throw Object.assign(
+      new Error(`a thread failed while computing this call${thrown instanceof Error ? ` (${thrown.message})` : ''}`),
+      { cause: thrown },
+    );
   }
   return ran;
 }
@@ -191,7 +246,7 @@ export function coordinate(k: JobKernels, ctl: Int32Array, job: Job, meanwhile?:
 /** Closes the open job, if one is, and waits until no worker is inside it. */
 export function closeJob(ctl: Int32Array): void {
   if ((Atomics.load(ctl, SLOT.epoch) & 1) === 0) Atomics.add(ctl, SLOT.epoch, 1);
-  for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0; ) waitWhile(ctl, SLOT.inFlight, n);
+  for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0;) waitWhile(ctl, SLOT.inFlight, n);
 }
 
 /**

@@ -4,7 +4,10 @@ import { type ReplicaInit, replicaBody } from './replica-body.js';
 import { threadBody } from './thread-body.js';
 import type { ThreadInit } from './worker-pool.js';
 
-const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: unknown, transfer?: Transferable[]): void };
+const scope = globalThis as unknown as {
+  onmessage: ((e: MessageEvent) => void) | null;
+  postMessage(m: unknown, transfer?: Transferable[]): void;
+};
 scope.onmessage = (first) => {
   scope.onmessage = null;
   const init = first.data as ThreadInit | ReplicaInit;

@@ -17,7 +17,9 @@ export const autoThreads = (): number => Math.min(navigator.hardwareConcurrency 
 export async function prepareThreads(threads: number | undefined): Promise<void> {
   if ((threads ?? 1) < 2) return;
   try {
-    chunk = await import(/* @vite-ignore */ /* webpackIgnore: true */ new URL('./browser-pool.js', import.meta.url).href);
+    chunk = await import(
+      /* @vite-ignore */ /* webpackIgnore: true */ new URL('./browser-pool.js', import.meta.url).href
+    );
     useRecording(chunk!.recording);
   } catch {
     // No pool file where the bundle put this one (a bundler that does not emit assets): one thread.
@@ -25,4 +27,5 @@ export async function prepareThreads(threads: number | undefined): Promise<void>
 }
 
 /** A memory and a pool over it once the pool is loaded; undefined before (one thread). */
-export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) => chunk?.threaded(bytes, maximumPages, newWorker, AttentionError);
+export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) =>
+  chunk?.threaded(bytes, maximumPages, newWorker, AttentionError);

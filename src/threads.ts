@@ -8,10 +8,10 @@ import { sharedPool, type StartThread } from './worker-pool.js';
 /** The bundled worker entry: dist/thread-worker.js, beside dist/index.js (and reached the same way from src/). */
 const WORKER_URL = new URL('../dist/thread-worker.js', import.meta.url);
 
-
 /** What `threads: 'auto'` gives: every core, up to MAX_AUTO_THREADS. */
 export const MAX_AUTO_THREADS = 8;
-export const autoThreads = (): number => Math.min(builtin!<typeof import('node:os')>('node:os').availableParallelism(), MAX_AUTO_THREADS);
+export const autoThreads = (): number =>
+  Math.min(builtin!<typeof import('node:os')>('node:os').availableParallelism(), MAX_AUTO_THREADS);
 
 /** Nothing to load before an engine starts threads here. */
 export const prepareThreads = async (_threads: number | undefined): Promise<void> => {};
@@ -42,4 +42,9 @@ export const threadingForTests: { replicas: boolean; start?: StartThread } = { r
 
 /** The engine's module and memory made shareable, and a pool of worker threads over them (see sharedPool). */
 export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) =>
-  (threadingForTests.replicas ? replicaPool : sharedPool)(bytes, maximumPages, threadingForTests.start ?? startNodeThread, AttentionError);
+  (threadingForTests.replicas ? replicaPool : sharedPool)(
+    bytes,
+    maximumPages,
+    threadingForTests.start ?? startNodeThread,
+    AttentionError,
+  );

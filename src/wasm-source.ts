@@ -9,12 +9,17 @@ interface NodeFs {
 
 /** node:fs when running in Node (or a runtime that is Node-compatible); a browser bundle has no `builtin`. */
 function nodeFs(): NodeFs | undefined {
-  return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node ? builtin?.<NodeFs>('node:fs') : undefined;
+  return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node
+    ? builtin?.<NodeFs>('node:fs')
+    : undefined;
 }
 
 /** The bytes in Node, else the URL to fetch. */
 export function packagedWasm(build: Build): WasmSource {
-  const url = build === 'simd' ? new URL('../build/simd.wasm', import.meta.url) : new URL('../build/relaxed-simd.wasm', import.meta.url);
+  const url =
+    build === 'simd'
+      ? new URL('../build/simd.wasm', import.meta.url)
+      : new URL('../build/relaxed-simd.wasm', import.meta.url);
   return nodeFs()?.readFileSync(url) ?? url;
 }
 

@@ -6,7 +6,16 @@ import type { Heap } from './memory.js';
 import { recordingOn, type Step } from './recording.js';
 import { sharedMemoryModule } from './shared-memory.js';
 import { type Errors, SplitPool } from './split-pool.js';
-import { closeJob, CONTROL_SLOTS, coordinate, type JobKernels, type Pool, SLOT, type SplitKernels, waitWhile } from './thread-jobs.js';
+import {
+  closeJob,
+  CONTROL_SLOTS,
+  coordinate,
+  type JobKernels,
+  type Pool,
+  SLOT,
+  type SplitKernels,
+  waitWhile,
+} from './thread-jobs.js';
 import type { ReplicaInit } from './replica-body.js';
 
 export type { Errors } from './split-pool.js';
@@ -87,7 +96,10 @@ export class WorkerPool extends SplitPool {
   }
 
   #start(role: ThreadInit['role'], index: number, events: ThreadEvents): Thread {
-    return this.start({ role, module: this.module, memory: this.memory, control: this.#ctl.buffer as SharedArrayBuffer, index }, events);
+    return this.start(
+      { role, module: this.module, memory: this.memory, control: this.#ctl.buffer as SharedArrayBuffer, index },
+      events,
+    );
   }
 
   #spawn(slot: number): void {
@@ -102,7 +114,10 @@ export class WorkerPool extends SplitPool {
     this.#workers[slot] = worker;
   }
 
-  /** The driver, started when first needed; while calls are pending it keeps the process alive, as any pending I/O does. */
+  /**
+   * The driver, started when first needed; while calls are pending it keeps the process alive, as any pending I/O
+   * does.
+   */
   #driverThread(): Thread {
     if (this.#driver) return this.#driver;
     const driver: Thread = this.#start('driver', 0, {
@@ -177,18 +192,34 @@ export class WorkerPool extends SplitPool {
 
   #drain(): void {
     const ctl = this.#ctl;
-    for (let d; (d = Atomics.load(ctl, SLOT.stepsRun)) < this.#submitted; ) waitWhile(ctl, SLOT.stepsRun, d);
-    if (Atomics.load(ctl, SLOT.stepsFailed) > this.#failuresHeard) throw this.#failed('an async call before this one failed (await it to see why)');
+    for (let d; (d = Atomics.load(ctl, SLOT.stepsRun)) < this.#submitted;) waitWhile(ctl, SLOT.stepsRun, d);
+    if (Atomics.load(ctl, SLOT.stepsFailed) > this.#failuresHeard)
+      throw this.#failed('an async call before this one failed (await it to see why)');
   }
 
   /**
    * Runs a job of `total` units on every thread, the caller included, after the recorded calls before it (see
    * coordinate()). Thread i uses scratch + i · stride.
    */
-  protected run(kernels: JobKernels, kind: number, args: readonly number[], total: number, chunk: number, scratch: number, stride: number): void {
+  protected run(
+    kernels: JobKernels,
+    kind: number,
+    args: readonly number[],
+    total: number,
+    chunk: number,
+    scratch: number,
+    stride: number,
+  ): void {
     this.#drain();
     try {
-      this.workerUnits += total - coordinate(kernels, this.#ctl, [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args], this.#makeAhead);
+      this.workerUnits +=
+        total -
+        coordinate(
+          kernels,
+          this.#ctl,
+          [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args],
+          this.#makeAhead,
+        );
     } catch (e) {
       throw Object.assign(this.#failed((e as Error).message), { cause: (e as Error).cause });
     }
@@ -255,7 +286,12 @@ export class WorkerPool extends SplitPool {
  * The module made to share its memory, that memory (shared, up to `maximumPages`), and a pool of threads started
  * by `start` to run on it (none until resized); undefined when the bytes have no memory import to share.
  */
-export function sharedPool(bytes: ArrayBuffer | ArrayBufferView, maximumPages: number, start: StartThread, errors: Errors): { module: WebAssembly.Module; memory: WebAssembly.Memory; pool: Pool } | undefined {
+export function sharedPool(
+  bytes: ArrayBuffer | ArrayBufferView,
+  maximumPages: number,
+  start: StartThread,
+  errors: Errors,
+): { module: WebAssembly.Module; memory: WebAssembly.Memory; pool: Pool } | undefined {
   const patched = sharedMemoryModule(bytes);
   if (!patched) return undefined;
   const module = new WebAssembly.Module(patched as BufferSource);

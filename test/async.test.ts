@@ -39,7 +39,9 @@ describe('async twins', () => {
     const x = randomTensor(1, [4, 1024, 64]);
     const before = pool.workerUnits;
     let settled = false;
-    const call = scaledDotProductAttentionAsync(x, x, x, { engine, returnWeights: true }).finally(() => (settled = true));
+    const call = scaledDotProductAttentionAsync(x, x, x, { engine, returnWeights: true }).finally(
+      () => (settled = true),
+    );
     // One turn of the event loop comes long before 4 × 1024² scores are computed and normalised.
     await new Promise((resolve) => setImmediate(resolve));
     expect(settled).toBe(false);
@@ -52,13 +54,21 @@ describe('async twins', () => {
   it('a bad argument rejects at once, with nothing left running; the next call is right', async () => {
     const engine = await sharingEngine(2);
     const q = randomTensor(1, [8, 16]);
-    await expect(scaledDotProductAttentionAsync(q, q, randomTensor(2, [7, 16]), { engine })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: /v.shape\[-2\] \(Lk\) is 7 but k.shape\[-2\] is 8/ });
-    await expect(matmulAsync(q, q, { engine, transpose_b: true } as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /transposeB/ });
+    await expect(scaledDotProductAttentionAsync(q, q, randomTensor(2, [7, 16]), { engine })).rejects.toMatchObject({
+      code: 'SHAPE_MISMATCH',
+      message: /v.shape\[-2\] \(Lk\) is 7 but k.shape\[-2\] is 8/,
+    });
+    await expect(matmulAsync(q, q, { engine, transpose_b: true } as never)).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: /transposeB/,
+    });
     const m = new SelfAttention(16, { seed: 1, engine });
     m.dispose();
     await expect(m.forwardAsync(q)).rejects.toMatchObject({ code: 'DISPOSED' });
     expect(usedBytes(engine)).toBe(0);
-    expect((await scaledDotProductAttentionAsync(q, q, q, { engine })).output.data).toEqual(scaledDotProductAttention(q, q, q, { engine }).output.data);
+    expect((await scaledDotProductAttentionAsync(q, q, q, { engine })).output.data).toEqual(
+      scaledDotProductAttention(q, q, q, { engine }).output.data,
+    );
     engine.close();
   });
 
@@ -79,13 +89,23 @@ describe('async twins', () => {
       shape: xs.shape,
     };
     const got = await m.forwardAsync(hostile);
-    const viaOptions = await scaledDotProductAttentionAsync(y, y, y, { engine, get causal() { return void seen.push(Float32Array.from(linear(y, randomTensor(9, [5, 64]), undefined, { engine }).data)), false; } } as never);
+    const viaOptions = await scaledDotProductAttentionAsync(y, y, y, {
+      engine,
+      get causal() {
+        return (
+          void seen.push(Float32Array.from(linear(y, randomTensor(9, [5, 64]), undefined, { engine }).data)),
+          false
+        );
+      },
+    } as never);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(got.output.data).toEqual(m.forward(xs).output.data);
     expect(viaOptions.output.data).toEqual(want);
     expect(seen[0]).toEqual(want);
     expect(seen.slice(1).some((r) => r.length === want.length && r.every((v, i) => v === want[i]))).toBe(true);
-    expect(seen.find((r) => r.length === 80 * 5)).toEqual(linear(y, randomTensor(9, [5, 64]), undefined, { engine }).data);
+    expect(seen.find((r) => r.length === 80 * 5)).toEqual(
+      linear(y, randomTensor(9, [5, 64]), undefined, { engine }).data,
+    );
     m.dispose();
     expect(usedBytes(engine)).toBe(0);
     engine.close();
@@ -141,9 +161,16 @@ describe('async twins', () => {
     // A job of an unknown kind fails in the driver; the calls made meanwhile might read what it left unwritten.
     const failing = pool.submit([{ job: [99, 64, 1, 0, 0, 2] }], new Recording());
     const next = scaledDotProductAttentionAsync(y, y, y, { engine });
-    expectAttentionError(() => scaledDotProductAttention(y, y, y, { engine }), 'WORKER_FAILED', /an async call before this one failed/);
+    expectAttentionError(
+      () => scaledDotProductAttention(y, y, y, { engine }),
+      'WORKER_FAILED',
+      /an async call before this one failed/,
+    );
     await expect(failing).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /unknown job 99/ });
-    await expect(next).rejects.toMatchObject({ code: 'WORKER_FAILED', message: /an async call before this one failed/ });
+    await expect(next).rejects.toMatchObject({
+      code: 'WORKER_FAILED',
+      message: /an async call before this one failed/,
+    });
     expect(usedBytes(engine)).toBe(0);
     expect((await scaledDotProductAttentionAsync(y, y, y, { engine })).output.data).toEqual(want);
     expect(scaledDotProductAttention(y, y, y, { engine }).output.data).toEqual(want);

@@ -54,7 +54,8 @@ describe.each(paths)('%s', (_, returnWeights) => {
     k.data[(lk - 1) * d] = NaN; // the last key: hidden from every query but the last by causal
     const keep = { data: new Uint8Array(lq * lk).fill(1), shape: [lq, lk] };
     keep.data.fill(0, 3 * lk, 4 * lk);
-    const got = scaledDotProductAttention(q, k, v, { mask: keep as unknown as Tensor, causal: true, returnWeights }).output.data;
+    const got = scaledDotProductAttention(q, k, v, { mask: keep as unknown as Tensor, causal: true, returnWeights })
+      .output.data;
     const want = refAttention(q, k, v, { mask: { ...keep, bool: true }, causal: true }).output.data;
     for (let i = 0; i < lq; i++) {
       const row = Array.from(got.subarray(i * d, (i + 1) * d));
@@ -68,7 +69,10 @@ describe.each(paths)('%s', (_, returnWeights) => {
     const q = randomTensor(7, [lq, d], 60);
     const k = randomTensor(8, [lk, d], 60);
     const v = randomTensor(9, [lk, d]);
-    const mask: Tensor = { data: Float32Array.from({ length: lq * lk }, (_, i) => (i % 3 === 0 ? -Infinity : 0)), shape: [lq, lk] };
+    const mask: Tensor = {
+      data: Float32Array.from({ length: lq * lk }, (_, i) => (i % 3 === 0 ? -Infinity : 0)),
+      shape: [lq, lk],
+    };
     const got = scaledDotProductAttention(q, k, v, { mask, returnWeights }).output.data;
     expectClose('output', got, refAttention(q, k, v, { mask }).output.data, ATOL, RTOL);
   });

@@ -83,12 +83,34 @@ async function openUrl(url: string) {
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`${r.status()} for ${r.url()}`);
     urls.push(r.url());
-    bodies.push(r.body().then((b) => b.length, () => 0));
+    bodies.push(
+      r.body().then(
+        (b) => b.length,
+        () => 0,
+      ),
+    );
   });
   const t0 = Date.now();
   await page.goto(url);
-  await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 30_000 });
-  const result = await page.evaluate(() => (window as unknown as { __result: { build?: string; output?: number[]; error?: string; ms?: number; sinceNavigation?: number; cells?: number; sharedError?: boolean } }).__result);
+  await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, {
+    timeout: 30_000,
+  });
+  const result = await page.evaluate(
+    () =>
+      (
+        window as unknown as {
+          __result: {
+            build?: string;
+            output?: number[];
+            error?: string;
+            ms?: number;
+            sinceNavigation?: number;
+            cells?: number;
+            sharedError?: boolean;
+          };
+        }
+      ).__result,
+  );
   const wall = Date.now() - t0;
   downloaded = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
   await page.close();
@@ -105,7 +127,9 @@ function checkPage(name: string, r: Awaited<ReturnType<typeof openPage>>, produc
   // The heatmap entry drew the 6 × 6 weights, and its errors are the main entry's AttentionError.
   expect(r.result.cells, `${name}: heatmap cells`).toBe(36);
   expect(r.result.sharedError, `${name}: heatmap errors are instances of AttentionError`).toBe(true);
-  console.log(`${name}: ${r.downloaded} bytes downloaded; first result ${r.result.sinceNavigation!.toFixed(1)} ms after navigation (init + call ${r.result.ms!.toFixed(1)} ms)`);
+  console.log(
+    `${name}: ${r.downloaded} bytes downloaded; first result ${r.result.sinceNavigation!.toFixed(1)} ms after navigation (init + call ${r.result.ms!.toFixed(1)} ms)`,
+  );
   // The download budget is deterministic, so it is a test; times are printed here and belong to benchmarks.
   if (production) expect(r.downloaded).toBeLessThanOrEqual(100 * 1024);
 }
@@ -120,13 +144,39 @@ function viteProject(name: string, code = APP): string {
   return root;
 }
 
-describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
+describe("in Chromium, behind script-src 'self' 'wasm-unsafe-eval'", () => {
   it('an esbuild bundle works with no configuration and no copied files', async () => {
     const out = join(project, 'esbuild-out');
-    run(join(repoRoot, 'node_modules/.bin/esbuild'), ['src/index.js', '--bundle', `--outfile=${join(out, 'app.js')}`, '--log-level=warning'], project);
+    run(
+      join(repoRoot, 'node_modules/.bin/esbuild'),
+      ['src/index.js', '--bundle', `--outfile=${join(out, 'app.js')}`, '--log-level=warning'],
+      project,
+    );
     writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
     expect(readdirSync(out).sort()).toEqual(['app.js', 'index.html']);
     checkPage('esbuild', await openPage(out));
+  });
+
+  it("the README's app, bundled with its esbuild line, shows what it computed", async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const block = readme.split('\n## In the browser')[1].match(/```js\n([\s\S]*?)```/)![1];
+    const root = join(project, 'readme-app');
+    mkdirSync(join(root, 'src'), { recursive: true });
+    writeFileSync(join(root, 'src/index.js'), block);
+    run(join(repoRoot, 'node_modules/.bin/esbuild'), ['src/index.js', '--bundle', '--outfile=out/app.js'], root);
+    writeFileSync(join(root, 'out/index.html'), PAGE('./app.js'));
+    const { url, server } = await serve(join(root, 'out'), 0);
+    servers.push(server);
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.textContent!.includes(':'), undefined, { timeout: 30_000 });
+    const [build, numbers] = (await page.evaluate(() => document.body.textContent!)).split(': ');
+    await page.close();
+    expect(problems).toEqual([]);
+    expect(build).toBe('relaxed-simd');
+    expectClose('README app', numbers.split(', ').map(Number), expected.slice(0, 4), ATOL, RTOL);
   });
 
   it('a Vite production build works with no configuration and no copied files', async () => {
@@ -143,8 +193,15 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
     mkdirSync(join(root, 'public'));
     writeFileSync(join(root, 'public/favicon.ico'), '');
     // This repository's Vite, serving the temporary project as `vite` (dev) would.
-    const { createServer } = (await import(pathToFileURL(join(repoRoot, 'node_modules/vite/dist/node/index.js')).href)) as typeof import('vite');
-    const dev = await createServer({ root, configFile: false, logLevel: 'warn', server: { host: '127.0.0.1', port: 0, hmr: false } });
+    const { createServer } = (await import(
+      pathToFileURL(join(repoRoot, 'node_modules/vite/dist/node/index.js')).href
+    )) as typeof import('vite');
+    const dev = await createServer({
+      root,
+      configFile: false,
+      logLevel: 'warn',
+      server: { host: '127.0.0.1', port: 0, hmr: false },
+    });
     try {
       await dev.listen();
       checkPage('vite dev', await openUrl(dev.resolvedUrls!.local[0]), false);
@@ -157,7 +214,10 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
     const out = join(project, 'cdn');
     mkdirSync(join(out, 'npm'), { recursive: true });
     // A CDN serves the package's files as they are; here 127.0.0.1 does.
-    writeFileSync(join(out, 'npm/wasm-attention.min.js'), readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')));
+    writeFileSync(
+      join(out, 'npm/wasm-attention.min.js'),
+      readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')),
+    );
     writeFileSync(join(out, 'app.js'), app('./npm/wasm-attention.min.js', './npm/wasm-attention.min.js'));
     writeFileSync(join(out, 'index.html'), PAGE('./app.js', './npm/wasm-attention.min.js'));
     checkPage('standalone', await openPage(out));
@@ -166,8 +226,13 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
   it('the standalone file works in a module Worker, off the main thread', async () => {
     const out = join(project, 'worker');
     mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'lib.js'), readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')));
-    writeFileSync(join(out, 'worker.js'), `
+    writeFileSync(
+      join(out, 'lib.js'),
+      readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')),
+    );
+    writeFileSync(
+      join(out, 'worker.js'),
+      `
       import { AttentionError, init, scaledDotProductAttention, tensor, heatmapSvg } from './lib.js';
       const t0 = performance.now();
       init().then((engine) => {
@@ -179,12 +244,16 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
         try { heatmapSvg(q.data); } catch (e) { sharedError = e instanceof AttentionError; }
         postMessage({ build: engine.info.build, output: Array.from(r.output.data), ms, cells: svg.match(/class="cell"/g).length, sharedError });
       }, (e) => postMessage({ error: String(e && e.message || e) }));
-    `);
-    writeFileSync(join(out, 'app.js'), `
+    `,
+    );
+    writeFileSync(
+      join(out, 'app.js'),
+      `
       const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
       worker.onmessage = (m) => { window.__result = { ...m.data, sinceNavigation: performance.now() }; };
       worker.onerror = (e) => { window.__result = { error: 'worker: ' + e.message }; };
-    `);
+    `,
+    );
     writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
     checkPage('worker', await openPage(out));
   });
@@ -193,9 +262,18 @@ describe('in Chromium, behind script-src \'self\' \'wasm-unsafe-eval\'', () => {
     const out = join(project, 'self-hosted');
     mkdirSync(join(out, 'wasm'), { recursive: true });
     // Served as application/octet-stream: instantiateStreaming refuses it, the fallback compiles the bytes.
-    writeFileSync(join(out, 'wasm/relaxed.bin'), readFileSync(join(project, 'node_modules/wasm-attention/build/relaxed-simd.wasm')));
-    writeFileSync(join(out, 'lib.js'), readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')));
-    writeFileSync(join(out, 'app.js'), app('./lib.js', './lib.js', "{ wasm: new URL('./wasm/relaxed.bin', location.href) }"));
+    writeFileSync(
+      join(out, 'wasm/relaxed.bin'),
+      readFileSync(join(project, 'node_modules/wasm-attention/build/relaxed-simd.wasm')),
+    );
+    writeFileSync(
+      join(out, 'lib.js'),
+      readFileSync(join(project, 'node_modules/wasm-attention/dist/wasm-attention.min.js')),
+    );
+    writeFileSync(
+      join(out, 'app.js'),
+      app('./lib.js', './lib.js', "{ wasm: new URL('./wasm/relaxed.bin', location.href) }"),
+    );
     writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
     const r = await openPage(out);
     checkPage('self-hosted .wasm', r);
@@ -251,13 +329,22 @@ interface ThreadsResult {
 }
 
 /** Checks a threads page: what runs, and every result bit for bit the one-thread result. */
-function checkThreads(name: string, r: Awaited<ReturnType<typeof openPage>>, want: { threads: number; threading: string; isolated: boolean }): void {
+function checkThreads(
+  name: string,
+  r: Awaited<ReturnType<typeof openPage>>,
+  want: { threads: number; threading: string; isolated: boolean },
+): void {
   const result = r.result as ThreadsResult;
   expect(result.error, `${name}: page error`).toBeUndefined();
   expect(r.problems, `${name}: console errors: ${r.problems.join(' | ')}`).toEqual([]);
   expect(result.isolated, `${name}: crossOriginIsolated`).toBe(want.isolated);
   expect(result.info, `${name}: engine.info`).toMatchObject({ threads: want.threads, threading: want.threading });
-  expect(result.same, `${name}: sync, async, module sync, module async equal to one thread`).toEqual([true, true, true, true]);
+  expect(result.same, `${name}: sync, async, module sync, module async equal to one thread`).toEqual([
+    true,
+    true,
+    true,
+    true,
+  ]);
 }
 
 describe('threads in Chromium', () => {
@@ -266,26 +353,49 @@ describe('threads in Chromium', () => {
   });
 
   it('a webpack 5 build: two threads over shared memory where cross-origin isolated, else Workers of their own; no configuration', async () => {
-    run(process.execPath, [join(repoRoot, 'node_modules/webpack-cli/bin/cli.js'), '--mode', 'production', '--entry', './src/threads.js', '--output-path', 'dist-threads'], project);
+    run(
+      process.execPath,
+      [
+        join(repoRoot, 'node_modules/webpack-cli/bin/cli.js'),
+        '--mode',
+        'production',
+        '--entry',
+        './src/threads.js',
+        '--output-path',
+        'dist-threads',
+      ],
+      project,
+    );
     const out = join(project, 'dist-threads');
     writeFileSync(join(out, 'index.html'), PAGE('./main.js'));
     const r = await openPage(out, true);
     checkThreads('webpack, isolated', r, { threads: 2, threading: 'shared-memory', isolated: true });
     expect((r.result as ThreadsResult).freeMeanwhile).toBe(true);
-    expect(r.urls.filter((u) => /\.js$/.test(u)).length, 'the pool and its worker were fetched').toBeGreaterThanOrEqual(3);
+    expect(r.urls.filter((u) => /\.js$/.test(u)).length, 'the pool and its worker were fetched').toBeGreaterThanOrEqual(
+      3,
+    );
     // The same build without the isolation headers: Workers with memories of their own run the async calls.
     const plain = await openPage(out);
     checkThreads('webpack, not isolated', plain, { threads: 2, threading: 'workers', isolated: false });
     expect((plain.result as ThreadsResult).freeMeanwhile).toBe(true);
   });
 
-  it('an esbuild ES module bundle with the two files copied beside it (the README\'s line), and the standalone file beside them', async () => {
+  it("an esbuild ES module bundle with the two files copied beside it (the README's line), and the standalone file beside them", async () => {
     const out = join(project, 'esbuild-threads');
-    run(join(repoRoot, 'node_modules/.bin/esbuild'), ['src/threads.js', '--bundle', '--format=esm', `--outfile=${join(out, 'app.js')}`, '--log-level=warning'], project);
+    run(
+      join(repoRoot, 'node_modules/.bin/esbuild'),
+      ['src/threads.js', '--bundle', '--format=esm', `--outfile=${join(out, 'app.js')}`, '--log-level=warning'],
+      project,
+    );
     const dist = join(project, 'node_modules/wasm-attention/dist');
-    for (const f of ['browser-pool.js', 'thread-worker.browser.js']) writeFileSync(join(out, f), readFileSync(join(dist, f)));
+    for (const f of ['browser-pool.js', 'thread-worker.browser.js'])
+      writeFileSync(join(out, f), readFileSync(join(dist, f)));
     writeFileSync(join(out, 'index.html'), PAGE('./app.js'));
-    checkThreads('esbuild, isolated', await openPage(out, true), { threads: 2, threading: 'shared-memory', isolated: true });
+    checkThreads('esbuild, isolated', await openPage(out, true), {
+      threads: 2,
+      threading: 'shared-memory',
+      isolated: true,
+    });
     checkThreads('esbuild, not isolated', await openPage(out), { threads: 2, threading: 'workers', isolated: false });
     // Without the copies: one thread, said so, and every result still right.
     const bare = join(project, 'esbuild-threads-bare');
@@ -300,17 +410,37 @@ describe('threads in Chromium', () => {
     // A CDN serves the package's dist/ as it is: the standalone file finds the pool and the Worker beside it.
     const cdn = join(project, 'cdn-threads');
     mkdirSync(join(cdn, 'npm'), { recursive: true });
-    for (const f of ['wasm-attention.min.js', 'browser-pool.js', 'thread-worker.browser.js']) writeFileSync(join(cdn, 'npm', f), readFileSync(join(dist, f)));
-    writeFileSync(join(cdn, 'app.js'), THREADS_APP.replace("from 'wasm-attention'", "from './npm/wasm-attention.min.js'"));
+    for (const f of ['wasm-attention.min.js', 'browser-pool.js', 'thread-worker.browser.js'])
+      writeFileSync(join(cdn, 'npm', f), readFileSync(join(dist, f)));
+    writeFileSync(
+      join(cdn, 'app.js'),
+      THREADS_APP.replace("from 'wasm-attention'", "from './npm/wasm-attention.min.js'"),
+    );
     writeFileSync(join(cdn, 'index.html'), PAGE('./app.js'));
-    checkThreads('standalone, isolated', await openPage(cdn, true), { threads: 2, threading: 'shared-memory', isolated: true });
-    checkThreads('standalone, not isolated', await openPage(cdn), { threads: 2, threading: 'workers', isolated: false });
+    checkThreads('standalone, isolated', await openPage(cdn, true), {
+      threads: 2,
+      threading: 'shared-memory',
+      isolated: true,
+    });
+    checkThreads('standalone, not isolated', await openPage(cdn), {
+      threads: 2,
+      threading: 'workers',
+      isolated: false,
+    });
   });
 
   it('a Vite production build: two threads, over shared memory where cross-origin isolated, else Workers of their own; no configuration', async () => {
     const root = viteProject('vite-threads', THREADS_APP);
     run(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], root);
-    checkThreads('vite, isolated', await openPage(join(root, 'dist'), true), { threads: 2, threading: 'shared-memory', isolated: true });
-    checkThreads('vite, not isolated', await openPage(join(root, 'dist')), { threads: 2, threading: 'workers', isolated: false });
+    checkThreads('vite, isolated', await openPage(join(root, 'dist'), true), {
+      threads: 2,
+      threading: 'shared-memory',
+      isolated: true,
+    });
+    checkThreads('vite, not isolated', await openPage(join(root, 'dist')), {
+      threads: 2,
+      threading: 'workers',
+      isolated: false,
+    });
   });
 });

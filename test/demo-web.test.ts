@@ -40,7 +40,10 @@ describe('demo page', () => {
 
     await page.fill('#sentence', 'attention is all you need');
     await page.waitForSelector('body[data-tokens="5"]');
-    const cells = async () => page.$$eval('figure', (figs) => figs.map((f) => Array.from(f.querySelectorAll('rect.cell'), (r) => Number(r.getAttribute('data-weight')))));
+    const cells = async () =>
+      page.$$eval('figure', (figs) =>
+        figs.map((f) => Array.from(f.querySelectorAll('rect.cell'), (r) => Number(r.getAttribute('data-weight')))),
+      );
     const open = await cells();
     expect(open.length).toBe(4);
     for (const head of open) {
@@ -49,17 +52,28 @@ describe('demo page', () => {
     }
     expect(await page.$$eval('figure text', (t) => t.map((x) => x.textContent))).toContain('attention');
     // Four heads in two rows of two.
-    const boxes = await page.$$eval('figure', (figs) => figs.map((f) => f.getBoundingClientRect()).map((r) => [Math.round(r.x), Math.round(r.y)]));
+    const boxes = await page.$$eval('figure', (figs) =>
+      figs.map((f) => f.getBoundingClientRect()).map((r) => [Math.round(r.x), Math.round(r.y)]),
+    );
     expect(new Set(boxes.map(([x]) => x)).size).toBe(2);
     expect(new Set(boxes.map(([, y]) => y)).size).toBe(2);
 
     // Pointing at a cell reads its weight out and lights its row and column in that map only.
     await page.hover('figure[data-head="2"] rect.cell[data-row="1"][data-col="3"]');
-    const weight = Number(await page.getAttribute('figure[data-head="2"] rect.cell[data-row="1"][data-col="3"]', 'data-weight'));
-    expect(await page.textContent('#readout')).toBe(`head 2: "is" → "you" ${weight.toFixed(3)}`);
-    expect(await page.$$eval('rect.cell.lit', (cs) => cs.map((c) => `${c.closest('figure')!.getAttribute('data-head')}:${c.getAttribute('data-row')},${c.getAttribute('data-col')}`).sort())).toEqual(
-      ['2:0,3', '2:1,0', '2:1,1', '2:1,2', '2:1,3', '2:1,4', '2:2,3', '2:3,3', '2:4,3'],
+    const weight = Number(
+      await page.getAttribute('figure[data-head="2"] rect.cell[data-row="1"][data-col="3"]', 'data-weight'),
     );
+    expect(await page.textContent('#readout')).toBe(`head 2: "is" → "you" ${weight.toFixed(3)}`);
+    expect(
+      await page.$$eval('rect.cell.lit', (cs) =>
+        cs
+          .map(
+            (c) =>
+              `${c.closest('figure')!.getAttribute('data-head')}:${c.getAttribute('data-row')},${c.getAttribute('data-col')}`,
+          )
+          .sort(),
+      ),
+    ).toEqual(['2:0,3', '2:1,0', '2:1,1', '2:1,2', '2:1,3', '2:1,4', '2:2,3', '2:3,3', '2:4,3']);
 
     // Past 16 words the page says that it draws the first 16.
     await page.fill('#sentence', Array.from({ length: 20 }, (_, i) => `w${i}`).join(' '));
@@ -70,7 +84,9 @@ describe('demo page', () => {
     expect(await page.textContent('#cut')).toBe('');
 
     await page.check('#causal');
-    await page.waitForFunction(() => document.querySelector('figure rect.cell:nth-of-type(2)')?.getAttribute('data-weight') === '0');
+    await page.waitForFunction(
+      () => document.querySelector('figure rect.cell:nth-of-type(2)')?.getAttribute('data-weight') === '0',
+    );
     for (const head of await cells()) {
       for (let i = 0; i < 5; i++) for (let j = i + 1; j < 5; j++) expect(head[i * 5 + j]).toBe(0);
       expect(head[0]).toBe(1);
@@ -79,7 +95,9 @@ describe('demo page', () => {
     await page.click('#time');
     await page.waitForFunction(() => /wasm-attention is/.test(document.getElementById('timing')?.textContent ?? ''));
     const timing = (await page.textContent('#timing'))!;
-    const [, ours, js, ratio, verdict] = timing.match(/^5 tokens: wasm-attention ([\d.]+) ms · plain JavaScript \(Float32Array loops\) ([\d.]+) ms · wasm-attention is ([\d.]+)× (faster|slower)$/)!;
+    const [, ours, js, ratio, verdict] = timing.match(
+      /^5 tokens: wasm-attention ([\d.]+) ms · plain JavaScript \(Float32Array loops\) ([\d.]+) ms · wasm-attention is ([\d.]+)× (faster|slower)$/,
+    )!;
     // The verdict follows the figures (to the rounding of what is printed).
     const quotient = Number(js) / Number(ours);
     expect(verdict).toBe(quotient >= 1 ? 'faster' : 'slower');

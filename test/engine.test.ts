@@ -2,7 +2,23 @@
 // sources (and the errors of bad ones), memory bookkeeping.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AttentionError, createEngine, type Engine, getEngine, init, initSync, linear, linearAsync, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention, softmax } from '../src/index.js';
+import {
+  AttentionError,
+  createEngine,
+  type Engine,
+  getEngine,
+  init,
+  initSync,
+  linear,
+  linearAsync,
+  matmul,
+  matmulAsync,
+  MultiHeadAttention,
+  scaledDotProductAttention,
+  scaledDotProductAttentionAsync,
+  SelfAttention,
+  softmax,
+} from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
 import { refAttention } from '../src/reference.js';
 import { BUILD, expectAttentionError, expectClose, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
@@ -34,18 +50,30 @@ describe('before init', () => {
       ['new MultiHeadAttention', () => new MultiHeadAttention(4, 2)],
     ];
     for (const [, call] of sync) expectAttentionError(call, 'NOT_INITIALIZED', /call `await init\(\)`/);
-    for (const pending of [scaledDotProductAttentionAsync(x, x, x), matmulAsync(x, x, { transposeB: true }), linearAsync(x, x)]) {
+    for (const pending of [
+      scaledDotProductAttentionAsync(x, x, x),
+      matmulAsync(x, x, { transposeB: true }),
+      linearAsync(x, x),
+    ]) {
       await expect(pending).rejects.toMatchObject({ code: 'NOT_INITIALIZED' });
     }
     expectAttentionError(() => getEngine(), 'NOT_INITIALIZED', /init/);
     // A URL cannot be loaded synchronously; the failed call leaves no default engine behind.
-    expectAttentionError(() => initSync({ wasm: wasmUrl }), 'BAD_ARGUMENT', /initSync needs bytes or a WebAssembly.Module/);
+    expectAttentionError(
+      () => initSync({ wasm: wasmUrl }),
+      'BAD_ARGUMENT',
+      /initSync needs bytes or a WebAssembly.Module/,
+    );
     expectAttentionError(() => getEngine(), 'NOT_INITIALIZED', /init/);
   });
 
   it('a call asking for another configuration while the default engine loads fails, and the load goes on untouched', async () => {
     const loading = init({ build: BUILD });
-    expectAttentionError(() => initSync({ build: BUILD, maxMemoryBytes: 1 << 20 }), 'BAD_ARGUMENT', /the default engine is .* maxMemoryBytes 4227858432; for another, use createEngine/);
+    expectAttentionError(
+      () => initSync({ build: BUILD, maxMemoryBytes: 1 << 20 }),
+      'BAD_ARGUMENT',
+      /the default engine is .* maxMemoryBytes 4227858432; for another, use createEngine/,
+    );
     await expect(init({ maxMemoryBytes: 1 << 20 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     const engine = await loading;
     expect(engine.info).toMatchObject({ build: BUILD, maxMemoryBytes: 4227858432 });
@@ -68,7 +96,10 @@ describe('init', () => {
 
   it('the default engine is set once: another build or memory limit is BAD_ARGUMENT and changes nothing', async () => {
     const before = getEngine();
-    await expect(init({ maxMemoryBytes: 4 << 20 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /createEngine\(options\) and pass options.engine/ });
+    await expect(init({ maxMemoryBytes: 4 << 20 })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: /createEngine\(options\) and pass options.engine/,
+    });
     expectAttentionError(() => initSync({ maxMemoryBytes: 4 << 20 }), 'BAD_ARGUMENT', /the default engine is/);
     if (runtimeHasRelaxed) await expect(init({ build: OTHER })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     expect(getEngine()).toBe(before);
@@ -83,10 +114,16 @@ describe('init', () => {
     expect(await init()).toBe(getEngine());
     expectWorkingAttention(small);
     const q = randomTensor(6, [1000, 64]);
-    expect(() => scaledDotProductAttention(q, q, q, { returnWeights: true, engine: small })).toThrow(/OUT_OF_MEMORY|past the limit of 4194304/);
+    expect(() => scaledDotProductAttention(q, q, q, { returnWeights: true, engine: small })).toThrow(
+      /OUT_OF_MEMORY|past the limit of 4194304/,
+    );
     // The default engine has its own, larger limit.
     expect(scaledDotProductAttention(q, q, q, { returnWeights: true }).weights.shape).toEqual([1000, 1000]);
-    expectAttentionError(() => softmax(q, { engine: {} as Engine }), 'BAD_ARGUMENT', /options.engine must be an Engine, got an object/);
+    expectAttentionError(
+      () => softmax(q, { engine: {} as Engine }),
+      'BAD_ARGUMENT',
+      /options.engine must be an Engine, got an object/,
+    );
   });
 
   it('picks relaxed SIMD exactly where the runtime validates it', async () => {
@@ -100,17 +137,29 @@ describe('init', () => {
     expect(auto.info.build).toBe(supported ? 'relaxed-simd' : 'simd');
     expectWorkingAttention(auto);
     if (!supported) {
-      await expect(createEngine({ build: 'relaxed-simd' })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /relaxed SIMD/ });
+      await expect(createEngine({ build: 'relaxed-simd' })).rejects.toMatchObject({
+        code: 'BAD_ARGUMENT',
+        message: /relaxed SIMD/,
+      });
     }
   });
 
   it('rejects an unknown build by name', async () => {
-    await expect(createEngine({ build: 'sse' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /options.build must be 'simd' or 'relaxed-simd', got "sse"/ });
+    await expect(createEngine({ build: 'sse' as never })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: /options.build must be 'simd' or 'relaxed-simd', got "sse"/,
+    });
   });
 
-  it('loads from bytes, a file URL, a compiled Module, and synchronously; info.build is the module\'s own', async () => {
+  it("loads from bytes, a file URL, a compiled Module, and synchronously; info.build is the module's own", async () => {
     const bytes = readFileSync(wasmUrl);
-    for (const wasm of [bytes, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), wasmUrl, wasmUrl.href, new WebAssembly.Module(bytes)]) {
+    for (const wasm of [
+      bytes,
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      wasmUrl,
+      wasmUrl.href,
+      new WebAssembly.Module(bytes),
+    ]) {
       const engine = await createEngine({ wasm });
       expect(engine.info.build).toBe(BUILD);
       expectWorkingAttention(engine);
@@ -130,12 +179,17 @@ describe('init', () => {
     await bad(42, /got 42/);
     const other = readFileSync(new URL(`../build/${OTHER}.wasm`, import.meta.url));
     if (supportsRelaxedSimd()) {
-      await expect(createEngine({ build: BUILD, wasm: other })).rejects.toMatchObject({ message: new RegExp(`options.build is '${BUILD}' but options.wasm holds the '${OTHER}' build`) });
+      await expect(createEngine({ build: BUILD, wasm: other })).rejects.toMatchObject({
+        message: new RegExp(`options.build is '${BUILD}' but options.wasm holds the '${OTHER}' build`),
+      });
     }
     expectAttentionError(() => initSync(null as never), 'BAD_ARGUMENT', /options must be an options object, got null/);
     expect(() => initSync({ build: BUILD, wasm: wasmUrl })).not.toThrow(); // the default engine exists: nothing to load
 
-    await expect(init({ wsam: 1 } as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /unknown key 'wsam'; accepted: build, wasm, maxMemoryBytes/ });
+    await expect(init({ wsam: 1 } as never)).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: /unknown key 'wsam'; accepted: build, wasm, maxMemoryBytes/,
+    });
     expectWorkingAttention();
   });
 });
@@ -155,7 +209,12 @@ describe('memory', () => {
     const again = scaledDotProductAttention(q, q, q, { returnWeights: true, engine });
     expect(Array.from(again.output.data.subarray(0, 64))).toEqual(Array.from(big.output.data.subarray(0, 64)));
     for (let i = 0; i < 50; i++) {
-      scaledDotProductAttention(randomTensor(i, [1 + (i % 7), 3 + (i % 5), 8]), randomTensor(i + 1, [1, 4, 8]), randomTensor(i + 2, [1, 4, 5]), { causal: i % 2 === 0, engine });
+      scaledDotProductAttention(
+        randomTensor(i, [1 + (i % 7), 3 + (i % 5), 8]),
+        randomTensor(i + 1, [1, 4, 8]),
+        randomTensor(i + 2, [1, 4, 5]),
+        { causal: i % 2 === 0, engine },
+      );
     }
     expect(engine.memoryBytes()).toBe(grown);
     expect(usedBytes(engine)).toBe(0);
@@ -170,7 +229,9 @@ describe('memory', () => {
     } catch (e) {
       expect(e).toBeInstanceOf(AttentionError);
       expect((e as AttentionError).code).toBe('OUT_OF_MEMORY');
-      expect((e as Error).message).toMatch(/needs \d+ .*bytes .*past the limit of 4194304 bytes; without weights \(options.returnWeights: false\) the call needs \d+ bytes, which fits/);
+      expect((e as Error).message).toMatch(
+        /needs \d+ .*bytes .*past the limit of 4194304 bytes; without weights \(options.returnWeights: false\) the call needs \d+ bytes, which fits/,
+      );
     }
     // As the message says, the fused path fits.
     const fused = scaledDotProductAttention(q, q, q, { engine });

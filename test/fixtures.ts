@@ -28,7 +28,10 @@ export function fixtureIndex(): IndexEntry[] {
 
 function toArray(values: unknown[], dtype: string, shape: number[]): FixtureArray {
   // float32 values are shortest round-trip decimals; non-finite ones are the strings Number() accepts.
-  const data = dtype === 'bool' ? Uint8Array.from(values as boolean[], (b) => (b ? 1 : 0)) : Float32Array.from(values, (v) => Number(v));
+  const data =
+    dtype === 'bool'
+      ? Uint8Array.from(values as boolean[], (b) => (b ? 1 : 0))
+      : Float32Array.from(values, (v) => Number(v));
   return { data, shape };
 }
 
@@ -36,5 +39,11 @@ export function loadFixture(file: string): Fixture {
   const raw = JSON.parse(readFileSync(new URL(file, DIR), 'utf8'));
   const convert = (arrays: Record<string, unknown[]>) =>
     Object.fromEntries(Object.entries(arrays).map(([k, v]) => [k, toArray(v, raw.dtypes[k], raw.shapes[k])]));
-  return { name: raw.name, group: raw.group, params: raw.params, inputs: convert(raw.inputs), expected: convert(raw.expected) };
+  return {
+    name: raw.name,
+    group: raw.group,
+    params: raw.params,
+    inputs: convert(raw.inputs),
+    expected: convert(raw.expected),
+  };
 }

@@ -34,17 +34,29 @@ describe('fuzz: valid calls', () => {
   it(`SDPA through both paths equals the reference (${RUNS} runs)`, () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), size, size, size, size,
-        fc.constantFrom('none', 'float', 'keep'), fc.boolean(), fc.boolean(), fc.integer(),
+        fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+        size,
+        size,
+        size,
+        size,
+        fc.constantFrom('none', 'float', 'keep'),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer(),
         (batch, lq, lk, dk, dv, maskKind, causal, returnWeights, seed) => {
           const q = randomTensor(seed, [...batch, lq, dk], 2);
           const k = randomTensor(seed + 1, [...batch, lk, dk], 2);
           const v = randomTensor(seed + 2, [...batch, lk, dv]);
           const rand = mulberry32(seed);
           const mask =
-            maskKind === 'float' ? { data: Float32Array.from({ length: lq * lk }, () => (rand() < 0.3 ? -Infinity : rand() * 4 - 2)), shape: [lq, lk] }
-            : maskKind === 'keep' ? { data: Uint8Array.from({ length: lq * lk }, () => (rand() < 0.6 ? 1 : 0)), shape: [lq, lk] }
-            : undefined;
+            maskKind === 'float'
+              ? {
+                  data: Float32Array.from({ length: lq * lk }, () => (rand() < 0.3 ? -Infinity : rand() * 4 - 2)),
+                  shape: [lq, lk],
+                }
+              : maskKind === 'keep'
+                ? { data: Uint8Array.from({ length: lq * lk }, () => (rand() < 0.6 ? 1 : 0)), shape: [lq, lk] }
+                : undefined;
           const got = scaledDotProductAttention(q, k, v, { mask: mask as Tensor, causal, returnWeights });
           const want = refAttention(q, k, v, { mask: mask && { ...mask, bool: maskKind === 'keep' }, causal });
           // q and k are twice the unit case's, so scores (and their rounding errors) are four times as large.
@@ -118,7 +130,8 @@ describe('fuzz: invalid calls', () => {
           const made = calls[which](a, b) as { dispose?: () => void } | undefined;
           made?.dispose?.();
         } catch (e) {
-          if (!(e instanceof AttentionError)) throw new Error(`call ${which} threw ${String(e)} for ${String(a)}, ${String(b)}`);
+          if (!(e instanceof AttentionError))
+            throw new Error(`call ${which} threw ${String(e)} for ${String(a)}, ${String(b)}`);
           expect(['SHAPE_MISMATCH', 'BAD_ARGUMENT', 'OUT_OF_MEMORY', 'DISPOSED']).toContain(e.code);
           thrown++;
         }

@@ -46,29 +46,78 @@ describe('heatmapSvg', () => {
     expect(svg).not.toMatch(/<a>|b&c/);
     expect(svg).toMatch(/>keys →</);
     expect(svg).toMatch(/>queries ↓</);
-    expect([...svg.matchAll(/<rect class="legend"[^>]*fill-opacity="([\d.]+)"/g)].map((m) => Number(m[1]))).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect([...svg.matchAll(/<rect class="legend"[^>]*fill-opacity="([\d.]+)"/g)].map((m) => Number(m[1]))).toEqual([
+      0, 0.25, 0.5, 0.75, 1,
+    ]);
     expect(svg).toMatch(/>attention weight</);
   });
 
   it('with perRow, opacity is the share of the row peak', () => {
     const svg = heatmapSvg(w3, { perRow: true });
-    expect([...svg.matchAll(/<rect class="cell"[^>]*fill-opacity="([\d.]+)"/g)].map((c) => Number(c[1]))).toEqual([1, 0, 0, 1, 1, 0, 0.167, 0.5, 1]);
+    expect([...svg.matchAll(/<rect class="cell"[^>]*fill-opacity="([\d.]+)"/g)].map((c) => Number(c[1]))).toEqual([
+      1, 0, 0, 1, 1, 0, 0.167, 0.5, 1,
+    ]);
     expect(svg).toMatch(/>share of the row's largest</);
   });
 });
 
 describe('bad input', () => {
   const cases: Array<[string, () => unknown, string, RegExp]> = [
-    ['a Float32Array', () => heatmapSvg(w3.data as never), 'BAD_ARGUMENT', /heatmapSvg: weights must be a Tensor .* got Float32Array\(9\)/],
+    [
+      'a Float32Array',
+      () => heatmapSvg(w3.data as never),
+      'BAD_ARGUMENT',
+      /heatmapSvg: weights must be a Tensor .* got Float32Array\(9\)/,
+    ],
     ['null', () => heatmap(null as never), 'BAD_ARGUMENT', /heatmap: weights must be a Tensor .* got null/],
-    ['rank 1', () => heatmap({ data: new Float32Array(3), shape: [3] }), 'SHAPE_MISMATCH', /weights must be \[lq, lk\] .*got shape \[3\]/],
-    ['an empty map a trillion columns wide', () => heatmap({ data: new Float32Array(0), shape: [0, 2 ** 40] }), 'BAD_ARGUMENT', /weights.shape\[1\] is 1099511627776, past 2\^31 − 1/],
-    ['data shorter than the shape', () => heatmapSvg({ data: new Float32Array(5), shape: [2, 3] }), 'SHAPE_MISMATCH', /weights.data has 5 elements but shape \[2, 3\] needs 6/],
-    ['too few row labels', () => heatmap(w3, { rows: ['a', 'b'] }), 'BAD_ARGUMENT', /options\.rows must be 3 strings, got 2 items/],
-    ['labels that are not strings', () => heatmapSvg(w3, { cols: [1, 2, 3] as never }), 'BAD_ARGUMENT', /options\.cols must be 3 strings/],
-    ['options that are not an object', () => heatmap(w3, 7 as never), 'BAD_ARGUMENT', /heatmap: options must be an options object, got 7/],
-    ['a negative cell width', () => heatmap(w3, { cellWidth: -1 }), 'BAD_ARGUMENT', /options\.cellWidth must be an integer from 1 to 64, got -1/],
-    ['a NaN cell size', () => heatmapSvg(w3, { cell: NaN }), 'BAD_ARGUMENT', /options\.cell must be a number from 4 to 4096, got NaN/],
+    [
+      'rank 1',
+      () => heatmap({ data: new Float32Array(3), shape: [3] }),
+      'SHAPE_MISMATCH',
+      /weights must be \[lq, lk\] .*got shape \[3\]/,
+    ],
+    [
+      'an empty map a trillion columns wide',
+      () => heatmap({ data: new Float32Array(0), shape: [0, 2 ** 40] }),
+      'BAD_ARGUMENT',
+      /weights.shape\[1\] is 1099511627776, past 2\^31 − 1/,
+    ],
+    [
+      'data shorter than the shape',
+      () => heatmapSvg({ data: new Float32Array(5), shape: [2, 3] }),
+      'SHAPE_MISMATCH',
+      /weights.data has 5 elements but shape \[2, 3\] needs 6/,
+    ],
+    [
+      'too few row labels',
+      () => heatmap(w3, { rows: ['a', 'b'] }),
+      'BAD_ARGUMENT',
+      /options\.rows must be 3 strings, got 2 items/,
+    ],
+    [
+      'labels that are not strings',
+      () => heatmapSvg(w3, { cols: [1, 2, 3] as never }),
+      'BAD_ARGUMENT',
+      /options\.cols must be 3 strings/,
+    ],
+    [
+      'options that are not an object',
+      () => heatmap(w3, 7 as never),
+      'BAD_ARGUMENT',
+      /heatmap: options must be an options object, got 7/,
+    ],
+    [
+      'a negative cell width',
+      () => heatmap(w3, { cellWidth: -1 }),
+      'BAD_ARGUMENT',
+      /options\.cellWidth must be an integer from 1 to 64, got -1/,
+    ],
+    [
+      'a NaN cell size',
+      () => heatmapSvg(w3, { cell: NaN }),
+      'BAD_ARGUMENT',
+      /options\.cell must be a number from 4 to 4096, got NaN/,
+    ],
   ];
   it.each(cases)('%s gives a clear AttentionError', (_, call, code, message) => {
     expect(call).toThrow(AttentionError);

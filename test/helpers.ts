@@ -18,7 +18,10 @@ export const nodeFlags = (): string[] => (BUILD === 'relaxed-simd' ? ['--experim
  */
 export function runScript(script: string, timeout = 20_000): string {
   const lib = JSON.stringify(new URL('../dist/index.js', import.meta.url).href);
-  return execFileSync(process.execPath, [...nodeFlags(), '--input-type=module', '-e', script.replaceAll('LIB', lib)], { encoding: 'utf8', timeout });
+  return execFileSync(process.execPath, [...nodeFlags(), '--input-type=module', '-e', script.replaceAll('LIB', lib)], {
+    encoding: 'utf8',
+    timeout,
+  });
 }
 
 /** Bytes of an engine's linear memory held now: resident weights and caches, and a call's scratch. */
@@ -87,7 +90,10 @@ export function expectClose(
     }
     const d = Math.abs(g - w);
     const tol = atol + rtol * (bound ? bound[i] : Math.abs(w));
-    if (!(d <= tol)) expect.fail(`${label}[${i}]: got ${g}, expected ${w} (|diff| ${d.toExponential(3)} > tolerance ${tol.toExponential(3)})`);
+    if (!(d <= tol))
+      expect.fail(
+        `${label}[${i}]: got ${g}, expected ${w} (|diff| ${d.toExponential(3)} > tolerance ${tol.toExponential(3)})`,
+      );
     if (d > maxAbs) {
       maxAbs = d;
       worstIndex = i;

@@ -51,7 +51,13 @@ describe('lifetimes', () => {
     expect(usedBytes(engine)).toBe(before);
     // The freed memory is reused, and results stay right.
     const q = randomTensor(3, [5, 8]);
-    expectClose('after collection', scaledDotProductAttention(q, q, q).output.data, refAttention(q, q, q).output.data, ATOL, RTOL);
+    expectClose(
+      'after collection',
+      scaledDotProductAttention(q, q, q).output.data,
+      refAttention(q, q, q).output.data,
+      ATOL,
+      RTOL,
+    );
   });
 });
 
@@ -64,12 +70,28 @@ describe('steady state', () => {
     const call = (i: number) => {
       const n = shapes[i % shapes.length];
       switch (i % 7) {
-        case 0: return scaledDotProductAttention(randomTensor(i, [2, n, 8]), randomTensor(i + 1, [2, n + 1, 8]), randomTensor(i + 2, [2, n + 1, 5]), { causal: true });
-        case 1: return scaledDotProductAttention(randomTensor(i, [2, n, 4]), randomTensor(i + 1, [2, n, 4]), randomTensor(i + 2, [2, n, 4]), { returnWeights: true });
-        case 2: return mha.forward(randomTensor(i, [1, n, 24]));
-        case 3: return sa.forward(randomTensor(i, [n, 16]), { returnWeights: i % 2 === 0 });
-        case 4: return matmul(randomTensor(i, [n, 9]), randomTensor(i + 1, [9, n]));
-        case 5: return linear(randomTensor(i, [n, 6]), randomTensor(i + 1, [5, 6]));
+        case 0:
+          return scaledDotProductAttention(
+            randomTensor(i, [2, n, 8]),
+            randomTensor(i + 1, [2, n + 1, 8]),
+            randomTensor(i + 2, [2, n + 1, 5]),
+            { causal: true },
+          );
+        case 1:
+          return scaledDotProductAttention(
+            randomTensor(i, [2, n, 4]),
+            randomTensor(i + 1, [2, n, 4]),
+            randomTensor(i + 2, [2, n, 4]),
+            { returnWeights: true },
+          );
+        case 2:
+          return mha.forward(randomTensor(i, [1, n, 24]));
+        case 3:
+          return sa.forward(randomTensor(i, [n, 16]), { returnWeights: i % 2 === 0 });
+        case 4:
+          return matmul(randomTensor(i, [n, 9]), randomTensor(i + 1, [9, n]));
+        case 5:
+          return linear(randomTensor(i, [n, 6]), randomTensor(i + 1, [5, 6]));
         default: {
           if (cache.length + 2 > cache.maxLength) cache.reset();
           return mha.forwardStep(randomTensor(i, [2, 2, 24]), cache);
@@ -84,7 +106,9 @@ describe('steady state', () => {
     for (let i = 0; i < 10_000; i++) call(i);
     expect(engine.memoryBytes()).toBe(highWater);
     expect(usedBytes(engine)).toBe(resident);
-    console.log(`steady state: ${highWater} bytes of linear memory after warm-up and after 10,000 calls; ${resident} bytes resident (modules and cache)`);
+    console.log(
+      `steady state: ${highWater} bytes of linear memory after warm-up and after 10,000 calls; ${resident} bytes resident (modules and cache)`,
+    );
     softmax(randomTensor(1, [3, 3]));
     cache.dispose();
     mha.dispose();

@@ -28,7 +28,8 @@ const CJS = `
 `;
 
 const nodes = [process.execPath, ...(process.env.OLD_NODE ? [process.env.OLD_NODE] : [])];
-if (!process.env.OLD_NODE) console.log('OLD_NODE is not set: Node without process.getBuiltinModule is tried by deleting it from this one');
+if (!process.env.OLD_NODE)
+  console.log('OLD_NODE is not set: Node without process.getBuiltinModule is tried by deleting it from this one');
 
 describe.each(nodes)('on %s, without process.getBuiltinModule', (node) => {
   const run = (args: string[]) => execFileSync(node, args, { encoding: 'utf8', timeout: 30_000 });

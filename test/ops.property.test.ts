@@ -30,14 +30,26 @@ describe('matmul', () => {
   it('equals the reference for random shapes, broadcast batches and transposeB', () => {
     fc.assert(
       fc.property(
-        dim, dim, dim, lead.chain((b) => fc.tuple(fc.constant(b), broadcastOf(b), broadcastOf(b))), fc.boolean(), fc.integer(),
+        dim,
+        dim,
+        dim,
+        lead.chain((b) => fc.tuple(fc.constant(b), broadcastOf(b), broadcastOf(b))),
+        fc.boolean(),
+        fc.integer(),
         (m, n, k, [, aLead, bLead], transposeB, seed) => {
           const a = randomTensor(seed, [...aLead, m, k]);
           const b = randomTensor(seed + 1, [...bLead, ...(transposeB ? [n, k] : [k, n])]);
           const got = matmul(a, b, { transposeB });
           const want = refMatmul(a, b, transposeB);
           expect(got.shape).toEqual(want.shape);
-          expectClose('matmul', got.data, want.data, 0, (k + 2) * F32_EPS, refMatmul(absData(a), absData(b), transposeB).data);
+          expectClose(
+            'matmul',
+            got.data,
+            want.data,
+            0,
+            (k + 2) * F32_EPS,
+            refMatmul(absData(a), absData(b), transposeB).data,
+          );
         },
       ),
       { seed: SEED, numRuns: RUNS },
@@ -48,16 +60,23 @@ describe('matmul', () => {
 describe('linear', () => {
   it('equals the reference with and without bias, for inputs of rank 1 to 3', () => {
     fc.assert(
-      fc.property(dim, dim, fc.array(fc.integer({ min: 1, max: 9 }), { maxLength: 2 }), fc.boolean(), fc.integer(), (inF, out, rows, withBias, seed) => {
-        const x = randomTensor(seed, [...rows, inF]);
-        const w = randomTensor(seed + 1, [out, inF]);
-        const b = withBias ? randomTensor(seed + 2, [out]) : undefined;
-        const got = linear(x, w, b);
-        const want = refLinear(x, w, b);
-        expect(got.shape).toEqual(want.shape);
-        const bound = refLinear(absData(x), absData(w), b && absData(b)).data;
-        expectClose('linear', got.data, want.data, 0, (inF + 3) * F32_EPS, bound);
-      }),
+      fc.property(
+        dim,
+        dim,
+        fc.array(fc.integer({ min: 1, max: 9 }), { maxLength: 2 }),
+        fc.boolean(),
+        fc.integer(),
+        (inF, out, rows, withBias, seed) => {
+          const x = randomTensor(seed, [...rows, inF]);
+          const w = randomTensor(seed + 1, [out, inF]);
+          const b = withBias ? randomTensor(seed + 2, [out]) : undefined;
+          const got = linear(x, w, b);
+          const want = refLinear(x, w, b);
+          expect(got.shape).toEqual(want.shape);
+          const bound = refLinear(absData(x), absData(w), b && absData(b)).data;
+          expectClose('linear', got.data, want.data, 0, (inF + 3) * F32_EPS, bound);
+        },
+      ),
       { seed: SEED, numRuns: RUNS },
     );
   });
@@ -66,12 +85,18 @@ describe('linear', () => {
 describe('softmax', () => {
   it('equals the reference over random shapes and magnitudes', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 2 }), dim, fc.constantFrom(0.1, 1, 10, 100), fc.integer(), (rows, n, scale, seed) => {
-        const x = randomTensor(seed, [...rows, n], scale);
-        const got = softmax(x);
-        expect(got.shape).toEqual(x.shape);
-        expectClose('softmax', got.data, refSoftmax(x).data, 1e-7, 1e-5);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 2 }),
+        dim,
+        fc.constantFrom(0.1, 1, 10, 100),
+        fc.integer(),
+        (rows, n, scale, seed) => {
+          const x = randomTensor(seed, [...rows, n], scale);
+          const got = softmax(x);
+          expect(got.shape).toEqual(x.shape);
+          expectClose('softmax', got.data, refSoftmax(x).data, 1e-7, 1e-5);
+        },
+      ),
       { seed: SEED, numRuns: RUNS },
     );
   });
@@ -82,8 +107,14 @@ type MaskChoice = 'none' | 'float' | 'bool';
 function randomMask(kind: MaskChoice, shape: number[], seed: number): (Tensor & { bool?: boolean }) | undefined {
   const rand = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  if (kind === 'float') return { data: Float32Array.from({ length: n }, () => (rand() < 0.25 ? -Infinity : rand() * 2 - 1)), shape };
-  if (kind === 'bool') return { data: Uint8Array.from({ length: n }, () => (rand() < 0.7 ? 1 : 0)), shape, bool: true } as unknown as Tensor;
+  if (kind === 'float')
+    return { data: Float32Array.from({ length: n }, () => (rand() < 0.25 ? -Infinity : rand() * 2 - 1)), shape };
+  if (kind === 'bool')
+    return {
+      data: Uint8Array.from({ length: n }, () => (rand() < 0.7 ? 1 : 0)),
+      shape,
+      bool: true,
+    } as unknown as Tensor;
   return undefined;
 }
 
@@ -92,14 +123,29 @@ describe('scaledDotProductAttention', () => {
     fc.assert(
       fc.property(
         lead.chain((b) => fc.tuple(fc.constant(b), broadcastOf(b), broadcastOf(b), broadcastOf(b), broadcastOf(b))),
-        dim, dim, dim, dim,
+        dim,
+        dim,
+        dim,
+        dim,
         fc.constantFrom<MaskChoice>('none', 'float', 'bool'),
         fc.tuple(fc.boolean(), fc.boolean()),
         fc.boolean(),
         fc.option(fc.double({ min: 0.01, max: 2, noNaN: true }), { nil: undefined }),
         fc.boolean(),
         fc.integer(),
-        ([, qLead, kLead, vLead, mLead], lq, lk, dk, dv, maskKind, [rowBroadcast, keyBroadcast], causal, scale, returnWeights, seed) => {
+        (
+          [, qLead, kLead, vLead, mLead],
+          lq,
+          lk,
+          dk,
+          dv,
+          maskKind,
+          [rowBroadcast, keyBroadcast],
+          causal,
+          scale,
+          returnWeights,
+          seed,
+        ) => {
           const q = randomTensor(seed, [...qLead, lq, dk]);
           const k = randomTensor(seed + 1, [...kLead, lk, dk]);
           const v = randomTensor(seed + 2, [...vLead, lk, dv]);
@@ -128,7 +174,13 @@ describe('SelfAttention', () => {
   it('equals the reference module for random E, n, batch, causal and masks', () => {
     fc.assert(
       fc.property(
-        dim, dim, fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), fc.boolean(), fc.boolean(), fc.constantFrom<MaskChoice>('none', 'float', 'bool'), fc.integer(),
+        dim,
+        dim,
+        fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom<MaskChoice>('none', 'float', 'bool'),
+        fc.integer(),
         (E, n, batch, causal, bias, maskKind, seed) => {
           const x = randomTensor(seed, batch === undefined ? [n, E] : [batch, n, E]);
           const sd = initialSelfAttentionWeights(E, seed, bias);

@@ -16,26 +16,57 @@ beforeAll(() => {
 describe('npm package', () => {
   it('ships the code, both .wasm builds and the types, and no tests or benchmarks', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/browser.js', 'dist/wasm-attention.min.js', 'dist/index.d.ts', 'dist/heatmap.js', 'dist/heatmap.cjs', 'dist/heatmap.browser.js', 'dist/heatmap.d.ts', 'dist/index.d.cts', 'dist/heatmap.d.cts', 'dist/standalone.d.ts', 'build/simd.d.cts', 'dist/cli.js', 'build/simd.wasm', 'build/relaxed-simd.wasm', 'build/simd.d.ts', 'README.md', 'LICENSE', 'package.json']) {
+    for (const f of [
+      'dist/index.js',
+      'dist/index.cjs',
+      'dist/browser.js',
+      'dist/wasm-attention.min.js',
+      'dist/index.d.ts',
+      'dist/heatmap.js',
+      'dist/heatmap.cjs',
+      'dist/heatmap.browser.js',
+      'dist/heatmap.d.ts',
+      'dist/index.d.cts',
+      'dist/heatmap.d.cts',
+      'dist/standalone.d.ts',
+      'build/simd.d.cts',
+      'dist/cli.js',
+      'build/simd.wasm',
+      'build/relaxed-simd.wasm',
+      'build/simd.d.ts',
+      'README.md',
+      'LICENSE',
+      'package.json',
+    ]) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(test|bench|assembly|src)\//.test(f))).toEqual([]);
     // Budgets: each .wasm at most 64 KB; the browser entries reach no node: module.
-    for (const f of packed.files.filter((x) => x.path.endsWith('.wasm'))) expect(f.size, f.path).toBeLessThanOrEqual(64 * 1024);
+    for (const f of packed.files.filter((x) => x.path.endsWith('.wasm')))
+      expect(f.size, f.path).toBeLessThanOrEqual(64 * 1024);
     for (const f of ['dist/browser.js', 'dist/heatmap.browser.js', 'dist/wasm-attention.min.js']) {
       expect(readFileSync(join(project, 'node_modules/wasm-attention', f), 'utf8'), f).not.toMatch(/["']node:/);
     }
-    console.log(`npm pack: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`);
+    console.log(
+      `npm pack: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`,
+    );
   });
 
   it('keeps the wrapper JS within 30 KB minified', async () => {
     const size = await wrapperSize();
-    console.log(`wrapper JS minified: ${size.main} bytes (${size.withLoader} with @assemblyscript/loader); heatmap entry ${size.heatmap} bytes`);
+    console.log(
+      `wrapper JS minified: ${size.main} bytes (${size.withLoader} with @assemblyscript/loader); heatmap entry ${size.heatmap} bytes`,
+    );
     expect(size.main).toBeLessThanOrEqual(30 * 1024);
   });
 
   it('works through ESM import', () => {
-    const out = run('node', ['--input-type=module', '-e', `
+    const out = run(
+      'node',
+      [
+        '--input-type=module',
+        '-e',
+        `
       import { AttentionError, init, scaledDotProductAttention, tensor } from 'wasm-attention';
       import { heatmap } from 'wasm-attention/heatmap';
       const engine = await init();
@@ -44,19 +75,31 @@ describe('npm package', () => {
       console.log(engine.info.build, JSON.stringify(Array.from(r.output.data.slice(0, 4))));
       console.log(heatmap(r.weights).split('\\n')[3]);
       try { heatmap(q.data); } catch (e) { console.log(e instanceof AttentionError, e.code); }
-    `], project);
-    expect(out).toMatch(/^(simd|relaxed-simd) \[0,0.0833333\d*,0.1666666\d*,0.25\]\n0 │ ███ {11}│\ntrue BAD_ARGUMENT\n$/);
+    `,
+      ],
+      project,
+    );
+    expect(out).toMatch(
+      /^(simd|relaxed-simd) \[0,0.0833333\d*,0.1666666\d*,0.25\]\n0 │ ███ {11}│\ntrue BAD_ARGUMENT\n$/,
+    );
   });
 
   it('works through CJS require', () => {
-    const out = run('node', ['-e', `
+    const out = run(
+      'node',
+      [
+        '-e',
+        `
       const { AttentionError, initSync, softmax, tensor } = require('wasm-attention');
       const { heatmapSvg } = require('wasm-attention/heatmap');
       initSync();
       console.log(JSON.stringify(Array.from(softmax(tensor(new Float32Array([0, 0, 0, 0]), [4])).data)));
       console.log(heatmapSvg(tensor(new Float32Array([0.5, 0.5]), [1, 2])).match(/class="cell"/g).length);
       try { heatmapSvg(null); } catch (e) { console.log(e instanceof AttentionError, e.code); }
-    `], project);
+    `,
+      ],
+      project,
+    );
     expect(out).toBe('[0.25,0.25,0.25,0.25]\n2\ntrue BAD_ARGUMENT\n');
   });
 
@@ -90,35 +133,69 @@ describe('npm package', () => {
       }
     };
     // With and without esnext.disposable in lib (the declarations use Symbol.dispose), never with skipLibCheck.
-    it.each([['ES module', 'mts', true], ['CommonJS', 'cts', true], ['ES module, lib es2022', 'mts', false], ['CommonJS, lib es2022', 'cts', false]])('type-checks a strict %s consumer (module nodenext), and catches its type errors', (kind, ext, disposable) => {
+    it.each([
+      ['ES module', 'mts', true],
+      ['CommonJS', 'cts', true],
+      ['ES module, lib es2022', 'mts', false],
+      ['CommonJS, lib es2022', 'cts', false],
+    ])('type-checks a strict %s consumer (module nodenext), and catches its type errors', (kind, ext, disposable) => {
       const file = `user-${pkg}.${ext}`;
       const config = join(project, `tsconfig.${pkg}.${ext}.json`);
       const lib = disposable ? ['es2022', 'dom', 'esnext.disposable'] : ['es2022', 'dom'];
-      writeFileSync(config, JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, lib }, files: [file] }));
+      writeFileSync(
+        config,
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            target: 'es2022',
+            noEmit: true,
+            lib,
+          },
+          files: [file],
+        }),
+      );
       writeFileSync(join(project, file), consumer(ext === 'mts'));
       expect(typeErrors(config), `${kind} consumer`).toBe('');
       // The types are real, not any: a wrong argument is an error.
       writeFileSync(join(project, file), `${consumer(ext === 'mts')}\nnew MultiHeadAttention('8', 2);\n`);
       expect(typeErrors(config)).toMatch(/user-[\w.-]+\(\d+,\d+\): error TS2345/);
       // …and weights not asked for may be absent.
-      writeFileSync(join(project, file), `${consumer(ext === 'mts')}\nconsole.log(m.forward(x, x, x, { needWeights: false }).weights.shape);\n`);
+      writeFileSync(
+        join(project, file),
+        `${consumer(ext === 'mts')}\nconsole.log(m.forward(x, x, x, { needWeights: false }).weights.shape);\n`,
+      );
       expect(typeErrors(config)).toMatch(/user-[\w.-]+\(\d+,\d+\): error TS(2532|18048)/);
     });
   });
 
-  it("runs the README's Use blocks exactly as written, each a module of its own, against the installed package", () => {
+  it("runs the README's code blocks exactly as written, each a module of its own, against the installed package", () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const blocks = [...readme.split('## Use')[1].split('\n## ')[0].matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
-    expect(blocks).toHaveLength(2);
+    // Every js block but the browser app's (test/browser.test.ts builds and runs that one in Chromium).
+    const sections = readme.split('\n## ').filter((s) => !s.startsWith('In the browser'));
+    const blocks = sections.flatMap((s) => [...s.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]));
+    expect(blocks).toHaveLength(4);
     const printed = blocks.map((block, i) => {
       writeFileSync(join(project, `readme-${i}.mjs`), block);
-      return run('node', [`readme-${i}.mjs`], project).replace(/\n$/, '').split('\n');
+      return run('node', [`readme-${i}.mjs`], project)
+        .replace(/\n$/, '')
+        .split('\n');
     });
     // What the blocks' comments say they print.
-    expect(printed[0]).toEqual(['[ 2, 10, 64 ] [ 2, 10, 10 ]', 'undefined', 'Float32Array(4) [ 1, 0, 0, 0 ]', '[ 4, 3 ]', '[ 2, 10, 64 ] [ 2, 8, 10, 10 ]', '3']);
+    expect(printed[0]).toEqual([
+      '[ 2, 10, 64 ] [ 2, 10, 10 ]',
+      'undefined',
+      'Float32Array(4) [ 1, 0, 0, 0 ]',
+      '[ 4, 3 ]',
+      '[ 2, 10, 64 ] [ 2, 8, 10, 10 ]',
+      '3',
+    ]);
     expect(printed[1][0]).toBe('     keys →  (queries ↓)');
     expect(printed[1][3]).toBe('The │ ███           │');
     expect(printed[1]).toHaveLength(9);
+    expect(printed[2]).toEqual(['[ 8, 4 ] 67108864']);
+    expect(printed[3]).toEqual(['2 [ 128, 768 ]']);
   });
 
   it('installs the CLI', () => {
@@ -126,4 +203,3 @@ describe('npm package', () => {
     expect(out).toMatch(/^usage: wasm-attention \[demo \| bench\]/);
   });
 });
-

@@ -25,14 +25,25 @@ it("the README's Use examples run and print what their comments say", async () =
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
   try {
     for (const file of files) await import(/* @vite-ignore */ file.href);
-    const printed = log.mock.calls.map((args) => args.map((a) => (a === undefined ? 'undefined' : JSON.stringify(a instanceof Float32Array ? Array.from(a) : a))).join(' '));
-    expect(printed.slice(0, 6)).toEqual(['[2,10,64] [2,10,10]', 'undefined', '[1,0,0,0]', '[4,3]', '[2,10,64] [2,8,10,10]', '3']);
+    const printed = log.mock.calls.map((args) =>
+      args
+        .map((a) => (a === undefined ? 'undefined' : JSON.stringify(a instanceof Float32Array ? Array.from(a) : a)))
+        .join(' '),
+    );
+    expect(printed.slice(0, 6)).toEqual([
+      '[2,10,64] [2,10,10]',
+      'undefined',
+      '[1,0,0,0]',
+      '[4,3]',
+      '[2,10,64] [2,8,10,10]',
+      '3',
+    ]);
     // The causal heatmap: 'The' sees only itself (weight 1: full shade), 'cat' nothing after itself.
     const map = JSON.parse(printed[6]).split('\n');
     expect(map).toHaveLength(9);
     expect(map[0]).toBe('     keys →  (queries ↓)');
     expect(map[3]).toBe('The │ ███           │');
-    expect(map[4]).toMatch(/^cat │ [░▒▓█]{3}  [░▒▓█]{3} {6}│$/);
+    expect(map[4]).toMatch(/^cat │ [░▒▓█]{3} {2}[░▒▓█]{3} {6}│$/);
     expect(map.slice(7)).toEqual(['     attention weight, blank 0:', '     ░ <.375 ▒ <.625 ▓ <.875 █ ≤1']);
     expect(printed).toHaveLength(7);
   } finally {

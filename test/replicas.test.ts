@@ -2,7 +2,16 @@
 // with a memory of its own (src/replica-pool.ts), sharing jobs and sending one another the rows they wrote. Node
 // runs the same pool here with worker_threads; test/browser.test.ts runs it in Chromium.
 import { describe, expect, it } from 'vitest';
-import { createEngine, type Engine, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention } from '../src/index.js';
+import {
+  createEngine,
+  type Engine,
+  matmul,
+  matmulAsync,
+  MultiHeadAttention,
+  scaledDotProductAttention,
+  scaledDotProductAttentionAsync,
+  SelfAttention,
+} from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import type { ReplicaPool } from '../src/replica-pool.js';
 import { threadingForTests } from '../src/threads.js';
@@ -67,9 +76,15 @@ describe('worker mode (replicas with memories of their own)', () => {
     const first = m.forwardStepAsync(a, cache);
     const y = randomTensor(5, [30, 64]);
     // Unrelated work is fine, sync or async, and so is making a module.
-    expect(scaledDotProductAttention(y, y, y, { engine }).output.data).toEqual(scaledDotProductAttention(y, y, y, { engine: await createEngine({ build: BUILD }) }).output.data);
+    expect(scaledDotProductAttention(y, y, y, { engine }).output.data).toEqual(
+      scaledDotProductAttention(y, y, y, { engine: await createEngine({ build: BUILD }) }).output.data,
+    );
     const other = new SelfAttention(64, { seed: 9, engine });
-    expectAttentionError(() => m.forwardStep(b, cache), 'BAD_ARGUMENT', /async calls still pending on this engine write \(a KV cache's rows\).*await them first/);
+    expectAttentionError(
+      () => m.forwardStep(b, cache),
+      'BAD_ARGUMENT',
+      /async calls still pending on this engine write \(a KV cache's rows\).*await them first/,
+    );
     expect(cache.length).toBe(40);
     expect((await first).output.data).toEqual(want[0]);
     expect(m.forwardStep(b, cache).output.data).toEqual(want[1]);

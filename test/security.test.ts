@@ -2,11 +2,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const files = (dir: URL, ext: string) => readdirSync(dir).filter((f) => f.endsWith(ext)).map((f) => new URL(f, dir));
+const files = (dir: URL, ext: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .map((f) => new URL(f, dir));
 
 describe('security', () => {
   it('src/ and dist/ contain no eval and no new Function', () => {
-    const all = [...files(new URL('../src/', import.meta.url), '.ts'), ...files(new URL('../dist/', import.meta.url), '.js')];
+    const all = [
+      ...files(new URL('../src/', import.meta.url), '.ts'),
+      ...files(new URL('../dist/', import.meta.url), '.js'),
+    ];
     expect(all.length).toBeGreaterThan(20);
     for (const f of all) {
       const text = readFileSync(f, 'utf8');

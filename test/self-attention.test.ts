@@ -1,6 +1,12 @@
 // The seed's module: initialisation, state dicts, shapes, lifetimes.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AttentionError, type Engine, initialSelfAttentionWeights, SelfAttention, type StateDict } from '../src/index.js';
+import {
+  AttentionError,
+  type Engine,
+  initialSelfAttentionWeights,
+  SelfAttention,
+  type StateDict,
+} from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { refSelfAttention } from '../src/reference.js';
 import { expectClose, initBuild, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
@@ -14,7 +20,14 @@ describe('initialisation like nn.Linear', () => {
   it('draws weights and biases uniformly in ±1/√E, reproducibly per seed', () => {
     const E = 64;
     const sd = initialSelfAttentionWeights(E, 7);
-    expect(Object.keys(sd).sort()).toEqual(['W_k.bias', 'W_k.weight', 'W_q.bias', 'W_q.weight', 'W_v.bias', 'W_v.weight']);
+    expect(Object.keys(sd).sort()).toEqual([
+      'W_k.bias',
+      'W_k.weight',
+      'W_q.bias',
+      'W_q.weight',
+      'W_v.bias',
+      'W_v.weight',
+    ]);
     const bound = 1 / Math.sqrt(E);
     for (const t of Object.values(sd)) {
       let lo = Infinity;
@@ -35,7 +48,11 @@ describe('initialisation like nn.Linear', () => {
     }
     expect(initialSelfAttentionWeights(E, 7)['W_v.bias'].data).toEqual(sd['W_v.bias'].data);
     expect(initialSelfAttentionWeights(E, 8)['W_v.bias'].data).not.toEqual(sd['W_v.bias'].data);
-    expect(Object.keys(initialSelfAttentionWeights(E, 7, false)).sort()).toEqual(['W_k.weight', 'W_q.weight', 'W_v.weight']);
+    expect(Object.keys(initialSelfAttentionWeights(E, 7, false)).sort()).toEqual([
+      'W_k.weight',
+      'W_q.weight',
+      'W_v.weight',
+    ]);
   });
 
   it('a seeded module computes with exactly those weights', () => {
@@ -112,9 +129,25 @@ describe('state dicts', () => {
   });
 
   const cases: Array<[string, () => StateDict, RegExp]> = [
-    ['a missing key', () => { const sd = initialSelfAttentionWeights(4); delete sd['W_k.weight']; return sd; }, /missing 'W_k.weight'/],
-    ['an unexpected key', () => ({ ...initialSelfAttentionWeights(4), 'W_o.weight': randomTensor(1, [4, 4]) }), /unexpected key 'W_o.weight'/],
-    ['a wrong shape', () => ({ ...initialSelfAttentionWeights(4), 'W_v.bias': randomTensor(1, [5]) }), /'W_v.bias' must be \[4\], got \[5\]/],
+    [
+      'a missing key',
+      () => {
+        const sd = initialSelfAttentionWeights(4);
+        delete sd['W_k.weight'];
+        return sd;
+      },
+      /missing 'W_k.weight'/,
+    ],
+    [
+      'an unexpected key',
+      () => ({ ...initialSelfAttentionWeights(4), 'W_o.weight': randomTensor(1, [4, 4]) }),
+      /unexpected key 'W_o.weight'/,
+    ],
+    [
+      'a wrong shape',
+      () => ({ ...initialSelfAttentionWeights(4), 'W_v.bias': randomTensor(1, [5]) }),
+      /'W_v.bias' must be \[4\], got \[5\]/,
+    ],
   ];
   for (const [what, make, message] of cases) {
     it(`rejects ${what} by name`, () => {

@@ -3,7 +3,18 @@
 // never calls close() still exits.
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { createEngine, type Engine, linear, linearAsync, matmul, matmulAsync, MultiHeadAttention, scaledDotProductAttention, scaledDotProductAttentionAsync, SelfAttention } from '../src/index.js';
+import {
+  createEngine,
+  type Engine,
+  linear,
+  linearAsync,
+  matmul,
+  matmulAsync,
+  MultiHeadAttention,
+  scaledDotProductAttention,
+  scaledDotProductAttentionAsync,
+  SelfAttention,
+} from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
 import { MIN_SPLIT_MADDS, type Pool } from '../src/thread-jobs.js';
@@ -14,7 +25,10 @@ const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
 /** Every op on one engine, at sizes past the split threshold and at odd sizes: the outputs, in order. */
 function everyOp(engine: Engine): Float32Array[] {
   const rand = mulberry32(5);
-  const mask = { data: Float32Array.from({ length: 150 * 133 }, () => (rand() < 0.1 ? -Infinity : rand())), shape: [150, 133] };
+  const mask = {
+    data: Float32Array.from({ length: 150 * 133 }, () => (rand() < 0.1 ? -Infinity : rand())),
+    shape: [150, 133],
+  };
   const q = randomTensor(1, [2, 150, 40]);
   const k = randomTensor(2, [2, 133, 40]);
   const v = randomTensor(3, [2, 133, 24]);
@@ -69,8 +83,14 @@ describe('threads (Node, shared memory)', () => {
     const auto = await createEngine({ build: BUILD, threads: 'auto' });
     expect(auto.info.threads).toBe(Math.min(availableParallelism(), 8));
     auto.close();
-    await expect(createEngine({ threads: 0 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /options.threads \(or 'auto'\) must be a positive integer, got 0/ });
-    await expect(createEngine({ threads: 'all' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: /got "all"/ });
+    await expect(createEngine({ threads: 0 })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: /options.threads \(or 'auto'\) must be a positive integer, got 0/,
+    });
+    await expect(createEngine({ threads: 'all' as never })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: /got "all"/,
+    });
   });
 
   it('every op gives bit-for-bit the same output on 1, 2 and 3 threads, and 2 and 3 threads really share the work', async () => {
@@ -99,13 +119,19 @@ describe('threads (Node, shared memory)', () => {
     const wide = randomTensor(35, [2, 150, 150]);
     // The same shapes twice (the second call's arrays are made during its job), then other lengths.
     const calls = [
-      (engine: Engine) => Object.values(scaledDotProductAttention(a, b, wide, { returnWeights: true, engine })).map((t) => t.data),
-      (engine: Engine) => Object.values(scaledDotProductAttention(b, c, wide, { returnWeights: true, engine })).map((t) => t.data),
+      (engine: Engine) =>
+        Object.values(scaledDotProductAttention(a, b, wide, { returnWeights: true, engine })).map((t) => t.data),
+      (engine: Engine) =>
+        Object.values(scaledDotProductAttention(b, c, wide, { returnWeights: true, engine })).map((t) => t.data),
       (engine: Engine) => [scaledDotProductAttention(a, a, a, { engine }).output.data],
       (engine: Engine) => [scaledDotProductAttention(b, b, b, { engine }).output.data],
       (engine: Engine) => [matmul(c, w, { engine }).data],
-      (engine: Engine) => Object.values(scaledDotProductAttention(c, c, c, { causal: true, returnWeights: true, engine })).map((t) => t.data),
-      (engine: Engine) => Object.values(scaledDotProductAttention(a, b, c, { returnWeights: true, engine })).map((t) => t.data),
+      (engine: Engine) =>
+        Object.values(scaledDotProductAttention(c, c, c, { causal: true, returnWeights: true, engine })).map(
+          (t) => t.data,
+        ),
+      (engine: Engine) =>
+        Object.values(scaledDotProductAttention(a, b, c, { returnWeights: true, engine })).map((t) => t.data),
       (engine: Engine) => [linear(b, w, undefined, { engine }).data],
     ];
     const want = calls.map((call) => call(one));
@@ -120,7 +146,7 @@ describe('threads (Node, shared memory)', () => {
     two.close();
   });
 
-  it('calls under MIN_SPLIT_MADDS (a decode step\'s attention) stay on the caller; larger ones are shared', async () => {
+  it("calls under MIN_SPLIT_MADDS (a decode step's attention) stay on the caller; larger ones are shared", async () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = poolOf(engine);
     expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS);
@@ -147,17 +173,27 @@ describe('threads (Node, shared memory)', () => {
     const run = (poolOf(engine) as unknown as { run: (...a: unknown[]) => void }).run.bind(poolOf(engine));
     // Helpers spin for work, so either thread may claim the failing units first: the call is WORKER_FAILED whichever.
     rt.heap.scoped([1024], ([scratch]) => {
-      expectAttentionError(() => run(rt.kernels, 99, [], 64, 1, scratch, 512), 'WORKER_FAILED', /^a thread failed while computing this call( \(unknown job 99\))?; the engine goes on$/);
+      expectAttentionError(
+        () => run(rt.kernels, 99, [], 64, 1, scratch, 512),
+        'WORKER_FAILED',
+        /^a thread failed while computing this call( \(unknown job 99\))?; the engine goes on$/,
+      );
     });
     expect(engine.info.threads).toBe(2);
     const x = randomTensor(21, [256, 64]);
     const one = await sharingEngine(1);
-    expect(scaledDotProductAttention(x, x, x, { engine }).output.data).toEqual(scaledDotProductAttention(x, x, x, { engine: one }).output.data);
+    expect(scaledDotProductAttention(x, x, x, { engine }).output.data).toEqual(
+      scaledDotProductAttention(x, x, x, { engine: one }).output.data,
+    );
     expect(usedBytes(engine)).toBe(0);
     // Where the calling thread is the one that fails (here it computes alone), the message names the cause.
     poolOf(engine).resize(1);
     rt.heap.scoped([1024], ([scratch]) => {
-      expectAttentionError(() => run(rt.kernels, 99, [], 64, 1, scratch, 512), 'WORKER_FAILED', /^a thread failed while computing this call \(unknown job 99\); the engine goes on$/);
+      expectAttentionError(
+        () => run(rt.kernels, 99, [], 64, 1, scratch, 512),
+        'WORKER_FAILED',
+        /^a thread failed while computing this call \(unknown job 99\); the engine goes on$/,
+      );
     });
     expect(usedBytes(engine)).toBe(0);
     engine.close();
@@ -168,7 +204,12 @@ describe('threads (Node, shared memory)', () => {
     await untilShared(engine);
     const call = (i: number) => {
       const n = 64 + (i % 5) * 40;
-      return scaledDotProductAttention(randomTensor(i, [n, 64]), randomTensor(i + 1, [n, 64]), randomTensor(i + 2, [n, 32]), { causal: i % 2 === 0, returnWeights: i % 3 === 0, engine });
+      return scaledDotProductAttention(
+        randomTensor(i, [n, 64]),
+        randomTensor(i + 1, [n, 64]),
+        randomTensor(i + 2, [n, 32]),
+        { causal: i % 2 === 0, returnWeights: i % 3 === 0, engine },
+      );
     };
     for (let i = 0; i < 20; i++) call(i);
     const high = engine.memoryBytes();
@@ -190,10 +231,18 @@ describe('threads (Node, shared memory)', () => {
       const n = shapes[i % shapes.length];
       const x = randomTensor(i, [n, 64]);
       switch (i % 5) {
-        case 0: return async ? scaledDotProductAttentionAsync(x, x, x, { causal: true, engine }) : scaledDotProductAttention(x, x, x, { causal: true, engine });
-        case 1: return async ? matmulAsync(x, x, { transposeB: true, engine }) : matmul(x, x, { transposeB: true, engine });
-        case 2: return async ? linearAsync(x, w, undefined, { engine }) : linear(x, w, undefined, { engine });
-        case 3: return async ? mha.forwardAsync(x, x, x, { needWeights: i % 2 === 0 }) : mha.forward(x, x, x, { needWeights: i % 2 === 0 });
+        case 0:
+          return async
+            ? scaledDotProductAttentionAsync(x, x, x, { causal: true, engine })
+            : scaledDotProductAttention(x, x, x, { causal: true, engine });
+        case 1:
+          return async ? matmulAsync(x, x, { transposeB: true, engine }) : matmul(x, x, { transposeB: true, engine });
+        case 2:
+          return async ? linearAsync(x, w, undefined, { engine }) : linear(x, w, undefined, { engine });
+        case 3:
+          return async
+            ? mha.forwardAsync(x, x, x, { needWeights: i % 2 === 0 })
+            : mha.forward(x, x, x, { needWeights: i % 2 === 0 });
         default: {
           if (cache.length + 2 > cache.maxLength) cache.reset();
           const step = randomTensor(i, [2, 64]);

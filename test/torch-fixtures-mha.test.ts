@@ -13,10 +13,13 @@ function check(label: string, got: ArrayLike<number>, want: ArrayLike<number>): 
 }
 
 beforeAll(initBuild);
-afterAll(() => console.log(`[${BUILD}] worst multi-head fixture |diff|: ${worst.err.toExponential(3)} (${worst.where})`));
+afterAll(() =>
+  console.log(`[${BUILD}] worst multi-head fixture |diff|: ${worst.err.toExponential(3)} (${worst.where})`),
+);
 
 const cases = fixtureIndex();
-const inGroup = (g: string, filter = '') => cases.filter((c) => c.group === g && c.name.includes(filter)).map((c) => c.file);
+const inGroup = (g: string, filter = '') =>
+  cases.filter((c) => c.group === g && c.name.includes(filter)).map((c) => c.file);
 
 /** The fixture's parameter arrays, under their PyTorch names. */
 function stateDict(fx: Fixture): StateDict {
@@ -33,7 +36,13 @@ describe('multi_head', () => {
     try {
       const { x, query, key, value, attn_mask, key_padding_mask } = fx.inputs;
       const [q, k, v] = x ? [f32(x), f32(x), f32(x)] : [f32(query), f32(key), f32(value)];
-      const opts = { attnMask: attn_mask && f32(attn_mask), keyPaddingMask: key_padding_mask && { data: key_padding_mask.data as Uint8Array, shape: key_padding_mask.shape } };
+      const opts = {
+        attnMask: attn_mask && f32(attn_mask),
+        keyPaddingMask: key_padding_mask && {
+          data: key_padding_mask.data as Uint8Array,
+          shape: key_padding_mask.shape,
+        },
+      };
       const avg = m.forward(q, k, v, opts);
       check(`${fx.name} attn_output`, avg.output.data, fx.expected.attn_output.data);
       check(`${fx.name} attn_weights_avg`, avg.weights!.data, fx.expected.attn_weights_avg.data);
@@ -41,9 +50,17 @@ describe('multi_head', () => {
       expect(perHead.weights!.shape).toEqual(fx.expected.attn_weights_per_head.shape);
       check(`${fx.name} attn_weights_per_head`, perHead.weights!.data, fx.expected.attn_weights_per_head.data);
       // The fused path (no weights) gives the same output.
-      check(`${fx.name} attn_output (no weights)`, m.forward(q, k, v, { ...opts, needWeights: false }).output.data, fx.expected.attn_output.data);
+      check(
+        `${fx.name} attn_output (no weights)`,
+        m.forward(q, k, v, { ...opts, needWeights: false }).output.data,
+        fx.expected.attn_output.data,
+      );
       if (attn_mask && !key_padding_mask && fx.name.includes('causal')) {
-        check(`${fx.name} attn_output (causal flag)`, m.forward(q, k, v, { causal: true }).output.data, fx.expected.attn_output.data);
+        check(
+          `${fx.name} attn_output (causal flag)`,
+          m.forward(q, k, v, { causal: true }).output.data,
+          fx.expected.attn_output.data,
+        );
       }
     } finally {
       m.dispose();
@@ -54,14 +71,21 @@ describe('multi_head', () => {
 describe('gqa', () => {
   it.each(inGroup('gqa'))('%s', (file) => {
     const fx = loadFixture(file);
-    const m = MultiHeadAttention.fromStateDict(stateDict(fx), { numHeads: fx.params.num_heads as number, numKVHeads: fx.params.num_kv_heads as number });
+    const m = MultiHeadAttention.fromStateDict(stateDict(fx), {
+      numHeads: fx.params.num_heads as number,
+      numKVHeads: fx.params.num_kv_heads as number,
+    });
     try {
       const x = f32(fx.inputs.x);
       const causal = fx.params.causal as boolean;
       const r = m.forward(x, x, x, { causal, averageWeights: false });
       check(`${fx.name} attn_output`, r.output.data, fx.expected.attn_output.data);
       check(`${fx.name} attn_weights_per_head`, r.weights!.data, fx.expected.attn_weights_per_head.data);
-      check(`${fx.name} attn_output (no weights)`, m.forward(x, x, x, { causal, needWeights: false }).output.data, fx.expected.attn_output.data);
+      check(
+        `${fx.name} attn_output (no weights)`,
+        m.forward(x, x, x, { causal, needWeights: false }).output.data,
+        fx.expected.attn_output.data,
+      );
     } finally {
       m.dispose();
     }
@@ -74,9 +98,13 @@ describe('kv_cache: token-by-token decoding equals the full causal pass', () => 
     const x = f32(fx.inputs.x);
     const [B, L, E] = x.shape;
     const single = fx.name.includes('single_head');
-    const m = single ? SelfAttention.fromStateDict(stateDict(fx)) : MultiHeadAttention.fromStateDict(stateDict(fx), { numHeads: fx.params.num_heads as number });
+    const m = single
+      ? SelfAttention.fromStateDict(stateDict(fx))
+      : MultiHeadAttention.fromStateDict(stateDict(fx), { numHeads: fx.params.num_heads as number });
     try {
-      const full = single ? (m as SelfAttention).forward(x, { causal: true }) : (m as MultiHeadAttention).forward(x, x, x, { causal: true });
+      const full = single
+        ? (m as SelfAttention).forward(x, { causal: true })
+        : (m as MultiHeadAttention).forward(x, x, x, { causal: true });
       check(`${fx.name} output_full`, full.output.data, fx.expected.output_full.data);
       const cache = m.createCache({ batch: B, maxLength: L });
       const stepOut = new Float32Array(B * L * E);
@@ -84,7 +112,9 @@ describe('kv_cache: token-by-token decoding equals the full causal pass', () => 
       for (let t = 0; t < L; t++) {
         const xt = new Float32Array(B * E);
         for (let b = 0; b < B; b++) xt.set(x.data.subarray((b * L + t) * E, (b * L + t + 1) * E), b * E);
-        const r = single ? (m as SelfAttention).forwardStep({ data: xt, shape: [B, 1, E] }, cache) : (m as MultiHeadAttention).forwardStep({ data: xt, shape: [B, 1, E] }, cache, { averageWeights: false });
+        const r = single
+          ? (m as SelfAttention).forwardStep({ data: xt, shape: [B, 1, E] }, cache)
+          : (m as MultiHeadAttention).forwardStep({ data: xt, shape: [B, 1, E] }, cache, { averageWeights: false });
         for (let b = 0; b < B; b++) stepOut.set(r.output.data.subarray(b * E, (b + 1) * E), (b * L + t) * E);
         lastWeights = r.weights;
         expect(cache.length).toBe(t + 1);
@@ -117,7 +147,10 @@ describe('fully_masked (multi-head): a batch row whose keys are all padding give
             expect(Array.from(want).every(Number.isNaN), 'PyTorch 1.13 gives NaN here').toBe(true);
             const bias = fx.inputs['out_proj.bias'].data;
             for (let i = 0; i < L; i++) check(`${fx.name} row ${b}.${i}`, out.subarray(i * E, (i + 1) * E), bias);
-            if (needWeights) expect(Array.from(r.weights!.data.subarray(b * H * L * L, (b + 1) * H * L * L)).every((w) => w === 0)).toBe(true);
+            if (needWeights)
+              expect(
+                Array.from(r.weights!.data.subarray(b * H * L * L, (b + 1) * H * L * L)).every((w) => w === 0),
+              ).toBe(true);
           } else {
             check(`${fx.name} batch ${b}`, out, want);
           }

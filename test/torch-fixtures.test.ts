@@ -12,7 +12,6 @@ import {
 import { type FixtureArray, fixtureIndex, loadFixture } from './fixtures.js';
 import { BUILD, expectClose, initBuild, ATOL, RTOL } from './helpers.js';
 
-
 const f32 = (a: FixtureArray): Tensor => ({ data: a.data as Float32Array, shape: a.shape });
 let worst = { err: 0, where: '' };
 
@@ -113,6 +112,12 @@ describe('softmax', () => {
 
 it('covers every fixture of the foundation groups', () => {
   const groups = new Set(cases.map((c) => c.group));
-  for (const g of ['self_attention', 'sdpa', 'causal_mask', 'softmax', 'fully_masked']) expect(groups.has(g)).toBe(true);
-  expect(inGroup('self_attention').length + inGroup('sdpa').length + inGroup('causal_mask').length + inGroup('softmax').length).toBeGreaterThanOrEqual(22);
+  for (const g of ['self_attention', 'sdpa', 'causal_mask', 'softmax', 'fully_masked'])
+    expect(groups.has(g)).toBe(true);
+  expect(
+    inGroup('self_attention').length +
+      inGroup('sdpa').length +
+      inGroup('causal_mask').length +
+      inGroup('softmax').length,
+  ).toBeGreaterThanOrEqual(22);
 });

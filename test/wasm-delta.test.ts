@@ -6,11 +6,14 @@ import { encodeDelta } from '../scripts/wasm-delta.mjs';
 import { applyDelta } from '../src/wasm-delta.js';
 import { mulberry32 } from '../src/random.js';
 
-const roundTrip = (source: Uint8Array, target: Uint8Array) => expect(applyDelta(source, encodeDelta(source, target))).toEqual(target);
+const roundTrip = (source: Uint8Array, target: Uint8Array) =>
+  expect(applyDelta(source, encodeDelta(source, target))).toEqual(target);
 
 describe('wasm delta', () => {
   it('rebuilds the relaxed build from the SIMD build, at under an eighth of its size', () => {
-    const [simd, relaxed] = ['simd', 'relaxed-simd'].map((b) => new Uint8Array(readFileSync(new URL(`../build/${b}.wasm`, import.meta.url))));
+    const [simd, relaxed] = ['simd', 'relaxed-simd'].map(
+      (b) => new Uint8Array(readFileSync(new URL(`../build/${b}.wasm`, import.meta.url))),
+    );
     const delta = encodeDelta(simd, relaxed);
     expect(applyDelta(simd, delta)).toEqual(relaxed);
     expect(delta.length).toBeLessThan(relaxed.length / 8);
@@ -26,7 +29,19 @@ describe('wasm delta', () => {
     roundTrip(a, a);
     roundTrip(a, bytes(20_000));
     // Copies that move backwards and forwards, long and short, between inserted runs.
-    roundTrip(a, Uint8Array.from([...a.subarray(30_000, 39_000), 1, 2, 3, ...a.subarray(5, 20), ...bytes(200), ...a.subarray(100, 30_000), ...a.subarray(0, 7)]));
+    roundTrip(
+      a,
+      Uint8Array.from([
+        ...a.subarray(30_000, 39_000),
+        1,
+        2,
+        3,
+        ...a.subarray(5, 20),
+        ...bytes(200),
+        ...a.subarray(100, 30_000),
+        ...a.subarray(0, 7),
+      ]),
+    );
   });
 
   it('round-trips random edits of random sources', () => {

@@ -12,6 +12,7 @@ describe('inline wasm', () => {
 
   it('decodes every byte value and padding length', () => {
     const all = Uint8Array.from({ length: 256 }, (_, i) => i);
-    for (const n of [0, 1, 2, 3, 256]) expect(decodeBase64(Buffer.from(all.subarray(0, n)).toString('base64'))).toEqual(all.subarray(0, n));
+    for (const n of [0, 1, 2, 3, 256])
+      expect(decodeBase64(Buffer.from(all.subarray(0, n)).toString('base64'))).toEqual(all.subarray(0, n));
   });
 });

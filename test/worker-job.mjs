@@ -13,4 +13,10 @@ const start = performance.timeOrigin + performance.now();
 const results = [];
 for (let i = 0; i < 20; i++) results.push(scaledDotProductAttention(q, k, v, { causal }).output.data);
 const end = performance.timeOrigin + performance.now();
-parentPort.postMessage({ build: engine.info.build, output: results[results.length - 1], same: results.every((r) => r.every((x, j) => x === results[0][j])), start, end });
+parentPort.postMessage({
+  build: engine.info.build,
+  output: results[results.length - 1],
+  same: results.every((r) => r.every((x, j) => x === results[0][j])),
+  start,
+  end,
+});

@@ -13,16 +13,21 @@ describe('worker_threads', () => {
       const q = randomTensor(10 + i, [2, 200, 32]);
       const k = randomTensor(20 + i, [2, 180, 32]);
       const v = randomTensor(30 + i, [2, 180, 16]);
-      const worker = new Worker(new URL('./worker-job.mjs', import.meta.url), { workerData: { build: BUILD, q, k, v, causal, gate } });
-      const done = new Promise<{ build: string; output: Float32Array; same: boolean; start: number; end: number }>((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
+      const worker = new Worker(new URL('./worker-job.mjs', import.meta.url), {
+        workerData: { build: BUILD, q, k, v, causal, gate },
       });
+      const done = new Promise<{ build: string; output: Float32Array; same: boolean; start: number; end: number }>(
+        (resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        },
+      );
       return { done: done.finally(() => worker.terminate()), q, k, v, causal };
     });
     // A job that fails before the gate rejects its promise (awaited below); the wait for the gate gives up.
     for (const job of jobs) job.done.catch(() => {});
-    for (const deadline = Date.now() + 20_000; Atomics.load(flags, 0) < jobs.length && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const deadline = Date.now() + 20_000; Atomics.load(flags, 0) < jobs.length && Date.now() < deadline;)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     Atomics.store(flags, 1, 1);
     Atomics.notify(flags, 1);
     const [a, b] = await Promise.all(jobs.map((job) => job.done));
@@ -31,7 +36,13 @@ describe('worker_threads', () => {
       const r = await job.done;
       expect(r.build).toBe(BUILD);
       expect(r.same).toBe(true);
-      expectClose('worker output', r.output, refAttention(job.q, job.k, job.v, { causal: job.causal }).output.data, ATOL, RTOL);
+      expectClose(
+        'worker output',
+        r.output,
+        refAttention(job.q, job.k, job.v, { causal: job.causal }).output.data,
+        ATOL,
+        RTOL,
+      );
     }
   });
 });

@@ -3,7 +3,14 @@
 // would compare against).
 
 /** nn.Linear: y[r, o] = b[o] + Σ_i x[r, i]·w[o, i]. */
-function linear(x: Float32Array, rows: number, inDim: number, w: Float32Array, b: Float32Array, outDim: number): Float32Array {
+function linear(
+  x: Float32Array,
+  rows: number,
+  inDim: number,
+  w: Float32Array,
+  b: Float32Array,
+  outDim: number,
+): Float32Array {
   const y = new Float32Array(rows * outDim);
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < outDim; o++) {
@@ -27,7 +34,14 @@ export interface PlainWeights {
 }
 
 /** Self-attention of x [n, E] with `heads` heads: projections, softmax(QKᵀ/√d)·V per head, output projection. */
-export function plainMultiHead(w: PlainWeights, x: Float32Array, n: number, E: number, heads: number, causal: boolean): Float32Array {
+export function plainMultiHead(
+  w: PlainWeights,
+  x: Float32Array,
+  n: number,
+  E: number,
+  heads: number,
+  causal: boolean,
+): Float32Array {
   const [q, k, v] = [linear(x, n, E, w.wq, w.bq, E), linear(x, n, E, w.wk, w.bk, E), linear(x, n, E, w.wv, w.bv, E)];
   const d = E / heads;
   const scale = 1 / Math.sqrt(d);

@@ -50,7 +50,17 @@ export function attentionOpGraph(lq: number, lk: number, d: number, causal: bool
       { name: 'V', dims: [1, 1, lk, d] },
     ],
     outputs: [{ name: 'Y', dims: [1, 1, lq, d] }],
-    nodes: [{ op: 'Attention', inputs: ['Q', 'K', 'V'], outputs: ['Y'], attrs: [{ name: 'is_causal', i: causal ? 1 : 0 }, { name: 'scale', f: 1 / Math.sqrt(d) }] }],
+    nodes: [
+      {
+        op: 'Attention',
+        inputs: ['Q', 'K', 'V'],
+        outputs: ['Y'],
+        attrs: [
+          { name: 'is_causal', i: causal ? 1 : 0 },
+          { name: 'scale', f: 1 / Math.sqrt(d) },
+        ],
+      },
+    ],
   };
 }
 
@@ -72,7 +82,12 @@ export function matmulGraph(m: number, k: number, n: number): Graph {
  * The seed's SelfAttention as PyTorch exports it, with the three projections fused into one MatMul (weights as
  * initializers, so onnxruntime can pre-pack them): x [B, n, E] → output [B, n, E] and weights [B, n, n].
  */
-export function selfAttentionGraph(batch: number, n: number, E: number, sd: Record<string, { data: Float32Array }>): Graph {
+export function selfAttentionGraph(
+  batch: number,
+  n: number,
+  E: number,
+  sd: Record<string, { data: Float32Array }>,
+): Graph {
   // x·[W_q; W_k; W_v]ᵀ: MatMul wants the [E, 3E] transpose.
   const wT = new Float32Array(E * 3 * E);
   const b = new Float32Array(3 * E);
@@ -97,7 +112,15 @@ export function selfAttentionGraph(batch: number, n: number, E: number, sd: Reco
     nodes: [
       { op: 'MatMul', inputs: ['x', 'w_qkv_t'], outputs: ['qkv0'] },
       { op: 'Add', inputs: ['qkv0', 'b_qkv'], outputs: ['qkv'] },
-      { op: 'Split', inputs: ['qkv'], outputs: ['q', 'k', 'v'], attrs: [{ name: 'axis', i: 2 }, { name: 'num_outputs', i: 3 }] },
+      {
+        op: 'Split',
+        inputs: ['qkv'],
+        outputs: ['q', 'k', 'v'],
+        attrs: [
+          { name: 'axis', i: 2 },
+          { name: 'num_outputs', i: 3 },
+        ],
+      },
       ...attentionNodes('q', 'k', 'v', false, 'output', 'weights'),
     ],
   };
@@ -105,8 +128,14 @@ export function selfAttentionGraph(batch: number, n: number, E: number, sd: Reco
 
 /** Projection weights of a multi-head module, nn.Linear layout ([out, in]). */
 export interface MhaWeights {
-  wq: Float32Array; bq: Float32Array; wk: Float32Array; bk: Float32Array;
-  wv: Float32Array; bv: Float32Array; wo: Float32Array; bo: Float32Array;
+  wq: Float32Array;
+  bq: Float32Array;
+  wk: Float32Array;
+  bk: Float32Array;
+  wv: Float32Array;
+  bv: Float32Array;
+  wo: Float32Array;
+  bo: Float32Array;
 }
 
 /** An nn.Linear weight [out, in] as the [in, out] matrix MatMul wants. */
@@ -125,10 +154,14 @@ function linearNodes(x: string, w: string, b: string, out: string): Node[] {
 
 function projectionInitializers(w: MhaWeights, E: number, kvDim: number): Initializer[] {
   return [
-    transposed('wq', w.wq, E, E), { name: 'bq', dims: [E], data: w.bq },
-    transposed('wk', w.wk, kvDim, E), { name: 'bk', dims: [kvDim], data: w.bk },
-    transposed('wv', w.wv, kvDim, E), { name: 'bv', dims: [kvDim], data: w.bv },
-    transposed('wo', w.wo, E, E), { name: 'bo', dims: [E], data: w.bo },
+    transposed('wq', w.wq, E, E),
+    { name: 'bq', dims: [E], data: w.bq },
+    transposed('wk', w.wk, kvDim, E),
+    { name: 'bk', dims: [kvDim], data: w.bk },
+    transposed('wv', w.wv, kvDim, E),
+    { name: 'bv', dims: [kvDim], data: w.bv },
+    transposed('wo', w.wo, E, E),
+    { name: 'bo', dims: [E], data: w.bo },
   ];
 }
 
@@ -138,11 +171,23 @@ function projectionInitializers(w: MhaWeights, E: number, kvDim: number): Initia
  * ('packed') the com.microsoft Attention op with the Q, K and V weights packed in one [E, 3E] matrix, which projects
  * and attends in one node (what onnxruntime's BERT optimiser emits).
  */
-export function mhaGraph(B: number, L: number, E: number, H: number, w: MhaWeights, op: 'contrib' | 'opset23' | 'packed'): Graph {
+export function mhaGraph(
+  B: number,
+  L: number,
+  E: number,
+  H: number,
+  w: MhaWeights,
+  op: 'contrib' | 'opset23' | 'packed',
+): Graph {
   if (op === 'packed') {
-    const [wq, wk, wv] = [transposed('', w.wq, E, E).data, transposed('', w.wk, E, E).data, transposed('', w.wv, E, E).data];
+    const [wq, wk, wv] = [
+      transposed('', w.wq, E, E).data,
+      transposed('', w.wk, E, E).data,
+      transposed('', w.wv, E, E).data,
+    ];
     const wqkv = new Float32Array(E * 3 * E);
-    for (let i = 0; i < E; i++) [wq, wk, wv].forEach((m, p) => wqkv.set(m.subarray(i * E, (i + 1) * E), i * 3 * E + p * E));
+    for (let i = 0; i < E; i++)
+      [wq, wk, wv].forEach((m, p) => wqkv.set(m.subarray(i * E, (i + 1) * E), i * 3 * E + p * E));
     return {
       name: 'mha_packed',
       opset: OPSET,
@@ -150,18 +195,41 @@ export function mhaGraph(B: number, L: number, E: number, H: number, w: MhaWeigh
       inputs: [{ name: 'x', dims: [B, L, E] }],
       outputs: [{ name: 'output', dims: [B, L, E] }],
       initializers: [
-        { name: 'wqkv', dims: [E, 3 * E], data: wqkv }, { name: 'bqkv', dims: [3 * E], data: Float32Array.from([...w.bq, ...w.bk, ...w.bv]) },
-        transposed('wo', w.wo, E, E), { name: 'bo', dims: [E], data: w.bo },
+        { name: 'wqkv', dims: [E, 3 * E], data: wqkv },
+        { name: 'bqkv', dims: [3 * E], data: Float32Array.from([...w.bq, ...w.bk, ...w.bv]) },
+        transposed('wo', w.wo, E, E),
+        { name: 'bo', dims: [E], data: w.bo },
       ],
       nodes: [
-        { op: 'Attention', domain: 'com.microsoft', inputs: ['x', 'wqkv', 'bqkv'], outputs: ['heads'], attrs: [{ name: 'num_heads', i: H }] },
+        {
+          op: 'Attention',
+          domain: 'com.microsoft',
+          inputs: ['x', 'wqkv', 'bqkv'],
+          outputs: ['heads'],
+          attrs: [{ name: 'num_heads', i: H }],
+        },
         ...linearNodes('heads', 'wo', 'bo', 'output'),
       ],
     };
   }
-  const heads: Node = op === 'contrib'
-    ? { op: 'MultiHeadAttention', domain: 'com.microsoft', inputs: ['q', 'k', 'v'], outputs: ['heads'], attrs: [{ name: 'num_heads', i: H }] }
-    : { op: 'Attention', inputs: ['q', 'k', 'v'], outputs: ['heads'], attrs: [{ name: 'q_num_heads', i: H }, { name: 'kv_num_heads', i: H }] };
+  const heads: Node =
+    op === 'contrib'
+      ? {
+          op: 'MultiHeadAttention',
+          domain: 'com.microsoft',
+          inputs: ['q', 'k', 'v'],
+          outputs: ['heads'],
+          attrs: [{ name: 'num_heads', i: H }],
+        }
+      : {
+          op: 'Attention',
+          inputs: ['q', 'k', 'v'],
+          outputs: ['heads'],
+          attrs: [
+            { name: 'q_num_heads', i: H },
+            { name: 'kv_num_heads', i: H },
+          ],
+        };
   return {
     name: `mha_${op}`,
     opset: OPSET,
@@ -169,7 +237,13 @@ export function mhaGraph(B: number, L: number, E: number, H: number, w: MhaWeigh
     inputs: [{ name: 'x', dims: [B, L, E] }],
     outputs: [{ name: 'output', dims: [B, L, E] }],
     initializers: projectionInitializers(w, E, E),
-    nodes: [...linearNodes('x', 'wq', 'bq', 'q'), ...linearNodes('x', 'wk', 'bk', 'k'), ...linearNodes('x', 'wv', 'bv', 'v'), heads, ...linearNodes('heads', 'wo', 'bo', 'output')],
+    nodes: [
+      ...linearNodes('x', 'wq', 'bq', 'q'),
+      ...linearNodes('x', 'wk', 'bk', 'k'),
+      ...linearNodes('x', 'wv', 'bv', 'v'),
+      heads,
+      ...linearNodes('heads', 'wo', 'bo', 'output'),
+    ],
   };
 }
 
@@ -195,8 +269,18 @@ export function decodeGraph(B: number, P: number, E: number, H: number, Hkv: num
     ],
     initializers: projectionInitializers(w, E, kvDim),
     nodes: [
-      ...linearNodes('x', 'wq', 'bq', 'q'), ...linearNodes('x', 'wk', 'bk', 'k'), ...linearNodes('x', 'wv', 'bv', 'v'),
-      { op: 'Attention', inputs: ['q', 'k', 'v', '', 'past_key', 'past_value'], outputs: ['heads', 'present_key', 'present_value'], attrs: [{ name: 'q_num_heads', i: H }, { name: 'kv_num_heads', i: Hkv }] },
+      ...linearNodes('x', 'wq', 'bq', 'q'),
+      ...linearNodes('x', 'wk', 'bk', 'k'),
+      ...linearNodes('x', 'wv', 'bv', 'v'),
+      {
+        op: 'Attention',
+        inputs: ['q', 'k', 'v', '', 'past_key', 'past_value'],
+        outputs: ['heads', 'present_key', 'present_value'],
+        attrs: [
+          { name: 'q_num_heads', i: H },
+          { name: 'kv_num_heads', i: Hkv },
+        ],
+      },
       ...linearNodes('heads', 'wo', 'bo', 'output'),
     ],
   };
@@ -205,14 +289,21 @@ export function decodeGraph(B: number, P: number, E: number, H: number, Hkv: num
 /**
  * The copies of decodeGraph's cache alone: past_key/past_value [B, kvHeads, P, hd] in, the same out (what
  * onnxruntime-web's past/present path moves per step besides its arithmetic). Added to 0, not Identity: the
- * Identity graph threw inside onnxruntime-web 1.30's run (a TypeError in its output handling) in the suite's second round.
+ * Identity graph threw inside onnxruntime-web 1.30's run (a TypeError in its output handling) in the suite's second
+ * round.
  */
 export function cacheCopyGraph(B: number, P: number, Hkv: number, hd: number): Graph {
   return {
     name: 'cache_copy',
     opset: OPSET,
-    inputs: [{ name: 'past_key', dims: [B, Hkv, P, hd] }, { name: 'past_value', dims: [B, Hkv, P, hd] }],
-    outputs: [{ name: 'present_key', dims: [B, Hkv, P, hd] }, { name: 'present_value', dims: [B, Hkv, P, hd] }],
+    inputs: [
+      { name: 'past_key', dims: [B, Hkv, P, hd] },
+      { name: 'past_value', dims: [B, Hkv, P, hd] },
+    ],
+    outputs: [
+      { name: 'present_key', dims: [B, Hkv, P, hd] },
+      { name: 'present_value', dims: [B, Hkv, P, hd] },
+    ],
     initializers: [{ name: 'zero', dims: [], data: new Float32Array(1) }],
     nodes: [
       { op: 'Add', inputs: ['past_key', 'zero'], outputs: ['present_key'] },

@@ -24,10 +24,12 @@ function allModels(): Array<[string, Graph]> {
   const out: Array<[string, Graph]> = [];
   for (const n of SDPA_LENGTHS) {
     out.push([modelFiles.sdpa(n), sdpaGraph(n, n, HEAD_DIM, false)]);
-    for (const causal of [false, true]) out.push([modelFiles.attentionOp(n, causal), attentionOpGraph(n, n, HEAD_DIM, causal)]);
+    for (const causal of [false, true])
+      out.push([modelFiles.attentionOp(n, causal), attentionOpGraph(n, n, HEAD_DIM, causal)]);
   }
   for (const n of MATMUL_SIZES) out.push([modelFiles.matmul(n), matmulGraph(n, n, n)]);
-  for (const [b, n, e] of MODULE_SHAPES) out.push([modelFiles.selfAttention(b, n, e), selfAttentionGraph(b, n, e, initialSelfAttentionWeights(e, 0))]);
+  for (const [b, n, e] of MODULE_SHAPES)
+    out.push([modelFiles.selfAttention(b, n, e), selfAttentionGraph(b, n, e, initialSelfAttentionWeights(e, 0))]);
   return out;
 }
 

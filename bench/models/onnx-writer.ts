@@ -123,7 +123,9 @@ export function modelBytes(g: Graph): Uint8Array {
     ...g.outputs.map((v) => bytes(12, valueInfo(v))),
   ]);
   // OperatorSetIdProto: domain 1, version 2.
-  const opsets = [{ domain: '', version: g.opset }, ...(g.domains ?? [])].map((o) => bytes(8, concat([str(1, o.domain), int(2, o.version)])));
+  const opsets = [{ domain: '', version: g.opset }, ...(g.domains ?? [])].map((o) =>
+    bytes(8, concat([str(1, o.domain), int(2, o.version)])),
+  );
   // ModelProto: ir_version 1, producer_name 2, graph 7, opset_import 8.
   return concat([int(1, 10), str(2, 'wasm-attention bench'), bytes(7, graph), ...opsets]);
 }

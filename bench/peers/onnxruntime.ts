@@ -14,7 +14,10 @@ const modelUrl = (file: string) => new URL(`../models/${file}`, import.meta.url)
  * A session over a committed model (a file name in bench/models) or model bytes made at run time, called with
  * Float32Arrays; resolves to the first output's data (every output is copied out, as the API does).
  */
-export async function ortRunner(model: string | Uint8Array, inputShapes: Record<string, number[]>): Promise<(inputs: Float32Array[]) => Promise<Float32Array>> {
+export async function ortRunner(
+  model: string | Uint8Array,
+  inputShapes: Record<string, number[]>,
+): Promise<(inputs: Float32Array[]) => Promise<Float32Array>> {
   const session = await ort.InferenceSession.create(typeof model === 'string' ? readFileSync(modelUrl(model)) : model, {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',

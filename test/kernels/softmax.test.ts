@@ -1,4 +1,5 @@
-// f32_softmax_rows, f32_exp and f32_exp2_flush against float64: sizes, scale, both mask kinds and their broadcasts, causal limits.
+// f32_softmax_rows, f32_exp and f32_exp2_flush against float64: sizes, scale, both mask kinds and their broadcasts,
+// causal limits.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index.js';
 import { runtimeOf } from '../../src/engine.js';
@@ -19,7 +20,15 @@ interface MaskCase {
 }
 
 /** Runs the kernel on rows × n scores (row stride n + 3) and returns the n-wide rows. */
-function runSoftmax(rows: number, n: number, x: Float32Array, scale: number, mask: MaskCase, maskData: Float32Array | Uint8Array, causalOffset: number): Float32Array {
+function runSoftmax(
+  rows: number,
+  n: number,
+  x: Float32Array,
+  scale: number,
+  mask: MaskCase,
+  maskData: Float32Array | Uint8Array,
+  causalOffset: number,
+): Float32Array {
   const { heap } = runtimeOf(engine);
   const ld = n + 3;
   const padded = new Float32Array(rows * ld);
@@ -27,7 +36,20 @@ function runSoftmax(rows: number, n: number, x: Float32Array, scale: number, mas
   return heap.scoped([padded.length * 4, padded.length * 4, Math.max(maskData.byteLength, 4)], ([px, py, pm]) => {
     heap.write(px, { data: padded });
     heap.write(pm, { data: maskData });
-    runtimeOf(engine).kernels.f32_softmax_rows(rows, n, px, ld, py, ld, scale, mask.kind, pm, mask.ldr, mask.ldc, causalOffset);
+    runtimeOf(engine).kernels.f32_softmax_rows(
+      rows,
+      n,
+      px,
+      ld,
+      py,
+      ld,
+      scale,
+      mask.kind,
+      pm,
+      mask.ldr,
+      mask.ldc,
+      causalOffset,
+    );
     const y = heap.readF32(py, padded.length);
     const out = new Float32Array(rows * n);
     for (let i = 0; i < rows; i++) out.set(y.subarray(i * ld, i * ld + n), i * n);
@@ -36,7 +58,15 @@ function runSoftmax(rows: number, n: number, x: Float32Array, scale: number, mas
 }
 
 /** The same semantics in float64, starting from the float32 scaled score the kernel also starts from. */
-function expectedSoftmax(rows: number, n: number, x: Float32Array, scale: number, mask: MaskCase, maskData: Float32Array | Uint8Array, causalOffset: number): Float64Array {
+function expectedSoftmax(
+  rows: number,
+  n: number,
+  x: Float32Array,
+  scale: number,
+  mask: MaskCase,
+  maskData: Float32Array | Uint8Array,
+  causalOffset: number,
+): Float64Array {
   const s = new Float64Array(rows * n);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < n; j++) {
@@ -93,7 +123,15 @@ describe('f32_softmax_rows edge table', () => {
     const got = runSoftmax(2, n, randomTensor(1, [2, n]).data, 1, { kind: MaskKind.add, ldr: n, ldc: 1 }, maskData, n);
     expect(Array.from(got.subarray(0, n))).toEqual(new Array(n).fill(0));
     expect(got.subarray(n).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
-    const causal = runSoftmax(3, 5, randomTensor(2, [3, 5]).data, 1, { kind: MaskKind.none, ldr: 0, ldc: 0 }, new Float32Array(1), -1);
+    const causal = runSoftmax(
+      3,
+      5,
+      randomTensor(2, [3, 5]).data,
+      1,
+      { kind: MaskKind.none, ldr: 0, ldc: 0 },
+      new Float32Array(1),
+      -1,
+    );
     expect(Array.from(causal.subarray(0, 5))).toEqual([0, 0, 0, 0, 0]);
     expect(causal[5]).toBe(1);
   });
@@ -142,7 +180,12 @@ function runExp(x: Float32Array, kernel: 'f32_exp' | 'f32_exp2_flush' = 'f32_exp
  * The kernel's largest relative error against `exact` at 2^20 + 3 points spread over [lo, hi] (not a multiple
  * of 4, so the scalar tail runs too), printed.
  */
-function worstRelativeError(kernel: 'f32_exp' | 'f32_exp2_flush', lo: number, hi: number, exact: (x: number) => number): number {
+function worstRelativeError(
+  kernel: 'f32_exp' | 'f32_exp2_flush',
+  lo: number,
+  hi: number,
+  exact: (x: number) => number,
+): number {
   const count = (1 << 20) + 3;
   const x = Float32Array.from({ length: count }, (_, i) => lo + ((hi - lo) * i) / (count - 1));
   const y = runExp(x, kernel);
@@ -174,7 +217,7 @@ describe('f32_exp', () => {
   });
 });
 
-describe('f32_exp2_flush (the fused attention\'s exponential)', () => {
+describe("f32_exp2_flush (the fused attention's exponential)", () => {
   it('is within 2e-7 relative of 2^x over the normal range, in vector lanes and scalar tail alike', () => {
     expect(worstRelativeError('f32_exp2_flush', -126, 0, (x) => 2 ** x)).toBeLessThanOrEqual(2e-7);
   });

@@ -24,12 +24,21 @@ function newest(dir: string): { at: number; file: string } {
 }
 
 export default function checkBuild(): void {
-  const outputs = ['build/simd.wasm', 'build/relaxed-simd.wasm', 'dist/index.js', 'dist/browser.js', 'dist/thread-worker.js', 'dist/wasm-attention.min.js'];
+  const outputs = [
+    'build/simd.wasm',
+    'build/relaxed-simd.wasm',
+    'dist/index.js',
+    'dist/browser.js',
+    'dist/thread-worker.js',
+    'dist/wasm-attention.min.js',
+  ];
   const missing = outputs.filter((f) => !existsSync(join(root, f)));
   if (missing.length) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` first (\`npm test\` does)`);
   const built = Math.min(...outputs.map((f) => statSync(join(root, f)).mtimeMs));
   const source = [newest(join(root, 'src')), newest(join(root, 'assembly'))].sort((a, b) => b.at - a.at)[0];
   if (source.at > built) {
-    throw new Error(`${source.file.slice(root.length)} changed after the last build, and the tests run build/ and dist/: run \`npm run build\` first (\`npm test\` does)`);
+    throw new Error(
+      `${source.file.slice(root.length)} changed after the last build, and the tests run build/ and dist/: run \`npm run build\` first (\`npm test\` does)`,
+    );
   }
 }

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-export const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout: 180_000 });
+export const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout: 180_000 });
 
 export interface Packed {
   filename: string;
@@ -23,11 +24,18 @@ export interface Packed {
  */
 export function installPacked(prefix: string): { packed: Packed; project: string } {
   const dest = mkdtempSync(join(tmpdir(), 'wasm-attention-pack-'));
-  const pack = (dir: string) => (JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest, dir], repoRoot))[0] as Packed);
+  const pack = (dir: string) =>
+    JSON.parse(
+      run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest, dir], repoRoot),
+    )[0] as Packed;
   const packed = pack('.');
   const loader = pack('node_modules/@assemblyscript/loader');
   const project = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user', version: '1.0.0', private: true }));
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(dest, packed.filename), join(dest, loader.filename)], project);
+  run(
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', join(dest, packed.filename), join(dest, loader.filename)],
+    project,
+  );
   return { packed, project };
 }
