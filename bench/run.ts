@@ -117,7 +117,9 @@ async function main(): Promise<void> {
   }
   await updatePeaks();
   for (const r of rows)
-    r.peak = r.engine.startsWith('wasm-attention') ? peaks[r.engine.slice(15) as Build] : peaks.simd;
+    r.peak = r.engine.startsWith('wasm-attention')
+      ? peaks[r.engine.replace('wasm-attention ', '') as Build]
+      : peaks.simd;
   console.log(
     `WASM SIMD peak, the best of every measurement: ${builds.map((bd) => `${bd} ${peaks[bd].toFixed(1)}`).join(', ')}`,
   );
