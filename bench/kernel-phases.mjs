@@ -1,6 +1,6 @@
 // Where the fused attention kernel's time goes: builds of assembly/ with one phase taken out (the results are then
 // wrong, only the time counts), each timed against the whole kernel by bench/kernel-ab.mjs in one process.
-//   node bench/kernel-phases.mjs [L = 1024] [simd | relaxed-simd]
+//   node bench/kernel-phases.mjs [L = 1024] [simd | relaxed-simd] [causal]
 // A phase's share is 1 − (time without it ÷ time with it). Each edit must match the kernel's source exactly: when
 // the kernel changes, this script stops and names the edit that no longer applies.
 import { execFileSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [L = '1024', target = 'simd'] = process.argv.slice(2);
+const [L = '1024', target = 'simd', causal = ''] = process.argv.slice(2);
 const root = new URL('..', import.meta.url).pathname;
 const asc = join(root, 'node_modules/.bin/asc');
 
@@ -58,14 +58,14 @@ const source = readFileSync(flash, 'utf8');
 const whole = join(work, 'whole.wasm');
 build(work, whole);
 const node = [...(target === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [])];
-console.log(`fused attention, SDPA ${L}×${L}×64, ${target} build: each phase taken out in turn`);
+console.log(`fused attention, SDPA ${L}×${L}×64${causal && ' causal'}, ${target} build: each phase taken out in turn`);
 for (const { phase, from, to } of PHASES) {
   if (source.split(from).length !== 2) throw new Error(`the edit for '${phase}' does not match assembly/flash.ts once`);
   writeFileSync(flash, source.replace(from, to));
   const without = join(work, 'without.wasm');
   build(work, without);
   writeFileSync(flash, source);
-  const line = execFileSync(process.execPath, [...node, join(root, 'bench/kernel-ab.mjs'), whole, without, L], {
+  const line = execFileSync(process.execPath, [...node, join(root, 'bench/kernel-ab.mjs'), whole, without, L, causal], {
     encoding: 'utf8',
   });
   const [, a, b] = line.match(/A min ([\d.]+).*B min ([\d.]+)/);
