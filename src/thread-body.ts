@@ -2,7 +2,7 @@
 // module over the engine's shared memory. A helper waits for jobs in the control block and claims their units; the
 // driver runs recorded (async) calls' steps as they arrive, sharing their jobs with the helpers (thread-jobs.ts).
 import type { Step } from './recording.js';
-import { type JobKernels, runSteps, SLOT, waitWhile, work } from './thread-jobs.js';
+import { type JobKernels, noteFailure, runSteps, SLOT, waitWhile, work } from './thread-jobs.js';
 import type { ThreadInit } from './worker-pool.js';
 
 /** Runs the thread described by `init`; a driver takes calls through `listen` and answers through `post`. */
@@ -46,8 +46,8 @@ export function threadBody(
     try {
       // Still the job that woke us (not closed meanwhile), and one with scratch for this thread.
       if (Atomics.load(ctl, SLOT.epoch) === epoch && index < ctl[SLOT.threads]) work(kernels, ctl, index);
-    } catch {
-      Atomics.store(ctl, SLOT.failed, 1);
+    } catch (e) {
+      noteFailure(ctl, e);
       Atomics.notify(ctl, SLOT.done);
     } finally {
       Atomics.sub(ctl, SLOT.inFlight, 1);

@@ -37,7 +37,27 @@ export const SLOT = {
 } as const;
 
 export const JOB_ARGS = 16;
-export const CONTROL_SLOTS = SLOT.args + JOB_ARGS;
+/** After the arguments: the error of the first helper that failed in the open job, as UTF-16 code units. */
+const ERROR_AT = SLOT.args + JOB_ARGS;
+const ERROR_SLOTS = 64;
+export const CONTROL_SLOTS = ERROR_AT + ERROR_SLOTS;
+
+/** A helper that failed says why, for the caller's WORKER_FAILED (the first 2 · ERROR_SLOTS − 1 characters). */
+export function noteFailure(ctl: Int32Array, e: unknown): void {
+  if (Atomics.compareExchange(ctl, SLOT.failed, 0, 1) !== 0) return;
+  const text = (e instanceof Error ? e.message : String(e)).slice(0, 2 * ERROR_SLOTS - 1);
+  const codes = new Uint16Array(ctl.buffer, ctl.byteOffset + ERROR_AT * 4, 2 * ERROR_SLOTS).fill(0);
+  for (let i = 0; i < text.length; i++) codes[i] = text.charCodeAt(i);
+  Atomics.store(ctl, SLOT.failed, 2);
+}
+
+/** What noteFailure wrote ('' if the job failed otherwise). */
+function failure(ctl: Int32Array): string {
+  if (Atomics.load(ctl, SLOT.failed) !== 2) return '';
+  const codes = new Uint16Array(ctl.buffer, ctl.byteOffset + ERROR_AT * 4, 2 * ERROR_SLOTS);
+  const end = codes.indexOf(0);
+  return String.fromCharCode(...codes.subarray(0, end < 0 ? codes.length : end));
+}
 
 /**
  * Threads sharing one memory: the calling thread and `size − 1` workers, and a driver thread that runs recorded
@@ -235,10 +255,10 @@ export function coordinate(k: JobKernels, ctl: Int32Array, job: Job, meanwhile?:
     waitWhile(ctl, SLOT.done, d);
   closeJob(ctl);
   if (Atomics.load(ctl, SLOT.failed)) {
-    throw Object.assign(
-      new Error(`a thread failed while computing this call${thrown instanceof Error ? ` (${thrown.message})` : ''}`),
-      { cause: thrown },
-    );
+    const why = thrown instanceof Error ? thrown.message : failure(ctl);
+    throw Object.assign(new Error(`a thread failed while computing this call${why ? ` (${why})` : ''}`), {
+      cause: thrown,
+    });
   }
   return ran;
 }

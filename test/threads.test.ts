@@ -171,12 +171,13 @@ describe('threads (Node, shared memory)', () => {
     const rt = runtimeOf(engine);
     // A job of an unknown kind: every thread that claims a unit of it throws.
     const run = (poolOf(engine) as unknown as { run: (...a: unknown[]) => void }).run.bind(poolOf(engine));
-    // Helpers spin for work, so either thread may claim the failing units first: the call is WORKER_FAILED whichever.
+    // Helpers spin for work, so either thread may claim the failing units first: the call is WORKER_FAILED whichever,
+    // and names the error (a helper writes its own into the control block).
     rt.heap.scoped([1024], ([scratch]) => {
       expectAttentionError(
         () => run(rt.kernels, 99, [], 64, 1, scratch, 512),
         'WORKER_FAILED',
-        /^a thread failed while computing this call( \(unknown job 99\))?; the engine goes on$/,
+        /^a thread failed while computing this call \(unknown job 99\); the engine goes on$/,
       );
     });
     expect(engine.info.threads).toBe(2);
