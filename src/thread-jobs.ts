@@ -42,11 +42,14 @@ const ERROR_AT = SLOT.args + JOB_ARGS;
 const ERROR_SLOTS = 64;
 export const CONTROL_SLOTS = ERROR_AT + ERROR_SLOTS;
 
+/** The control block's error text, as UTF-16 code units. */
+const errorCodes = (ctl: Int32Array) => new Uint16Array(ctl.buffer, ctl.byteOffset + ERROR_AT * 4, 2 * ERROR_SLOTS);
+
 /** A helper that failed says why, for the caller's WORKER_FAILED (the first 2 · ERROR_SLOTS − 1 characters). */
 export function noteFailure(ctl: Int32Array, e: unknown): void {
   if (Atomics.compareExchange(ctl, SLOT.failed, 0, 1) !== 0) return;
   const text = (e instanceof Error ? e.message : String(e)).slice(0, 2 * ERROR_SLOTS - 1);
-  const codes = new Uint16Array(ctl.buffer, ctl.byteOffset + ERROR_AT * 4, 2 * ERROR_SLOTS).fill(0);
+  const codes = errorCodes(ctl).fill(0);
   for (let i = 0; i < text.length; i++) codes[i] = text.charCodeAt(i);
   Atomics.store(ctl, SLOT.failed, 2);
 }
@@ -54,7 +57,7 @@ export function noteFailure(ctl: Int32Array, e: unknown): void {
 /** What noteFailure wrote ('' if the job failed otherwise). */
 function failure(ctl: Int32Array): string {
   if (Atomics.load(ctl, SLOT.failed) !== 2) return '';
-  const codes = new Uint16Array(ctl.buffer, ctl.byteOffset + ERROR_AT * 4, 2 * ERROR_SLOTS);
+  const codes = errorCodes(ctl);
   const end = codes.indexOf(0);
   return String.fromCharCode(...codes.subarray(0, end < 0 ? codes.length : end));
 }
