@@ -112,6 +112,128 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
 }
 
 /**
+ * Folds key block j0 (KEY_BLOCK keys, fewer at the end) into the running softmax of the query tile's micro-blocks
+ * of MR rows, rows [t0, tEnd) of the unit that starts at row rowBegin: their scores (from Q's micro-panels at
+ * packedQ and K's panels at packedK, or Q's row qb and K's rows at kB for a single query), masks (at maskB, mask2B)
+ * and causal limit, then max and sum (at state) and O (from ob) += P·V (V rows from vb). A function of its own,
+ * not inlined: V8 compiles a wasm function with its baseline compiler first and optimises it only between calls,
+ * so the first long call of the kernel runs optimised code once this, the hot part, has been called often enough.
+ */
+function foldKeyBlock(
+  d: AttentionDesc, sRows: usize, packedQ: usize, packedK: usize, qb: usize, kB: usize, vb: usize, ob: usize,
+  maskB: usize, mask2B: usize, state: usize, rowBegin: i32, t0: i32, tEnd: i32, j0: i32,
+): void {
+  const lk = d.lk, dk = d.dk, dv = d.dv, maskKind = d.maskKind, mask2Kind = d.mask2Kind;
+  const causalOffset = d.causal ? lk - d.lq : lk;
+  const sT = sRows + S_BYTES;
+  const oRow = <usize>d.ldo << 2;
+  const vRow = <usize>d.ldv << 2;
+  const kRow = <usize>d.ldk << 2;
+  const kBytes = <usize>dk << 2;
+  const stride = panelBytes(dk);
+  const eb = maskElementBytes(maskKind);
+  const mStep = <usize>d.maskLdc * eb;
+  const mRow = <usize>d.maskLdr * eb;
+  const eb2 = maskElementBytes(mask2Kind);
+  const m2Step = <usize>d.mask2Ldc * eb2;
+  const m2Row = <usize>d.mask2Ldr * eb2;
+  const scaleV = f32x4.splat(d.scale);
+  const log2e = f32x4.splat(LOG2E);
+  const zero = f32x4.splat(0);
+  const minusInf = f32x4.splat(-Infinity);
+  const single = isSingle(d);
+  for (let i0 = t0; i0 < tEnd; i0 += MR) {
+    const mr = min(MR, tEnd - i0);
+    // Keys past the last one any row of the micro-block may see are never read.
+    const kEnd = <i32>min(<i64>lk, max<i64>(0, <i64>i0 + mr - 1 + causalOffset + 1));
+    if (j0 >= kEnd) continue;
+    const kb = min(KEY_BLOCK, kEnd - j0);
+    const firstLimit = i0 + causalOffset;
+    const qPanel = single ? qb : packedQ + <usize>(i0 - rowBegin) * kBytes;
+    const kAt = single ? kB + <usize>j0 * kRow : packedK + <usize>(j0 / NR) * stride;
+    const vAt = vb + <usize>j0 * vRow;
+    const o0 = ob + <usize>i0 * oRow;
+    const m0 = maskB + <usize>i0 * mRow;
+    const n0 = mask2B + <usize>i0 * m2Row;
+    const st = state + (<usize>(i0 - t0) << 3);
+    // Lanes past the unit's rows stand in for its last row (same scores, mask and limit); only real rows are stored.
+    const r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : r1, r3 = mr > 3 ? 3 : r2;
+    const m1 = m0 + <usize>r1 * mRow, m2 = m0 + <usize>r2 * mRow, m3 = m0 + <usize>r3 * mRow;
+    const n1 = n0 + <usize>r1 * m2Row, n2 = n0 + <usize>r2 * m2Row, n3 = n0 + <usize>r3 * m2Row;
+    let rowMax = v128.load(st);
+    let rowSum = v128.load(st, 16);
+    // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
+    if (mr < MR) memory.fill(sRows, 0, S_BYTES);
+    const limit = i32x4.add(
+      i32x4.splat(firstLimit),
+      i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3),
+    );
+    if (single) {
+      scoresOfOneQuery(sT, qPanel, kAt, kRow, dk, kb, scaleV);
+    } else {
+      // Scores·scale, MR × kb, from the packed panels; then one vector per key.
+      for (let jp = 0; jp < kb; jp += NR) {
+        microTileRows(
+          qPanel, kAt + <usize>(jp / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV,
+          zero, zero, sRows + (<usize>jp << 2), S_ROW, mr,
+        );
+      }
+      for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
+    }
+    // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is
+    // several); a NaN score still spreads through e^(s − max).
+    const needsLimit = j0 + kb - 1 > firstLimit;
+    let blockMax = minusInf;
+    if (maskKind == MASK_NONE && mask2Kind == MASK_NONE && !needsLimit) {
+      // Nothing to add or hide: the scores stand as they are, only their max is needed.
+      for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(sT + (<usize>j << 4)));
+    } else {
+      for (let j = 0; j < kb; j++) {
+        const at = sT + (<usize>j << 4);
+        let x = v128.load(at);
+        if (maskKind != MASK_NONE) x = f32x4.add(
+          x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep),
+        );
+        if (mask2Kind != MASK_NONE) x = f32x4.add(
+          x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step),
+        );
+        if (needsLimit) x = v128.bitselect(minusInf, x, i32x4.gt_s(i32x4.splat(j0 + j), limit));
+        v128.store(at, x);
+        blockMax = f32x4.pmax(blockMax, x);
+      }
+    }
+    // Online softmax: new max per lane; a lane that has seen nothing keeps max -Infinity and uses 0 as
+    // its reference so e^(s − ref) is 0, never NaN. max (not pmax) keeps a NaN row NaN.
+    const newMax = f32x4.max(rowMax, blockMax);
+    const ref = v128.bitselect(zero, newMax, f32x4.eq(newMax, minusInf));
+    if (v128.any_true(f32x4.ne(newMax, rowMax))) {
+      // Earlier terms shrink by e^(old − new): 0 where nothing was seen before.
+      const alpha = exp2_flush_f32x4(f32x4.mul(f32x4.sub(rowMax, ref), log2e));
+      rowSum = f32x4.mul(rowSum, alpha);
+      scaleRows(o0, oRow, mr, dv, alpha);
+      rowMax = newMax;
+    }
+    for (let j = 0; j < kb; j++) {
+      const at = sT + (<usize>j << 4);
+      const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));
+      v128.store(at, p);
+      rowSum = f32x4.add(rowSum, p);
+    }
+    accumulatePV(sT, kb, vAt, vRow, dv, o0, oRow, mr);
+    v128.store(st, rowMax);
+    v128.store(st, rowSum, 16);
+  }
+}
+
+/**
+ * A single query (a decode step) reads Q and K in place instead of packing them, unless every batch item shares K
+ * (grouped-query heads), where one packing serves them all.
+ */
+@inline function isSingle(d: AttentionDesc): bool {
+  return d.lq == 1 && (d.strideK != 0 || d.batch == 1);
+}
+
+/**
  * O = softmax(Q·Kᵀ·scale + mask, causal)·V for work units [begin, end) of the pass at `desc` (an
  * AttentionDesc), one pass over the keys per tile of Q_TILE queries with a running max and sum per query (online
  * softmax); no Lq × Lk buffer exists. Key blocks wholly hidden by the causal limit are skipped and never read.
@@ -123,36 +245,18 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
   const lq = d.lq, lk = d.lk, dk = d.dk, dv = d.dv, unitRows = d.unitRows;
   const q = d.q, k = d.k, v = d.v, o = d.o;
   const ldq = d.ldq, ldk = d.ldk, strideQ = d.strideQ, strideK = d.strideK, strideV = d.strideV, strideO = d.strideO;
-  const maskKind = d.maskKind, mask = d.mask, strideMask = d.strideMask;
-  const mask2Kind = d.mask2Kind, mask2 = d.mask2, strideMask2 = d.strideMask2;
   const causalOffset = d.causal ? lk - lq : lk;
-  const eb = maskElementBytes(maskKind);
-  const mStep = <usize>d.maskLdc * eb;
-  const mRow = <usize>d.maskLdr * eb;
-  const eb2 = maskElementBytes(mask2Kind);
-  const m2Step = <usize>d.mask2Ldc * eb2;
-  const m2Row = <usize>d.mask2Ldr * eb2;
+  const eb = maskElementBytes(d.maskKind);
+  const eb2 = maskElementBytes(d.mask2Kind);
   const oRow = <usize>d.ldo << 2;
-  const vRow = <usize>d.ldv << 2;
-  const kBytes = <usize>dk << 2;
-  const stride = panelBytes(dk);
   const kPanels = floatBytes(f32_gemm_packed_floats(lk, dk));
   const shared = d.packedK;
   let packedK = shared != 0 ? shared : scratch;
   const packedQ = scratch + kPanels;
   const sRows = packedQ + floatBytes(f32_gemm_packed_a_floats(unitRows, dk));
-  const sT = sRows + S_BYTES;
-  const state = sT + S_BYTES;
-  // Scores and masks stay as the weights path has them (s = q·k·scale + mask), so nothing finite overflows;
-  // only s − max ≤ 0 is multiplied by log2(e), for 2^x.
-  const scaleV = f32x4.splat(d.scale);
-  const log2e = f32x4.splat(LOG2E);
+  const state = sRows + 2 * S_BYTES;
   const zero = f32x4.splat(0);
-  const minusInf = f32x4.splat(-Infinity);
-  // A single query (a decode step) reads Q and K in place instead of packing them, unless every batch item
-  // shares K (grouped-query heads), where one packing serves them all.
-  const single = lq == 1 && (strideK != 0 || d.batch == 1);
-  const kRow = <usize>ldk << 2;
+  const single = isSingle(d);
   const units = unitsPerItem(d);
   // The item whose K is in packedK (-1: none yet).
   let packedItem = -1;
@@ -162,8 +266,8 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
     const rowEnd = min(lq, rowBegin + unitRows);
     const ob = o + ((<usize>b * strideO) << 2);
     const vb = v + ((<usize>b * strideV) << 2);
-    const maskB = mask + <usize>b * strideMask * eb;
-    const mask2B = mask2 + <usize>b * strideMask2 * eb2;
+    const maskB = d.mask + <usize>b * d.strideMask * eb;
+    const mask2B = d.mask2 + <usize>b * d.strideMask2 * eb2;
     const qb = q + ((<usize>b * strideQ) << 2);
     const kB = k + ((<usize>b * strideK) << 2);
     if (!single && shared != 0) packedK = shared + (strideK != 0 ? <usize>b * kPanels : 0);
@@ -182,93 +286,13 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
         const mr = min(MR, tEnd - i0);
         for (let r = 0; r < mr; r++) memory.fill(ob + <usize>(i0 + r) * oRow, 0, <usize>dv << 2);
         const st = state + (<usize>(i0 - t0) << 3);
-        v128.store(st, minusInf);
+        v128.store(st, f32x4.splat(-Infinity));
         v128.store(st, zero, 16);
       }
       // Keys past the last one any row of the tile may see are never read.
       const tileKEnd = <i32>min(<i64>lk, max<i64>(0, <i64>tEnd - 1 + causalOffset + 1));
       for (let j0 = 0; j0 < tileKEnd; j0 += KEY_BLOCK) {
-        for (let i0 = t0; i0 < tEnd; i0 += MR) {
-          const mr = min(MR, tEnd - i0);
-          // Lanes past the unit's rows stand in for its last row (same scores, mask and limit); only real rows are
-          // stored.
-          const r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : r1, r3 = mr > 3 ? 3 : r2;
-          // Keys past the last one any row of the micro-block may see are never read.
-          const kEnd = <i32>min(<i64>lk, max<i64>(0, <i64>i0 + r3 + causalOffset + 1));
-          if (j0 >= kEnd) continue;
-          const kb = min(KEY_BLOCK, kEnd - j0);
-          const qPanel = packedQ + <usize>(i0 - rowBegin) * kBytes;
-          const o0 = ob + <usize>i0 * oRow;
-          const m0 = maskB + <usize>i0 * mRow;
-          const m1 = m0 + <usize>r1 * mRow, m2 = m0 + <usize>r2 * mRow, m3 = m0 + <usize>r3 * mRow;
-          const n0 = mask2B + <usize>i0 * m2Row;
-          const n1 = n0 + <usize>r1 * m2Row, n2 = n0 + <usize>r2 * m2Row, n3 = n0 + <usize>r3 * m2Row;
-          const st = state + (<usize>(i0 - t0) << 3);
-          let rowMax = v128.load(st);
-          let rowSum = v128.load(st, 16);
-          // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
-          if (mr < MR) memory.fill(sRows, 0, S_BYTES);
-          // Key j is visible to lane r iff j ≤ limit[r].
-          const limit = i32x4.add(
-            i32x4.splat(i0 + causalOffset),
-            i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3),
-          );
-          const firstLimit = i0 + causalOffset;
-          if (single) {
-            scoresOfOneQuery(sT, qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV);
-          } else {
-            // Scores·scale, MR × kb, from the packed panels; then one vector per key.
-            for (let jp = 0; jp < kb; jp += NR) {
-              microTileRows(
-                qPanel, packedK + <usize>((j0 + jp) / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV,
-                zero, zero, sRows + (<usize>jp << 2), S_ROW, mr,
-              );
-            }
-            for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
-          }
-          // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is
-          // several); a NaN score still spreads through e^(s − max).
-          const needsLimit = j0 + kb - 1 > firstLimit;
-          let blockMax = minusInf;
-          if (maskKind == MASK_NONE && mask2Kind == MASK_NONE && !needsLimit) {
-            // Nothing to add or hide: the scores stand as they are, only their max is needed.
-            for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(sT + (<usize>j << 4)));
-          } else {
-            for (let j = 0; j < kb; j++) {
-              const at = sT + (<usize>j << 4);
-              let x = v128.load(at);
-              if (maskKind != MASK_NONE) x = f32x4.add(
-                x, maskColumn(maskKind, m0, m1, m2, m3, <usize>(j0 + j) * mStep),
-              );
-              if (mask2Kind != MASK_NONE) x = f32x4.add(
-                x, maskColumn(mask2Kind, n0, n1, n2, n3, <usize>(j0 + j) * m2Step),
-              );
-              if (needsLimit) x = v128.bitselect(minusInf, x, i32x4.gt_s(i32x4.splat(j0 + j), limit));
-              v128.store(at, x);
-              blockMax = f32x4.pmax(blockMax, x);
-            }
-          }
-          // Online softmax: new max per lane; a lane that has seen nothing keeps max -Infinity and uses 0 as
-          // its reference so e^(s − ref) is 0, never NaN. max (not pmax) keeps a NaN row NaN.
-          const newMax = f32x4.max(rowMax, blockMax);
-          const ref = v128.bitselect(zero, newMax, f32x4.eq(newMax, minusInf));
-          if (v128.any_true(f32x4.ne(newMax, rowMax))) {
-            // Earlier terms shrink by e^(old − new): 0 where nothing was seen before.
-            const alpha = exp2_flush_f32x4(f32x4.mul(f32x4.sub(rowMax, ref), log2e));
-            rowSum = f32x4.mul(rowSum, alpha);
-            scaleRows(o0, oRow, mr, dv, alpha);
-            rowMax = newMax;
-          }
-          for (let j = 0; j < kb; j++) {
-            const at = sT + (<usize>j << 4);
-            const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));
-            v128.store(at, p);
-            rowSum = f32x4.add(rowSum, p);
-          }
-          accumulatePV(sT, kb, vb + <usize>j0 * vRow, vRow, dv, o0, oRow, mr);
-          v128.store(st, rowMax);
-          v128.store(st, rowSum, 16);
-        }
+        foldKeyBlock(d, sRows, packedQ, packedK, qb, kB, vb, ob, maskB, mask2B, state, rowBegin, t0, tEnd, j0);
       }
       // Normalise: O /= sum; a row that saw no key keeps O = 0 (a NaN sum keeps NaN).
       for (let i0 = t0; i0 < tEnd; i0 += MR) {

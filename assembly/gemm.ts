@@ -228,29 +228,38 @@ function gemmPacked(
   m: i32, n: i32, k: i32, packedA: usize, packed: usize, c: usize, ldc: i32, alpha: f32, tile: usize,
 ): void {
   const stride = panelBytes(k);
+  for (let j0 = 0, p = packed; j0 < n; j0 += NR, p += stride) {
+    gemmColumns(m, min(NR, n - j0), k, packedA, p, c + (<usize>j0 << 2), ldc, alpha, tile);
+  }
+}
+
+/**
+ * Columns [j0, j0 + nr) of gemmPacked's C (from c) from one packed panel p of op(B). A function of its own, not
+ * inlined: V8 optimises a wasm function only between its calls, so a long first GEMM runs optimised code once
+ * this, its hot part, has been called often enough.
+ */
+function gemmColumns(
+  m: i32, nr: i32, k: i32, packedA: usize, p: usize, c: usize, ldc: i32, alpha: f32, tile: usize,
+): void {
   const alphaV = f32x4.splat(alpha);
   const cRow = <usize>ldc << 2;
-  const kBytes = <usize>k << 2;
-  const aPanel = kBytes * MR;
-  for (let j0 = 0, p = packed; j0 < n; j0 += NR, p += stride) {
-    const nr = min(NR, n - j0);
-    const full = nr == NR;
-    const bias0 = v128.load(p);
-    const bias1 = v128.load(p, 16);
-    for (let i0 = 0, ap = packedA; i0 < m; i0 += MR, ap += aPanel) {
-      const mr = min(MR, m - i0);
-      // A full-width tile goes straight to C; a partial one goes through the staging tile.
-      const cTile = c + ((<usize>i0 * ldc + j0) << 2);
-      microTileRows(
-        ap, p + NR * 4, NR * 4, k, false, EPILOGUE_SCALE_BIAS, alphaV, bias0, bias1, full ? cTile : tile,
-        full ? cRow : NR * 4, mr,
-      );
-      if (!full) {
-        for (let ii = 0; ii < mr; ii++) {
-          const dst = cTile + <usize>ii * cRow;
-          const src = tile + ((<usize>ii * NR) << 2);
-          for (let jj = 0; jj < nr; jj++) store<f32>(dst + (<usize>jj << 2), load<f32>(src + (<usize>jj << 2)));
-        }
+  const aPanel = (<usize>k << 2) * MR;
+  const full = nr == NR;
+  const bias0 = v128.load(p);
+  const bias1 = v128.load(p, 16);
+  for (let i0 = 0, ap = packedA; i0 < m; i0 += MR, ap += aPanel) {
+    const mr = min(MR, m - i0);
+    // A full-width tile goes straight to C; a partial one goes through the staging tile.
+    const cTile = c + <usize>i0 * cRow;
+    microTileRows(
+      ap, p + NR * 4, NR * 4, k, false, EPILOGUE_SCALE_BIAS, alphaV, bias0, bias1, full ? cTile : tile,
+      full ? cRow : NR * 4, mr,
+    );
+    if (!full) {
+      for (let ii = 0; ii < mr; ii++) {
+        const dst = cTile + <usize>ii * cRow;
+        const src = tile + ((<usize>ii * NR) << 2);
+        for (let jj = 0; jj < nr; jj++) store<f32>(dst + (<usize>jj << 2), load<f32>(src + (<usize>jj << 2)));
       }
     }
   }

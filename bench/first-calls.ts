@@ -55,10 +55,11 @@ function run(args: string[]): string {
   });
 }
 
-export function measureFirstCalls(builds: Build[], processes: number): FirstCalls[] {
+/** Every engine's first calls on every workload; `only` keeps the engines whose label contains it. */
+export function measureFirstCalls(builds: Build[], processes: number, only = ''): FirstCalls[] {
   const out: FirstCalls[] = [];
   for (const workload of FIRST_CALL_WORKLOADS) {
-    for (const engine of labels(workload, builds)) {
+    for (const engine of labels(workload, builds).filter((label) => label.includes(only))) {
       const firsts: number[] = [];
       const worsts: number[] = [];
       const steadies: number[] = [];
@@ -89,5 +90,6 @@ export function measureFirstCalls(builds: Build[], processes: number): FirstCall
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--child');
   if (i >= 0) await child(process.argv[i + 1], process.argv[i + 2], process.argv[i + 3].split(',') as Build[]);
-  else console.log(measureFirstCalls(['simd'], Number(process.argv[2] ?? 3)));
+  // node --import tsx bench/first-calls.ts [processes] [engine label part, e.g. wasm-attention]
+  else console.log(measureFirstCalls(['simd'], Number(process.argv[2] ?? 3), process.argv[3]));
 }
