@@ -19,3 +19,4 @@ export function heap_base(): usize {
 }
 export { f32_attention_fused, f32_attention_fused_scratch_floats } from "./flash";
 export { f32_mean_blocks } from "./reduce";
+export { warm_up } from "./warm-up";

@@ -59,9 +59,12 @@ export function attentionScratchFloats(
   );
 }
 
+/** Bytes per element of a mask in linear memory: floats are added, bytes keep or hide. */
+const elementBytes = (layout: MaskLayout): number => (layout.kind === MaskKind.add ? 4 : 1);
+
 /** Bytes to allocate for a mask: kernels read masks four elements at a time, up to 3 past the end. */
 export const maskBlockBytes = (layout: MaskLayout | undefined): number =>
-  layout ? layout.tensor.size * (layout.kind === MaskKind.add ? 4 : 1) + 16 : 0;
+  layout ? layout.tensor.size * elementBytes(layout) + 16 : 0;
 
 /**
  * Runs `body`, and when it fails with OUT_OF_MEMORY while weights were asked for, says whether the same call
@@ -111,8 +114,14 @@ export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float
     const maskFields = (i: number) => {
       const m = p.masks[i];
       if (!m) return NO_MASK;
-      const bytes = m.layout.kind === MaskKind.add ? 4 : 1;
-      return [m.layout.kind, m.ptr + offsets[5 + i] * bytes, m.layout.ldr, m.layout.ldc, strides[5 + i]] as const;
+      const { layout } = m;
+      return [
+        layout.kind,
+        m.ptr + offsets[5 + i] * elementBytes(layout),
+        layout.ldr,
+        layout.ldc,
+        strides[5 + i],
+      ] as const;
     };
     const desc = new Float32Array(DESC_FIELDS);
     new Int32Array(desc.buffer).set([

@@ -1,6 +1,6 @@
 // Locating, probing and instantiating the wasm; the Engine that owns one instance and its heap; the default
 // engine that ops use unless they are given one.
-import { instantiateSync } from '@assemblyscript/loader';
+import { demangle } from '@assemblyscript/loader';
 import { AttentionError, badArgument } from './errors.js';
 import { supportsRelaxedSimd, supportsSimd } from './features.js';
 import { type Kernels, WASM32_BYTES } from './kernels.js';
@@ -74,6 +74,8 @@ export class Engine {
 
   private constructor(kernels: Kernels, info: Omit<EngineInfo, 'threads' | 'threading'>, pool: Pool | undefined) {
     this.#info = info;
+    // The hot kernels run once on a small problem, so V8 optimises them before the first call, not during it.
+    kernels.warm_up();
     const heap = new Heap(kernels.memory, kernels.heap_base() >>> 0, info.maxMemoryBytes);
     this.#runtime = { kernels: pool ? pool.kernels(kernels, heap) : kernels, heap, pool };
   }
@@ -190,9 +192,10 @@ function instantiateNow(src: WasmSource | undefined, req: Request): Engine {
   const pages = Math.max(1, Math.floor(req.maxMemoryBytes / 65536));
   const shared = isBytes(src) ? threaded(src, pages) : undefined;
   const memory = shared ? shared.memory : new WebAssembly.Memory({ initial: 1, maximum: pages });
+  const module = shared?.module ?? (isBytes(src) ? new WebAssembly.Module(src as BufferSource) : src);
   const engine = makeEngine(
-    instantiateSync(shared ? shared.module : (src as BufferSource | WebAssembly.Module), { env: { memory } }).instance
-      .exports,
+    // Of the loader, demangle alone: the module imports only its memory, so the rest has nothing to do.
+    demangle(new WebAssembly.Instance(module, { env: { memory } }).exports),
     req.relaxedSimdSupported,
     req.maxMemoryBytes,
     shared?.pool,

@@ -220,6 +220,19 @@ describe('memory', () => {
     expect(usedBytes(engine)).toBe(0);
   });
 
+  it('a new engine runs its kernels once on a small problem (V8 then optimises them), unless its limit has no room', async () => {
+    // The warm-up works in memory past the static data: the memory has grown, and none of it is left in use.
+    const engine = await createEngine({ build: BUILD });
+    expect(engine.memoryBytes()).toBeGreaterThan(65536);
+    expect(usedBytes(engine)).toBe(0);
+    expectWorkingAttention(engine);
+    // A limit of one page leaves no room for it: the engine starts without it and computes within the page.
+    const tiny = await createEngine({ build: BUILD, maxMemoryBytes: 65536 });
+    expect(tiny.memoryBytes()).toBe(65536);
+    expectWorkingAttention(tiny);
+    expect(usedBytes(tiny)).toBe(0);
+  });
+
   it('a request past maxMemoryBytes is OUT_OF_MEMORY with the byte count, and the engine still works', async () => {
     const engine = await createEngine({ build: BUILD, maxMemoryBytes: 4 << 20 });
     const q = randomTensor(6, [1000, 64]);

@@ -1,0 +1,40 @@
+// V8 runs a wasm function in baseline code until it has done enough work, then optimises it in the background and
+// uses the optimised code from its next call. The wrapper calls warm_up once per engine, so that the kernels' hot
+// functions are optimised by the time the first real call comes, not during (or after) it.
+import { AttentionDesc } from "./descriptor";
+import { f32_attention_weights, f32_attention_weights_scratch_floats } from "./attention";
+import { f32_attention_fused, f32_attention_fused_scratch_floats } from "./flash";
+import { f32_gemm, f32_gemm_scratch_floats } from "./gemm";
+
+/** Rows, keys and widths of the warm-up problem: enough work to spend the hot functions' budgets once. */
+const N = 64;
+const MATRIX: usize = N * N * 4;
+const DESC: usize = (offsetof<AttentionDesc>() + 15) & ~15;
+
+function workBytes(): usize {
+  const floats = max(
+    max(f32_attention_fused_scratch_floats(N, N, N), f32_attention_weights_scratch_floats(N, N, N, N)),
+    f32_gemm_scratch_floats(N, N, N),
+  );
+  return <usize>floats << 2;
+}
+
+/**
+ * Runs each kernel family once on an N × N problem of zeros past the static data (growing the memory if it must;
+ * skipped where the memory may not grow): both attention kernels and the GEMM (which the attention kernels, the
+ * projections and matmul share). Called before the wrapper's heap exists, so nothing there is in use yet.
+ */
+export function warm_up(): void {
+  const desc = (__heap_base + 15) & ~15, x = desc + DESC, out = x + MATRIX, weights = out + MATRIX;
+  const work = weights + MATRIX, end = work + workBytes();
+  const have = <usize>memory.size() << 16;
+  if (end > have && memory.grow(<i32>((end - have + 0xffff) >> 16)) < 0) return;
+  memory.fill(desc, 0, end - desc);
+  const d = changetype<AttentionDesc>(desc);
+  d.batch = 1; d.lq = N; d.lk = N; d.dk = N; d.dv = N; d.unitRows = N;
+  d.q = x; d.ldq = N; d.k = x; d.ldk = N; d.v = x; d.ldv = N; d.o = out; d.ldo = N; d.w = weights;
+  d.scale = 1;
+  f32_attention_fused(desc, 0, 1, work);
+  f32_attention_weights(desc, 0, 1, work);
+  f32_gemm(1, N, N, N, x, N, 0, x, N, 0, false, out, N, 0, 1, 0, work);
+}
