@@ -1,5 +1,5 @@
 // Cold start in Node: a fresh process imports each engine and initialises it; the time from before the import to
-// ready, median over several processes.
+// ready, median over several processes. `node --import tsx bench/cold-start.ts [processes = 11]`
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { median } from './report.js';
@@ -12,6 +12,8 @@ const STARTS: Record<string, string> = {
   'wasm-attention': `const m = await import('wasm-attention'); await m.init();`,
   'onnxruntime-web': `const ort = await import('onnxruntime-web'); ort.env.wasm.numThreads = 1; await ort.InferenceSession.create(${JSON.stringify(model)});`,
   'tfjs-wasm': `const tf = await import('@tensorflow/tfjs-core'); const w = await import('@tensorflow/tfjs-backend-wasm'); w.setThreadsCount(1); await tf.setBackend('wasm'); await tf.ready();`,
+  // What Node itself takes to import a first module from a file: the floor under every row above.
+  'a one-line module (Node alone)': `await import(${JSON.stringify(new URL('./empty-module.mjs', import.meta.url).href)});`,
 };
 
 export interface ColdStart {
@@ -34,3 +36,5 @@ export function measureColdStarts(runs: number): ColdStart[] {
     return { engine, ms: median(times), runs };
   });
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(measureColdStarts(Number(process.argv[2] ?? 11)));
