@@ -2,7 +2,7 @@
 import { exp2_flush_f32x4, LOG2E } from "./exp";
 import {
   EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, floatBytes, f32_gemm_pack_a, f32_gemm_packed_a_floats,
-  f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes,
+  f32_gemm_packed_floats, microTileFull, microTileRows, MR, NR, panelBytes,
 } from "./gemm";
 import { AttentionDesc, unitsPerItem } from "./descriptor";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
@@ -173,10 +173,8 @@ function foldKeyBlock(
     } else {
       // Scores·scale, MR × kb, from the packed panels; then one vector per key.
       for (let jp = 0; jp < kb; jp += NR) {
-        microTileRows(
-          qPanel, kAt + <usize>(jp / NR) * stride + NR * 4, NR * 4, dk, false, EPILOGUE_SCALE, scaleV,
-          zero, zero, sRows + (<usize>jp << 2), S_ROW, mr,
-        );
+        const bp = kAt + <usize>(jp / NR) * stride + NR * 4, dst = sRows + (<usize>jp << 2);
+        microTileFull(qPanel, bp, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, dst, S_ROW, mr);
       }
       for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
     }

@@ -209,13 +209,38 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
   if (rows > 3) { v128.store(dst + 3 * dstRow, c30); v128.store(dst + 3 * dstRow, c31, 16); }
 }
 
-/** microTile with `rows` (1 to MR) turned into a compile-time constant: one specialised copy per row count. */
+/**
+ * microTile with `rows` (1 to MR) turned into a compile-time constant: full tiles and single rows (a decode step)
+ * inline, the rare 2 or 3 rows out of line (microTilePartial).
+ */
 @inline export function microTileRows(
   ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
   epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
 ): void {
-  if (rows >= 4) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 4);
-  else if (rows == 3) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 3);
+  if (rows >= MR) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, MR);
+  else if (rows == 1) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
+  else microTilePartial(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, rows);
+}
+
+/** microTileRows without the inline copy for a single row: full tiles inline, every partial one out of line. */
+@inline export function microTileFull(
+  ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
+  epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
+): void {
+  if (rows >= MR) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, MR);
+  else microTilePartial(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, rows);
+}
+
+/**
+ * microTile for a partial tile of 1 to MR − 1 rows, out of line: V8's optimising compiler takes time in proportion
+ * to a function's size, and the first calls of a kernel run in baseline code until it is done, so the hot loops
+ * keep only the copies of the micro-kernel they need often.
+ */
+function microTilePartial(
+  ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
+  epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
+): void {
+  if (rows == 3) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 3);
   else if (rows == 2) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 2);
   else microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
 }

@@ -19,6 +19,7 @@ export const NO_CHROMIUM = existsSync(CHROMIUM_PATH)
   ? undefined
   : `no Chromium at ${CHROMIUM_PATH}: install one (Debian: apt-get install chromium) or set CHROMIUM_PATH`;
 
+/** The flags every launch gets, and CHROMIUM_FLAGS (space-separated) after them: e.g. `--js-flags=--no-liftoff`. */
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -28,6 +29,7 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  ...(process.env.CHROMIUM_FLAGS?.split(' ').filter(Boolean) ?? []),
 ];
 
 export function launchChromium() {
