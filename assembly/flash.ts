@@ -2,7 +2,7 @@
 import { exp2_flush_f32x4, LOG2E } from "./exp";
 import {
   EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, floatBytes, f32_gemm_pack_a, f32_gemm_packed_a_floats,
-  f32_gemm_packed_floats, microTileFull, microTileRows, MR, NR, panelBytes,
+  f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes,
 } from "./gemm";
 import { AttentionDesc, unitsPerItem } from "./descriptor";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
@@ -174,7 +174,7 @@ function foldKeyBlock(
       // Scores·scale, MR × kb, from the packed panels; then one vector per key.
       for (let jp = 0; jp < kb; jp += NR) {
         const bp = kAt + <usize>(jp / NR) * stride + NR * 4, dst = sRows + (<usize>jp << 2);
-        microTileFull(qPanel, bp, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, dst, S_ROW, mr);
+        microTileRows(qPanel, bp, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, dst, S_ROW, mr, false);
       }
       for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
     }

@@ -210,25 +210,18 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
 }
 
 /**
- * microTile with `rows` (1 to MR) turned into a compile-time constant: full tiles and single rows (a decode step)
- * inline, the rare 2 or 3 rows out of line (microTilePartial).
+ * microTile with `rows` (1 to MR) turned into a compile-time constant: full tiles inline, single rows too where
+ * `singleInline` (a decode step's P·V, a one-row GEMM), the rarer partial tiles out of line (microTilePartial).
  */
 @inline export function microTileRows(
   ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
   epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
+  singleInline: bool = true,
 ): void {
   if (rows >= MR) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, MR);
-  else if (rows == 1) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
-  else microTilePartial(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, rows);
-}
-
-/** microTileRows without the inline copy for a single row: full tiles inline, every partial one out of line. */
-@inline export function microTileFull(
-  ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
-  epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
-): void {
-  if (rows >= MR) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, MR);
-  else microTilePartial(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, rows);
+  else if (singleInline && rows == 1) {
+    microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
+  } else microTilePartial(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, rows);
 }
 
 /**
