@@ -137,6 +137,8 @@ function foldKeyBlock(
   const eb2 = maskElementBytes(mask2Kind);
   const m2Step = <usize>d.mask2Ldc * eb2;
   const m2Row = <usize>d.mask2Ldr * eb2;
+  // Scores and masks stay as the weights path has them (s = q·k·scale + mask), so nothing finite overflows;
+  // only s − max ≤ 0 is multiplied by log2(e), for 2^x.
   const scaleV = f32x4.splat(d.scale);
   const log2e = f32x4.splat(LOG2E);
   const zero = f32x4.splat(0);
@@ -164,6 +166,7 @@ function foldKeyBlock(
     let rowSum = v128.load(st, 16);
     // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
     if (mr < MR) memory.fill(sRows, 0, S_BYTES);
+    // Key j is visible to lane r iff j ≤ limit[r].
     const limit = i32x4.add(
       i32x4.splat(firstLimit),
       i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3),
