@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Build } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/features.js';
+import { measureCores } from './cores.js';
 import { toMarkdown } from './report.js';
 import type { EngineRun } from './workloads.js';
 
@@ -58,6 +59,9 @@ async function time(runs: EngineRun[]): Promise<number[]> {
 async function main(): Promise<void> {
   const { makeEngines, useThreads, workloads } = await import('./workloads.js');
   const builds: Build[] = supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd'];
+  // Before the engines start their workers: nothing else computes while the cores are measured.
+  const cores = await measureCores();
+  const ceiling = cores.together / Math.max(...cores.alone);
   await makeEngines(builds, [1, 2]);
   // Workers start a few tens of ms after their engine: let them.
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -115,6 +119,8 @@ async function main(): Promise<void> {
   const md = [
     `Our engines at 1 and 2 threads (the same build, separate engines) and onnxruntime-web ${ORT_THREADS === 1 ? 'at 1 thread' : `at numThreads = ${ORT_THREADS}`}, all in one process on a ${availableParallelism()}-core machine, taking turns; medians of ${quick ? 5 : 21} rounds after a warm-up, inputs copied in and results copied out on every call. Speed-up is 1 thread ÷ 2 threads; the last column is the peer's time ÷ ours (above 1: we are faster).`,
     '',
+    `What two threads can give here at best (\`node --import tsx bench/cores.ts\`, at the start of this run): the peak micro-kernel (operands in L1, nothing shared) ran at ${cores.alone.map((x) => x.toFixed(1)).join(' and ')} GFLOP/s on one thread alone (each of two workers in turn: the machine's two cores), and at ${cores.together.toFixed(1)} on two at once, ${ceiling.toFixed(2)}× the faster alone. A 1-thread call on the faster core can be sped up by at most that; the cores of this shared VM need not be equal.`,
+    '',
     toMarkdown([header, ...rows]),
     '',
     'The async twins on the same 2-thread engines (each call awaited before the next): the calling thread computes nothing and stays free, a thread of the pool runs the recorded kernels with the other as its helper. The difference is what an async call costs on top (recording, a message each way, copying out on the calling thread).',
@@ -128,7 +134,7 @@ async function main(): Promise<void> {
   writeFileSync(new URL('threads.md', RESULTS), `${md}\n`);
   writeFileSync(
     new URL('threads.json', RESULTS),
-    JSON.stringify({ date: new Date().toISOString(), ortThreads: ORT_THREADS, ms: json }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), ortThreads: ORT_THREADS, cores, ms: json }, null, 2),
   );
 }
 

@@ -1,0 +1,63 @@
+// What a second thread can give on this machine at best: bench/assembly/peak.ts's micro-kernel (operands in L1, no
+// memory traffic, nothing shared) on one worker alone and on two workers at once, taking turns. The two together ÷
+// one alone is the ceiling of any 2-thread speed-up here; a shared VM's second core can be slower than its first.
+// `node --import tsx bench/cores.ts`.
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+const { exports } = new WebAssembly.Instance(new WebAssembly.Module(workerData.bytes), { env: { memory } });
+const perRep = exports.FLOPS_PER_REP.value;
+const go = new Int32Array(workerData.go);
+parentPort.on('message', ({ ms, round }) => {
+  // Starts when every worker of the round has been told (the main thread stores the round in go[0]).
+  while (Atomics.load(go, 0) !== round);
+  let reps = 0;
+  const t0 = performance.now();
+  for (; performance.now() - t0 < ms; reps += 2000) exports.f32_peak_tile(2000);
+  parentPort.postMessage((reps * perRep) / ((performance.now() - t0) / 1000) / 1e9);
+});
+`;
+
+/**
+ * GFLOP/s of each of two workers alone and of both at once (their sum), medians of `rounds` turns of `ms` each. A
+ * thread tends to stay on one core, so the two alone show the two cores (the machine may move them).
+ */
+export async function measureCores(rounds = 15, ms = 150): Promise<{ alone: [number, number]; together: number }> {
+  const bytes = readFileSync(new URL('../build/peak-simd.wasm', import.meta.url));
+  const go = new SharedArrayBuffer(4);
+  const workers = [0, 1].map(() => new Worker(WORKER, { eval: true, workerData: { bytes, go } }));
+  let round = 0;
+  const run = async (which: Worker[]) => {
+    round++;
+    const done = which.map(
+      (w) =>
+        new Promise<number>((resolve) => {
+          w.once('message', resolve);
+          w.postMessage({ ms, round });
+        }),
+    );
+    Atomics.store(new Int32Array(go), 0, round);
+    return (await Promise.all(done)).reduce((a, b) => a + b, 0);
+  };
+  try {
+    // Warm-up: V8 swaps in the optimised kernel in the background.
+    for (let i = 0; i < 4; i++) await run(workers);
+    const samples: number[][] = [[], [], []];
+    const turns = [() => run([workers[0]]), () => run([workers[1]]), () => run(workers)];
+    for (let r = 0; r < rounds; r++) for (let t = 0; t < 3; t++) samples[(t + r) % 3].push(await turns[(t + r) % 3]());
+    const [a, b, both] = samples.map((xs) => xs.sort((x, y) => x - y)[xs.length >> 1]);
+    return { alone: [a, b], together: both };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { alone, together } = await measureCores();
+  console.log(
+    `peak micro-kernel, GFLOP/s: one thread alone ${alone.map((x) => x.toFixed(1)).join(' or ')}, two at once ${together.toFixed(1)} together: ${(together / Math.max(...alone)).toFixed(2)}× the faster alone`,
+  );
+}
