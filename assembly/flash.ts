@@ -11,10 +11,10 @@ import { hsum, madd, storeTransposed4 } from "./simd";
 /** Keys per block: a block's scores for MR queries are computed, then folded into O at once. */
 const KEY_BLOCK = 64;
 /**
- * A block's scores in scratch, twice: sRows holds them as MR rows of KEY_BLOCK floats, as the micro-kernel
- * writes them; sT the same block transposed, one f32x4 per key holding its MR queries, so the softmax runs
- * lane-wise across keys (one vector of row maxima, no horizontal reductions) and P·V reads each key's
- * probabilities with compile-time offsets.
+ * A micro-block's scores in scratch, twice: sRows holds them as MR rows of KEY_BLOCK floats, as the micro-kernel
+ * writes them; its slot of the tile's blocks the same scores transposed, one f32x4 per key holding its MR queries,
+ * so the softmax runs lane-wise across keys (one vector of row maxima, no horizontal reductions) and P·V reads each
+ * key's probabilities with compile-time offsets.
  */
 const S_ROW: usize = KEY_BLOCK * 4;
 const S_BYTES: usize = MR * KEY_BLOCK * 4;
@@ -23,12 +23,25 @@ const Q_TILE = 64;
 /** Bytes of a tile's running state: a max and a sum vector per micro-block. */
 const STATE_BYTES: usize = (Q_TILE / MR) * 32;
 
+/** Micro-blocks of a query tile for units of unitRows rows: one transposed score block each. */
+@inline function tileBlocks(unitRows: f64): f64 {
+  return min(Math.ceil(unitRows / MR), Q_TILE / MR);
+}
+
 /**
  * Floats of scratch one f32_attention_fused call needs for units of unitRows query rows: K as 8-key panels, a
- * unit's Q as MR-row micro-panels, the two score blocks, and a query tile's running maxima and sums.
+ * unit's Q as MR-row micro-panels, a micro-block's scores as rows, a tile's blocks of them transposed, and a query
+ * tile's running maxima and sums.
  */
 export function f32_attention_fused_scratch_floats(unitRows: f64, lk: f64, dk: f64): f64 {
-  return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(unitRows, dk) + 2 * MR * KEY_BLOCK + STATE_BYTES / 4;
+  return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(unitRows, dk) +
+    (1 + tileBlocks(unitRows)) * MR * KEY_BLOCK + STATE_BYTES / 4;
+}
+
+/** Keys of block j0 that rows [i0, i0 + mr) may see (0: none); keys past the last visible one are never read. */
+@inline function blockKeys(i0: i32, mr: i32, causalOffset: i32, lk: i32, j0: i32): i32 {
+  const kEnd = <i32>min(<i64>lk, max<i64>(0, <i64>i0 + mr - 1 + causalOffset + 1));
+  return max(0, min(KEY_BLOCK, kEnd - j0));
 }
 
 /** Transposes the 4×4 block of sRows at column j into sT rows j … j + 3. */
@@ -111,26 +124,64 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
   }
 }
 
-/**
- * Folds key block j0 (KEY_BLOCK keys, fewer at the end) into the running softmax of the query tile's micro-blocks
- * of MR rows, rows [t0, tEnd) of the unit that starts at row rowBegin: their scores (from Q's micro-panels at
- * packedQ and K's panels at packedK, or Q's row qb and K's rows at kB for a single query), masks (at maskB, mask2B)
- * and causal limit, then max and sum (at state) and O (from ob) += P·V (V rows from vb). A function of its own,
- * not inlined: V8 compiles a wasm function with its baseline compiler first and optimises it only between calls,
- * so the first long call of the kernel runs optimised code once this, the hot part, has been called often enough.
+/*
+ * Key block j0 is folded into the running softmax of a query tile's micro-blocks of MR rows (rows [t0, tEnd) of
+ * the unit that starts at row rowBegin) in three passes over the micro-blocks, each a function of its own: scores,
+ * softmax, P·V. V8 compiles a wasm function with its baseline compiler first and optimises it only between calls,
+ * so the first long call of the kernel runs optimised code once these, the hot parts, have been called often
+ * enough; and three functions of a third of the size are optimised sooner than one (Chromium's V8 took 50–75 ms
+ * for the single one). A micro-block's transposed scores, then probabilities, are its slot of pTile (S_BYTES at
+ * (i0 − t0) · S_ROW); every micro-block sees the same keys in the same order as in one pass.
  */
-function foldKeyBlock(
-  d: AttentionDesc, sRows: usize, packedQ: usize, packedK: usize, qb: usize, kB: usize, vb: usize, ob: usize,
-  maskB: usize, mask2B: usize, state: usize, rowBegin: i32, t0: i32, tEnd: i32, j0: i32,
+
+/**
+ * Scores·scale of key block j0 for each micro-block: from Q's micro-panels at packedQ and K's panels at packedK,
+ * or Q's row qb and K's rows at kB for a single query; transposed into the micro-block's slot.
+ */
+function scoreKeyBlock(
+  d: AttentionDesc, sRows: usize, pTile: usize, packedQ: usize, packedK: usize, qb: usize, kB: usize,
+  rowBegin: i32, t0: i32, tEnd: i32, j0: i32,
 ): void {
-  const lk = d.lk, dk = d.dk, dv = d.dv, maskKind = d.maskKind, mask2Kind = d.mask2Kind;
+  const lk = d.lk, dk = d.dk;
   const causalOffset = d.causal ? lk - d.lq : lk;
-  const sT = sRows + S_BYTES;
-  const oRow = <usize>d.ldo << 2;
-  const vRow = <usize>d.ldv << 2;
   const kRow = <usize>d.ldk << 2;
   const kBytes = <usize>dk << 2;
   const stride = panelBytes(dk);
+  const scaleV = f32x4.splat(d.scale);
+  const zero = f32x4.splat(0);
+  const single = isSingle(d);
+  for (let i0 = t0; i0 < tEnd; i0 += MR) {
+    const mr = min(MR, tEnd - i0);
+    const kb = blockKeys(i0, mr, causalOffset, lk, j0);
+    if (kb == 0) continue;
+    const sT = pTile + <usize>(i0 - t0) * S_ROW;
+    if (single) {
+      scoresOfOneQuery(sT, qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV);
+      continue;
+    }
+    const qPanel = packedQ + <usize>(i0 - rowBegin) * kBytes;
+    const kAt = packedK + <usize>(j0 / NR) * stride;
+    // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
+    if (mr < MR) memory.fill(sRows, 0, S_BYTES);
+    for (let jp = 0; jp < kb; jp += NR) {
+      const bp = kAt + <usize>(jp / NR) * stride + NR * 4, dst = sRows + (<usize>jp << 2);
+      microTileRows(qPanel, bp, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, dst, S_ROW, mr, false);
+    }
+    for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
+  }
+}
+
+/**
+ * The softmax of key block j0 for each micro-block: masks (at maskB, mask2B) and causal limit added to its
+ * scores, the running max and sum (at state) updated, O's rows (from ob) rescaled where the max grew, and the
+ * scores in its slot turned into probabilities.
+ */
+function softmaxKeyBlock(
+  d: AttentionDesc, pTile: usize, ob: usize, maskB: usize, mask2B: usize, state: usize, t0: i32, tEnd: i32, j0: i32,
+): void {
+  const lk = d.lk, dv = d.dv, maskKind = d.maskKind, mask2Kind = d.mask2Kind;
+  const causalOffset = d.causal ? lk - d.lq : lk;
+  const oRow = <usize>d.ldo << 2;
   const eb = maskElementBytes(maskKind);
   const mStep = <usize>d.maskLdc * eb;
   const mRow = <usize>d.maskLdr * eb;
@@ -139,21 +190,15 @@ function foldKeyBlock(
   const m2Row = <usize>d.mask2Ldr * eb2;
   // Scores and masks stay as the weights path has them (s = q·k·scale + mask), so nothing finite overflows;
   // only s − max ≤ 0 is multiplied by log2(e), for 2^x.
-  const scaleV = f32x4.splat(d.scale);
   const log2e = f32x4.splat(LOG2E);
   const zero = f32x4.splat(0);
   const minusInf = f32x4.splat(-Infinity);
-  const single = isSingle(d);
   for (let i0 = t0; i0 < tEnd; i0 += MR) {
     const mr = min(MR, tEnd - i0);
-    // Keys past the last one any row of the micro-block may see are never read.
-    const kEnd = <i32>min(<i64>lk, max<i64>(0, <i64>i0 + mr - 1 + causalOffset + 1));
-    if (j0 >= kEnd) continue;
-    const kb = min(KEY_BLOCK, kEnd - j0);
+    const kb = blockKeys(i0, mr, causalOffset, lk, j0);
+    if (kb == 0) continue;
+    const sT = pTile + <usize>(i0 - t0) * S_ROW;
     const firstLimit = i0 + causalOffset;
-    const qPanel = single ? qb : packedQ + <usize>(i0 - rowBegin) * kBytes;
-    const kAt = single ? kB + <usize>j0 * kRow : packedK + <usize>(j0 / NR) * stride;
-    const vAt = vb + <usize>j0 * vRow;
     const o0 = ob + <usize>i0 * oRow;
     const m0 = maskB + <usize>i0 * mRow;
     const n0 = mask2B + <usize>i0 * m2Row;
@@ -164,23 +209,11 @@ function foldKeyBlock(
     const n1 = n0 + <usize>r1 * m2Row, n2 = n0 + <usize>r2 * m2Row, n3 = n0 + <usize>r3 * m2Row;
     let rowMax = v128.load(st);
     let rowSum = v128.load(st, 16);
-    // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
-    if (mr < MR) memory.fill(sRows, 0, S_BYTES);
     // Key j is visible to lane r iff j ≤ limit[r].
     const limit = i32x4.add(
       i32x4.splat(firstLimit),
       i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(0), 1, r1), 2, r2), 3, r3),
     );
-    if (single) {
-      scoresOfOneQuery(sT, qPanel, kAt, kRow, dk, kb, scaleV);
-    } else {
-      // Scores·scale, MR × kb, from the packed panels; then one vector per key.
-      for (let jp = 0; jp < kb; jp += NR) {
-        const bp = kAt + <usize>(jp / NR) * stride + NR * 4, dst = sRows + (<usize>jp << 2);
-        microTileRows(qPanel, bp, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, dst, S_ROW, mr, false);
-      }
-      for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
-    }
     // Mask, causal limit and block max, lane-wise. pmax skips NaN (one instruction where max is
     // several); a NaN score still spreads through e^(s − max).
     const needsLimit = j0 + kb - 1 > firstLimit;
@@ -220,9 +253,22 @@ function foldKeyBlock(
       v128.store(at, p);
       rowSum = f32x4.add(rowSum, p);
     }
-    accumulatePV(sT, kb, vAt, vRow, dv, o0, oRow, mr);
     v128.store(st, rowMax);
     v128.store(st, rowSum, 16);
+  }
+}
+
+/** O's rows (from ob) += P·V of key block j0 for each micro-block: P from its slot, V's rows from vb. */
+function accumulateKeyBlock(d: AttentionDesc, pTile: usize, vb: usize, ob: usize, t0: i32, tEnd: i32, j0: i32): void {
+  const lk = d.lk, dv = d.dv;
+  const causalOffset = d.causal ? lk - d.lq : lk;
+  const oRow = <usize>d.ldo << 2;
+  const vRow = <usize>d.ldv << 2;
+  const vAt = vb + <usize>j0 * vRow;
+  for (let i0 = t0; i0 < tEnd; i0 += MR) {
+    const mr = min(MR, tEnd - i0);
+    const kb = blockKeys(i0, mr, causalOffset, lk, j0);
+    if (kb > 0) accumulatePV(pTile + <usize>(i0 - t0) * S_ROW, kb, vAt, vRow, dv, ob + <usize>i0 * oRow, oRow, mr);
   }
 }
 
@@ -255,7 +301,8 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
   let packedK = shared != 0 ? shared : scratch;
   const packedQ = scratch + kPanels;
   const sRows = packedQ + floatBytes(f32_gemm_packed_a_floats(unitRows, dk));
-  const state = sRows + 2 * S_BYTES;
+  const pTile = sRows + S_BYTES;
+  const state = pTile + <usize>tileBlocks(unitRows) * S_BYTES;
   const zero = f32x4.splat(0);
   const single = isSingle(d);
   const units = unitsPerItem(d);
@@ -293,7 +340,9 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
       // Keys past the last one any row of the tile may see are never read.
       const tileKEnd = <i32>min(<i64>lk, max<i64>(0, <i64>tEnd - 1 + causalOffset + 1));
       for (let j0 = 0; j0 < tileKEnd; j0 += KEY_BLOCK) {
-        foldKeyBlock(d, sRows, packedQ, packedK, qb, kB, vb, ob, maskB, mask2B, state, rowBegin, t0, tEnd, j0);
+        scoreKeyBlock(d, sRows, pTile, packedQ, packedK, qb, kB, rowBegin, t0, tEnd, j0);
+        softmaxKeyBlock(d, pTile, ob, maskB, mask2B, state, t0, tEnd, j0);
+        accumulateKeyBlock(d, pTile, vb, ob, t0, tEnd, j0);
       }
       // Normalise: O /= sum; a row that saw no key keeps O = 0 (a NaN sum keeps NaN).
       for (let i0 = t0; i0 < tEnd; i0 += MR) {

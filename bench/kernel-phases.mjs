@@ -16,8 +16,8 @@ const asc = join(root, 'node_modules/.bin/asc');
 const PHASES = [
   {
     phase: 'Q·Kᵀ (the scores micro-kernel)',
-    from: '              microTileRows(\n                qPanel,',
-    to: '              if (kb < 0) microTileRows(\n                qPanel,',
+    from: 'microTileRows(qPanel, bp,',
+    to: 'if (kb < 0) microTileRows(qPanel, bp,',
   },
   {
     phase: 'transposing the scores',
@@ -36,13 +36,13 @@ const PHASES = [
   },
   {
     phase: 'rescaling O when the maximum grows',
-    from: '            scaleRows(o0, oRow, mr, dv, alpha);',
-    to: '            if (mr < 0) scaleRows(o0, oRow, mr, dv, alpha);',
+    from: 'scaleRows(o0, oRow, mr, dv, alpha);',
+    to: 'if (mr < 0) scaleRows(o0, oRow, mr, dv, alpha);',
   },
   {
     phase: 'P·V (the output micro-kernel)',
-    from: '          accumulatePV(sT, kb,',
-    to: '          if (kb < 0) accumulatePV(sT, kb,',
+    from: 'if (kb > 0) accumulatePV(',
+    to: 'if (kb < 0) accumulatePV(',
   },
 ];
 
