@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   console.log(`\n${toText(t)}`);
   const cold = measureColdStarts(quick ? 3 : 11);
   const coldTable = [
-    ['engine', 'import + init() in a new Node process, ms (median)', 'its time / ours'],
+    ['engine', 'import + init() in a new Node process, ms (median; one row: init() alone)', 'its time / ours'],
     ...cold.map((c) => [c.engine, c.ms.toFixed(1), (c.ms / cold[0].ms).toFixed(1) + '×']),
   ];
   console.log(`\n${toText(coldTable)}`);
