@@ -130,7 +130,7 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
  * softmax, P·V. V8 compiles a wasm function with its baseline compiler first and optimises it only between calls,
  * so the first long call of the kernel runs optimised code once these, the hot parts, have been called often
  * enough; and three functions of a third of the size are optimised sooner than one (Chromium's V8 took 58 ms
- * for the single one, 11–21 ms for each of these: bench/compile-times.ts). A micro-block's transposed scores, then
+ * for the single one, 11–28 ms for each of these: bench/compile-times.ts). A micro-block's transposed scores, then
  * probabilities, are its slot of pTile (S_BYTES at (i0 − t0) · S_ROW); every micro-block sees the same keys in the
  * same order as in one pass.
  */
