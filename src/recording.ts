@@ -28,6 +28,8 @@ export class Recording {
   readonly undo: Array<() => void> = [];
   /** Where the call leaves results in memory for later ([byte pointer, bytes] each): what it copies out. */
   readonly kept: Array<[number, number]> = [];
+  /** The new arrays those results are copied into once the steps have run. */
+  readonly results: Float32Array[] = [];
   /**
    * The blocks the call takes ([byte pointer, bytes] each): anything it writes outside them outlives it (a cache's
    * rows).
@@ -103,14 +105,26 @@ export async function recorded<T>(body: () => T, on?: Place): Promise<T> {
     settle(rec, true);
     return value;
   }
+  // The first write to a new array's pages maps them, which can cost more than the copy: done while the threads
+  // compute, not after them (the calling thread waits anyway). Never once the call has settled: the results are in.
+  let running = true;
   try {
-    await rec.runner.submit(rec.steps, rec);
+    const done = rec.runner.submit(rec.steps, rec);
+    setTimeout(() => running && rec.results.forEach(touchPages));
+    await done;
   } catch (e) {
+    running = false;
     settle(rec, false);
     throw e;
   }
+  running = false;
   settle(rec, true);
   return value;
+}
+
+/** Writes a 0 on each 4 KiB page of a new array, so that its pages are mapped before it is filled. */
+export function touchPages(a: Float32Array): void {
+  for (let i = 0; i < a.length; i += 1024) a[i] = 0;
 }
 
 function settle(rec: Recording, ok: boolean): void {

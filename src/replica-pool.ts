@@ -52,8 +52,6 @@ export class ReplicaPool extends SplitPool {
   >();
   #direct?: Direct;
   readonly #spares = new Spares();
-  /** Result arrays of the calls being recorded: written once before their results arrive (see submit). */
-  #results: Float32Array[] = [];
 
   constructor(
     readonly module: WebAssembly.Module,
@@ -110,11 +108,8 @@ export class ReplicaPool extends SplitPool {
       this.#note([ptr >>> 0, arg.data.byteLength]);
     };
     heap.readF32 = (ptr, length) => {
-      const rec = recordingOn(heap);
-      rec?.kept.push([ptr >>> 0, length * 4]);
-      const out = readF32.call(heap, ptr, length);
-      if (rec) this.#results.push(out);
-      return out;
+      recordingOn(heap)?.kept.push([ptr >>> 0, length * 4]);
+      return readF32.call(heap, ptr, length);
     };
     heap.alloc = (bytes) => {
       const ptr = alloc.call(heap, bytes);
@@ -250,8 +245,6 @@ export class ReplicaPool extends SplitPool {
   }
 
   submit(steps: readonly Step[], rec: Recording): Promise<void> {
-    const results = this.#results;
-    this.#results = [];
     if (this.#broken) return this.#runHere(steps);
     if (this.#pending.size === 0 && this.#outOfShape()) this.#restart();
     const id = ++this.#submitted;
@@ -299,8 +292,6 @@ export class ReplicaPool extends SplitPool {
         r.keepAlive(true);
         r.post(call, data);
       });
-      // A new array's pages are mapped on first write: pay for that while the replicas compute, not after.
-      setTimeout(() => results.forEach((r) => r.fill(0)));
     });
   }
 

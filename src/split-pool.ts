@@ -45,6 +45,13 @@ export abstract class SplitPool implements Pool {
   ): void;
 
   kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
+    // The new arrays a recorded call's results will be copied into: their pages are touched while it runs.
+    const readF32 = heap.readF32;
+    heap.readF32 = (ptr, length) => {
+      const out = readF32.call(heap, ptr, length);
+      recordingOn(heap)?.results.push(out);
+      return out;
+    };
     /** An attention kernel's descriptor as it is now (see Step). */
     const descAt = (ptr: number): [number, Int32Array] => [
       ptr,

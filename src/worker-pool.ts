@@ -3,7 +3,7 @@
 // for the rest; a driver runs async calls' recorded steps. How a thread starts is the caller's: Node's
 // worker_threads (src/threads.ts) or a browser's Workers (src/browser-pool.ts).
 import type { Heap } from './memory.js';
-import { recordingOn, type Step } from './recording.js';
+import { recordingOn, type Step, touchPages } from './recording.js';
 import { sharedMemoryModule } from './shared-memory.js';
 import { type Errors, SplitPool } from './split-pool.js';
 import {
@@ -260,7 +260,7 @@ export class WorkerPool extends SplitPool {
     try {
       for (const n of lengths) {
         const a = new Float32Array(n);
-        for (let i = 0; i < n; i += 1024) a[i] = 0;
+        touchPages(a);
         this.#ahead.push(a);
       }
     } catch {

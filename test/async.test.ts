@@ -15,7 +15,7 @@ import {
 import { runtimeOf } from '../src/engine.js';
 import { Recording } from '../src/recording.js';
 import type { Thread } from '../src/worker-pool.js';
-import { everyOp, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
+import { everyOp, expectResultsKept, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const driverOf = (engine: Engine) => (runtimeOf(engine).pool as unknown as { driver?: Thread }).driver;
@@ -29,6 +29,14 @@ describe('async twins', () => {
       expect(got.length).toBe(want.length);
       got.forEach((g, i) => expect(g, `output ${i} on ${threads} threads`).toEqual(want[i]));
       expect(usedBytes(engine)).toBe(0);
+      engine.close();
+    }
+  });
+
+  it('a result stays as it was when its call settled, on 1 and 2 threads', async () => {
+    for (const threads of [1, 2]) {
+      const engine = await sharingEngine(threads);
+      await expectResultsKept(engine);
       engine.close();
     }
   });

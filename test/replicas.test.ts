@@ -16,7 +16,7 @@ import { runtimeOf } from '../src/engine.js';
 import type { ReplicaPool } from '../src/replica-pool.js';
 import { threadingForTests } from '../src/threads.js';
 import type { StartThread } from '../src/worker-pool.js';
-import { everyOp, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
+import { everyOp, expectResultsKept, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
 import { BUILD, expectAttentionError, randomTensor, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine) => runtimeOf(engine).pool as unknown as ReplicaPool;
@@ -49,6 +49,12 @@ describe('worker mode (replicas with memories of their own)', () => {
       if (threads > 1) expect(runtimeOf(engine).pool!.workerUnits - before).toBeGreaterThan(0);
       engine.close();
     }
+  });
+
+  it('a result stays as it was when its call settled, on 2 replicas', async () => {
+    const engine = await replicaEngine(2);
+    await expectResultsKept(engine);
+    engine.close();
   });
 
   it('the calling thread stays free while the replicas compute, and every one of them takes units', async () => {

@@ -98,6 +98,25 @@ export async function everyOp(engine: Engine, mode: 'sync' | 'async'): Promise<F
   return out;
 }
 
+/**
+ * Async calls from a tiny one to SDPA 512×64, each awaited alone: the result is the sync call's, and it stays so after
+ * the call has settled (nothing the call left behind, such as touching its result arrays' pages, writes them later).
+ */
+export async function expectResultsKept(engine: Engine): Promise<void> {
+  for (const [i, n] of [2, 10, 64, 300, 512].entries()) {
+    const [q, k, v] = [randomTensor(30 + i, [n, 64]), randomTensor(40 + i, [n, 64]), randomTensor(50 + i, [n, 64])];
+    const want = scaledDotProductAttention(q, k, v, { engine, returnWeights: true });
+    const got = await scaledDotProductAttentionAsync(q, k, v, { engine, returnWeights: true });
+    const [output, weights] = [got.output.data.slice(), got.weights.data.slice()];
+    expect(output, `output of ${n}×64 when the call settles`).toEqual(want.output.data);
+    expect(weights, `weights of ${n}×64 when the call settles`).toEqual(want.weights.data);
+    // Timers and messages of the call's, if any were left, run by now.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(got.output.data, `output of ${n}×64 after the call`).toEqual(output);
+    expect(got.weights.data, `weights of ${n}×64 after the call`).toEqual(weights);
+  }
+}
+
 /** 320 async calls of varying shapes and options, each awaited: memory stays at the high-water mark of the first 20. */
 export async function expectSteadyMemory(engine: Engine): Promise<void> {
   const call = (i: number) => {
