@@ -1,11 +1,14 @@
-// Hunting the flaky threads test, one hypothesis: a worker that gets the shared memory (and instantiates a module
-// over it) while the main thread grows it keeps a stale size, so its memory.fill past the old end traps, as a
-// helper's kernel would. Each round starts a worker while the memory grows page by page, then asks it for
-// memory.size, memory.buffer's length and a memory.fill of the last byte; prints every round where the worker's view
-// is not the memory's.   node scripts/memory-grow-race.mjs [rounds = 200]
+// The flaky threads test's cause: a worker that takes the shared memory (and instantiates a module over it) while
+// the main thread grows it can miss a growth, and until the next one its instance's bounds and memory.buffer stay at
+// the old size: a memory.fill past the old end traps ("memory access out of bounds"), as a helper's kernel did. Each
+// round starts a worker while the memory grows a page at a time; the worker then waits on a shared flag, as a helper
+// does (never back in its event loop, where V8 would update it), and when the flag is raised checks its view against
+// the size the main thread wrote. A stale worker then does what src/thread-jobs.ts seeMemory does, memory.grow(0), and
+// checks again.   node scripts/memory-grow-race.mjs [rounds = 600] [ms of growing = 60]
 import { Worker } from 'node:worker_threads';
 
-const rounds = Number(process.argv[2] ?? 200);
+const rounds = Number(process.argv[2] ?? 600);
+const growMs = Number(process.argv[3] ?? 60);
 // (module (import "env" "memory" (memory 1 4096 shared))
 //   (func (export "size") (result i32) memory.size)
 //   (func (export "fill") (param i32) (memory.fill (local.get 0) (i32.const 0) (i32.const 1))))
@@ -21,44 +24,51 @@ const module = new WebAssembly.Module(
 );
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { memory, module } = workerData;
+const { memory, module, flag } = workerData;
 const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-parentPort.on('message', (bytes) => {
+const view = () => {
   let fill = 'ok';
   try {
-    exports.fill(bytes - 1);
+    exports.fill(flag[1] - 1);
   } catch (e) {
     fill = e.message;
   }
-  parentPort.postMessage({ size: exports.size() * 65536, buffer: memory.buffer.byteLength, fill });
-});
-parentPort.postMessage(memory.buffer.byteLength);
+  return { size: exports.size() * 65536, buffer: memory.buffer.byteLength, fill };
+};
+// As a helper waits for a job: spinning, then blocking.
+for (const until = performance.now() + 0.5; Atomics.load(flag, 0) === 0;) {
+  if (performance.now() > until) Atomics.wait(flag, 0, 0);
+}
+const seen = view();
+const stale = seen.size !== flag[1] || seen.buffer !== flag[1] || seen.fill !== 'ok';
+if (stale) memory.grow(0);
+parentPort.postMessage({ seen, after: stale ? view() : undefined });
 `;
 
-let stale = 0;
-let midGrowth = 0;
+let [stale, fixed] = [0, 0];
 for (let r = 0; r < rounds; r++) {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 4096, shared: true });
-  const worker = new Worker(WORKER, { eval: true, workerData: { memory, module } });
-  // A page every 40 µs for 150 ms: the worker starts (takes the memory, instantiates) meanwhile.
-  for (let p = 1, t0 = performance.now(); performance.now() - t0 < 150 && p < 4000; p++) {
+  const flag = new Int32Array(new SharedArrayBuffer(8));
+  const worker = new Worker(WORKER, { eval: true, workerData: { memory, module, flag } });
+  const answer = new Promise((resolve) => worker.once('message', resolve));
+  // A page every 0.2 ms while the worker starts (takes the memory, instantiates, begins to wait).
+  for (const t0 = performance.now(); performance.now() - t0 < growMs;) {
     memory.grow(1);
-    for (const until = performance.now() + 0.04; performance.now() < until;);
+    for (const until = performance.now() + 0.2; performance.now() < until;);
   }
-  const atStart = await new Promise((resolve) => worker.once('message', resolve));
-  const bytes = memory.buffer.byteLength;
-  // Only rounds where the worker took the memory before the growing ended test anything.
-  if (atStart < bytes) midGrowth++;
-  worker.postMessage(bytes);
-  const seen = await new Promise((resolve) => worker.once('message', resolve));
-  if (seen.size !== bytes || seen.buffer !== bytes || seen.fill !== 'ok') {
+  flag[1] = memory.buffer.byteLength;
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  const { seen, after } = await answer;
+  if (after) {
     stale++;
+    const ok = after.size === flag[1] && after.buffer === flag[1] && after.fill === 'ok';
+    if (ok) fixed++;
     console.log(
-      `round ${r}: memory ${bytes} B; the worker's size ${seen.size}, buffer ${seen.buffer}, fill: ${seen.fill}`,
+      `round ${r}: memory ${flag[1]} B; the worker's size ${seen.size}, buffer ${seen.buffer}, fill: ${seen.fill}; ` +
+        `after memory.grow(0): size ${after.size}, buffer ${after.buffer}, fill: ${after.fill}`,
     );
   }
   await worker.terminate();
 }
-console.log(
-  `${stale} of ${rounds} rounds with a stale view (in ${midGrowth} the worker started while the memory grew)`,
-);
+console.log(`${stale} of ${rounds} workers saw a stale memory; memory.grow(0) made ${fixed} of them see all of it`);

@@ -2,7 +2,7 @@
 // module over the engine's shared memory. A helper waits for jobs in the control block and claims their units; the
 // driver runs recorded (async) calls' steps as they arrive, sharing their jobs with the helpers (thread-jobs.ts).
 import type { Step } from './recording.js';
-import { type JobKernels, noteFailure, runSteps, SLOT, waitWhile, work } from './thread-jobs.js';
+import { type JobKernels, noteFailure, runSteps, seeMemory, SLOT, waitWhile, work } from './thread-jobs.js';
 import type { ThreadInit } from './worker-pool.js';
 
 /** Runs the thread described by `init`; a driver takes calls through `listen` and answers through `post`. */
@@ -19,11 +19,12 @@ export function threadBody(
     // cache's rows): they fail too, until the caller says it has heard (`heard`).
     let failed = false;
     listen((data) => {
-      const { id, steps, heard } = data as { id: number; steps: Step[]; heard?: true };
+      const { id, steps, bytes, heard } = data as { id: number; steps: Step[]; bytes: number; heard?: true };
       if (heard) return void (failed = false);
       let error: string | undefined;
       try {
         if (failed) throw new Error('an async call before this one failed');
+        seeMemory(memory, bytes);
         runSteps(kernels, ctl, memory, steps);
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
@@ -45,7 +46,10 @@ export function threadBody(
     Atomics.add(ctl, SLOT.inFlight, 1);
     try {
       // Still the job that woke us (not closed meanwhile), and one with scratch for this thread.
-      if (Atomics.load(ctl, SLOT.epoch) === epoch && index < ctl[SLOT.threads]) work(kernels, ctl, index);
+      if (Atomics.load(ctl, SLOT.epoch) === epoch && index < ctl[SLOT.threads]) {
+        seeMemory(memory, ctl[SLOT.pages] * 65536);
+        work(kernels, ctl, index);
+      }
     } catch (e) {
       noteFailure(ctl, e);
       Atomics.notify(ctl, SLOT.done);

@@ -32,8 +32,10 @@ export const SLOT = {
   stepsRun: 11,
   /** Recorded calls that failed, or that followed one that failed before the caller had heard of it. */
   stepsFailed: 12,
+  /** The memory's size in 64 KiB pages as the thread that opened the job sees it: every thread sees as much. */
+  pages: 13,
   /** The job's arguments (JOB_ARGS of them). */
-  args: 13,
+  args: 14,
 } as const;
 
 export const JOB_ARGS = 16;
@@ -226,14 +228,34 @@ export function waitWhile(ctl: Int32Array, slot: number, value: number): void {
 export type Job = readonly number[];
 
 /**
+ * Makes this thread see at least `bytes` of the shared memory, in its instance's bounds and in `memory.buffer`. V8
+ * tells each thread of a growth, and a thread that takes the memory while another grows it can miss one (about one
+ * worker start in a few hundred, `node scripts/memory-grow-race.mjs`): until the next growth its bulk memory operations
+ * trap past the end it saw. Growing by 0 pages makes V8 update this thread's view.
+ */
+export function seeMemory(memory: WebAssembly.Memory, bytes: number): void {
+  if (memory.buffer.byteLength >= bytes) return;
+  memory.grow(0);
+  const seen = memory.buffer.byteLength;
+  if (seen < bytes) throw new Error(`this thread sees ${seen} bytes of the shared memory, the call needs ${bytes}`);
+}
+
+/**
  * Runs a job on every thread of the pool, the calling thread being thread 0: once the job is open it runs
  * `meanwhile` (which must not throw), then takes units too, then waits until all are done and no worker is inside
  * the job (so its memory can be released). Thread i uses scratch + i · stride. Returns the units the caller ran;
  * throws (with the failing thread's error as cause, if it was the caller's) when a thread failed.
  */
-export function coordinate(k: JobKernels, ctl: Int32Array, job: Job, meanwhile?: () => void): number {
+export function coordinate(
+  k: JobKernels,
+  ctl: Int32Array,
+  memory: WebAssembly.Memory,
+  job: Job,
+  meanwhile?: () => void,
+): number {
   const [kind, total, chunk, scratch, stride, threads, ...args] = job;
   ctl.set(args, SLOT.args);
+  ctl[SLOT.pages] = memory.buffer.byteLength / 65536;
   ctl[SLOT.kind] = kind;
   ctl[SLOT.total] = total;
   ctl[SLOT.chunk] = chunk;
@@ -285,7 +307,7 @@ export function playStep<T>(k: JobKernels, memory: WebAssembly.Memory, s: Step, 
 
 /** Runs a recorded call's steps in order, over `memory`: kernels by export name, jobs shared with the workers. */
 export function runSteps(k: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, steps: readonly Step[]): void {
-  for (const s of steps) playStep(k, memory, s, (job) => coordinate(k, ctl, job));
+  for (const s of steps) playStep(k, memory, s, (job) => coordinate(k, ctl, memory, job));
 }
 
 /**

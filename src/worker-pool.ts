@@ -173,7 +173,8 @@ export class WorkerPool extends SplitPool {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, units });
       driver.keepAlive(true);
-      driver.post({ id, steps });
+      // The driver sees at least the memory this thread sees when it runs the steps (see seeMemory).
+      driver.post({ id, steps, bytes: this.memory.buffer.byteLength });
     });
   }
 
@@ -217,6 +218,7 @@ export class WorkerPool extends SplitPool {
         coordinate(
           kernels,
           this.#ctl,
+          this.memory,
           [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args],
           this.#makeAhead,
         );

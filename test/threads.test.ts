@@ -17,7 +17,7 @@ import {
 } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
-import { MIN_SPLIT_MADDS, type Pool } from '../src/thread-jobs.js';
+import { MIN_SPLIT_MADDS, type Pool, seeMemory } from '../src/thread-jobs.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
@@ -182,6 +182,31 @@ describe('threads (Node, shared memory)', () => {
     }
     expect(shared, 'a call of 512 · 512 · 128 multiply-adds was shared').toBe(true);
     engine.close();
+  });
+
+  it('a thread that sees less of the memory than the job needs refreshes its view, or fails saying so', () => {
+    // V8 can leave a worker that took the memory while it grew with the old size until the next growth
+    // (scripts/memory-grow-race.mjs); growing by 0 pages updates it. A memory stand-in plays such a worker's view.
+    const view = (sizes: number[]) => {
+      const grows: number[] = [];
+      const memory = {
+        get buffer() {
+          return { byteLength: sizes[Math.min(grows.length, sizes.length - 1)] };
+        },
+        grow: (pages: number) => grows.push(pages),
+      };
+      return { memory: memory as unknown as WebAssembly.Memory, grows };
+    };
+    const current = view([131072]);
+    seeMemory(current.memory, 131072);
+    expect(current.grows, 'a view as large as the job needs is left alone').toEqual([]);
+    const stale = view([65536, 131072]);
+    seeMemory(stale.memory, 131072);
+    expect(stale.grows, 'a stale view is refreshed by growing 0 pages').toEqual([0]);
+    const stuck = view([65536]);
+    expect(() => seeMemory(stuck.memory, 131072)).toThrow(
+      'this thread sees 65536 bytes of the shared memory, the call needs 131072',
+    );
   });
 
   it('a thread that fails makes the call WORKER_FAILED, and the engine goes on', async () => {
