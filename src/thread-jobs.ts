@@ -229,9 +229,10 @@ export type Job = readonly number[];
 
 /**
  * Makes this thread see at least `bytes` of the shared memory, in its instance's bounds and in `memory.buffer`. V8
- * tells each thread of a growth, and a thread that takes the memory while another grows it can miss one (about one
- * worker start in a few hundred, `node scripts/memory-grow-race.mjs`): until the next growth its bulk memory operations
- * trap past the end it saw. Growing by 0 pages makes V8 update this thread's view.
+ * tells each thread of a growth, and a thread that is busy or waiting when another grows the memory can act on its old
+ * view first (rarely: a few times in the threads tests' runs, once in thousands of workers in
+ * `node scripts/memory-grow-race.mjs`); its bulk memory operations then trap past the end it saw. Growing by 0 pages
+ * makes V8 update this thread's view at once.
  */
 export function seeMemory(memory: WebAssembly.Memory, bytes: number): void {
   if (memory.buffer.byteLength >= bytes) return;
