@@ -6,15 +6,16 @@ import { BUILD, expectClose, randomTensor, ATOL, RTOL } from './helpers.js';
 
 describe('worker_threads', () => {
   it('two workers, each with its own engine, compute at the same time and match the reference', async () => {
-    // [jobs ready, go]: both jobs start computing together, so their calls overlap in time unless one thread waits.
-    const gate = new SharedArrayBuffer(8);
+    // [jobs ready, go, jobs started]: both jobs start computing together and go on until both have started, so their
+    // calls overlap in time unless one thread waits for the other.
+    const gate = new SharedArrayBuffer(12);
     const flags = new Int32Array(gate);
     const jobs = [false, true].map((causal, i) => {
       const q = randomTensor(10 + i, [2, 200, 32]);
       const k = randomTensor(20 + i, [2, 180, 32]);
       const v = randomTensor(30 + i, [2, 180, 16]);
       const worker = new Worker(new URL('./worker-job.mjs', import.meta.url), {
-        workerData: { build: BUILD, q, k, v, causal, gate },
+        workerData: { build: BUILD, q, k, v, causal, gate, jobs: 2 },
       });
       const done = new Promise<{ build: string; output: Float32Array; same: boolean; start: number; end: number }>(
         (resolve, reject) => {
