@@ -1,6 +1,8 @@
-// Hunting the flaky threads test (test/threads.test.ts "calls under MIN_SPLIT_MADDS …", WORKER_FAILED once in a
-// full-suite run): new 2-thread engines, each making a decode-sized call and SDPA 512×64 right after its worker
-// starts, as that test does; prints every failure with the cause the helper wrote. Run after `npm run build`:
+// A stress check for new 2-thread engines, each making a decode-sized call and SDPA 512×64 right after its worker
+// starts, as test/threads.test.ts "calls under MIN_SPLIT_MADDS …" does (it once failed with WORKER_FAILED: a helper
+// acted on a stale view of the memory just grown, which src/thread-jobs.ts seeMemory now refreshes;
+// scripts/memory-grow-race.mjs shows the race); prints every failure with the cause the helper wrote. Run after
+// `npm run build`:
 //   node scripts/thread-stress.mjs [build = simd] [rounds = 200]
 // (relaxed-simd on Node 20: node --experimental-wasm-relaxed-simd scripts/thread-stress.mjs relaxed-simd)
 import { createEngine, scaledDotProductAttention, tensor } from '../dist/index.js';
