@@ -303,10 +303,14 @@ const same = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b
   const q = { data: rand(2 * 300 * 64), shape: [2, 300, 64] };
   const want = scaledDotProductAttention(q, q, q, { causal: true, engine: one }).output.data;
   const sync = scaledDotProductAttention(q, q, q, { causal: true, engine: two }).output.data;
-  const pending = scaledDotProductAttentionAsync(q, q, q, { causal: true, engine: two });
-  let freeMeanwhile = false;
-  await new Promise((resolve) => setTimeout(() => resolve(freeMeanwhile = true), 0));
-  const async = (await pending).output.data;
+  const async = (await scaledDotProductAttentionAsync(q, q, q, { causal: true, engine: two })).output.data;
+  // A call of 2 · 1024² scores with weights takes the threads far longer than a turn of this thread's event loop:
+  // the timer runs before it is done unless the call computes on this thread.
+  const b = { data: rand(2 * 1024 * 64), shape: [2, 1024, 64] };
+  let done = false;
+  const big = scaledDotProductAttentionAsync(b, b, b, { returnWeights: true, engine: two }).finally(() => (done = true));
+  const freeMeanwhile = await new Promise((resolve) => setTimeout(() => resolve(!done), 0));
+  await big;
   const x = { data: rand(200 * 96), shape: [200, 96] };
   const m1 = new MultiHeadAttention(96, 6, { seed: 1, engine: one });
   const m2 = new MultiHeadAttention(96, 6, { seed: 1, engine: two });
