@@ -185,8 +185,8 @@ describe('threads (Node, shared memory)', () => {
   });
 
   it('a thread that sees less of the memory than the job needs refreshes its view, or fails saying so', () => {
-    // V8 can leave a worker that took the memory while it grew with the old size until the next growth
-    // (scripts/memory-grow-race.mjs); growing by 0 pages updates it. A memory stand-in plays such a worker's view.
+    // A thread can act on its old view of a memory another thread just grew, before V8 has told it of the growth
+    // (scripts/memory-grow-race.mjs); growing by 0 pages updates it. A memory stand-in plays such a thread's view.
     const view = (sizes: number[]) => {
       const grows: number[] = [];
       const memory = {
