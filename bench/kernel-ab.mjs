@@ -1,24 +1,29 @@
 // A/B timing of the fused attention kernel between two builds of the wasm, for kernel work:
 //   npx asc assembly/index.ts --config asconfig.json --target simd -o /tmp/b.wasm   (after an edit)
-//   node bench/kernel-ab.mjs build/simd.wasm /tmp/b.wasm [L = 512, or Lq x Lk as 1x1024] [causal]
+//   node bench/kernel-ab.mjs build/simd.wasm /tmp/b.wasm [L = 512, or Lq x Lk as 1x1024] [causal] [shared]
 // (relaxed-simd builds on Node 20: node --experimental-wasm-relaxed-simd bench/kernel-ab.mjs …)
+// With `shared`, B runs over a shared memory, as every Node engine and cross-origin-isolated page does (A's is not):
+//   node --import tsx bench/kernel-ab.mjs build/simd.wasm build/simd.wasm 512 plain shared
 // Both builds must take the descriptor ABI (assembly/descriptor.ts). One process, the same inputs in each build's
 // memory, 1.5 s of warm-up (so both run optimised code), then
 // 40 rounds of 5 calls taking turns; prints min and median ms per call and the largest output difference.
 import { readFileSync } from 'node:fs';
 
-const [fileA, fileB, lArg, causalArg] = process.argv.slice(2);
+const [fileA, fileB, lArg, causalArg, sharedArg] = process.argv.slice(2);
 if (!fileA || !fileB) {
-  console.error('usage: node bench/kernel-ab.mjs A.wasm B.wasm [L | LqxLk] [causal]');
+  console.error('usage: node bench/kernel-ab.mjs A.wasm B.wasm [L | LqxLk] [causal | plain] [shared]');
   process.exit(2);
 }
 const [LQ, LK] = (lArg ?? '512').includes('x') ? lArg.split('x').map(Number) : [Number(lArg), Number(lArg)];
 const causal = causalArg === 'causal';
 const D = 64;
+// The engine's own rewrite of the module's memory import (needs tsx, as the usage line says).
+const shareB = sharedArg === 'shared' ? (await import('../src/shared-memory.ts')).sharedMemoryModule : undefined;
 
-function setup(file) {
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
-  const { exports: x } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { memory } });
+function setup(file, share) {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: !!share });
+  const bytes = share ? share(readFileSync(file)) : readFileSync(file);
+  const { exports: x } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
   let end = (x.heap_base() + 63) & ~63;
   const alloc = (floats) => {
     const at = end;
@@ -81,7 +86,7 @@ function setup(file) {
 }
 
 const a = setup(fileA);
-const b = setup(fileB);
+const b = setup(fileB, shareB);
 for (const t0 = performance.now(); performance.now() - t0 < 1500;) {
   a.run();
   b.run();
