@@ -1,20 +1,19 @@
 // Fused tiled attention (online softmax): O = softmax(Q·Kᵀ·scale + mask)·V without an Lq × Lk buffer.
 import { exp2_flush_f32x4, LOG2E } from "./exp";
 import {
-  EPILOGUE_NONE, EPILOGUE_SCALE, f32_gemm_pack, floatBytes, f32_gemm_pack_a, f32_gemm_packed_a_floats,
+  EPILOGUE_NONE, EPILOGUE_SCALE_TRANSPOSE, f32_gemm_pack, floatBytes, f32_gemm_pack_a, f32_gemm_packed_a_floats,
   f32_gemm_packed_floats, microTileRows, MR, NR, panelBytes,
 } from "./gemm";
 import { AttentionDesc, unitsPerItem } from "./descriptor";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
-import { hsum, madd, storeTransposed4 } from "./simd";
+import { hsum, madd } from "./simd";
 
 /** Keys per block: a block's scores for MR queries are computed, then folded into O at once. */
 const KEY_BLOCK = 64;
 /**
- * A micro-block's scores in scratch, twice: sRows holds them as MR rows of KEY_BLOCK floats, as the micro-kernel
- * writes them; its slot of the tile's blocks the same scores transposed, one f32x4 per key holding its MR queries,
- * so the softmax runs lane-wise across keys (one vector of row maxima, no horizontal reductions) and P·V reads each
- * key's probabilities with compile-time offsets.
+ * A micro-block's scores in its slot of the tile's blocks, transposed as the micro-kernel stores them: one f32x4 per
+ * key holding its MR queries, so the softmax runs lane-wise across keys (one vector of row maxima, no horizontal
+ * reductions) and P·V reads each key's probabilities with compile-time offsets.
  */
 const S_ROW: usize = KEY_BLOCK * 4;
 const S_BYTES: usize = MR * KEY_BLOCK * 4;
@@ -30,27 +29,17 @@ const STATE_BYTES: usize = (Q_TILE / MR) * 32;
 
 /**
  * Floats of scratch one f32_attention_fused call needs for units of unitRows query rows: K as 8-key panels, a
- * unit's Q as MR-row micro-panels, a micro-block's scores as rows, a tile's blocks of them transposed, and a query
- * tile's running maxima and sums.
+ * unit's Q as MR-row micro-panels, a tile's blocks of scores, and a query tile's running maxima and sums.
  */
 export function f32_attention_fused_scratch_floats(unitRows: f64, lk: f64, dk: f64): f64 {
   return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(unitRows, dk) +
-    (1 + tileBlocks(unitRows)) * MR * KEY_BLOCK + STATE_BYTES / 4;
+    tileBlocks(unitRows) * MR * KEY_BLOCK + STATE_BYTES / 4;
 }
 
 /** Keys of block j0 that rows [i0, i0 + mr) may see (0: none); keys past the last visible one are never read. */
 @inline function blockKeys(i0: i32, mr: i32, causalOffset: i32, lk: i32, j0: i32): i32 {
   const kEnd = <i32>min(<i64>lk, max<i64>(0, <i64>i0 + mr - 1 + causalOffset + 1));
   return max(0, min(KEY_BLOCK, kEnd - j0));
-}
-
-/** Transposes the 4×4 block of sRows at column j into sT rows j … j + 3. */
-@inline function transposeInto(sRows: usize, sT: usize, j: i32): void {
-  const src = sRows + (<usize>j << 2);
-  storeTransposed4(
-    v128.load(src), v128.load(src + S_ROW), v128.load(src + 2 * S_ROW), v128.load(src + 3 * S_ROW),
-    sT + (<usize>j << 4), MR * 4,
-  );
 }
 
 /**
@@ -140,7 +129,7 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
  * or Q's row qb and K's rows at kB for a single query; transposed into the micro-block's slot.
  */
 function scoreKeyBlock(
-  d: AttentionDesc, sRows: usize, pTile: usize, packedQ: usize, packedK: usize, qb: usize, kB: usize,
+  d: AttentionDesc, pTile: usize, packedQ: usize, packedK: usize, qb: usize, kB: usize,
   rowBegin: i32, t0: i32, tEnd: i32, j0: i32,
 ): void {
   const lk = d.lk, dk = d.dk;
@@ -162,13 +151,16 @@ function scoreKeyBlock(
     }
     const qPanel = packedQ + <usize>(i0 - rowBegin) * kBytes;
     const kAt = packedK + <usize>(j0 / NR) * stride;
-    // Score rows past lq are never written: keep them 0 so their lanes stay finite and quiet.
-    if (mr < MR) memory.fill(sRows, 0, S_BYTES);
+    // One row (grouped heads' decode step) or whole micro-blocks: past a unit's end, Q's micro-panels repeat its
+    // last row, so those lanes hold that row's scores, finite and never stored.
+    const rows = mr == 1 ? 1 : MR;
     for (let jp = 0; jp < kb; jp += NR) {
-      const bp = kAt + <usize>(jp / NR) * stride + NR * 4, dst = sRows + (<usize>jp << 2);
-      microTileRows(qPanel, bp, NR * 4, dk, false, EPILOGUE_SCALE, scaleV, zero, zero, dst, S_ROW, mr, false);
+      const bp = kAt + <usize>(jp / NR) * stride + NR * 4;
+      microTileRows(
+        qPanel, bp, NR * 4, dk, false, EPILOGUE_SCALE_TRANSPOSE, scaleV, zero, zero, sT + (<usize>jp << 4), 0, rows,
+        false,
+      );
     }
-    for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);
   }
 }
 
@@ -301,8 +293,7 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
   const shared = d.packedK;
   let packedK = shared != 0 ? shared : scratch;
   const packedQ = scratch + kPanels;
-  const sRows = packedQ + floatBytes(f32_gemm_packed_a_floats(unitRows, dk));
-  const pTile = sRows + S_BYTES;
+  const pTile = packedQ + floatBytes(f32_gemm_packed_a_floats(unitRows, dk));
   const state = pTile + <usize>tileBlocks(unitRows) * S_BYTES;
   const zero = f32x4.splat(0);
   const single = isSingle(d);
@@ -341,7 +332,7 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
       // Keys past the last one any row of the tile may see are never read.
       const tileKEnd = <i32>min(<i64>lk, max<i64>(0, <i64>tEnd - 1 + causalOffset + 1));
       for (let j0 = 0; j0 < tileKEnd; j0 += KEY_BLOCK) {
-        scoreKeyBlock(d, sRows, pTile, packedQ, packedK, qb, kB, rowBegin, t0, tEnd, j0);
+        scoreKeyBlock(d, pTile, packedQ, packedK, qb, kB, rowBegin, t0, tEnd, j0);
         softmaxKeyBlock(d, pTile, ob, maskB, mask2B, state, t0, tEnd, j0);
         accumulateKeyBlock(d, pTile, vb, ob, t0, tEnd, j0);
       }

@@ -8,7 +8,8 @@ export const NR = 8;
 
 /** What the micro-kernel does to its sums before storing them. */
 export const EPILOGUE_NONE = 0;
-export const EPILOGUE_SCALE = 1;
+/** Scaled, and stored transposed: NR vectors of MR lanes, one per column (the fused kernel's scores, key by key). */
+export const EPILOGUE_SCALE_TRANSPOSE = 1;
 export const EPILOGUE_SCALE_BIAS = 2;
 
 /** Floats of a partial tile's staging area (a caller's scratch): partial tiles are stored there first. */
@@ -133,8 +134,9 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
 /**
  * The micro-kernel, for one MR×NR tile of C at dst (row stride dstRow bytes, `rows` ≤ MR rows kept):
  * C = alpha·(start + A·B) + bias over `steps` steps of k, where start is C's current value (accumulate) or 0.
- * Epilogue (a compile-time constant): EPILOGUE_NONE stores the sum, EPILOGUE_SCALE multiplies by alpha,
- * EPILOGUE_SCALE_BIAS also adds bias0/bias1.
+ * Epilogue (a compile-time constant): EPILOGUE_NONE stores the sum, EPILOGUE_SCALE_BIAS multiplies by alpha and
+ * adds bias0/bias1, EPILOGUE_SCALE_TRANSPOSE (rows = MR or 1) multiplies by alpha and stores column j's MR values
+ * as one vector at dst + 16·j (dstRow unused; with one row, lanes 1 to 3 are 0).
  * A is an interleaved micro-panel at ap (MR floats per step); B gives NR floats per step at bp, advancing bStep
  * bytes (a packed panel, or rows of a matrix used in place). Both advance by one pointer with compile-time
  * offsets. Only the first `rows` rows of C are computed, read or written: call it with a constant `rows`
@@ -197,11 +199,22 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
     c10 = madd(c10, alphaV, bias0); c11 = madd(c11, alphaV, bias1);
     c20 = madd(c20, alphaV, bias0); c21 = madd(c21, alphaV, bias1);
     c30 = madd(c30, alphaV, bias0); c31 = madd(c31, alphaV, bias1);
-  } else if (epilogue == EPILOGUE_SCALE) {
+  } else if (epilogue == EPILOGUE_SCALE_TRANSPOSE) {
+    // Whole tiles and single rows only, so that the other partial tiles' copies carry none of this.
+    if (rows != MR && rows != 1) unreachable();
+    // In registers: the scores never make a round trip through memory to be transposed.
     c00 = f32x4.mul(c00, alphaV); c01 = f32x4.mul(c01, alphaV);
-    c10 = f32x4.mul(c10, alphaV); c11 = f32x4.mul(c11, alphaV);
-    c20 = f32x4.mul(c20, alphaV); c21 = f32x4.mul(c21, alphaV);
-    c30 = f32x4.mul(c30, alphaV); c31 = f32x4.mul(c31, alphaV);
+    if (rows == MR) {
+      c10 = f32x4.mul(c10, alphaV); c11 = f32x4.mul(c11, alphaV);
+      c20 = f32x4.mul(c20, alphaV); c21 = f32x4.mul(c21, alphaV);
+      c30 = f32x4.mul(c30, alphaV); c31 = f32x4.mul(c31, alphaV);
+    } else {
+      // One row's lanes; the others 0 (c20 and c21 held its second chains).
+      c10 = c11 = c20 = c21 = c30 = c31 = f32x4.splat(0);
+    }
+    storeTransposed4(c00, c10, c20, c30, dst, 16);
+    storeTransposed4(c01, c11, c21, c31, dst + 64, 16);
+    return;
   }
   v128.store(dst, c00); v128.store(dst, c01, 16);
   if (rows > 1) { v128.store(dst + dstRow, c10); v128.store(dst + dstRow, c11, 16); }

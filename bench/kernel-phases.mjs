@@ -16,13 +16,8 @@ const asc = join(root, 'node_modules/.bin/asc');
 const PHASES = [
   {
     phase: 'Q·Kᵀ (the scores micro-kernel)',
-    from: 'microTileRows(qPanel, bp,',
-    to: 'if (kb < 0) microTileRows(qPanel, bp,',
-  },
-  {
-    phase: 'transposing the scores',
-    from: 'for (let j = 0; j < kb; j += 4) transposeInto(sRows, sT, j);',
-    to: 'if (kb < 0) transposeInto(sRows, sT, 0);',
+    from: 'microTileRows(\n        qPanel, bp,',
+    to: 'if (kb < 0) microTileRows(\n        qPanel, bp,',
   },
   {
     phase: 'block maximum',
