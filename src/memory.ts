@@ -22,7 +22,7 @@ export class Heap {
   readonly #free: Block[] = [];
   readonly #used = new Map<number, number>();
   #f32View = new Float32Array(0);
-  readonly #memory: WebAssembly.Memory;
+  #memory: WebAssembly.Memory;
 
   constructor(
     memory: WebAssembly.Memory,
@@ -32,8 +32,13 @@ export class Heap {
   ) {
     this.#memory = memory;
     const start = alignUp(base, ALIGN);
-    const end = memory.buffer.byteLength;
+    const end = this.bytes;
     if (end > start) this.#free.push({ ptr: start, size: end - start });
+  }
+
+  /** Goes on over `memory`, a copy of the one it had (a pool moving the engine to a shared memory). */
+  adopt(memory: WebAssembly.Memory): void {
+    this.#memory = memory;
   }
 
   /** Current size of linear memory in bytes. */
@@ -161,7 +166,7 @@ export class Heap {
 
   /** Grows memory so that a free block of `size` bytes exists at the top; returns its index in the free list. */
   #grow(size: number): number {
-    const end = this.#memory.buffer.byteLength;
+    const end = this.bytes;
     const last = this.#free[this.#free.length - 1];
     const tail = last && last.ptr + last.size === end ? last : undefined;
     const pages = Math.ceil((size - (tail ? tail.size : 0)) / PAGE);

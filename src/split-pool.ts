@@ -27,6 +27,9 @@ export abstract class SplitPool implements Pool {
   abstract close(): void;
   abstract submit(steps: readonly Step[], rec?: Recording): Promise<void>;
 
+  /** The kernels of the instance the engine computes with now (WorkerPool moves it to a shared memory). */
+  protected direct!: SplitKernels;
+
   constructor(readonly errors: Errors) {}
 
   /** Threads a job of the call in progress on `heap` is cut for (1: the kernel runs whole). */
@@ -45,6 +48,9 @@ export abstract class SplitPool implements Pool {
   ): void;
 
   kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
+    this.direct = direct;
+    /** Export `name` of the instance in use when called. */
+    const now = (name: string) => (this.direct as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
     // The new arrays a recorded call's results will be copied into: their pages are touched while it runs.
     const readF32 = heap.readF32;
     heap.readF32 = (ptr, length) => {
@@ -60,7 +66,11 @@ export abstract class SplitPool implements Pool {
     // Every kernel that writes memory: recorded in a recorded call, else run after the recorded calls before it.
     const raw = { ...direct };
     for (const [name, fn] of Object.entries(direct)) {
-      if (typeof fn !== 'function' || PURE.test(name)) continue;
+      if (typeof fn !== 'function') continue;
+      if (PURE.test(name)) {
+        (raw as Record<string, unknown>)[name] = (...args: unknown[]) => now(name)(...args);
+        continue;
+      }
       (raw as Record<string, unknown>)[name] = (...args: unknown[]) => {
         const rec = recordingOn(heap);
         if (rec)
@@ -71,7 +81,7 @@ export abstract class SplitPool implements Pool {
           });
         else {
           this.beforeRun(name, args.map(Number), heap);
-          return (fn as (...a: unknown[]) => unknown)(...args);
+          return now(name)(...args);
         }
       };
     }
@@ -100,7 +110,7 @@ export abstract class SplitPool implements Pool {
               job: [kind, total, chunk, scratch, stride, threads, ...args],
               desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined,
             });
-          else this.run(direct, kind, args, total, chunk, scratch, stride);
+          else this.run(this.direct, kind, args, total, chunk, scratch, stride);
         });
       } catch (e) {
         // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
@@ -246,6 +256,10 @@ export abstract class SplitPool implements Pool {
         }
       },
     };
-    return { ...raw, ...split };
+    // The memory they compute on now, not the one the engine started with.
+    return Object.defineProperty({ ...raw, ...split }, 'memory', {
+      get: () => (this.direct as unknown as { memory: WebAssembly.Memory }).memory,
+      enumerable: true,
+    });
   }
 }

@@ -105,6 +105,36 @@ describe('threads (Node, shared memory)', () => {
     });
   });
 
+  it('an engine computes on a memory of its own until threads first need a shared one, then moves there with its data', async () => {
+    const [x, next] = [randomTensor(7, [1, 6, 32]), randomTensor(8, [1, 1, 32])];
+    const shared = (engine: Engine) => runtimeOf(engine).kernels.memory.buffer instanceof SharedArrayBuffer;
+    // A module's weights and a cache's rows, written before the move, read after it.
+    const run = async (engine: Engine, move?: 'async' | 'resize') => {
+      const m = new MultiHeadAttention(32, 4, { engine, seed: 11 });
+      const cache = m.createCache({ batch: 1, maxLength: 8 });
+      const out = [m.forwardStep(x, cache).output.data];
+      expect(shared(engine), 'before the move').toBe(false);
+      if (move === 'resize') poolOf(engine).resize(2);
+      out.push(
+        move === 'async' ? (await m.forwardStepAsync(next, cache)).output.data : m.forwardStep(next, cache).output.data,
+      );
+      out.push(m.forward(x).output.data);
+      expect(shared(engine), 'after the move').toBe(move !== undefined);
+      cache.dispose();
+      m.dispose();
+      return out;
+    };
+    const want = await run(await createEngine({ build: BUILD }));
+    for (const move of ['async', 'resize'] as const) {
+      const engine = await createEngine({ build: BUILD });
+      const got = await run(engine, move);
+      got.forEach((g, i) => expect(g, `output ${i}, moved by ${move}`).toEqual(want[i]));
+      expect(usedBytes(engine)).toBe(0);
+      engine.close();
+    }
+    expect(shared(await createEngine({ build: BUILD, threads: 2 }).then((e) => (e.close(), e)))).toBe(true);
+  });
+
   it('every op gives bit-for-bit the same output on 1, 2 and 3 threads, and 2 and 3 threads really share the work', async () => {
     const one = await sharingEngine(1);
     const want = everyOp(one);
