@@ -32,12 +32,16 @@ const startWorkers =
   };
 
 /**
- * The engine's module and memory made shareable, and a pool of Workers over them (see sharedPool); without
- * cross-origin isolation, the module, a memory, and a pool of replicas (see replicaPool).
+ * The engine's module and memory made shareable from the start (this file loads when an engine asks for threads), and
+ * a pool of Workers over them (see sharedPool); without cross-origin isolation, the module, a memory, and a pool of
+ * replicas (see replicaPool).
  */
 export const threaded = (
   bytes: ArrayBuffer | ArrayBufferView,
   maximumPages: number,
   newWorker: () => Worker,
   errors: Errors,
-) => (self.crossOriginIsolated ? sharedPool : replicaPool)(bytes, maximumPages, startWorkers(newWorker), errors);
+) =>
+  self.crossOriginIsolated
+    ? sharedPool(bytes, maximumPages, startWorkers(newWorker), errors, true)
+    : replicaPool(bytes, maximumPages, startWorkers(newWorker), errors);

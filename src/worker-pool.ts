@@ -71,14 +71,17 @@ export class WorkerPool extends SplitPool {
   constructor(
     /** The module's bytes with its memory import made shareable (sharedMemoryModule). */
     readonly shareable: Uint8Array,
-    /** The engine's memory as it starts: not shared. */
+    /** The engine's memory as it starts. */
     memory: WebAssembly.Memory,
     readonly maximumPages: number,
     readonly start: StartThread,
     errors: Errors,
+    /** The shareable module, when `memory` is shared already. */
+    module?: WebAssembly.Module,
   ) {
     super(errors);
     this.#memory = memory;
+    this.#module = module;
     Atomics.store(this.#ctl, SLOT.epoch, 1);
   }
 
@@ -324,18 +327,21 @@ export class WorkerPool extends SplitPool {
 
 /**
  * The module, a memory for it (up to `maximumPages`) and a pool of threads started by `start` (none until resized),
- * which moves the engine to a shared memory when threads first need one; undefined when the bytes have no memory
- * import to share.
+ * which moves the engine to a shared memory when threads first need one, or, with `shareNow` (an engine asked for
+ * threads), the shareable module and a shared memory from the start; undefined when the bytes have no memory import
+ * to share.
  */
 export function sharedPool(
   bytes: ArrayBuffer | ArrayBufferView,
   maximumPages: number,
   start: StartThread,
   errors: Errors,
+  shareNow = false,
 ): { module: WebAssembly.Module; memory: WebAssembly.Memory; pool: Pool } | undefined {
   const patched = sharedMemoryModule(bytes);
   if (!patched) return undefined;
-  const module = new WebAssembly.Module(bytes as BufferSource);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
-  return { module, memory, pool: new WorkerPool(patched, memory, maximumPages, start, errors) };
+  const module = new WebAssembly.Module((shareNow ? patched : bytes) as BufferSource);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages, shared: shareNow });
+  const pool = new WorkerPool(patched, memory, maximumPages, start, errors, shareNow ? module : undefined);
+  return { module, memory, pool };
 }
