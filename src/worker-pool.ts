@@ -125,7 +125,6 @@ export class WorkerPool extends SplitPool {
    * call is pending (the driver may be inside a job, counting on their units): until then the pool keeps them.
    */
   resize(threads: number): void {
-    if (threads > 1) this.#share();
     this.#wanted = threads;
     while (this.#workers.length < threads - 1) this.#spawn(this.#workers.length);
     if (this.#pending.size === 0) this.#endSpare();
