@@ -9,7 +9,9 @@ const src = (f) => new URL(`../src/${f}`, import.meta.url).pathname;
 const dist = (f) => new URL(`../dist/${f}`, import.meta.url).pathname;
 
 const common = { bundle: true, target: 'es2022', logLevel: 'warning', allowOverwrite: true };
-const node = { ...common, platform: 'node', target: 'node20', packages: 'external' };
+// For Node: the loader bundled in (the part of it we use; resolving and loading it as a package of its own cost a
+// cold start about 4 ms) and whitespace and syntax minified (about 1 ms less to parse), names kept for stack traces.
+const node = { ...common, platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true };
 // For bundlers: the loader stays an import they resolve (and share). Syntax minified (3 KB less for a bundle that
 // is not minified again), names and lines kept, so stack traces still read.
 const browser = {
