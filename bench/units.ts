@@ -1,7 +1,8 @@
 // How the threads section's work is cut for 2 to 16 threads: units per kernel call and multiply-adds per unit, by the
-// pool's own rules (src/thread-jobs.ts cut, MIN_SPLIT_MADDS). Arithmetic only: what an 8- or 16-core machine would
-// run. `node --import tsx bench/units.ts`.
-import { cut, MIN_SPLIT_MADDS, UNITS_PER_THREAD } from '../src/thread-jobs.js';
+// pool's own rules (src/thread-jobs.ts cut, MIN_SPLIT_MADDS, MIN_SPLIT_MADDS_AWAKE; a GEMM of too few rows is cut by
+// columns, as src/split-pool.ts does). Arithmetic only: what an 8- or 16-core machine would run.
+// `node --import tsx bench/units.ts`.
+import { cut, MIN_SPLIT_MADDS, MIN_SPLIT_MADDS_AWAKE, PANEL_COLUMNS, UNITS_PER_THREAD } from '../src/thread-jobs.js';
 import { toMarkdown } from './report.js';
 
 const THREADS = [2, 4, 8, 16];
@@ -13,6 +14,8 @@ interface Call {
   items: number;
   rows: number;
   madds: number;
+  /** A GEMM's output columns: it is cut by them where its rows are too few for every thread. */
+  columns?: number;
   note?: (threads: number) => string;
 }
 const calls: Call[] = [
@@ -37,23 +40,32 @@ const calls: Call[] = [
     madds: 1024 ** 3,
     note: (t) => `B packed ${Math.ceil(1024 / cut('gemm', 1, 1024, t).unitRows)}× (4 MiB each)`,
   },
-  {
-    work: 'decode step, 1024 cached, 12 heads',
-    call: 'attention, 12 heads × 1 query',
-    kind: 'attention',
-    items: 12,
+  ...[
+    ['Q projection', 768],
+    ['K, V projection', 1536],
+  ].map(([call, columns], i): Call => ({
+    work: i === 0 ? 'decode step, 1024 cached, 12 heads' : '',
+    call: call as string,
+    kind: 'gemmPrepacked',
+    items: 1,
     rows: 1,
-    madds: 12 * 1025 * 128,
-  },
+    columns: columns as number,
+    madds: (columns as number) * 768,
+  })),
+  { work: '', call: 'attention, 12 heads × 1 query', kind: 'attention', items: 12, rows: 1, madds: 12 * 1025 * 128 },
+  { work: '', call: 'output projection', kind: 'gemmPrepacked', items: 1, rows: 1, columns: 768, madds: 768 * 768 },
 ];
 
 const rows = calls.map((c) => {
-  const shared = c.madds >= MIN_SPLIT_MADDS;
   const cells = THREADS.map((t) => {
-    if (!shared) return 'caller only';
-    const { units, chunk } = cut(c.kind, c.items, c.rows, t);
+    if (c.madds < MIN_SPLIT_MADDS_AWAKE) return 'caller only';
+    let { units, chunk } = cut(c.kind, c.items, c.rows, t);
+    let what = 'units';
+    if (c.columns && units < t)
+      [{ units, chunk }, what] = [cut(c.kind, 1, c.columns, t, PANEL_COLUMNS), 'column units'];
     const perUnit = c.madds / units / 2 ** 20;
-    return `${units} units${chunk > 1 ? ` (claimed ${chunk} at a time)` : ''}, ${perUnit.toFixed(perUnit < 1 ? 2 : 1)}·2^20 each${c.note ? `; ${c.note(t)}` : ''}`;
+    const awake = c.madds < MIN_SPLIT_MADDS ? ' (while the helpers are awake)' : '';
+    return `${units} ${what}${chunk > 1 ? ` (claimed ${chunk} at a time)` : ''}, ${perUnit.toFixed(perUnit < 1 ? 2 : 1)}·2^20 each${c.note ? `; ${c.note(t)}` : ''}${awake}`;
   });
   return [c.work, c.call, (c.madds / 2 ** 20).toFixed(1), ...cells];
 });

@@ -14,18 +14,20 @@ function rect(out: Runs, at: number, rows: number, cols: number, ld: number): vo
   for (let r = 0; r < rows; r++) out.push(at + r * ld * 4, cols * 4);
 }
 
-/** Each of `batch` items' rows [r0, r1) of C (n floats wide, ldc apart, items strideC floats apart). */
+/** Each of `batch` items' rows [r0, r1) of C, columns [c0, c1) (rows ldc floats apart, items strideC apart). */
 function gemmRows(
   out: Runs,
   batch: number,
   r0: number,
   r1: number,
-  n: number,
+  c1: number,
   c: number,
   ldc: number,
   strideC: number,
+  c0 = 0,
 ): void {
-  for (let b = 0; b < (strideC ? batch : 1); b++) rect(out, c + (b * strideC + r0 * ldc) * 4, r1 - r0, n, ldc);
+  for (let b = 0; b < (strideC ? batch : 1); b++)
+    rect(out, c + (b * strideC + r0 * ldc + c0) * 4, r1 - r0, c1 - c0, ldc);
 }
 
 /**
@@ -88,8 +90,10 @@ export function jobWrites(
     case JOB.attentionFused:
     case JOB.attentionWeights:
       return attentionUnits(out, desc(a[0] >>> 0), begin, end, kind === JOB.attentionWeights);
-    case JOB.gemmPrepacked: // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows
-      return gemmRows(out, a[0], begin * a[11], Math.min(a[1], end * a[11]), a[2], a[8] >>> 0, a[9], a[10]);
+    case JOB.gemmPrepacked: // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows, unitCols, …
+      return a[12]
+        ? gemmRows(out, a[0], 0, a[1], Math.min(a[2], end * a[12]), a[8] >>> 0, a[9], a[10], begin * a[12])
+        : gemmRows(out, a[0], begin * a[11], Math.min(a[1], end * a[11]), a[2], a[8] >>> 0, a[9], a[10]);
     case JOB.gemm: // batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, bias, unitRows
       return gemmRows(out, a[0], begin * a[15], Math.min(a[1], end * a[15]), a[2], a[11] >>> 0, a[12], a[13]);
   }

@@ -6,7 +6,15 @@ import type { AttentionError } from './errors.js';
 import { DESC_FIELDS } from './kernels.js';
 import type { Heap } from './memory.js';
 import { recordingOn, type Recording, type Step } from './recording.js';
-import { cut, JOB, type JobKernels, MIN_SPLIT_MADDS, type Pool, type SplitKernels } from './thread-jobs.js';
+import {
+  cut,
+  JOB,
+  type JobKernels,
+  MIN_SPLIT_MADDS,
+  PANEL_COLUMNS,
+  type Pool,
+  type SplitKernels,
+} from './thread-jobs.js';
 
 /** Exports that only compute a number (sizes, the build, heap_base): never recorded, never waited for. */
 export const PURE = /_floats$|^build_relaxed_simd$|^heap_base$/;
@@ -32,6 +40,10 @@ export abstract class SplitPool implements Pool {
 
   constructor(readonly errors: Errors) {}
 
+  /** Whether a job of `madds` multiply-adds is worth sharing: by default, from minSplitMadds on. */
+  protected worthSharing(madds: number): boolean {
+    return madds >= this.minSplitMadds;
+  }
   /** Threads a job of the call in progress on `heap` is cut for (1: the kernel runs whole). */
   protected abstract threadsFor(heap: Heap): number;
   /** Before a kernel that writes memory runs now, on the calling thread (not recorded). */
@@ -99,7 +111,7 @@ export abstract class SplitPool implements Pool {
       prepare?: { bytes: number; run(at: number): void },
     ): boolean => {
       const threads = this.threadsFor(heap);
-      if (threads < 2 || total < 2 || madds < this.minSplitMadds) return false;
+      if (threads < 2 || total < 2 || !this.worthSharing(madds)) return false;
       const stride = Math.ceil(floats / 16) * 64;
       try {
         heap.scoped([stride * threads, prepare?.bytes ?? 0], ([scratch, shared]) => {
@@ -173,15 +185,18 @@ export abstract class SplitPool implements Pool {
       f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
       f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
         const threads = this.threadsFor(heap);
-        const { unitRows: rows, units } = cut('gemmPrepacked', 1, m, threads);
+        // Too few rows for every thread (a decode step's projections): units of whole panels of columns instead.
+        const { unitRows: rows, units: rowUnits } = cut('gemmPrepacked', 1, m, threads);
+        let [cols, units] = [0, rowUnits];
+        if (units < threads) ({ unitRows: cols, units } = cut('gemmPrepacked', 1, n, threads, PANEL_COLUMNS));
         if (
           threads < 2 ||
           alpha !== 1 ||
           !share(
             batch * m * n * k,
-            raw.f32_gemm_prepacked_scratch_floats(rows, k),
+            raw.f32_gemm_prepacked_scratch_floats(cols ? m : rows, k),
             JOB.gemmPrepacked,
-            [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows],
+            [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows, cols, raw.f32_gemm_packed_floats(cols, k)],
             units,
             1,
           )

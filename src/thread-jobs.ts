@@ -100,25 +100,36 @@ export interface Pool extends StepRunner {
  */
 export const MIN_SPLIT_MADDS = 2 ** 24;
 
+/**
+ * While the helpers still spin after a job (a decoding loop's steps, back to back), jobs from this size on are
+ * shared too; a job of this size or more that finds them asleep wakes them for the next one and runs alone.
+ */
+export const MIN_SPLIT_MADDS_AWAKE = 2 ** 19;
+
 /** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
 export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1 } as const;
 
 /**
  * How a call is cut for `threads` threads: `items` independent items (attention's batch × heads; 1 for a GEMM,
- * whose units span its batch) of `rows` rows each, into units of `unitRows` rows (whole 4-row tiles, so a row is
- * computed the same way in any cut), claimed `chunk` at a time.
+ * whose units span its batch) of `rows` rows each, into units of `unitRows` rows (a whole number of `multiple`:
+ * 4-row tiles, or a GEMM's packed panels when it is cut by columns, so an element is computed the same way in any
+ * cut), claimed `chunk` at a time.
  */
 export function cut(
   kind: keyof typeof UNITS_PER_THREAD,
   items: number,
   rows: number,
   threads: number,
+  multiple = 4,
 ): { unitRows: number; units: number; chunk: number } {
-  const unitRows = Math.ceil(rows / (UNITS_PER_THREAD[kind] * threads) / 4) * 4;
+  const unitRows = Math.ceil(rows / (UNITS_PER_THREAD[kind] * threads) / multiple) * multiple;
   const perItem = Math.ceil(rows / unitRows);
   // Attention: whole items per claim where there are plenty of them (K is packed once per item and claim).
   return { unitRows, units: items * perItem, chunk: kind === 'attention' && items >= 4 * threads ? perItem : 1 };
 }
+
+/** Columns in a packed panel of B (assembly/gemm.ts NR): a GEMM cut by columns is cut between panels. */
+export const PANEL_COLUMNS = 8;
 
 /** Jobs: which kernel the units go to. */
 export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3 } as const;
@@ -154,7 +165,27 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
     case JOB.attentionWeights:
       return k.f32_attention_weights(p(0), begin, end, scratch);
     case JOB.gemmPrepacked: {
-      // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows
+      // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows, unitCols, the packed floats of unitCols
+      // (unitCols 0: units are rows; else they are columns, a whole number of packed panels each)
+      if (a(12)) {
+        const c0 = begin * a(12);
+        const cols = Math.min(a(2), end * a(12)) - c0;
+        return k.f32_gemm_prepacked(
+          a(0),
+          a(1),
+          cols,
+          a(3),
+          p(4),
+          a(5),
+          a(6),
+          p(7) + begin * a(13) * 4,
+          p(8) + c0 * 4,
+          a(9),
+          a(10),
+          1,
+          scratch,
+        );
+      }
       const r0 = begin * a(11);
       const rows = Math.min(a(1), end * a(11)) - r0;
       return k.f32_gemm_prepacked(
@@ -216,6 +247,9 @@ const canBlock = (() => {
  * gaps between a loop's jobs (and a job's last units) are mostly shorter than this (chosen with bench/call-phases.ts).
  */
 export const SPIN_MS = 0.5;
+
+/** How long after a job (or a wake-up) the caller counts on the helpers spinning: a margin under SPIN_MS. */
+export const AWAKE_MS = 0.8 * SPIN_MS;
 
 /** Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. */
 export function waitWhile(ctl: Int32Array, slot: number, value: number): void {

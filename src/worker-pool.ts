@@ -7,10 +7,12 @@ import { recordingOn, type Step, touchPages } from './recording.js';
 import { sharedMemoryModule } from './shared-memory.js';
 import { type Errors, SplitPool } from './split-pool.js';
 import {
+  AWAKE_MS,
   closeJob,
   CONTROL_SLOTS,
   coordinate,
   type JobKernels,
+  MIN_SPLIT_MADDS_AWAKE,
   type Pool,
   SLOT,
   type SplitKernels,
@@ -230,6 +232,22 @@ export class WorkerPool extends SplitPool {
     this.#drain();
   }
 
+  /** When the helpers last finished a job or were woken: they spin for SPIN_MS after that, then sleep. */
+  #stirred = -Infinity;
+
+  protected override worthSharing(madds: number): boolean {
+    if (madds >= this.minSplitMadds) return true;
+    if (madds < MIN_SPLIT_MADDS_AWAKE) return false;
+    if (performance.now() - this.#stirred < AWAKE_MS) return true;
+    // Asleep: woken now (no job opens; they spin, then sleep again), they take a share of the jobs that follow.
+    const ctl = this.#ctl;
+    const epoch = Atomics.load(ctl, SLOT.epoch);
+    if (epoch & 1 && Atomics.compareExchange(ctl, SLOT.epoch, epoch, epoch + 2) === epoch)
+      Atomics.notify(ctl, SLOT.epoch);
+    this.#stirred = performance.now();
+    return false;
+  }
+
   #drain(): void {
     const ctl = this.#ctl;
     for (let d; (d = Atomics.load(ctl, SLOT.stepsRun)) < this.#submitted;) waitWhile(ctl, SLOT.stepsRun, d);
@@ -261,6 +279,7 @@ export class WorkerPool extends SplitPool {
           [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args],
           this.#makeAhead,
         );
+      this.#stirred = performance.now();
     } catch (e) {
       throw Object.assign(this.#failed((e as Error).message), { cause: (e as Error).cause });
     }

@@ -14,10 +14,11 @@ import {
   scaledDotProductAttention,
   scaledDotProductAttentionAsync,
   SelfAttention,
+  type Tensor,
 } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
-import { MIN_SPLIT_MADDS, type Pool, seeMemory } from '../src/thread-jobs.js';
+import { MIN_SPLIT_MADDS, MIN_SPLIT_MADDS_AWAKE, type Pool, seeMemory } from '../src/thread-jobs.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
@@ -54,6 +55,13 @@ function everyOp(engine: Engine): Float32Array[] {
   out.push(mha.forwardStep(randomTensor(12, [2, 1, 96]), cache, { needWeights: false }).output.data);
   cache.dispose();
   mha.dispose();
+  // One token's projections are cut by columns, here with a last panel of B 4 columns wide (100 = 12 · 8 + 4).
+  const odd = new MultiHeadAttention(100, 4, { seed: 6, engine });
+  const oddCache = odd.createCache({ batch: 1, maxLength: 8 });
+  out.push(odd.forwardStep(randomTensor(14, [1, 3, 100]), oddCache).output.data);
+  out.push(odd.forwardStep(randomTensor(15, [1, 1, 100]), oddCache).output.data);
+  oddCache.dispose();
+  odd.dispose();
   const sa = new SelfAttention(128, { seed: 4, engine });
   out.push(sa.forward(randomTensor(13, [130, 128])).output.data);
   sa.dispose();
@@ -195,7 +203,7 @@ describe('threads (Node, shared memory)', () => {
     two.close();
   });
 
-  it("calls under MIN_SPLIT_MADDS (a decode step's attention) stay on the caller; larger ones are shared", async () => {
+  it("calls under MIN_SPLIT_MADDS that find the helpers asleep (a decode step's attention after a pause) stay on the caller; larger ones are shared", async () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = poolOf(engine);
     expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS);
@@ -212,6 +220,37 @@ describe('threads (Node, shared memory)', () => {
     }
     expect(shared, 'a call of 512 · 512 · 128 multiply-adds was shared').toBe(true);
     engine.close();
+  });
+
+  it("a decoding loop's jobs under MIN_SPLIT_MADDS are shared while the helpers are awake, bit for bit as on 1 thread", async () => {
+    const engines = [
+      await createEngine({ build: BUILD, threads: 1 }),
+      await createEngine({ build: BUILD, threads: 2 }),
+    ];
+    const pool = poolOf(engines[1]);
+    expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS);
+    // A step's projections (768 → 768 for the query, 768 → 2 · 768 for key and value, 768 → 768 out): 0.56–1.1 · 2^20
+    // multiply-adds each, between MIN_SPLIT_MADDS_AWAKE and MIN_SPLIT_MADDS.
+    expect(768 * 768).toBeGreaterThanOrEqual(MIN_SPLIT_MADDS_AWAKE);
+    const decoders = engines.map((engine) => {
+      const m = new MultiHeadAttention(768, 12, { seed: 1, engine });
+      const cache = m.createCache({ batch: 1, maxLength: 40 });
+      m.forwardStep(randomTensor(1, [1, 32, 768]), cache, { needWeights: false });
+      return (x: Tensor) => {
+        const out = m.forwardStep(x, cache, { needWeights: false }).output.data;
+        cache.truncate(32);
+        return out;
+      };
+    });
+    const before = pool.workerUnits;
+    // Whether the woken helper is spinning in time for a step's next job is the scheduler's: steps run, each bit for
+    // bit as on 1 thread, until it has taken units (at most 500).
+    for (let i = 0; i < 500 && pool.workerUnits === before; i++) {
+      const x = randomTensor(100 + (i % 7), [1, 1, 768]);
+      expect(decoders[1](x), `step ${i}`).toEqual(decoders[0](x));
+    }
+    expect(pool.workerUnits, 'the helper took units of steps').toBeGreaterThan(before);
+    engines.forEach((e) => e.close());
   });
 
   it('a thread that sees less of the memory than the job needs refreshes its view, or fails saying so', () => {
