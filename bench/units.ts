@@ -64,7 +64,7 @@ const rows = calls.map((c) => {
     if (c.columns && units < t)
       [{ units, chunk }, what] = [cut(c.kind, 1, c.columns, t, PANEL_COLUMNS), 'column units'];
     const perUnit = c.madds / units / 2 ** 20;
-    const awake = c.madds < MIN_SPLIT_MADDS ? ' (while the helpers are awake)' : '';
+    const awake = c.madds < MIN_SPLIT_MADDS ? ' (awake)' : '';
     return `${units} ${what}${chunk > 1 ? ` (claimed ${chunk} at a time)` : ''}, ${perUnit.toFixed(perUnit < 1 ? 2 : 1)}·2^20 each${c.note ? `; ${c.note(t)}` : ''}${awake}`;
   });
   return [c.work, c.call, (c.madds / 2 ** 20).toFixed(1), ...cells];
