@@ -19,6 +19,7 @@ const NAMES = [
   'MultiHeadAttention 512×768, 12 heads',
   'matmul 1024³',
   'decode step, 1024 cached, 12 heads',
+  'decode step, 1024 cached, 12 heads, 4 kv heads',
 ];
 const quick = process.argv.includes('--quick');
 

@@ -229,23 +229,26 @@ describe('threads (Node, shared memory)', () => {
     ];
     const pool = poolOf(engines[1]);
     expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS);
-    // A step's projections (768 → 768 for the query, 768 → 2 · 768 for key and value, 768 → 768 out): 0.56–1.1 · 2^20
-    // multiply-adds each, between MIN_SPLIT_MADDS_AWAKE and MIN_SPLIT_MADDS.
-    expect(768 * 768).toBeGreaterThanOrEqual(MIN_SPLIT_MADDS_AWAKE);
+    // Two jobs of a step between MIN_SPLIT_MADDS_AWAKE and MIN_SPLIT_MADDS, back to back: the key and value
+    // projection (768 → 2 · 768), which wakes the helper, and attention over 1025 keys in 12 heads.
+    for (const madds of [768 * 1536, 12 * 1025 * 128]) {
+      expect(madds).toBeGreaterThanOrEqual(MIN_SPLIT_MADDS_AWAKE);
+      expect(madds).toBeLessThan(MIN_SPLIT_MADDS);
+    }
     const decoders = engines.map((engine) => {
       const m = new MultiHeadAttention(768, 12, { seed: 1, engine });
-      const cache = m.createCache({ batch: 1, maxLength: 40 });
-      m.forwardStep(randomTensor(1, [1, 32, 768]), cache, { needWeights: false });
+      const cache = m.createCache({ batch: 1, maxLength: 1025 });
+      m.forwardStep(randomTensor(1, [1, 1024, 768]), cache, { needWeights: false });
       return (x: Tensor) => {
         const out = m.forwardStep(x, cache, { needWeights: false }).output.data;
-        cache.truncate(32);
+        cache.truncate(1024);
         return out;
       };
     });
     const before = pool.workerUnits;
     // Whether the woken helper is spinning in time for a step's next job is the scheduler's: steps run, each bit for
-    // bit as on 1 thread, until it has taken units (at most 500).
-    for (let i = 0; i < 500 && pool.workerUnits === before; i++) {
+    // bit as on 1 thread, until it has taken units (at most 300).
+    for (let i = 0; i < 300 && pool.workerUnits === before; i++) {
       const x = randomTensor(100 + (i % 7), [1, 1, 768]);
       expect(decoders[1](x), `step ${i}`).toEqual(decoders[0](x));
     }
