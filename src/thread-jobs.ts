@@ -80,7 +80,10 @@ export interface Pool extends StepRunner {
   readonly alive: number;
   /** Work units computed by workers so far (what shows that calls are shared; tests and benchmarks read it). */
   readonly workerUnits: number;
-  /** Calls with fewer multiply-adds stay on the caller (MIN_SPLIT_MADDS; tests lower it to share small calls). */
+  /**
+   * Calls with fewer multiply-adds stay on the caller, but for those from MIN_SPLIT_MADDS_AWAKE on while the helpers
+   * spin (MIN_SPLIT_MADDS; tests lower it to share small calls).
+   */
   minSplitMadds: number;
   /** Starts or ends workers so that `threads` threads compute (the caller included). */
   resize(threads: number): void;
@@ -103,8 +106,9 @@ export const MIN_SPLIT_MADDS = 2 ** 24;
 /**
  * While the helpers still spin after a job (a decoding loop's steps, back to back), jobs from this size on are
  * shared too; a job of this size or more that finds them asleep wakes them for the next one and runs alone. Measured
- * on decode steps of 768 wide modules (1024 cached): at 2^19 the 768 → 768 projections were shared too, which a
- * grouped-query step (4 kv heads) lost by (0.91–0.94× one thread); at 2^20 it holds even, 12 kv heads gain alike.
+ * on decode steps of 768 wide modules, 1024 cached (bench/decode-jobs.ts): at 2^19 the 768 → 768 projections were
+ * shared too, which made a grouped-query step (4 kv heads) slower than one thread (0.91–0.94×); at 2^20 it holds
+ * even, and steps with 12 kv heads gain as much.
  */
 export const MIN_SPLIT_MADDS_AWAKE = 2 ** 20;
 
