@@ -8,10 +8,10 @@ import type { Heap } from './memory.js';
 import { recordingOn, type Recording, type Step } from './recording.js';
 import {
   cut,
+  cutGemmPrepacked,
   JOB,
   type JobKernels,
   MIN_SPLIT_MADDS,
-  PANEL_COLUMNS,
   type Pool,
   type SplitKernels,
 } from './thread-jobs.js';
@@ -185,10 +185,7 @@ export abstract class SplitPool implements Pool {
       f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
       f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
         const threads = this.threadsFor(heap);
-        // Too few rows for every thread (a decode step's projections): units of whole panels of columns instead.
-        const { unitRows: rows, units: rowUnits } = cut('gemmPrepacked', 1, m, threads);
-        let [cols, units] = [0, rowUnits];
-        if (units < threads) ({ unitRows: cols, units } = cut('gemmPrepacked', 1, n, threads, PANEL_COLUMNS));
+        const { rows, cols, units } = cutGemmPrepacked(m, n, threads);
         if (
           threads < 2 ||
           alpha !== 1 ||

@@ -137,6 +137,17 @@ export function cut(
 /** Columns in a packed panel of B (assembly/gemm.ts NR): a GEMM cut by columns is cut between panels. */
 export const PANEL_COLUMNS = 8;
 
+/**
+ * How a prepacked GEMM of m × n is cut: by rows (`rows` a unit), or where they are too few for every thread (a
+ * decode step's projections) by whole panels of columns (`cols` a unit; 0 when cut by rows).
+ */
+export function cutGemmPrepacked(m: number, n: number, threads: number): { rows: number; cols: number; units: number } {
+  const { unitRows: rows, units } = cut('gemmPrepacked', 1, m, threads);
+  if (units >= threads) return { rows, cols: 0, units };
+  const byColumns = cut('gemmPrepacked', 1, n, threads, PANEL_COLUMNS);
+  return { rows, cols: byColumns.unitRows, units: byColumns.units };
+}
+
 /** Jobs: which kernel the units go to. */
 export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3 } as const;
 
