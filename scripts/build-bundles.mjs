@@ -9,11 +9,10 @@ const src = (f) => new URL(`../src/${f}`, import.meta.url).pathname;
 const dist = (f) => new URL(`../dist/${f}`, import.meta.url).pathname;
 
 const common = { bundle: true, target: 'es2022', logLevel: 'warning', allowOverwrite: true };
-// For Node: the loader bundled in (the part of it we use; resolving and loading it as a package of its own cost a
-// cold start about 4 ms) and whitespace and syntax minified (about 1 ms less to parse), names kept for stack traces.
+// For Node: whitespace and syntax minified (about 1 ms less to parse), names kept for stack traces.
 const node = { ...common, platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true };
-// For bundlers: the loader stays an import they resolve (and share). Syntax minified (3 KB less for a bundle that
-// is not minified again), names and lines kept, so stack traces still read.
+// For bundlers: syntax minified (3 KB less for a bundle that is not minified again), names and lines kept, so stack
+// traces still read.
 const browser = {
   ...common,
   platform: 'browser',
@@ -69,7 +68,7 @@ await Promise.all([
   ),
 ]);
 
-// For a CDN or any static host: everything, the loader and the heatmaps included, in one file.
+// For a CDN or any static host: everything, the heatmaps included, in one file.
 await build({
   ...common,
   platform: 'browser',

@@ -1,6 +1,5 @@
 // Locating, probing and instantiating the wasm; the Engine that owns one instance and its heap; the default
 // engine that ops use unless they are given one.
-import { demangle } from '@assemblyscript/loader';
 import { AttentionError, badArgument } from './errors.js';
 import { supportsRelaxedSimd, supportsSimd } from './features.js';
 import { type Kernels, WASM32_BYTES } from './kernels.js';
@@ -194,8 +193,8 @@ function instantiateNow(src: WasmSource | undefined, req: Request): Engine {
   const memory = shared ? shared.memory : new WebAssembly.Memory({ initial: 1, maximum: pages });
   const module = shared?.module ?? (isBytes(src) ? new WebAssembly.Module(src as BufferSource) : src);
   const engine = makeEngine(
-    // Of the loader, demangle alone: the module imports only its memory, so the rest has nothing to do.
-    demangle(new WebAssembly.Instance(module, { env: { memory } }).exports),
+    // The exports as they are: every kernel takes and returns numbers only (no strings, arrays or classes to lift).
+    new WebAssembly.Instance(module, { env: { memory } }).exports,
     req.relaxedSimdSupported,
     req.maxMemoryBytes,
     shared?.pool,

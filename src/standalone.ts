@@ -1,4 +1,4 @@
 // The self-contained file for a plain <script type="module"> (dist/wasm-attention.min.js): the whole API,
-// heatmaps included, with the loader and both .wasm builds inside.
+// heatmaps included, with both .wasm builds inside.
 export * from './index.js';
 export * from './heatmap.js';

@@ -151,7 +151,7 @@ export function cutGemmPrepacked(m: number, n: number, threads: number): { rows:
 /** Jobs: which kernel the units go to. */
 export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3 } as const;
 
-/** The kernels a job calls (the wasm exports, raw or through the loader), typed as asc declares them. */
+/** The kernels a job calls (the wasm exports), typed as asc declares them. */
 export type JobKernels = Pick<
   Kernels,
   'f32_attention_fused' | 'f32_attention_weights' | 'f32_gemm_prepacked' | 'f32_gemm'
