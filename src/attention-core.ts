@@ -187,6 +187,11 @@ export class AttentionCore {
     // One GEMM for [Q | K | V] when the inputs are one and every width fills whole panels.
     const fused = !cache && key === query && value === query && qDim % 8 === 0 && kvDim % 8 === 0;
     const { kernels: kern, heap } = this.rt;
+    // With one query row per head (a decode step) and no mask, the attention pass takes a group's G query heads as
+    // the G rows of one item, hd apart, which read their kv head's keys once; one row sees every key, so causal
+    // hides none.
+    const G = H / Hkv;
+    const stacked = Lq === 1 && masks.length === 0;
     const qRows = B * Lq;
     const kRows = cache ? 0 : B * Lk;
     const ldq = fused ? qDim + 2 * kvDim : qDim;
@@ -200,7 +205,7 @@ export class AttentionCore {
       value === key ? 0 : value.size * 4,
       qRows * ldq * 4,
       fused ? 0 : kRows * 2 * kvDim * 4,
-      ...this.#scratchBytes(qRows, Lq, Lk, B, m, projFloats),
+      ...this.#scratchBytes(qRows, Lq, Lk, B, m, projFloats, stacked ? G : Lq),
       ...masks.map((mk) => maskBlockBytes(mk.layout)),
     ];
     const hint = mode === 'none' ? undefined : () => bytesFor('none');
@@ -235,20 +240,20 @@ export class AttentionCore {
         } else {
           this.#projectKV(pk, pv, kRows, 1, 0, pkv0, ldkv, 0, scratch);
         }
-        // Batch dims (batch, kv head, query head within its group): query head h = kvHead·G + g uses kv head kvHead.
-        const G = H / Hkv;
+        // Batch dims (batch, kv head, query head within its group): query head h = kvHead·G + g uses kv head kvHead
+        // (stacked, the group is rows of one item: a dim of 1).
         const headStrides = (perBatch: number, perHead: number) => [perBatch, G * perHead, perHead];
         const withWeights = mode !== 'none';
         runAttention(this.rt, {
-          batch: [B, Hkv, G],
-          lq: Lq,
+          batch: [B, Hkv, stacked ? 1 : G],
+          lq: stacked ? G : Lq,
           lk: Lk,
           dk: hd,
           dv: hd,
-          q: { ptr: pq, ld: ldq, strides: headStrides(Lq * ldq, hd) },
+          q: { ptr: pq, ld: stacked ? hd : ldq, strides: headStrides(Lq * ldq, hd) },
           k: { ptr: kvPtr, ld: ldkv, strides: [batchRows * ldkv, hd, 0] },
           v: { ptr: kvPtr + kvDim * 4, ld: ldkv, strides: [batchRows * ldkv, hd, 0] },
-          o: { ptr: pattn, ld: qDim, strides: headStrides(Lq * qDim, hd) },
+          o: { ptr: pattn, ld: stacked ? hd : qDim, strides: headStrides(Lq * qDim, hd) },
           weights: withWeights ? { ptr: pw, strides: headStrides(H * Lq * Lk, Lq * Lk) } : undefined,
           masks: masks.map((m, i) => ({
             layout: m.layout,
@@ -256,7 +261,7 @@ export class AttentionCore {
             strides: [m.strides[0], G * m.strides[1], m.strides[1]],
           })),
           scale,
-          causal,
+          causal: causal && !stacked,
           scratch,
         });
         if (outProj) kern.f32_gemm_prepacked(1, qRows, E, qDim, pattn, qDim, 0, this.#at.o, pout, E, 0, 1, scratch);
@@ -272,11 +277,22 @@ export class AttentionCore {
     );
   }
 
-  /** Bytes of: attention output, final output, per-head weights, averaged weights, kernel scratch. */
-  #scratchBytes(qRows: number, Lq: number, Lk: number, B: number, mode: WeightsMode, projFloats: number): number[] {
+  /**
+   * Bytes of: attention output, final output, per-head weights, averaged weights, kernel scratch (for attention
+   * items of attnRows query rows).
+   */
+  #scratchBytes(
+    qRows: number,
+    Lq: number,
+    Lk: number,
+    B: number,
+    mode: WeightsMode,
+    projFloats: number,
+    attnRows: number,
+  ): number[] {
     const { numHeads: H, headDim: hd, embedDim: E, outProj } = this.dims;
     const withWeights = mode !== 'none';
-    const attnScratch = attentionScratchFloats(this.rt, Lq, Lk, hd, hd, withWeights);
+    const attnScratch = attentionScratchFloats(this.rt, attnRows, Lk, hd, hd, withWeights);
     return [
       qRows * this.qDim * 4,
       outProj ? qRows * E * 4 : 0,

@@ -138,7 +138,7 @@ export class MultiHeadAttention extends AttentionModule {
     const core = moduleCore(this);
     core.check(what);
     const E = this.embedDim;
-    const { t: sq, B, L: Lq } = readSequence('query', query, E, 'Lq');
+    const { t: sq, lead, B, L: Lq } = readSequence('query', query, E, 'Lq');
     const sk = key === query ? sq : readTensor('key', key, 2);
     const sv = value === query ? sq : value === key ? sk : readTensor('value', value, 2);
     const opts = new Options(options, ['keyPaddingMask', 'attnMask', 'causal', 'needWeights', 'averageWeights']);
@@ -166,7 +166,6 @@ export class MultiHeadAttention extends AttentionModule {
     const masks: CoreMask[] = [];
     if (attnMask) masks.push(this.#attnMask(attnMask, B, Lq, Lk));
     if (keyPaddingMask) masks.push(this.#keyPaddingMask(keyPaddingMask, batched, B, Lk));
-    const lead = batched ? [B] : [];
     return core.forward(
       what,
       sq,
@@ -177,7 +176,7 @@ export class MultiHeadAttention extends AttentionModule {
       causal,
       weightsMode(need, average),
       'options.needWeights',
-      batched ? [B, Lq, E] : [Lq, E],
+      [...sq.shape],
       lead,
     );
   }

@@ -133,7 +133,7 @@ export abstract class SplitPool implements Pool {
     };
     /**
      * Units of one item claimed apart would each pack its K again: the fused kernel takes K packed once, before the
-     * job, through the descriptor's packedK (field 32).
+     * job, through the descriptor's packedK (field 32). An item that is one unit packs its own, on its thread.
      */
     const packK = (d: Int32Array, count: number, lk: number, dk: number) => {
       const [k, ldk, strideK] = [d[9] >>> 0, d[10], d[11]];
@@ -173,7 +173,7 @@ export abstract class SplitPool implements Pool {
             [desc],
             units,
             chunk,
-            kind === JOB.attentionFused && chunk === 1 && lq > 1 ? packK(d, count, lk, dk) : undefined,
+            kind === JOB.attentionFused && chunk === 1 && lq > rows ? packK(d, count, lk, dk) : undefined,
           )
         )
           return;

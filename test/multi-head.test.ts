@@ -125,6 +125,41 @@ describe('MultiHeadAttention', () => {
     );
   });
 
+  it('one query row without masks (a group’s heads run as rows of one item) equals the reference in every weights mode', () => {
+    fc.assert(
+      fc.property(
+        heads,
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom(0, 1, 2),
+        fc.integer(),
+        ({ H, Hkv, hd }, B, Lk, cross, causal, weightsMode, seed) => {
+          const E = H * hd;
+          const sd = weightsFor(seed, E, Hkv * hd, E, E, true);
+          const query = randomTensor(seed + 10, [B, 1, E]);
+          const key = cross ? randomTensor(seed + 11, [B, Lk, E]) : query;
+          const m = MultiHeadAttention.fromStateDict(sd, { numHeads: H, numKVHeads: Hkv });
+          try {
+            const needWeights = weightsMode !== 0;
+            const averageWeights = weightsMode === 1;
+            const got = m.forward(query, key, key, { causal, needWeights, averageWeights });
+            const want = refMultiHead(refWeights(sd), query, key, key, { numHeads: H, numKVHeads: Hkv, causal });
+            expectClose('output', got.output.data, want.output.data, ATOL, RTOL);
+            if (needWeights && !averageWeights) {
+              expect(got.weights!.shape).toEqual([B, H, 1, key.shape[1]]);
+              expectClose('weights per head', got.weights!.data, want.weights.data, ATOL, RTOL);
+            }
+          } finally {
+            m.dispose();
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+
   it('one head with the seed’s weights and scale equals SelfAttention', () => {
     const E = 12;
     const sa = new SelfAttention(E, { seed: 4 });
@@ -182,13 +217,25 @@ describe('KV cache', () => {
           try {
             const full = single
               ? (m as SelfAttention).forward(x, { causal: true })
-              : (m as MultiHeadAttention).forward(x, x, x, { causal: true });
+              : (m as MultiHeadAttention).forward(x, x, x, { causal: true, averageWeights: false });
+            const Hn = single ? 1 : H;
             let at = 0;
-            for (const t of chunks) {
+            for (const [n, t] of chunks.entries()) {
               const xt = new Float32Array(B * t * E);
               for (let b = 0; b < B; b++) xt.set(x.data.subarray((b * L + at) * E, (b * L + at + t) * E), b * t * E);
-              const r = m.forwardStep({ data: xt, shape: [B, t, E] }, cache);
-              expect(r.weights!.shape).toEqual([B, t, at + t]);
+              // Every other step returns each head's weights: the rows of the full forward's, up to the new tokens.
+              const perHead = n % 2 === 1;
+              const r = m.forwardStep({ data: xt, shape: [B, t, E] }, cache, { averageWeights: !perHead });
+              expect(r.weights!.shape).toEqual(perHead ? [B, Hn, t, at + t] : [B, t, at + t]);
+              if (perHead) {
+                const want = new Float32Array(B * Hn * t * (at + t));
+                for (let bh = 0; bh < B * Hn; bh++)
+                  for (let i = 0; i < t; i++) {
+                    const row = full.weights!.data.subarray((bh * L + at + i) * L, (bh * L + at + i) * L + at + t);
+                    want.set(row, (bh * t + i) * (at + t));
+                  }
+                expectClose(`weights per head, tokens ${at}..${at + t}`, r.weights!.data, want, ATOL, RTOL);
+              }
               for (let b = 0; b < B; b++) {
                 expectClose(
                   `tokens ${at}..${at + t}`,
