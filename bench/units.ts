@@ -53,6 +53,23 @@ const calls: Call[] = [
   })),
   { work: '', call: 'attention, 12 heads × 1 query', kind: 'attention', items: 12, rows: 1, madds: 12 * 1025 * 128 },
   { work: '', call: 'output projection', kind: 'gemmPrepacked', items: 1, rows: 1, columns: 768, madds: 768 * 768 },
+  {
+    work: 'decode step, 1024 cached, 12 heads, 4 kv heads',
+    call: 'K, V projection (Q and output as above)',
+    kind: 'gemmPrepacked',
+    items: 1,
+    rows: 1,
+    columns: 512,
+    madds: 512 * 768,
+  },
+  {
+    work: '',
+    call: "attention, 4 kv heads × 3 query rows (a group's heads)",
+    kind: 'attention',
+    items: 4,
+    rows: 3,
+    madds: 12 * 1025 * 128,
+  },
 ];
 
 const rows = calls.map((c) => {
