@@ -56,6 +56,16 @@ export const useThreads = (threads: number): void => void (runThreads = threads)
 /** Our engine on a build, by name (with its thread count past one). */
 const ours = (build: Build) => `wasm-attention ${build}${runThreads > 1 ? `, ${runThreads} threads` : ''}`;
 
+/**
+ * The one engine a process sets up, by label (`engine (variant)`), or every one: bench/first-calls.ts times an
+ * engine's first calls in a process of its own, where the others' setup (compiling their wasm, their sessions)
+ * would share the CPU with them.
+ */
+let onlyLabel: string | undefined;
+export const setUpOnly = (label: string | undefined): void => void (onlyLabel = label);
+const wanted = (engine: string, variant?: string) =>
+  onlyLabel === undefined || onlyLabel === (variant ? `${engine} (${variant})` : engine);
+
 const engines = new Map<string, Engine>();
 /** Makes one engine per build and thread count, once, before any workload runs. */
 export async function makeEngines(builds: readonly Build[], threads: readonly number[] = [1]): Promise<void> {
@@ -93,30 +103,34 @@ function sdpaWorkload(
     },
     engines: async () => {
       // The engine is taken when the runs are made (the threads section makes them once per thread count).
-      const runs: EngineRun[] = builds.map((build) => {
-        const engine = engineOf(build);
-        const [tq, tk, tv] = [
-          { data: q, shape: [n, d] },
-          { data: k, shape: [n, d] },
-          { data: v, shape: [n, d] },
-        ];
-        return {
-          engine: ours(build),
-          run: () => scaledDotProductAttention(tq, tk, tv, { causal, engine }).output.data,
-          async: async () => (await scaledDotProductAttentionAsync(tq, tk, tv, { causal, engine })).output.data,
-        };
-      });
-      if (opts.peers !== false) {
+      const runs: EngineRun[] = builds
+        .filter((build) => wanted(ours(build)))
+        .map((build) => {
+          const engine = engineOf(build);
+          const [tq, tk, tv] = [
+            { data: q, shape: [n, d] },
+            { data: k, shape: [n, d] },
+            { data: v, shape: [n, d] },
+          ];
+          return {
+            engine: ours(build),
+            run: () => scaledDotProductAttention(tq, tk, tv, { causal, engine }).output.data,
+            async: async () => (await scaledDotProductAttentionAsync(tq, tk, tv, { causal, engine })).output.data,
+          };
+        });
+      if (opts.peers !== false && wanted('onnxruntime-web', 'opset-23 Attention')) {
         const attn = await ortRunner(modelFiles.attentionOp(n, causal), {
           Q: [1, 1, n, d],
           K: [1, 1, n, d],
           V: [1, 1, n, d],
         });
         runs.push({ engine: 'onnxruntime-web', variant: 'opset-23 Attention', run: () => attn([q, k, v]) });
-        if (!causal) {
-          const prim = await ortRunner(modelFiles.sdpa(n), { q: [1, n, d], k: [1, n, d], v: [1, n, d] });
-          runs.push({ engine: 'onnxruntime-web', variant: 'MatMul/Softmax graph', run: () => prim([q, k, v]) });
-        }
+      }
+      if (opts.peers !== false && !causal && wanted('onnxruntime-web', 'MatMul/Softmax graph')) {
+        const prim = await ortRunner(modelFiles.sdpa(n), { q: [1, n, d], k: [1, n, d], v: [1, n, d] });
+        runs.push({ engine: 'onnxruntime-web', variant: 'MatMul/Softmax graph', run: () => prim([q, k, v]) });
+      }
+      if (opts.peers !== false && wanted('tfjs-wasm', 'matMul(q, transpose(k))')) {
         await tfjsReady();
         const mask = causal
           ? tf.tensor2d(
@@ -139,7 +153,7 @@ function sdpaWorkload(
             ),
         });
       }
-      if (opts.jsReference !== false) {
+      if (opts.jsReference !== false && wanted('plain JS')) {
         runs.push({
           engine: 'plain JS',
           run: () =>
@@ -412,21 +426,24 @@ function bertWorkload(L: number, builds: Build[], slow = false): Workload {
       rowLength: E,
     }),
     engines: async () => {
-      const runs: EngineRun[] = builds.map((build) => {
-        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, E), { numHeads: H, engine: engineOf(build) });
-        const xt = { data: x, shape: [1, L, E] };
-        return {
-          engine: ours(build),
-          run: () => m.forward(xt, xt, xt, { needWeights: false }).output.data,
-          async: async () => (await m.forwardAsync(xt, xt, xt, { needWeights: false })).output.data,
-        };
-      });
+      const runs: EngineRun[] = builds
+        .filter((build) => wanted(ours(build)))
+        .map((build) => {
+          const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, E), { numHeads: H, engine: engineOf(build) });
+          const xt = { data: x, shape: [1, L, E] };
+          return {
+            engine: ours(build),
+            run: () => m.forward(xt, xt, xt, { needWeights: false }).output.data,
+            async: async () => (await m.forwardAsync(xt, xt, xt, { needWeights: false })).output.data,
+          };
+        });
       const variants = {
         packed: 'com.microsoft Attention, packed QKV',
         contrib: 'com.microsoft MultiHeadAttention',
         opset23: 'opset-23 Attention',
       } as const;
       for (const op of ['packed', 'contrib', 'opset23'] as const) {
+        if (!wanted('onnxruntime-web', variants[op])) continue;
         const ort = await ortRunner(modelBytes(mhaGraph(1, L, E, H, w, op)), { x: [1, L, E] });
         runs.push({ engine: 'onnxruntime-web', variant: variants[op], run: () => ort([x]) });
       }
