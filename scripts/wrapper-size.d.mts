@@ -1,1 +1,1 @@
-export function wrapperSize(): Promise<{ main: number; withLoader: number; heatmap: number }>;
+export function wrapperSize(): Promise<{ main: number; heatmap: number }>;
