@@ -2,7 +2,7 @@
 // (src/replica-pool.ts) send one another after sharing a job, back to the engine once a call is done, and what
 // they are sent when the engine's own calls have written its memory; and the operands a kernel reads. A kernel
 // missing here fails loudly (the pool then sends all of memory), never silently.
-import { JOB } from './thread-jobs.js';
+import { JOB, prepackedUnits } from './thread-jobs.js';
 
 /** Byte runs, flat: [pointer, bytes, pointer, bytes, …]. */
 export type Runs = number[];
@@ -90,10 +90,10 @@ export function jobWrites(
     case JOB.attentionFused:
     case JOB.attentionWeights:
       return attentionUnits(out, desc(a[0] >>> 0), begin, end, kind === JOB.attentionWeights);
-    case JOB.gemmPrepacked: // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows, unitCols, …
-      return a[12]
-        ? gemmRows(out, a[0], 0, a[1], Math.min(a[2], end * a[12]), a[8] >>> 0, a[9], a[10], begin * a[12])
-        : gemmRows(out, a[0], begin * a[11], Math.min(a[1], end * a[11]), a[2], a[8] >>> 0, a[9], a[10]);
+    case JOB.gemmPrepacked: {
+      const [r0, r1, c0, c1] = prepackedUnits((i) => a[i], begin, end);
+      return gemmRows(out, a[0], r0, r1, c1, a[8] >>> 0, a[9], a[10], c0);
+    }
     case JOB.gemm: // batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, bias, unitRows
       return gemmRows(out, a[0], begin * a[15], Math.min(a[1], end * a[15]), a[2], a[11] >>> 0, a[12], a[13]);
   }

@@ -148,6 +148,18 @@ export function cutGemmPrepacked(m: number, n: number, threads: number): { rows:
   return { rows, cols: byColumns.unitRows, units: byColumns.units };
 }
 
+/**
+ * The rows [r0, r1) and columns [c0, c1) of C that units [begin, end) of a prepacked GEMM job compute, from its args
+ * (`arg(i)`): batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows, unitCols, the packed floats of
+ * unitCols (unitCols 0: units are rows, and that count 0; else they are columns, a whole number of packed panels).
+ */
+export function prepackedUnits(arg: (i: number) => number, begin: number, end: number): number[] {
+  const cols = arg(12);
+  return cols
+    ? [0, arg(1), begin * cols, Math.min(arg(2), end * cols)]
+    : [begin * arg(11), Math.min(arg(1), end * arg(11)), 0, arg(2)];
+}
+
 /** Jobs: which kernel the units go to. */
 export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3 } as const;
 
@@ -182,39 +194,18 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
     case JOB.attentionWeights:
       return k.f32_attention_weights(p(0), begin, end, scratch);
     case JOB.gemmPrepacked: {
-      // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows, unitCols, the packed floats of unitCols
-      // (unitCols 0: units are rows; else they are columns, a whole number of packed panels each)
-      if (a(12)) {
-        const c0 = begin * a(12);
-        const cols = Math.min(a(2), end * a(12)) - c0;
-        return k.f32_gemm_prepacked(
-          a(0),
-          a(1),
-          cols,
-          a(3),
-          p(4),
-          a(5),
-          a(6),
-          p(7) + begin * a(13) * 4,
-          p(8) + c0 * 4,
-          a(9),
-          a(10),
-          1,
-          scratch,
-        );
-      }
-      const r0 = begin * a(11);
-      const rows = Math.min(a(1), end * a(11)) - r0;
+      // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, … (see prepackedUnits)
+      const [r0, r1, c0, c1] = prepackedUnits(a, begin, end);
       return k.f32_gemm_prepacked(
         a(0),
-        rows,
-        a(2),
+        r1 - r0,
+        c1 - c0,
         a(3),
         p(4) + r0 * a(5) * 4,
         a(5),
         a(6),
-        p(7),
-        p(8) + r0 * a(9) * 4,
+        p(7) + begin * a(13) * 4,
+        p(8) + (r0 * a(9) + c0) * 4,
         a(9),
         a(10),
         1,
