@@ -1,7 +1,14 @@
 // How the threads section's work is cut for 2 to 16 threads: units per kernel call and multiply-adds per unit, by the
 // pool's own rules (src/thread-jobs.ts cut, cutGemmPrepacked, MIN_SPLIT_MADDS, MIN_SPLIT_MADDS_AWAKE). Arithmetic
 // only: what an 8- or 16-core machine would run. `node --import tsx bench/units.ts`.
-import { cut, cutGemmPrepacked, MIN_SPLIT_MADDS, MIN_SPLIT_MADDS_AWAKE, UNITS_PER_THREAD } from '../src/thread-jobs.js';
+import {
+  cut,
+  cutGemmPrepacked,
+  MIN_SPLIT_MADDS,
+  MIN_SPLIT_MADDS_AWAKE,
+  PANEL_COLUMNS,
+  UNITS_PER_THREAD,
+} from '../src/thread-jobs.js';
 import { toMarkdown } from './report.js';
 
 const THREADS = [2, 4, 8, 16];
@@ -16,6 +23,8 @@ interface Call {
   /** A GEMM's output columns: it is cut by them where its rows are too few for every thread. */
   columns?: number;
   note?: (threads: number) => string;
+  /** What a row other than a kernel call's says for `threads` threads. */
+  cell?: (threads: number) => string;
 }
 const calls: Call[] = [
   { work: 'SDPA 512×64', call: 'fused attention', kind: 'attention', items: 1, rows: 512, madds: 512 * 512 * 128 },
@@ -32,13 +41,17 @@ const calls: Call[] = [
   { work: '', call: 'output projection', kind: 'gemmPrepacked', items: 1, rows: 512, madds: 512 * 768 * 768 },
   {
     work: 'matmul 1024³',
-    call: 'GEMM (B packed by each unit)',
-    kind: 'gemm',
+    call: 'packing B (4 MiB), once, before the GEMM',
+    kind: 'pack',
     items: 1,
     rows: 1024,
-    madds: 1024 ** 3,
-    note: (t) => `B packed ${Math.ceil(1024 / cut('gemm', 1, 1024, t).unitRows)}× (4 MiB each)`,
+    madds: 0,
+    cell: (t) => {
+      const { unitRows, units } = cut('pack', 1, 1024, t, PANEL_COLUMNS);
+      return `${units} units of ${unitRows} columns`;
+    },
   },
+  { work: '', call: 'GEMM on packed B', kind: 'gemmPrepacked', items: 1, rows: 1024, columns: 1024, madds: 1024 ** 3 },
   ...[
     ['Q projection', 768],
     ['K, V projection', 1536],
@@ -74,6 +87,7 @@ const calls: Call[] = [
 
 const rows = calls.map((c) => {
   const cells = THREADS.map((t) => {
+    if (c.cell) return c.cell(t);
     if (c.madds < MIN_SPLIT_MADDS_AWAKE) return 'caller only';
     const byColumns = c.columns ? cutGemmPrepacked(c.rows, c.columns, t) : undefined;
     const { units, chunk } = byColumns?.cols ? { units: byColumns.units, chunk: 1 } : cut(c.kind, c.items, c.rows, t);
@@ -82,7 +96,7 @@ const rows = calls.map((c) => {
     const awake = c.madds < MIN_SPLIT_MADDS ? ' (awake)' : '';
     return `${units} ${what}${chunk > 1 ? ` (claimed ${chunk} at a time)` : ''}, ${perUnit.toFixed(perUnit < 1 ? 2 : 1)}·2^20 each${c.note ? `; ${c.note(t)}` : ''}${awake}`;
   });
-  return [c.work, c.call, (c.madds / 2 ** 20).toFixed(1), ...cells];
+  return [c.work, c.call, c.madds ? (c.madds / 2 ** 20).toFixed(1) : '', ...cells];
 });
 console.log(
   toMarkdown([['work', 'kernel call', 'multiply-adds, 2^20', ...THREADS.map((t) => `${t} threads`)], ...rows]),

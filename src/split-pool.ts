@@ -12,6 +12,7 @@ import {
   JOB,
   type JobKernels,
   MIN_SPLIT_MADDS,
+  PANEL_COLUMNS,
   type Pool,
   type SplitKernels,
 } from './thread-jobs.js';
@@ -97,9 +98,20 @@ export abstract class SplitPool implements Pool {
         }
       };
     }
+    /** Runs a job now on every thread, or records it in a recorded call. */
+    const open = (kind: number, args: number[], total: number, chunk: number, scratch: number, stride: number) => {
+      const rec = recordingOn(heap);
+      if (rec)
+        rec.steps.push({
+          job: [kind, total, chunk, scratch, stride, this.threadsFor(heap), ...args],
+          desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined,
+        });
+      else this.run(this.direct, kind, args, total, chunk, scratch, stride);
+    };
     /**
      * Runs `total` units of a job on every thread with `floats` of scratch each, if there are two units or more,
-     * the work is worth it and memory allows; else returns false.
+     * the work is worth it and memory allows; else returns false. `prepare` runs first, with `bytes` of its own that
+     * last as long as the job (an operand packed once for every unit; it may complete `args`).
      */
     const share = (
       madds: number,
@@ -116,13 +128,7 @@ export abstract class SplitPool implements Pool {
       try {
         heap.scoped([stride * threads, prepare?.bytes ?? 0], ([scratch, shared]) => {
           prepare?.run(shared);
-          const rec = recordingOn(heap);
-          if (rec)
-            rec.steps.push({
-              job: [kind, total, chunk, scratch, stride, threads, ...args],
-              desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined,
-            });
-          else this.run(this.direct, kind, args, total, chunk, scratch, stride);
+          open(kind, args, total, chunk, scratch, stride);
         });
       } catch (e) {
         // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
@@ -130,6 +136,15 @@ export abstract class SplitPool implements Pool {
         throw e;
       }
       return true;
+    };
+    /**
+     * op(B) (n × k, or k × n) and bias packed at `at` by every thread, a share of the panels each (a job of its own:
+     * the units of the job after it all read every panel).
+     */
+    const packB = (n: number, k: number, b: number, ldb: number, bTransposed: boolean, bias: number, at: number) => {
+      const { unitRows: cols, units } = cut('pack', 1, n, this.threadsFor(heap), PANEL_COLUMNS);
+      if (units < 2) raw.f32_gemm_pack(n, k, b, ldb, bTransposed, bias, at);
+      else open(JOB.pack, [n, k, b, ldb, bTransposed ? 1 : 0, bias, at, cols], units, 1, 0, 0);
     };
     /**
      * Units of one item claimed apart would each pack its K again: the fused kernel takes K packed once, before the
@@ -180,7 +195,7 @@ export abstract class SplitPool implements Pool {
         d[5] = whole;
         plain(desc, begin, end, scratch);
       };
-    const split: JobKernels = {
+    const split: Omit<JobKernels, 'f32_gemm_pack'> = {
       f32_attention_fused: attention(JOB.attentionFused, raw.f32_attention_fused),
       f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
       f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
@@ -220,32 +235,8 @@ export abstract class SplitPool implements Pool {
         bias,
         scratch,
       ) => {
-        // One unit per thread: each unit packs all of B, so fewer units pack it fewer times.
         const threads = this.threadsFor(heap);
-        const { unitRows: rows, units } = cut('gemm', 1, m, threads);
-        const args = [
-          batch,
-          m,
-          n,
-          k,
-          a,
-          lda,
-          strideA,
-          b,
-          ldb,
-          strideB,
-          bTransposed ? 1 : 0,
-          c,
-          ldc,
-          strideC,
-          bias,
-          rows,
-        ];
-        if (
-          threads < 2 ||
-          alpha !== 1 ||
-          !share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)
-        ) {
+        const plain = () =>
           raw.f32_gemm(
             batch,
             m,
@@ -265,7 +256,59 @@ export abstract class SplitPool implements Pool {
             bias,
             scratch,
           );
+        if (threads < 2 || alpha !== 1) return plain();
+        if (this.threading === 'shared-memory' && (batch === 1 || strideB === 0)) {
+          // Over one memory, op(B) is packed once, by every thread, and the product runs as a prepacked GEMM: units
+          // as small as a resident weight's, none packing B again.
+          const { rows, cols, units } = cutGemmPrepacked(m, n, threads);
+          const args = [
+            batch,
+            m,
+            n,
+            k,
+            a,
+            lda,
+            strideA,
+            0,
+            c,
+            ldc,
+            strideC,
+            rows,
+            cols,
+            raw.f32_gemm_packed_floats(cols, k),
+          ];
+          const packed = {
+            bytes: raw.f32_gemm_packed_floats(n, k) * 4,
+            run: (at: number) => {
+              packB(n, k, b, ldb, bTransposed, bias, at);
+              args[7] = at;
+            },
+          };
+          const floats = raw.f32_gemm_prepacked_scratch_floats(cols ? m : rows, k);
+          if (!share(batch * m * n * k, floats, JOB.gemmPrepacked, args, units, 1, packed)) plain();
+          return;
         }
+        // Memories of their own (replicas): one unit per thread, each packing all of B, so that B is not sent around.
+        const { unitRows: rows, units } = cut('gemm', 1, m, threads);
+        const args = [
+          batch,
+          m,
+          n,
+          k,
+          a,
+          lda,
+          strideA,
+          b,
+          ldb,
+          strideB,
+          bTransposed ? 1 : 0,
+          c,
+          ldc,
+          strideC,
+          bias,
+          rows,
+        ];
+        if (!share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)) plain();
       },
     };
     // The memory they compute on now, not the one the engine started with.

@@ -113,7 +113,7 @@ export const MIN_SPLIT_MADDS = 2 ** 24;
 export const MIN_SPLIT_MADDS_AWAKE = 2 ** 20;
 
 /** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
-export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1 } as const;
+export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;
 
 /**
  * How a call is cut for `threads` threads: `items` independent items (attention's batch × heads; 1 for a GEMM,
@@ -160,13 +160,21 @@ export function prepackedUnits(arg: (i: number) => number, begin: number, end: n
     : [begin * arg(11), Math.min(arg(1), end * arg(11)), 0, arg(2)];
 }
 
+/**
+ * The columns [j0, j1) of op(B) that units [begin, end) of a packing job pack, from its args (`arg(i)`): n, k, b, ldb,
+ * bTransposed, bias, packed, unitCols (a whole number of panels), and the bytes of one packed panel.
+ */
+export function packUnits(arg: (i: number) => number, begin: number, end: number): [number, number, number] {
+  return [begin * arg(7), Math.min(arg(0), end * arg(7)), (arg(1) + 1) * PANEL_COLUMNS * 4];
+}
+
 /** Jobs: which kernel the units go to. */
-export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3 } as const;
+export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3, pack: 4 } as const;
 
 /** The kernels a job calls (the wasm exports), typed as asc declares them. */
 export type JobKernels = Pick<
   Kernels,
-  'f32_attention_fused' | 'f32_attention_weights' | 'f32_gemm_prepacked' | 'f32_gemm'
+  'f32_attention_fused' | 'f32_attention_weights' | 'f32_gemm_prepacked' | 'f32_gemm' | 'f32_gemm_pack'
 >;
 
 /** The kernels a pool shares between threads, and their scratch sizes (floats, for a number of rows). */
@@ -178,7 +186,6 @@ export type SplitKernels = JobKernels &
     | 'f32_gemm_prepacked_scratch_floats'
     | 'f32_gemm_scratch_floats'
     | 'f32_gemm_packed_floats'
-    | 'f32_gemm_pack'
   >;
 
 /**
@@ -210,6 +217,19 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
         a(10),
         1,
         scratch,
+      );
+    }
+    case JOB.pack: {
+      // n, k, b, ldb, bTransposed, bias, packed, unitCols (see packUnits)
+      const [j0, j1, panel] = packUnits(a, begin, end);
+      return k.f32_gemm_pack(
+        j1 - j0,
+        a(1),
+        p(2) + (a(4) ? j0 * a(3) : j0) * 4,
+        a(3),
+        a(4) !== 0,
+        a(5) && p(5) + j0 * 4,
+        p(6) + (j0 / PANEL_COLUMNS) * panel,
       );
     }
     case JOB.gemm: {

@@ -11,6 +11,7 @@ import {
   closeJob,
   CONTROL_SLOTS,
   coordinate,
+  JOB,
   type JobKernels,
   MIN_SPLIT_MADDS_AWAKE,
   type Pool,
@@ -277,7 +278,8 @@ export class WorkerPool extends SplitPool {
           this.#ctl,
           this.memory,
           [kind, total, chunk, scratch, stride, this.#workers.length + 1, ...args],
-          this.#makeAhead,
+          // Not while an operand is packed: that job is short, and the one after it is what the helpers would wait on.
+          kind === JOB.pack ? undefined : this.#makeAhead,
         );
       this.#stirred = performance.now();
     } catch (e) {
