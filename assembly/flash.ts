@@ -19,8 +19,15 @@ const S_ROW: usize = KEY_BLOCK * 4;
 const S_BYTES: usize = MR * KEY_BLOCK * 4;
 /** Query rows per tile (a multiple of MR): the tile's micro-blocks share each key block while it is in cache. */
 const Q_TILE = 64;
-/** Bytes of a tile's running state: a max and a sum vector per micro-block. */
-const STATE_BYTES: usize = (Q_TILE / MR) * 32;
+/** Bytes of a micro-block's running state: its max and sum vectors, and the max of its scores in the key block. */
+const STATE_BLOCK: usize = 48;
+/** Bytes of a tile's running state. */
+const STATE_BYTES: usize = <usize>(Q_TILE / MR) * STATE_BLOCK;
+
+/** The running state of the micro-block at row i0 − t0 of its tile. */
+@inline function stateOf(state: usize, row: i32): usize {
+  return state + <usize>(row / MR) * STATE_BLOCK;
+}
 
 /** Micro-blocks of a query tile for units of unitRows rows: one transposed score block each. */
 @inline function tileBlocks(unitRows: f64): f64 {
@@ -46,8 +53,9 @@ export function f32_attention_fused_scratch_floats(unitRows: f64, lk: f64, dk: f
  * One query's scores·scale against kb keys read in place (kb rows of K from kRows, kRow bytes apart), into sT
  * as one splat per key. With a single query, packing K would cost more memory traffic than the products.
  */
-function scoresOfOneQuery(sT: usize, qRow: usize, kRows: usize, kRow: usize, dk: i32, kb: i32, scaleV: v128): void {
+function scoresOfOneQuery(sT: usize, qRow: usize, kRows: usize, kRow: usize, dk: i32, kb: i32, scaleV: v128): v128 {
   const dk4 = dk & ~3;
+  let blockMax = f32x4.splat(-Infinity);
   for (let j = 0; j < kb; j++) {
     const kp = kRows + <usize>j * kRow;
     let acc = f32x4.splat(0);
@@ -56,8 +64,11 @@ function scoresOfOneQuery(sT: usize, qRow: usize, kRows: usize, kRow: usize, dk:
     );
     let s = hsum(acc);
     for (let c = dk4; c < dk; c++) s += load<f32>(qRow + (<usize>c << 2)) * load<f32>(kp + (<usize>c << 2));
-    v128.store(sT + (<usize>j << 4), f32x4.mul(f32x4.splat(s), scaleV));
+    const x = f32x4.mul(f32x4.splat(s), scaleV);
+    v128.store(sT + (<usize>j << 4), x);
+    blockMax = f32x4.pmax(blockMax, x);
   }
+  return blockMax;
 }
 
 /** The mask terms of one key for the block's four query rows (row addresses r0…r3, key offset off). */
@@ -126,10 +137,11 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
 
 /**
  * Scores·scale of key block j0 for each micro-block: from Q's micro-panels at packedQ and K's panels at packedK,
- * or Q's row qb and K's rows at kB for a single query; transposed into the micro-block's slot.
+ * or Q's row qb and K's rows at kB for a single query; transposed into the micro-block's slot, their max (taken while
+ * they are in registers) into its state.
  */
 function scoreKeyBlock(
-  d: AttentionDesc, pTile: usize, packedQ: usize, packedK: usize, qb: usize, kB: usize,
+  d: AttentionDesc, pTile: usize, state: usize, packedQ: usize, packedK: usize, qb: usize, kB: usize,
   rowBegin: i32, t0: i32, tEnd: i32, j0: i32,
 ): void {
   const lk = d.lk, dk = d.dk;
@@ -145,8 +157,9 @@ function scoreKeyBlock(
     const kb = blockKeys(i0, mr, causalOffset, lk, j0);
     if (kb == 0) continue;
     const sT = pTile + <usize>(i0 - t0) * S_ROW;
+    const st = stateOf(state, i0 - t0);
     if (single) {
-      scoresOfOneQuery(sT, qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV);
+      v128.store(st, scoresOfOneQuery(sT, qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV), 32);
       continue;
     }
     const qPanel = packedQ + <usize>(i0 - rowBegin) * kBytes;
@@ -154,13 +167,18 @@ function scoreKeyBlock(
     // One row (grouped heads' decode step) or whole micro-blocks: past a unit's end, Q's micro-panels repeat its
     // last row, so those lanes hold that row's scores, finite and never stored.
     const rows = mr == 1 ? 1 : MR;
+    let blockMax = f32x4.splat(-Infinity);
     for (let jp = 0; jp < kb; jp += NR) {
       const bp = kAt + <usize>(jp / NR) * stride + NR * 4;
-      microTileRows(
+      const m = microTileRows(
         qPanel, bp, NR * 4, dk, false, EPILOGUE_SCALE_TRANSPOSE, scaleV, zero, zero, sT + (<usize>jp << 4), 0, rows,
         false,
       );
+      blockMax = f32x4.pmax(blockMax, m);
     }
+    // Past kb (a block cut by lk or the causal limit) the last micro-tile's keys are not the block's: the softmax
+    // then takes the max itself.
+    v128.store(st, blockMax, 32);
   }
 }
 
@@ -195,7 +213,7 @@ function softmaxKeyBlock(
     const o0 = ob + <usize>i0 * oRow;
     const m0 = maskB + <usize>i0 * mRow;
     const n0 = mask2B + <usize>i0 * m2Row;
-    const st = state + (<usize>(i0 - t0) << 3);
+    const st = stateOf(state, i0 - t0);
     // Lanes past the unit's rows stand in for its last row (same scores, mask and limit); only real rows are stored.
     const r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : r1, r3 = mr > 3 ? 3 : r2;
     const m1 = m0 + <usize>r1 * mRow, m2 = m0 + <usize>r2 * mRow, m3 = m0 + <usize>r3 * mRow;
@@ -212,8 +230,10 @@ function softmaxKeyBlock(
     const needsLimit = j0 + kb - 1 > firstLimit;
     let blockMax = minusInf;
     if (maskKind == MASK_NONE && mask2Kind == MASK_NONE && !needsLimit) {
-      // Nothing to add or hide: the scores stand as they are, only their max is needed.
-      for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(sT + (<usize>j << 4)));
+      // Nothing to add or hide: the scores stand as they are, and their max was taken with them, unless the block
+      // ends inside a micro-tile (see scoreKeyBlock).
+      if ((kb & (NR - 1)) == 0) blockMax = v128.load(st, 32);
+      else for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(sT + (<usize>j << 4)));
     } else {
       for (let j = 0; j < kb; j++) {
         const at = sT + (<usize>j << 4);
@@ -325,20 +345,20 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
       for (let i0 = t0; i0 < tEnd; i0 += MR) {
         const mr = min(MR, tEnd - i0);
         for (let r = 0; r < mr; r++) memory.fill(ob + <usize>(i0 + r) * oRow, 0, <usize>dv << 2);
-        const st = state + (<usize>(i0 - t0) << 3);
+        const st = stateOf(state, i0 - t0);
         v128.store(st, f32x4.splat(-Infinity));
         v128.store(st, zero, 16);
       }
       // Keys past the last one any row of the tile may see are never read.
       const tileKEnd = <i32>min(<i64>lk, max<i64>(0, <i64>tEnd - 1 + causalOffset + 1));
       for (let j0 = 0; j0 < tileKEnd; j0 += KEY_BLOCK) {
-        scoreKeyBlock(d, pTile, packedQ, packedK, qb, kB, rowBegin, t0, tEnd, j0);
+        scoreKeyBlock(d, pTile, state, packedQ, packedK, qb, kB, rowBegin, t0, tEnd, j0);
         softmaxKeyBlock(d, pTile, ob, maskB, mask2B, state, t0, tEnd, j0);
         accumulateKeyBlock(d, pTile, vb, ob, t0, tEnd, j0);
       }
       // Normalise: O /= sum; a row that saw no key keeps O = 0 (a NaN sum keeps NaN).
       for (let i0 = t0; i0 < tEnd; i0 += MR) {
-        const rowSum = v128.load(state + (<usize>(i0 - t0) << 3), 16);
+        const rowSum = v128.load(stateOf(state, i0 - t0), 16);
         const inv = v128.bitselect(zero, f32x4.div(f32x4.splat(1), rowSum), f32x4.eq(rowSum, zero));
         scaleRows(ob + <usize>i0 * oRow, oRow, min(MR, tEnd - i0), dv, inv);
       }

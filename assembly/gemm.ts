@@ -136,7 +136,8 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
  * C = alpha·(start + A·B) + bias over `steps` steps of k, where start is C's current value (accumulate) or 0.
  * Epilogue (a compile-time constant): EPILOGUE_NONE stores the sum, EPILOGUE_SCALE_BIAS multiplies by alpha and
  * adds bias0/bias1, EPILOGUE_SCALE_TRANSPOSE (rows = MR or 1) multiplies by alpha and stores column j's MR values
- * as one vector at dst + 16·j (dstRow unused; with one row, lanes 1 to 3 are 0).
+ * as one vector at dst + 16·j (dstRow unused; with one row, lanes 1 to 3 are 0) and returns their lane-wise max (the
+ * other epilogues return a vector of no meaning).
  * A is an interleaved micro-panel at ap (MR floats per step); B gives NR floats per step at bp, advancing bStep
  * bytes (a packed panel, or rows of a matrix used in place). Both advance by one pointer with compile-time
  * offsets. Only the first `rows` rows of C are computed, read or written: call it with a constant `rows`
@@ -145,7 +146,7 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
 @inline export function microTile(
   ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
   epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
-): void {
+): v128 {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -212,14 +213,13 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
       // One row's lanes; the others 0 (c20 and c21 held its second chains).
       c10 = c11 = c20 = c21 = c30 = c31 = f32x4.splat(0);
     }
-    storeTransposed4(c00, c10, c20, c30, dst, 16);
-    storeTransposed4(c01, c11, c21, c31, dst + 64, 16);
-    return;
+    return f32x4.pmax(storeTransposed4(c00, c10, c20, c30, dst, 16), storeTransposed4(c01, c11, c21, c31, dst + 64, 16));
   }
   v128.store(dst, c00); v128.store(dst, c01, 16);
   if (rows > 1) { v128.store(dst + dstRow, c10); v128.store(dst + dstRow, c11, 16); }
   if (rows > 2) { v128.store(dst + 2 * dstRow, c20); v128.store(dst + 2 * dstRow, c21, 16); }
   if (rows > 3) { v128.store(dst + 3 * dstRow, c30); v128.store(dst + 3 * dstRow, c31, 16); }
+  return c00;
 }
 
 /**
@@ -230,11 +230,12 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
   ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
   epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
   singleInline: bool = true,
-): void {
-  if (rows >= MR) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, MR);
-  else if (singleInline && rows == 1) {
-    microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
-  } else microTilePartial(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, rows);
+): v128 {
+  if (rows >= MR) return microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, MR);
+  if (singleInline && rows == 1) {
+    return microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
+  }
+  return microTilePartial(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, rows);
 }
 
 /**
@@ -245,10 +246,10 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
 function microTilePartial(
   ap: usize, bp: usize, bStep: usize, steps: i32, accumulate: bool,
   epilogue: i32, alphaV: v128, bias0: v128, bias1: v128, dst: usize, dstRow: usize, rows: i32,
-): void {
-  if (rows == 3) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 3);
-  else if (rows == 2) microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 2);
-  else microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
+): v128 {
+  if (rows == 3) return microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 3);
+  if (rows == 2) return microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 2);
+  return microTile(ap, bp, bStep, steps, accumulate, epilogue, alphaV, bias0, bias1, dst, dstRow, 1);
 }
 
 /**

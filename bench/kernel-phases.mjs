@@ -12,32 +12,45 @@ const [L = '1024', target = 'simd', causal = ''] = process.argv.slice(2);
 const root = new URL('..', import.meta.url).pathname;
 const asc = join(root, 'node_modules/.bin/asc');
 
-/** Each phase: the lines of assembly/flash.ts that do it, and what replaces them. */
+/** Each phase: the lines of assembly/ that do it (in flash.ts unless a file is named), and what replaces them. */
 const PHASES = [
   {
     phase: 'Q·Kᵀ (the scores micro-kernel)',
-    from: 'microTileRows(\n        qPanel, bp,',
-    to: 'if (kb < 0) microTileRows(\n        qPanel, bp,',
+    edits: [
+      {
+        from: 'const m = microTileRows(\n        qPanel, bp,',
+        to: 'const m = kb > 0 ? zero : microTileRows(\n        qPanel, bp,',
+      },
+    ],
   },
   {
     phase: 'block maximum',
-    from: 'for (let j = 0; j < kb; j++) blockMax = f32x4.pmax(blockMax, v128.load(sT + (<usize>j << 4)));',
-    to: 'blockMax = v128.load(sT);',
+    edits: [
+      { file: 'simd.ts', from: 'return f32x4.pmax(f32x4.pmax(c0, c1), f32x4.pmax(c2, c3));', to: 'return c0;' },
+      {
+        file: 'gemm.ts',
+        from: 'return f32x4.pmax(storeTransposed4(c00, c10, c20, c30, dst, 16),',
+        to: 'storeTransposed4(c00, c10, c20, c30, dst, 16); return (',
+      },
+      { from: 'blockMax = f32x4.pmax(blockMax, m);', to: 'blockMax = m;' },
+    ],
   },
   {
     phase: '2^x of every score',
-    from: 'const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));',
-    to: 'const p = f32x4.sub(v128.load(at), ref);',
+    edits: [
+      {
+        from: 'const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));',
+        to: 'const p = f32x4.sub(v128.load(at), ref);',
+      },
+    ],
   },
   {
     phase: 'rescaling O when the maximum grows',
-    from: 'scaleRows(o0, oRow, mr, dv, alpha);',
-    to: 'if (mr < 0) scaleRows(o0, oRow, mr, dv, alpha);',
+    edits: [{ from: 'scaleRows(o0, oRow, mr, dv, alpha);', to: 'if (mr < 0) scaleRows(o0, oRow, mr, dv, alpha);' }],
   },
   {
     phase: 'P·V (the output micro-kernel)',
-    from: 'if (kb > 0) accumulatePV(',
-    to: 'if (kb < 0) accumulatePV(',
+    edits: [{ from: 'if (kb > 0) accumulatePV(', to: 'if (kb < 0) accumulatePV(' }],
   },
 ];
 
@@ -48,18 +61,22 @@ function build(dir, out) {
 const work = mkdtempSync(join(tmpdir(), 'wasm-attention-phases-'));
 cpSync(join(root, 'assembly'), join(work, 'assembly'), { recursive: true });
 cpSync(join(root, 'asconfig.json'), join(work, 'asconfig.json'));
-const flash = join(work, 'assembly/flash.ts');
-const source = readFileSync(flash, 'utf8');
 const whole = join(work, 'whole.wasm');
 build(work, whole);
 const node = [...(target === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [])];
 console.log(`fused attention, SDPA ${L}×${L}×64${causal && ' causal'}, ${target} build: each phase taken out in turn`);
-for (const { phase, from, to } of PHASES) {
-  if (source.split(from).length !== 2) throw new Error(`the edit for '${phase}' does not match assembly/flash.ts once`);
-  writeFileSync(flash, source.replace(from, to));
+for (const { phase, edits } of PHASES) {
+  const sources = edits.map(({ file = 'flash.ts', from, to }) => {
+    const path = join(work, 'assembly', file);
+    const source = readFileSync(path, 'utf8');
+    if (source.split(from).length !== 2)
+      throw new Error(`the edit for '${phase}' does not match assembly/${file} once`);
+    writeFileSync(path, source.replace(from, to));
+    return [path, source];
+  });
   const without = join(work, 'without.wasm');
   build(work, without);
-  writeFileSync(flash, source);
+  for (const [path, source] of sources) writeFileSync(path, source);
   const line = execFileSync(process.execPath, [...node, join(root, 'bench/kernel-ab.mjs'), whole, without, L, causal], {
     encoding: 'utf8',
   });

@@ -36,3 +36,18 @@ describe.each([
     }
   }
 });
+
+describe('f32_attention_fused block maxima', () => {
+  it('count only real keys: scores far below 0 where Lk ends inside an 8-key micro-tile (padded keys score 0)', () => {
+    for (const lq of [1, 4, 7]) {
+      for (const lk of [13, 77]) {
+        // Every score near -300 (scale 1/2): against a max of 0, e^(s − max) would underflow to 0 for every key.
+        const q = { data: new Float32Array(lq * 4).fill(1), shape: [lq, 4] };
+        const k = { data: Float32Array.from({ length: lk * 4 }, (_, i) => -150 - (i >> 2) * 0.25), shape: [lk, 4] };
+        const v = randomTensor(lq + lk, [lk, 3]);
+        const got = scaledDotProductAttention(q, k, v);
+        expectClose(`${lq}×${lk}`, got.output.data, refAttention(q, k, v).output.data, ATOL, RTOL);
+      }
+    }
+  });
+});
