@@ -60,7 +60,14 @@ export function f32_gemm_pack_a(m: i32, k: i32, a: usize, lda: i32, packed: usiz
     const r1 = a + ((<usize>min(i0 + 1, last) * lda) << 2);
     const r2 = a + ((<usize>min(i0 + 2, last) * lda) << 2);
     const r3 = a + ((<usize>min(i0 + 3, last) * lda) << 2);
-    for (let kk: usize = 0; kk < (<usize>k << 2); kk += 4) {
+    const kBytes = <usize>k << 2;
+    let kk: usize = 0;
+    // Four steps of k at a time: a 4×4 transpose of the rows' next four floats.
+    for (; kk + 16 <= kBytes; kk += 16) {
+      storeTransposed4(v128.load(r0 + kk), v128.load(r1 + kk), v128.load(r2 + kk), v128.load(r3 + kk), dst, MR * 4);
+      dst += 4 * MR * 4;
+    }
+    for (; kk < kBytes; kk += 4) {
       store<f32>(dst, load<f32>(r0 + kk));
       store<f32>(dst, load<f32>(r1 + kk), 4);
       store<f32>(dst, load<f32>(r2 + kk), 8);
