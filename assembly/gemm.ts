@@ -220,7 +220,8 @@ export function f32_gemm_pack(n: i32, k: i32, b: usize, ldb: i32, bTransposed: b
       // One row's lanes; the others 0 (c20 and c21 held its second chains).
       c10 = c11 = c20 = c21 = c30 = c31 = f32x4.splat(0);
     }
-    return f32x4.pmax(storeTransposed4(c00, c10, c20, c30, dst, 16), storeTransposed4(c01, c11, c21, c31, dst + 64, 16));
+    const max0 = storeTransposed4(c00, c10, c20, c30, dst, 16);
+    return f32x4.pmax(max0, storeTransposed4(c01, c11, c21, c31, dst + 64, 16));
   }
   v128.store(dst, c00); v128.store(dst, c01, 16);
   if (rows > 1) { v128.store(dst + dstRow, c10); v128.store(dst + dstRow, c11, 16); }

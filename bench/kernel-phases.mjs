@@ -29,8 +29,8 @@ const PHASES = [
       { file: 'simd.ts', from: 'return f32x4.pmax(f32x4.pmax(c0, c1), f32x4.pmax(c2, c3));', to: 'return c0;' },
       {
         file: 'gemm.ts',
-        from: 'return f32x4.pmax(storeTransposed4(c00, c10, c20, c30, dst, 16),',
-        to: 'storeTransposed4(c00, c10, c20, c30, dst, 16); return (',
+        from: 'return f32x4.pmax(max0, storeTransposed4(',
+        to: 'return (storeTransposed4(',
       },
       { from: 'blockMax = f32x4.pmax(blockMax, m);', to: 'blockMax = m;' },
     ],
