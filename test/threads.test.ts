@@ -322,6 +322,28 @@ describe('threads (Node, shared memory)', () => {
     engine.close();
   });
 
+  it("a call that finds no memory for its threads' share (B packed once, each thread's scratch) runs on the caller alone, bit for bit", async () => {
+    const a = randomTensor(40, [256, 300]);
+    const b = randomTensor(41, [300, 200]);
+    const one = await createEngine({ build: BUILD, threads: 1 });
+    const want = matmul(a, b, { engine: one }).data;
+    // Memory grows by whole pages as a call needs them: this is what the call takes on one thread.
+    const limit = one.memoryBytes();
+    one.close();
+    const tight = await createEngine({ build: BUILD, threads: 2, maxMemoryBytes: limit });
+    runtimeOf(tight).pool!.minSplitMadds = 2 ** 16;
+    const tightJobs = countJobs(tight);
+    expect(matmul(a, b, { engine: tight }).data).toEqual(want);
+    expect(tightJobs(), 'no job opened').toBe(0);
+    expect(usedBytes(tight)).toBe(0);
+    tight.close();
+    const roomy = await sharingEngine(2);
+    const roomyJobs = countJobs(roomy);
+    expect(matmul(a, b, { engine: roomy }).data).toEqual(want);
+    expect(roomyJobs(), 'with room, the same call opens jobs').toBeGreaterThan(0);
+    roomy.close();
+  });
+
   it('memory stays at its high-water mark over many threaded calls', async () => {
     const engine = await sharingEngine(2);
     await untilShared(engine);
