@@ -1,6 +1,7 @@
 // The README's benchmark tables, from bench/RESULTS.md as `npm run bench` last wrote it: the single-thread summary
 // (our two builds and the ratios to each peer), the threads table and the async table, each replaced in place.
-// `node scripts/readme-tables.mjs` after a run; the prose around the tables is edited by hand.
+// `node scripts/readme-tables.mjs` after a run; the prose around the tables is edited by hand. A test checks that the
+// README's tables are the ones bench/RESULTS.md gives.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const README = new URL('../README.md', import.meta.url);
@@ -38,33 +39,38 @@ const SUMMARY = [
   ['SDPA 16384×64 causal (no peer: onnxruntime-web builds the 1 GiB score matrix)', 'SDPA 16384×64 causal'],
 ];
 
-const results = readFileSync(RESULTS, 'utf8').split('\n');
-const main = table(results, '| work | engine | ms |');
-/** Our row of `work` on `build`: [work, engine, ms, GFLOP/s, % of peak, × onnxruntime-web, × tfjs-wasm, diff]. */
-const ours = (work, build) => {
-  const row = main.rows.find((r) => r[0] === work && r[1] === `wasm-attention ${build}`);
-  if (!row) throw new Error(`bench/RESULTS.md has no row for ${work} on ${build}`);
-  return row;
-};
-const summary = [
-  '| work | wasm-attention simd | relaxed-simd | × onnxruntime-web (simd / relaxed) | × tfjs-wasm (simd) |',
-  '|---|---:|---:|---:|---:|',
-  ...SUMMARY.map(([label, work]) => {
-    const [simd, relaxed] = [ours(work, 'simd'), ours(work, 'relaxed-simd')];
-    const ort = simd[5] ? `${simd[5]} / ${relaxed[5]}` : '';
-    return `| ${label} | ${simd[2]} ms | ${relaxed[2]} ms | ${ort} | ${simd[6]} |`;
-  }),
-];
-
-let readme = readFileSync(README, 'utf8').split('\n');
-/** Replaces the README's table starting with `header` by `lines`. */
-const replace = (header, lines) => {
-  const { start, end } = table(readme, header);
-  readme = [...readme.slice(0, start), ...lines, ...readme.slice(end)];
-};
-replace('| work | wasm-attention simd | relaxed-simd |', summary);
-for (const header of ['| work | build | 1 thread, ms | 2 threads, ms |', '| work | build | sync, 2 threads, ms |']) {
-  const { start, end } = table(results, header);
-  replace(header, results.slice(start, end));
+/** `readme` (the README's text) with its three benchmark tables made from `resultsText` (bench/RESULTS.md's). */
+export function readmeWithTables(readme, resultsText) {
+  const results = resultsText.split('\n');
+  const main = table(results, '| work | engine | ms |');
+  /** Our row of `work` on `build`: [work, engine, ms, GFLOP/s, % of peak, × onnxruntime-web, × tfjs-wasm, diff]. */
+  const ours = (work, build) => {
+    const row = main.rows.find((r) => r[0] === work && r[1] === `wasm-attention ${build}`);
+    if (!row) throw new Error(`bench/RESULTS.md has no row for ${work} on ${build}`);
+    return row;
+  };
+  const summary = [
+    '| work | wasm-attention simd | relaxed-simd | × onnxruntime-web (simd / relaxed) | × tfjs-wasm (simd) |',
+    '|---|---:|---:|---:|---:|',
+    ...SUMMARY.map(([label, work]) => {
+      const [simd, relaxed] = [ours(work, 'simd'), ours(work, 'relaxed-simd')];
+      const ort = simd[5] ? `${simd[5]} / ${relaxed[5]}` : '';
+      return `| ${label} | ${simd[2]} ms | ${relaxed[2]} ms | ${ort} | ${simd[6]} |`;
+    }),
+  ];
+  let lines = readme.split('\n');
+  /** Replaces the README's table starting with `header` by `rows`. */
+  const replace = (header, rows) => {
+    const { start, end } = table(lines, header);
+    lines = [...lines.slice(0, start), ...rows, ...lines.slice(end)];
+  };
+  replace('| work | wasm-attention simd | relaxed-simd |', summary);
+  for (const header of ['| work | build | 1 thread, ms | 2 threads, ms |', '| work | build | sync, 2 threads, ms |']) {
+    const { start, end } = table(results, header);
+    replace(header, results.slice(start, end));
+  }
+  return lines.join('\n');
 }
-writeFileSync(README, readme.join('\n'));
+
+if (import.meta.url === `file://${process.argv[1]}`)
+  writeFileSync(README, readmeWithTables(readFileSync(README, 'utf8'), readFileSync(RESULTS, 'utf8')));

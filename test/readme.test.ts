@@ -1,6 +1,7 @@
 // The README's example is code a newcomer will paste: run it as written and check what it prints.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { expect, it, vi } from 'vitest';
+import { readmeWithTables } from '../scripts/readme-tables.mjs';
 import { BUILD } from './helpers.js';
 
 it("the README's Use examples run and print what their comments say", async () => {
@@ -49,4 +50,10 @@ it("the README's Use examples run and print what their comments say", async () =
   } finally {
     log.mockRestore();
   }
+});
+
+it("the README's benchmark tables are bench/RESULTS.md's (node scripts/readme-tables.mjs writes them)", () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const results = readFileSync(new URL('../bench/RESULTS.md', import.meta.url), 'utf8');
+  expect(readmeWithTables(readme, results)).toBe(readme);
 });

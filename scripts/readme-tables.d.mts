@@ -1,0 +1,1 @@
+export function readmeWithTables(readme: string, results: string): string;
