@@ -147,6 +147,51 @@ export abstract class SplitPool implements Pool {
       else open(JOB.pack, [n, k, b, ldb, bTransposed ? 1 : 0, bias, at, cols], units, 1, 0, 0);
     };
     /**
+     * Shares C = A·op(B) + bias as a prepacked GEMM job (see share), op(B) and bias packed at `packed`, or by `pack`
+     * first into bytes of the job's own.
+     */
+    const sharePrepacked = (
+      batch: number,
+      m: number,
+      n: number,
+      k: number,
+      a: number,
+      lda: number,
+      strideA: number,
+      packed: number,
+      c: number,
+      ldc: number,
+      strideC: number,
+      pack?: { bytes: number; run(at: number): void },
+    ): boolean => {
+      const { rows, cols, units } = cutGemmPrepacked(m, n, this.threadsFor(heap));
+      const args = [
+        batch,
+        m,
+        n,
+        k,
+        a,
+        lda,
+        strideA,
+        packed,
+        c,
+        ldc,
+        strideC,
+        rows,
+        cols,
+        raw.f32_gemm_packed_floats(cols, k),
+      ];
+      const prepare = pack && {
+        bytes: pack.bytes,
+        run: (at: number) => {
+          pack.run(at);
+          args[7] = at;
+        },
+      };
+      const floats = raw.f32_gemm_prepacked_scratch_floats(cols ? m : rows, k);
+      return share(batch * m * n * k, floats, JOB.gemmPrepacked, args, units, 1, prepare);
+    };
+    /**
      * Units of one item claimed apart would each pack its K again: the fused kernel takes K packed once, before the
      * job, through the descriptor's packedK (field 32). An item that is one unit packs its own, on its thread.
      */
@@ -199,19 +244,10 @@ export abstract class SplitPool implements Pool {
       f32_attention_fused: attention(JOB.attentionFused, raw.f32_attention_fused),
       f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
       f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
-        const threads = this.threadsFor(heap);
-        const { rows, cols, units } = cutGemmPrepacked(m, n, threads);
         if (
-          threads < 2 ||
+          this.threadsFor(heap) < 2 ||
           alpha !== 1 ||
-          !share(
-            batch * m * n * k,
-            raw.f32_gemm_prepacked_scratch_floats(cols ? m : rows, k),
-            JOB.gemmPrepacked,
-            [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows, cols, raw.f32_gemm_packed_floats(cols, k)],
-            units,
-            1,
-          )
+          !sharePrepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC)
         ) {
           raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
         }
@@ -260,32 +296,11 @@ export abstract class SplitPool implements Pool {
         if (this.threading === 'shared-memory' && (batch === 1 || strideB === 0)) {
           // Over one memory, op(B) is packed once, by every thread, and the product runs as a prepacked GEMM: units
           // as small as a resident weight's, none packing B again.
-          const { rows, cols, units } = cutGemmPrepacked(m, n, threads);
-          const args = [
-            batch,
-            m,
-            n,
-            k,
-            a,
-            lda,
-            strideA,
-            0,
-            c,
-            ldc,
-            strideC,
-            rows,
-            cols,
-            raw.f32_gemm_packed_floats(cols, k),
-          ];
-          const packed = {
+          const pack = {
             bytes: raw.f32_gemm_packed_floats(n, k) * 4,
-            run: (at: number) => {
-              packB(n, k, b, ldb, bTransposed, bias, at);
-              args[7] = at;
-            },
+            run: (at: number) => packB(n, k, b, ldb, bTransposed, bias, at),
           };
-          const floats = raw.f32_gemm_prepacked_scratch_floats(cols ? m : rows, k);
-          if (!share(batch * m * n * k, floats, JOB.gemmPrepacked, args, units, 1, packed)) plain();
+          if (!sharePrepacked(batch, m, n, k, a, lda, strideA, 0, c, ldc, strideC, pack)) plain();
           return;
         }
         // Memories of their own (replicas): one unit per thread, each packing all of B, so that B is not sent around.
