@@ -26,6 +26,14 @@ export const PURE = /_floats$|^build_relaxed_simd$|^heap_base$/;
  */
 export type Errors = typeof AttentionError;
 
+/**
+ * Closes a pool when the kernels it made for an engine are garbage-collected: only the engine's runtime and its
+ * modules hold them (an async call holds its engine until it is done), so a forgotten engine does not keep its
+ * threads and their memory.
+ */
+const forgotten =
+  typeof FinalizationRegistry === 'undefined' ? undefined : new FinalizationRegistry<Pool>((pool) => pool.close());
+
 export abstract class SplitPool implements Pool {
   workerUnits = 0;
   minSplitMadds = MIN_SPLIT_MADDS;
@@ -327,9 +335,11 @@ export abstract class SplitPool implements Pool {
       },
     };
     // The memory they compute on now, not the one the engine started with.
-    return Object.defineProperty({ ...raw, ...split }, 'memory', {
+    const kernels = Object.defineProperty({ ...raw, ...split }, 'memory', {
       get: () => (this.direct as unknown as { memory: WebAssembly.Memory }).memory,
       enumerable: true,
     });
+    forgotten?.register(kernels, this);
+    return kernels;
   }
 }

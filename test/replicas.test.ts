@@ -129,6 +129,25 @@ describe('worker mode (replicas with memories of their own)', () => {
     engine.close();
   });
 
+  it('a forgotten engine ends its replicas once garbage-collected', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc, 'tests run with --expose-gc').toBeTypeOf('function');
+    // In a function of its own, so that nothing here holds the engine once its call is done: only its pool.
+    const forget = async () => {
+      const engine = await replicaEngine(2);
+      const x = randomTensor(5, [64, 32]);
+      await scaledDotProductAttentionAsync(x, x, x, { engine });
+      return poolOf(engine);
+    };
+    const pool = await forget();
+    expect(pool.replicas.filter(Boolean).length).toBe(2);
+    for (let i = 0; i < 50 && pool.replicas.length > 0; i++) {
+      gc!();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(pool.replicas.length, 'its replicas ended').toBe(0);
+  });
+
   it('fewer replicas asked for while a call is pending: the call is right, and the new count holds after it', async () => {
     const engine = await replicaEngine(3);
     const x = randomTensor(4, [4, 512, 64]);

@@ -410,6 +410,46 @@ describe('threads (Node, shared memory)', () => {
     engine.close();
   });
 
+  it('a forgotten engine ends its threads once garbage-collected; an async call keeps its engine until it is done', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc, 'tests run with --expose-gc').toBeTypeOf('function');
+    const x = randomTensor(21, [1536, 64]);
+    const want = scaledDotProductAttention(x, x, x, { engine: await createEngine({ build: BUILD }) }).output.data;
+    const kept = await createEngine({ build: BUILD, threads: 2 });
+    // In a function of its own, so that nothing here holds the engine: only its pool and its pending call.
+    const forget = async () => {
+      const engine = await createEngine({ build: BUILD, threads: 2 });
+      return {
+        pool: poolOf(engine) as Pool & { driver?: unknown },
+        pending: scaledDotProductAttentionAsync(x, x, x, { engine }),
+      };
+    };
+    const { pool, pending } = await forget();
+    let settled = false;
+    void pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // Collections while the call runs: were the engine finalised now, its pool would end mid-call (WORKER_FAILED).
+    let rounds = 0;
+    while (!settled && rounds < 200) {
+      gc!();
+      rounds++;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    expect((await pending).output.data, 'the pending call completes, right').toEqual(want);
+    for (let i = 0; i < 50 && (pool.alive > 1 || pool.driver); i++) {
+      gc!();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(pool.alive, 'its workers ended').toBe(1);
+    expect(pool.driver, 'its driver ended').toBeUndefined();
+    // An engine still held keeps its threads through the same collections.
+    expect(kept.info.threads).toBe(2);
+    expect(scaledDotProductAttention(x, x, x, { engine: kept }).output.data).toEqual(want);
+    kept.close();
+  });
+
   it('a process that starts threads and never calls close() exits on its own', () => {
     const script = `
       import { init, scaledDotProductAttention, tensor } from LIB;
