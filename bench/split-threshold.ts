@@ -1,9 +1,9 @@
-// Where sharing a call between 2 threads starts to pay (src/thread-jobs.ts MIN_SPLIT_MADDS): calls of growing
+// Where sharing a call between 2 threads starts to pay (src/thread-jobs.ts MIN_SPLIT_MADDS_SHARED): calls of growing
 // size on engines of 1 and 2 threads, taking turns, each sample a burst of calls back to back (as in a decoding
 // loop or a batch); and the same calls one at a time after the threads have been idle for 20 ms.
 // `node --import tsx bench/split-threshold.ts`; prints tables, changes nothing.
 import { createEngine, linear, matmul, scaledDotProductAttention, type Tensor } from '../src/index.js';
-import { MIN_SPLIT_MADDS } from '../src/thread-jobs.js';
+import { MIN_SPLIT_MADDS_SHARED } from '../src/thread-jobs.js';
 import { toMarkdown } from './report.js';
 
 const rand = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
@@ -62,7 +62,7 @@ for (const [name, madds, run] of cases) {
   console.log(row.join(' | '));
 }
 console.log(
-  `\nMIN_SPLIT_MADDS is ${MIN_SPLIT_MADDS / 2 ** 20}·2^20: calls with fewer multiply-adds run on one thread even at 2.\n`,
+  `\nMIN_SPLIT_MADDS_SHARED is ${MIN_SPLIT_MADDS_SHARED / 2 ** 20}·2^20: jobs with fewer multiply-adds run on one thread even at 2.\n`,
 );
 const head = [
   'call',

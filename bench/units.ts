@@ -1,14 +1,7 @@
 // How the threads section's work is cut for 2 to 16 threads: units per kernel call and multiply-adds per unit, by the
-// pool's own rules (src/thread-jobs.ts cut, cutGemmPrepacked, MIN_SPLIT_MADDS, MIN_SPLIT_MADDS_AWAKE). Arithmetic
+// pool's own rules (src/thread-jobs.ts cut, cutGemmPrepacked, MIN_SPLIT_MADDS_SHARED). Arithmetic
 // only: what an 8- or 16-core machine would run. `node --import tsx bench/units.ts`.
-import {
-  cut,
-  cutGemmPrepacked,
-  MIN_SPLIT_MADDS,
-  MIN_SPLIT_MADDS_AWAKE,
-  PANEL_COLUMNS,
-  UNITS_PER_THREAD,
-} from '../src/thread-jobs.js';
+import { cut, cutGemmPrepacked, MIN_SPLIT_MADDS_SHARED, PANEL_COLUMNS, UNITS_PER_THREAD } from '../src/thread-jobs.js';
 import { toMarkdown } from './report.js';
 
 const THREADS = [2, 4, 8, 16];
@@ -88,13 +81,12 @@ const calls: Call[] = [
 const rows = calls.map((c) => {
   const cells = THREADS.map((t) => {
     if (c.cell) return c.cell(t);
-    if (c.madds < MIN_SPLIT_MADDS_AWAKE) return 'caller only';
+    if (c.madds < MIN_SPLIT_MADDS_SHARED) return 'caller only';
     const byColumns = c.columns ? cutGemmPrepacked(c.rows, c.columns, t) : undefined;
     const { units, chunk } = byColumns?.cols ? { units: byColumns.units, chunk: 1 } : cut(c.kind, c.items, c.rows, t);
     const what = byColumns?.cols ? 'column units' : 'units';
     const perUnit = c.madds / units / 2 ** 20;
-    const awake = c.madds < MIN_SPLIT_MADDS ? ' (awake)' : '';
-    return `${units} ${what}${chunk > 1 ? ` (claimed ${chunk} at a time)` : ''}, ${perUnit.toFixed(perUnit < 1 ? 2 : 1)}·2^20 each${c.note ? `; ${c.note(t)}` : ''}${awake}`;
+    return `${units} ${what}${chunk > 1 ? ` (claimed ${chunk} at a time)` : ''}, ${perUnit.toFixed(perUnit < 1 ? 2 : 1)}·2^20 each${c.note ? `; ${c.note(t)}` : ''}`;
   });
   return [c.work, c.call, c.madds ? (c.madds / 2 ** 20).toFixed(1) : '', ...cells];
 });

@@ -49,10 +49,6 @@ export abstract class SplitPool implements Pool {
 
   constructor(readonly errors: Errors) {}
 
-  /** Whether a job of `madds` multiply-adds is worth sharing: by default, from minSplitMadds on. */
-  protected worthSharing(madds: number): boolean {
-    return madds >= this.minSplitMadds;
-  }
   /** Threads a job of the call in progress on `heap` is cut for (1: the kernel runs whole). */
   protected abstract threadsFor(heap: Heap): number;
   /** Before a kernel that writes memory runs now, on the calling thread (not recorded). */
@@ -131,7 +127,7 @@ export abstract class SplitPool implements Pool {
       prepare?: { bytes: number; run(at: number): void },
     ): boolean => {
       const threads = this.threadsFor(heap);
-      if (threads < 2 || total < 2 || !this.worthSharing(madds)) return false;
+      if (threads < 2 || total < 2 || madds < this.minSplitMadds) return false;
       const stride = Math.ceil(floats / 16) * 64;
       try {
         heap.scoped([stride * threads, prepare?.bytes ?? 0], ([scratch, shared]) => {

@@ -81,8 +81,8 @@ export interface Pool extends StepRunner {
   /** Work units computed by workers so far (what shows that calls are shared; tests and benchmarks read it). */
   readonly workerUnits: number;
   /**
-   * Calls with fewer multiply-adds stay on the caller, but for those from MIN_SPLIT_MADDS_AWAKE on while the helpers
-   * spin (MIN_SPLIT_MADDS; tests lower it to share small calls).
+   * Jobs with fewer multiply-adds run on the calling thread alone (MIN_SPLIT_MADDS_SHARED over one shared memory,
+   * MIN_SPLIT_MADDS in worker mode; tests lower it to share small calls).
    */
   minSplitMadds: number;
   /** Starts or ends workers so that `threads` threads compute (the caller included). */
@@ -97,20 +97,20 @@ export interface Pool extends StepRunner {
 }
 
 /**
- * Work with fewer multiply-adds than this runs on the calling thread alone: waking a worker would cost more. Measured
- * (bench/split-threshold.ts) on a 2-core VM, calls back to back: 2 threads lose below about 8·2^20 (a decode step's
- * attention, 1.5–6·2^20, 0.7–0.9×) and gain from 16·2^20 (matmul 256³ 1.08×, attention 384×384×64 1.48×).
+ * Worker mode: jobs with fewer multiply-adds run whole on every replica rather than shared, since a share comes with
+ * a message of the rows it wrote. (The shared-memory pool's threshold until it shared smaller jobs; worker mode has
+ * not been measured below it.)
  */
 export const MIN_SPLIT_MADDS = 2 ** 24;
 
 /**
- * While the helpers still spin after a job (a decoding loop's steps, back to back), jobs from this size on are
- * shared too; a job of this size or more that finds them asleep wakes them for the next one and runs alone. Measured
- * on decode steps of 768 wide modules, 1024 cached (bench/decode-jobs.ts): at 2^19 the 768 → 768 projections were
- * shared too, which made a grouped-query step (4 kv heads) slower than one thread (0.91–0.94×); at 2^20 it holds
- * even, and steps with 12 kv heads gain as much.
+ * Over one shared memory, jobs from this size on are shared, whether the helpers still spin after a job or sleep (a
+ * sleeping one, woken, takes the units left when it arrives). Smaller ones stay on the caller: one token's 768 → 768
+ * projection (0.56·2^20) shared made a grouped-query decode step slower (bench/decode-jobs.ts). Waking the helpers
+ * without sharing, to share the next job if it came within their spin, lost to this back to back: calls of 2–8·2^20
+ * ran 0.8–1.0× one thread that way (bench/split-threshold.ts).
  */
-export const MIN_SPLIT_MADDS_AWAKE = 2 ** 20;
+export const MIN_SPLIT_MADDS_SHARED = 2 ** 20;
 
 /** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
 export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;
@@ -275,9 +275,6 @@ const canBlock = (() => {
  * gaps between a loop's jobs (and a job's last units) are mostly shorter than this (chosen with bench/call-phases.ts).
  */
 export const SPIN_MS = 0.5;
-
-/** How long after a job (or a wake-up) the caller counts on the helpers spinning: a margin under SPIN_MS. */
-export const AWAKE_MS = 0.8 * SPIN_MS;
 
 /** Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. */
 export function waitWhile(ctl: Int32Array, slot: number, value: number): void {

@@ -7,13 +7,12 @@ import { recordingOn, type Step, touchPages } from './recording.js';
 import { sharedMemoryModule } from './shared-memory.js';
 import { type Errors, SplitPool } from './split-pool.js';
 import {
-  AWAKE_MS,
   closeJob,
   CONTROL_SLOTS,
   coordinate,
   JOB,
   type JobKernels,
-  MIN_SPLIT_MADDS_AWAKE,
+  MIN_SPLIT_MADDS_SHARED,
   type Pool,
   SLOT,
   type SplitKernels,
@@ -54,6 +53,7 @@ export type StartThread = (init: ThreadInit | ReplicaInit, events: ThreadEvents)
 /** A pool of threads over one shared memory, started by `start` (Node's worker_threads or a browser's Workers). */
 export class WorkerPool extends SplitPool {
   readonly threading = 'shared-memory';
+  override minSplitMadds = MIN_SPLIT_MADDS_SHARED;
   readonly #ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
   /** Slot i holds worker i + 1 (undefined once it has died). */
   readonly #workers: Array<Thread | undefined> = [];
@@ -220,11 +220,6 @@ export class WorkerPool extends SplitPool {
     });
   }
 
-  /**
-   * Waits until every recorded call submitted so far has run: a sync call may read what they write. If one of them
-   * failed and its rejection has not been delivered yet, what it left (a cache's rows) is not to be read: the sync
-   * call fails too.
-   */
   protected threadsFor(): number {
     return this.size;
   }
@@ -233,22 +228,11 @@ export class WorkerPool extends SplitPool {
     this.#drain();
   }
 
-  /** When the helpers last finished a job or were woken: they spin for SPIN_MS after that, then sleep. */
-  #stirred = -Infinity;
-
-  protected override worthSharing(madds: number): boolean {
-    if (madds >= this.minSplitMadds) return true;
-    if (madds < MIN_SPLIT_MADDS_AWAKE) return false;
-    if (performance.now() - this.#stirred < AWAKE_MS) return true;
-    // Asleep: woken now (no job opens; they spin, then sleep again), they take a share of the jobs that follow.
-    const ctl = this.#ctl;
-    const epoch = Atomics.load(ctl, SLOT.epoch);
-    if (epoch & 1 && Atomics.compareExchange(ctl, SLOT.epoch, epoch, epoch + 2) === epoch)
-      Atomics.notify(ctl, SLOT.epoch);
-    this.#stirred = performance.now();
-    return false;
-  }
-
+  /**
+   * Waits until every recorded call submitted so far has run: a sync call may read what they write. If one of them
+   * failed and its rejection has not been delivered yet, what it left (a cache's rows) is not to be read: the sync
+   * call fails too.
+   */
   #drain(): void {
     const ctl = this.#ctl;
     for (let d; (d = Atomics.load(ctl, SLOT.stepsRun)) < this.#submitted;) waitWhile(ctl, SLOT.stepsRun, d);
@@ -281,7 +265,6 @@ export class WorkerPool extends SplitPool {
           // Not while an operand is packed: that job is short, and the one after it is what the helpers would wait on.
           kind === JOB.pack ? undefined : this.#makeAhead,
         );
-      this.#stirred = performance.now();
     } catch (e) {
       throw Object.assign(this.#failed((e as Error).message), { cause: (e as Error).cause });
     }

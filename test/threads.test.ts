@@ -18,7 +18,7 @@ import {
 } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
-import { MIN_SPLIT_MADDS, MIN_SPLIT_MADDS_AWAKE, type Pool, seeMemory } from '../src/thread-jobs.js';
+import { MIN_SPLIT_MADDS, MIN_SPLIT_MADDS_SHARED, type Pool, seeMemory } from '../src/thread-jobs.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
@@ -209,36 +209,42 @@ describe('threads (Node, shared memory)', () => {
     two.close();
   });
 
-  it("calls under MIN_SPLIT_MADDS that find the helpers asleep (a decode step's attention after a pause) stay on the caller; larger ones are shared", async () => {
+  it("calls under MIN_SPLIT_MADDS_SHARED (one token's projection) stay on the caller; from it on (a decode step's attention), they are shared, after a pause too", async () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = poolOf(engine);
-    expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS);
-    const [q, k] = [randomTensor(1, [12, 1, 64]), randomTensor(2, [12, 1024, 64])];
-    const x = randomTensor(3, [512, 64]);
+    expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS_SHARED);
+    const [x, w] = [randomTensor(1, [1, 768]), randomTensor(2, [768, 768])];
+    const [q, k] = [randomTensor(3, [12, 1, 64]), randomTensor(4, [12, 1024, 64])];
+    expect(768 * 768).toBeLessThan(MIN_SPLIT_MADDS_SHARED);
+    expect(12 * 1024 * 128).toBeGreaterThanOrEqual(MIN_SPLIT_MADDS_SHARED);
+    const jobs = countJobs(engine);
     let shared = false;
+    // Whether a woken helper arrives before the caller has run every unit is the scheduler's: calls after a pause,
+    // until it has taken some (at most 50).
     for (let i = 0; i < 50 && !shared; i++) {
-      const before = pool.workerUnits;
+      const [before, opened] = [pool.workerUnits, jobs()];
+      linear(x, w, undefined, { engine });
+      expect(jobs(), 'a call of 768 · 768 multiply-adds opens no job').toBe(opened);
+      expect(pool.workerUnits).toBe(before);
       scaledDotProductAttention(q, k, k, { engine });
-      expect(pool.workerUnits, 'a call of 12 · 1024 · 128 multiply-adds').toBe(before);
-      scaledDotProductAttention(x, x, x, { engine });
+      expect(jobs(), 'a call of 12 · 1024 · 128 multiply-adds opens one').toBe(opened + 1);
       shared = pool.workerUnits > before;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    expect(shared, 'a call of 512 · 512 · 128 multiply-adds was shared').toBe(true);
+    expect(shared, 'the helper took units of a call made after a pause').toBe(true);
     engine.close();
   });
 
-  it("a decoding loop's jobs under MIN_SPLIT_MADDS are shared while the helpers are awake, bit for bit as on 1 thread", async () => {
+  it("a decoding loop's jobs from MIN_SPLIT_MADDS_SHARED on are shared, bit for bit as on 1 thread", async () => {
     const engines = [
       await createEngine({ build: BUILD, threads: 1 }),
       await createEngine({ build: BUILD, threads: 2 }),
     ];
     const pool = poolOf(engines[1]);
-    expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS);
-    // Two jobs of a step between MIN_SPLIT_MADDS_AWAKE and MIN_SPLIT_MADDS, back to back: the key and value
-    // projection (768 → 2 · 768), which wakes the helper, and attention over 1025 keys in 12 heads.
+    // Two jobs of a step, back to back, both under worker mode's MIN_SPLIT_MADDS: the key and value projection
+    // (768 → 2 · 768) and attention over 1025 keys in 12 heads.
     for (const madds of [768 * 1536, 12 * 1025 * 128]) {
-      expect(madds).toBeGreaterThanOrEqual(MIN_SPLIT_MADDS_AWAKE);
+      expect(madds).toBeGreaterThanOrEqual(MIN_SPLIT_MADDS_SHARED);
       expect(madds).toBeLessThan(MIN_SPLIT_MADDS);
     }
     const decoders = engines.map((engine) => {
@@ -252,8 +258,8 @@ describe('threads (Node, shared memory)', () => {
       };
     });
     const before = pool.workerUnits;
-    // Whether the woken helper is spinning in time for a step's next job is the scheduler's: steps run, each bit for
-    // bit as on 1 thread, until it has taken units (at most 300).
+    // Whether the helper arrives before the caller has run every unit is the scheduler's: steps run, each bit for bit
+    // as on 1 thread, until it has taken units (at most 300).
     for (let i = 0; i < 300 && pool.workerUnits === before; i++) {
       const x = randomTensor(100 + (i % 7), [1, 1, 768]);
       expect(decoders[1](x), `step ${i}`).toEqual(decoders[0](x));
