@@ -106,9 +106,10 @@ export const MIN_SPLIT_MADDS = 2 ** 24;
 /**
  * Over one shared memory, jobs from this size on are shared, whether the helpers still spin after a job or sleep (a
  * sleeping one, woken, takes the units left when it arrives). Smaller ones stay on the caller: one token's 768 → 768
- * projection (0.56·2^20) shared made a grouped-query decode step slower (bench/decode-jobs.ts). Waking the helpers
- * without sharing, to share the next job if it came within their spin, lost to this back to back: calls of 2–8·2^20
- * ran 0.8–1.0× one thread that way (bench/split-threshold.ts).
+ * projection (0.56·2^20) shared made a grouped-query decode step slower (bench/decode-jobs.ts). Until this rule, a
+ * job under 2^24 that found the helpers asleep woke them and ran alone, and a decode step's jobs (half a ms apart)
+ * always found them so: a grouped-query step ran 0.87× one thread then, 1.16× now (bench/decode-jobs.ts 768 12 4
+ * 1024 61).
  */
 export const MIN_SPLIT_MADDS_SHARED = 2 ** 20;
 
