@@ -105,13 +105,13 @@ export const MIN_SPLIT_MADDS = 2 ** 24;
 
 /**
  * Over one shared memory, jobs from this size on are shared, whether the helpers still spin after a job or sleep (a
- * sleeping one, woken, takes the units left when it arrives). Smaller ones stay on the caller: one token's 768 → 768
- * projection (0.56·2^20) shared made a grouped-query decode step slower (bench/decode-jobs.ts). Until this rule, a
- * job under 2^24 that found the helpers asleep woke them and ran alone, and a decode step's jobs (half a ms apart)
- * always found them so: a grouped-query step ran 0.87× one thread then, 1.16× now (bench/decode-jobs.ts 768 12 4
- * 1024 61).
+ * sleeping one, woken, takes the units left when it arrives). Until this rule, a job under 2^24 that found the
+ * helpers asleep woke them and ran alone, and a decode step's jobs (half a ms apart) always found them so: a
+ * grouped-query step (768 wide, 4 kv heads, 1024 cached) ran 0.87× one thread then. Sharing every job from 2^20 on
+ * made it 1.15×, and from 2^19 on (one token's 768 → 768 projections too, 0.56·2^20 each) 1.39×; with 12 kv heads
+ * 1.38× both ways (`node --import tsx bench/decode-jobs.ts 768 12 KV 1024 61`).
  */
-export const MIN_SPLIT_MADDS_SHARED = 2 ** 20;
+export const MIN_SPLIT_MADDS_SHARED = 2 ** 19;
 
 /** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
 export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;

@@ -209,13 +209,13 @@ describe('threads (Node, shared memory)', () => {
     two.close();
   });
 
-  it("calls under MIN_SPLIT_MADDS_SHARED (one token's projection) stay on the caller; from it on (a decode step's attention), they are shared, after a pause too", async () => {
+  it("calls under MIN_SPLIT_MADDS_SHARED (one token's 768 → 512 projection) stay on the caller; from it on (a decode step's attention), they are shared, after a pause too", async () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = poolOf(engine);
     expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS_SHARED);
-    const [x, w] = [randomTensor(1, [1, 768]), randomTensor(2, [768, 768])];
+    const [x, w] = [randomTensor(1, [1, 768]), randomTensor(2, [512, 768])];
     const [q, k] = [randomTensor(3, [12, 1, 64]), randomTensor(4, [12, 1024, 64])];
-    expect(768 * 768).toBeLessThan(MIN_SPLIT_MADDS_SHARED);
+    expect(768 * 512).toBeLessThan(MIN_SPLIT_MADDS_SHARED);
     expect(12 * 1024 * 128).toBeGreaterThanOrEqual(MIN_SPLIT_MADDS_SHARED);
     const jobs = countJobs(engine);
     let shared = false;
@@ -224,7 +224,7 @@ describe('threads (Node, shared memory)', () => {
     for (let i = 0; i < 50 && !shared; i++) {
       const [before, opened] = [pool.workerUnits, jobs()];
       linear(x, w, undefined, { engine });
-      expect(jobs(), 'a call of 768 · 768 multiply-adds opens no job').toBe(opened);
+      expect(jobs(), 'a call of 768 · 512 multiply-adds opens no job').toBe(opened);
       expect(pool.workerUnits).toBe(before);
       scaledDotProductAttention(q, k, k, { engine });
       expect(jobs(), 'a call of 12 · 1024 · 128 multiply-adds opens one').toBe(opened + 1);
