@@ -4,9 +4,10 @@ import { AttentionError, badArgument } from './errors.js';
 import { supportsRelaxedSimd, supportsSimd } from './features.js';
 import { type Kernels, WASM32_BYTES } from './kernels.js';
 import { Heap } from './memory.js';
+import { scaledDotProductAttention } from './ops.js';
 import { positiveInteger } from './options.js';
 import { recordOn } from './recording.js';
-import { mustBe, readOptions, thrownError } from './snapshot.js';
+import { isObject, mustBe, readOptions, thrownError } from './snapshot.js';
 import type { Pool } from './thread-jobs.js';
 import { autoThreads, prepareThreads, threaded } from './threads.js';
 import { packagedWasm, readLocalFile } from './wasm-source.js';
@@ -77,6 +78,9 @@ export class Engine {
     kernels.warm_up();
     const heap = new Heap(kernels.memory, kernels.heap_base() >>> 0, info.maxMemoryBytes);
     this.#runtime = { kernels: pool ? pool.kernels(kernels, heap) : kernels, heap, pool };
+    // And the wrapper's code runs once on a tiny call, so V8 compiles it now rather than in the first call.
+    const t = { data: new Float32Array(4), shape: [1, 4] };
+    scaledDotProductAttention(t, t, t, { engine: this });
   }
 
   /** What runs: the build, the memory limit, the threads. */
@@ -100,7 +104,7 @@ export class Engine {
 
   static {
     runtimeOf = (engine) => engine.#runtime;
-    isEngine = (v): v is Engine => typeof v === 'object' && v !== null && #runtime in v;
+    isEngine = (v): v is Engine => isObject(v) && #runtime in v;
     makeEngine = (exports, relaxedSimdSupported, maxMemoryBytes, pool) => {
       // Every build exports this; a module without it is not ours.
       if (!('build_relaxed_simd' in exports)) throw badArgument("options.wasm is not wasm-attention's module");

@@ -4,7 +4,7 @@ import { badArgument } from './errors.js';
 import { Resident } from './lifetime.js';
 import { Options } from './options.js';
 import { recordingOn } from './recording.js';
-import { isCount, mustBe } from './snapshot.js';
+import { isCount, isObject, mustBe } from './snapshot.js';
 
 declare global {
   // Symbol.dispose for consumers whose lib stops before esnext.disposable (es2022): the modules and caches
@@ -105,7 +105,7 @@ export class KVCache {
   }
 
   static {
-    isCache = (v): v is KVCache => typeof v === 'object' && v !== null && #memory in v;
+    isCache = (v): v is KVCache => isObject(v) && #memory in v;
     appendToCache = (cache, what, owner, t, body) => {
       if (owner !== cache.#owner) throw badArgument(`${what}: the cache belongs to another module`);
       return cache.#memory.use(what, (ptr) => {

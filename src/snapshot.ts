@@ -68,7 +68,7 @@ function own(what: string, obj: object, key: string | number): unknown {
   });
 }
 
-const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+export const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
 
 /** A shape read once: an array of at most MAX_RANK integers in [0, MAX_DIM], copied. */
 export function readShape(name: string, v: unknown): readonly number[] {
