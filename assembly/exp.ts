@@ -67,10 +67,11 @@ const X2_NORMAL: f32 = -126.0;
 /**
  * 2^x per lane, flushing: for the fused softmax, which takes e^(s − max) as 2^((s − max)·log2(e)).
  * The reduction x = n + f is exact, so it is a few operations cheaper than e^x.
- * Results below 2^-126 are 0; x must be ≤ 127. NaN stays NaN, -Infinity gives 0.
+ * Results below 2^floor (2^-126 unless a higher floor, at most 0, is given) are 0; x must be ≤ 127. NaN stays NaN,
+ * -Infinity gives 0.
  */
-@inline export function exp2_flush_f32x4(x: v128): v128 {
-  // No clamp: lanes below 2^-126 (-Infinity too, whose f is NaN) are set to 0 at the end, whatever 2^n became.
+@inline export function exp2_flush_f32x4(x: v128, floor: f32 = X2_NORMAL): v128 {
+  // No clamp: lanes below the floor (-Infinity too, whose f is NaN) are set to 0 at the end, whatever 2^n became.
   const t = f32x4.add(x, f32x4.splat(ROUNDER));
   const f = f32x4.sub(x, f32x4.sub(t, f32x4.splat(ROUNDER)));
   // The polynomial by Estrin's scheme: half the dependent steps of Horner's, so more lanes are in flight.
@@ -80,7 +81,7 @@ const X2_NORMAL: f32 = -126.0;
   const hi = madd(f32x4.splat(C6), f2, madd(f32x4.splat(C5), f, f32x4.splat(C4)));
   const p = madd(madd(hi, f2, mid), f2, lo);
   const y = f32x4.mul(p, i32x4.add(i32x4.shl(t, 23), i32x4.splat(127 << 23)));
-  return v128.andnot(y, f32x4.lt(x, f32x4.splat(X2_NORMAL)));
+  return v128.andnot(y, f32x4.lt(x, f32x4.splat(floor)));
 }
 
 /** e^x of one float, through the vector path so scalar tails round exactly like vector lanes. */

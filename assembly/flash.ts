@@ -17,6 +17,13 @@ const KEY_BLOCK = 64;
  */
 const S_ROW: usize = KEY_BLOCK * 4;
 const S_BYTES: usize = MR * KEY_BLOCK * 4;
+/**
+ * Probabilities under 2^P_FLOOR of the running max count as 0. WebAssembly keeps subnormal floats, and many x86 cores
+ * take a slow path for each: a probability near 2^-126 times a value under 1 is one, so calls whose scores spread
+ * past 87 in a row ran up to twice as slow (bench/denormals.ts). From 2^-100 on, p·v stays normal for |v| ≥ 2^-26,
+ * and a key dropped weighs under 2^-100 of the row's largest.
+ */
+const P_FLOOR: f32 = -100.0;
 /** Query rows per tile (a multiple of MR): the tile's micro-blocks share each key block while it is in cache. */
 const Q_TILE = 64;
 /** Bytes of a micro-block's running state: its max and sum vectors, and the max of its scores in the key block. */
@@ -255,14 +262,14 @@ function softmaxKeyBlock(
     const ref = v128.bitselect(zero, newMax, f32x4.eq(newMax, minusInf));
     if (v128.any_true(f32x4.ne(newMax, rowMax))) {
       // Earlier terms shrink by e^(old − new): 0 where nothing was seen before.
-      const alpha = exp2_flush_f32x4(f32x4.mul(f32x4.sub(rowMax, ref), log2e));
+      const alpha = exp2_flush_f32x4(f32x4.mul(f32x4.sub(rowMax, ref), log2e), P_FLOOR);
       rowSum = f32x4.mul(rowSum, alpha);
       scaleRows(o0, oRow, mr, dv, alpha);
       rowMax = newMax;
     }
     for (let j = 0; j < kb; j++) {
       const at = sT + (<usize>j << 4);
-      const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));
+      const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e), P_FLOOR);
       v128.store(at, p);
       rowSum = f32x4.add(rowSum, p);
     }

@@ -76,6 +76,54 @@ describe.each(paths)('%s', (_, returnWeights) => {
     const got = scaledDotProductAttention(q, k, v, { mask, returnWeights }).output.data;
     expectClose('output', got, refAttention(q, k, v, { mask }).output.data, ATOL, RTOL);
   });
+
+  it('scores spread past 100 within a row (probabilities down to 2^-126 and below) stay right', () => {
+    // q × 20: scores with a standard deviation of 20, so a row spans e^-100 and more, where probability × value
+    // is subnormal.
+    const q = randomTensor(13, [lq, d], 20);
+    const k = randomTensor(14, [lk, d]);
+    const v = randomTensor(15, [lk, d]);
+    for (const causal of [false, true]) {
+      const got = scaledDotProductAttention(q, k, v, { causal, returnWeights }).output.data;
+      expectClose(`causal ${causal}`, got, refAttention(q, k, v, { causal }).output.data, ATOL, RTOL);
+    }
+  });
+});
+
+describe("probabilities under 2^-100 of the row's largest", () => {
+  // Key `tiny` has probability e^-76 ≈ 2^-109.6 of key `big`'s, and a value of 2^100: its term is 1.24e-3 of the
+  // output. Keys apart: 0 and 65 (two key blocks of 64), either first, so the floor applies both where a probability
+  // is made and where the running sum is rescaled for a larger max.
+  const d = 4;
+  const run = (tiny: number, big: number, returnWeights: boolean) => {
+    const lk = 66;
+    const q: Tensor = { data: Float32Array.from([1, 0, 0, 0]), shape: [1, d] };
+    const k: Tensor = { data: new Float32Array(lk * d).fill(0), shape: [lk, d] };
+    const v: Tensor = { data: new Float32Array(lk * d).fill(0), shape: [lk, d] };
+    k.data.fill(-1000, 0, lk * d); // every other key: score -500
+    k.data.set([152, 0, 0, 0], big * d); // score 152 / √4 = 76
+    k.data.set([0, 0, 0, 0], tiny * d); // score 0
+    v.data.set([2 ** 100, 0, 0, 0], tiny * d);
+    const want = refAttention(q, k, v).output.data;
+    return { got: scaledDotProductAttention(q, k, v, { returnWeights }).output.data, want };
+  };
+
+  it.each([
+    [0, 65],
+    [65, 0],
+  ])('count as 0 on the fused path, where they would be subnormal in P·V (tiny key %i)', (tiny, big) => {
+    const { got, want } = run(tiny, big, false);
+    expect(want[0]).toBeCloseTo(2 ** 100 * Math.exp(-76), 8);
+    expect(Array.from(got)).toEqual([0, 0, 0, 0]);
+  });
+
+  it.each([
+    [0, 65],
+    [65, 0],
+  ])('keep their term on the weights path, as PyTorch does (tiny key %i)', (tiny, big) => {
+    const { got, want } = run(tiny, big, true);
+    expectClose('output', got, want, ATOL, RTOL);
+  });
 });
 
 describe('the bar attention results are held to (ATOL + RTOL·|expected|)', () => {
