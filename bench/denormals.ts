@@ -1,9 +1,9 @@
 // What inputs whose products fall below float32's normal range (subnormals) cost each engine: SDPA 512×64 on ordinary
 // inputs; with sharp scores (q × 20: the softmax spans more than 2^-126, so some probability × value products are
 // subnormal); with tiny values (v × 1e-36: most of those products are); and with tiny queries and keys (q, k × 1e-20:
-// every product of the scores is). WebAssembly keeps subnormals (no flush to zero), and many x86 cores take a slow
-// path for each one. All engines in this one process, taking turns after the
-// same warm-up; medians. `node --import tsx bench/denormals.ts [rounds = 9]`
+// every product of the scores is). WebAssembly keeps subnormals (no flush to zero), and some x86 cores take a slow
+// path for each one. All engines in this one process, taking turns after the same warm-up; medians.
+// `node --import tsx bench/denormals.ts [rounds = 9]`
 import { createEngine, scaledDotProductAttention } from '../src/index.js';
 import { mulberry32, normal } from '../src/random.js';
 import { machine } from './report.js';
@@ -23,19 +23,12 @@ const INPUTS: Record<string, [Float32Array, Float32Array, Float32Array]> = {
 };
 
 type Run = (q: Float32Array, k: Float32Array, v: Float32Array) => unknown;
+const tensor = (data: Float32Array) => ({ data, shape: [N, D] });
 const engine = await createEngine({ build: 'simd' });
 const attn = await ortRunner(modelFiles.attentionOp(N, false), { Q: [1, 1, N, D], K: [1, 1, N, D], V: [1, 1, N, D] });
 await tfjsReady();
 const ENGINES: Record<string, Run> = {
-  'wasm-attention simd': (q, k, v) =>
-    scaledDotProductAttention(
-      { data: q, shape: [N, D] },
-      { data: k, shape: [N, D] },
-      { data: v, shape: [N, D] },
-      {
-        engine,
-      },
-    ),
+  'wasm-attention simd': (q, k, v) => scaledDotProductAttention(tensor(q), tensor(k), tensor(v), { engine }),
   'onnxruntime-web (opset-23 Attention)': (q, k, v) => attn([q, k, v]),
   'tfjs-wasm (matMul(q, transpose(k)))': (q, k, v) =>
     tfRun(() => tfAttention(tf.tensor2d(q, [N, D]), tf.tensor2d(k, [N, D]), tf.tensor2d(v, [N, D]), 1 / Math.sqrt(D))),

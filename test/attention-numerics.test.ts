@@ -98,9 +98,8 @@ describe("probabilities under 2^-100 of the row's largest", () => {
   const run = (tiny: number, big: number, returnWeights: boolean) => {
     const lk = 66;
     const q: Tensor = { data: Float32Array.from([1, 0, 0, 0]), shape: [1, d] };
-    const k: Tensor = { data: new Float32Array(lk * d).fill(0), shape: [lk, d] };
-    const v: Tensor = { data: new Float32Array(lk * d).fill(0), shape: [lk, d] };
-    k.data.fill(-1000, 0, lk * d); // every other key: score -500
+    const k: Tensor = { data: new Float32Array(lk * d).fill(-1000), shape: [lk, d] }; // every other key: score -500
+    const v: Tensor = { data: new Float32Array(lk * d), shape: [lk, d] };
     k.data.set([152, 0, 0, 0], big * d); // score 152 / √4 = 76
     k.data.set([0, 0, 0, 0], tiny * d); // score 0
     v.data.set([2 ** 100, 0, 0, 0], tiny * d);
