@@ -20,8 +20,8 @@ const S_BYTES: usize = MR * KEY_BLOCK * 4;
 /**
  * Probabilities under 2^P_FLOOR of the running max count as 0. WebAssembly keeps subnormal floats, and some x86 cores
  * take a slow path for each: a probability near 2^-126 times a value under 1 is one, so calls whose scores spread
- * past 87 in a row ran up to twice as slow on an Intel Xeon (bench/denormals.ts). From 2^-100 on, p·v stays normal for |v| ≥ 2^-26,
- * and a key dropped weighs under 2^-100 of the row's largest.
+ * past 87 in a row ran up to twice as slow on an Intel Xeon (bench/denormals.ts). From 2^-100 on, p·v stays normal
+ * for |v| ≥ 2^-26, and a key dropped weighs under 2^-100 of the row's largest.
  */
 const P_FLOOR: f32 = -100.0;
 /** Query rows per tile (a multiple of MR): the tile's micro-blocks share each key block while it is in cache. */
