@@ -1,8 +1,14 @@
 // Scaled dot-product attention that materialises the weights: S = Q·Kᵀ, P = softmax(S·scale + mask), O = P·V.
 import { AttentionDesc, unitsPerItem } from "./descriptor";
-import { f32_gemm, f32_gemm_scratch_floats } from "./gemm";
+import { f32_gemm, f32_gemm_scratch_floats, gemm } from "./gemm";
 import { softmaxRows } from "./softmax";
 import { maskElementBytes } from "./mask";
+
+/**
+ * O = W·V takes weights under 2^-100 as 0 (W itself keeps them), as the fused path does (P_FLOOR in flash.ts): a
+ * subnormal product costs many x86 cores a slow path, and those keys weigh under 2^-100 of their row.
+ */
+const W_FLOOR: f32 = reinterpret<f32>(27 << 23);
 
 /**
  * Floats of scratch one f32_attention_weights call needs for units of unitRows rows: its two products' GEMM scratch.
@@ -37,8 +43,9 @@ export function f32_attention_weights(desc: usize, begin: i32, end: i32, scratch
       d.mask2Kind, d.mask2 + (<usize>b * d.strideMask2 + <usize>r0 * d.mask2Ldr) * eb2, d.mask2Ldr, d.mask2Ldc,
       causalOffset + r0);
     const oi = d.o + ((<usize>b * d.strideO + <usize>r0 * d.ldo) << 2);
-    f32_gemm(
+    gemm(
       1, rows, dv, lk, wi, lk, 0, d.v + ((<usize>b * d.strideV) << 2), d.ldv, 0, false, oi, d.ldo, 0, 1.0, 0, scratch,
+      W_FLOOR,
     );
   }
 }

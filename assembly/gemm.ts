@@ -48,11 +48,18 @@ export function f32_gemm_prepacked_scratch_floats(m: f64, k: f64): f64 {
   return <usize>floats << 2;
 }
 
+/** x with its lanes of magnitude under `floor` set to 0. */
+@inline function kept(x: v128, floor: v128): v128 {
+  return v128.andnot(x, f32x4.lt(f32x4.abs(x), floor));
+}
+
 /**
  * Packs A (m × k, row stride lda) into micro-panels of MR rows interleaved by k: panel i holds
- * A[i·MR + ii][kk] at [kk][ii]. Rows past m repeat the last row, so every panel is full.
+ * A[i·MR + ii][kk] at [kk][ii]. Rows past m repeat the last row, so every panel is full. Entries of magnitude under
+ * `floor` are packed as 0 (NaN and ±Infinity as they are).
  */
-export function f32_gemm_pack_a(m: i32, k: i32, a: usize, lda: i32, packed: usize): void {
+export function f32_gemm_pack_a(m: i32, k: i32, a: usize, lda: i32, packed: usize, floor: f32 = 0): void {
+  const f = f32x4.splat(floor);
   let dst = packed;
   for (let i0 = 0; i0 < m; i0 += MR) {
     const last = m - 1;
@@ -64,14 +71,17 @@ export function f32_gemm_pack_a(m: i32, k: i32, a: usize, lda: i32, packed: usiz
     let kk: usize = 0;
     // Four steps of k at a time: a 4×4 transpose of the rows' next four floats.
     for (; kk + 16 <= kBytes; kk += 16) {
-      storeTransposed4(v128.load(r0 + kk), v128.load(r1 + kk), v128.load(r2 + kk), v128.load(r3 + kk), dst, MR * 4);
+      storeTransposed4(
+        kept(v128.load(r0 + kk), f), kept(v128.load(r1 + kk), f), kept(v128.load(r2 + kk), f),
+        kept(v128.load(r3 + kk), f),
+        dst, MR * 4,
+      );
       dst += 4 * MR * 4;
     }
     for (; kk < kBytes; kk += 4) {
-      store<f32>(dst, load<f32>(r0 + kk));
-      store<f32>(dst, load<f32>(r1 + kk), 4);
-      store<f32>(dst, load<f32>(r2 + kk), 8);
-      store<f32>(dst, load<f32>(r3 + kk), 12);
+      const x = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(r0 + kk)),
+        1, load<f32>(r1 + kk)), 2, load<f32>(r2 + kk)), 3, load<f32>(r3 + kk));
+      v128.store(dst, kept(x, f));
       dst += MR * 4;
     }
   }
@@ -320,11 +330,22 @@ export function f32_gemm(
   c: usize, ldc: i32, strideC: i32,
   alpha: f32, bias: usize, scratch: usize,
 ): void {
+  gemm(batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias, scratch, 0);
+}
+
+/** f32_gemm, with A's entries of magnitude under floorA taken as 0. */
+export function gemm(
+  batch: i32, m: i32, n: i32, k: i32,
+  a: usize, lda: i32, strideA: i32,
+  b: usize, ldb: i32, strideB: i32, bTransposed: bool,
+  c: usize, ldc: i32, strideC: i32,
+  alpha: f32, bias: usize, scratch: usize, floorA: f32,
+): void {
   const packedA = scratch + floatBytes(f32_gemm_packed_floats(n, k));
   const tile = packedA + floatBytes(f32_gemm_packed_a_floats(m, k));
   for (let i = 0; i < batch; i++) {
     if (i == 0 || strideB != 0) f32_gemm_pack(n, k, b + ((<usize>i * strideB) << 2), ldb, bTransposed, bias, scratch);
-    if (i == 0 || strideA != 0) f32_gemm_pack_a(m, k, a + ((<usize>i * strideA) << 2), lda, packedA);
+    if (i == 0 || strideA != 0) f32_gemm_pack_a(m, k, a + ((<usize>i * strideA) << 2), lda, packedA, floorA);
     gemmPacked(m, n, k, packedA, scratch, c + ((<usize>i * strideC) << 2), ldc, alpha, tile);
   }
 }

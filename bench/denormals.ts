@@ -29,6 +29,8 @@ const attn = await ortRunner(modelFiles.attentionOp(N, false), { Q: [1, 1, N, D]
 await tfjsReady();
 const ENGINES: Record<string, Run> = {
   'wasm-attention simd': (q, k, v) => scaledDotProductAttention(tensor(q), tensor(k), tensor(v), { engine }),
+  'wasm-attention simd, with weights': (q, k, v) =>
+    scaledDotProductAttention(tensor(q), tensor(k), tensor(v), { engine, returnWeights: true }),
   'onnxruntime-web (opset-23 Attention)': (q, k, v) => attn([q, k, v]),
   'tfjs-wasm (matMul(q, transpose(k)))': (q, k, v) =>
     tfRun(() => tfAttention(tf.tensor2d(q, [N, D]), tf.tensor2d(k, [N, D]), tf.tensor2d(v, [N, D]), 1 / Math.sqrt(D))),
