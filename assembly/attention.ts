@@ -3,12 +3,13 @@ import { AttentionDesc, unitsPerItem } from "./descriptor";
 import { f32_gemm, f32_gemm_scratch_floats, gemm } from "./gemm";
 import { softmaxRows } from "./softmax";
 import { maskElementBytes } from "./mask";
+import { P_FLOOR } from "./flash";
 
 /**
- * O = W·V takes weights under 2^-100 as 0 (W itself keeps them), as the fused path does (P_FLOOR in flash.ts): a
- * subnormal product costs many x86 cores a slow path, and those keys weigh under 2^-100 of their row.
+ * O = W·V takes weights under 2^P_FLOOR as 0 (W itself keeps them), as the fused path takes its probabilities: a
+ * subnormal product costs some x86 cores a slow path, and those keys weigh under 2^P_FLOOR of their row.
  */
-const W_FLOOR: f32 = reinterpret<f32>(27 << 23);
+const W_FLOOR: f32 = reinterpret<f32>((127 + <i32>P_FLOOR) << 23);
 
 /**
  * Floats of scratch one f32_attention_weights call needs for units of unitRows rows: its two products' GEMM scratch.

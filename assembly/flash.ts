@@ -23,7 +23,7 @@ const S_BYTES: usize = MR * KEY_BLOCK * 4;
  * past 87 in a row ran up to twice as slow on an Intel Xeon (bench/denormals.ts). From 2^-100 on, p·v stays normal
  * for |v| ≥ 2^-26, and a key dropped weighs under 2^-100 of the row's largest.
  */
-const P_FLOOR: f32 = -100.0;
+export const P_FLOOR: f32 = -100.0;
 /** Query rows per tile (a multiple of MR): the tile's micro-blocks share each key block while it is in cache. */
 const Q_TILE = 64;
 /** Bytes of a micro-block's running state: its max and sum vectors, and the max of its scores in the key block. */
