@@ -39,7 +39,7 @@ const PHASES = [
     phase: '2^x of every score',
     edits: [
       {
-        from: 'const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e));',
+        from: 'const p = exp2_flush_f32x4(f32x4.mul(f32x4.sub(v128.load(at), ref), log2e), P_FLOOR);',
         to: 'const p = f32x4.sub(v128.load(at), ref);',
       },
     ],
