@@ -2,7 +2,6 @@
 // file for threads.browser.ts.
 import { AttentionError } from './errors.js';
 import { builtin } from './node-builtins.js';
-import { replicaPool } from './replica-pool.js';
 import { sharedPool, type StartThread } from './worker-pool.js';
 
 /** The bundled worker entry: dist/thread-worker.js, beside dist/index.js (and reached the same way from src/). */
@@ -35,14 +34,15 @@ const startNodeThread: StartThread = (init, events) => {
 };
 
 /**
- * Tests set `replicas` to run engines made next as pages without cross-origin isolation do: Workers with memories of
- * their own (src/replica-pool.ts), and `start` to start their threads otherwise. Node itself always shares memory.
+ * Tests set `pool` to run engines made next as pages without cross-origin isolation do (src/replica-pool.ts's
+ * replicaPool: Workers with memories of their own), and `start` to start their threads otherwise. Node itself always
+ * shares memory, so the replicas' code stays out of Node's bundles.
  */
-export const threadingForTests: { replicas: boolean; start?: StartThread } = { replicas: false };
+export const threadingForTests: { pool?: typeof sharedPool; start?: StartThread } = {};
 
 /** The engine's module and memory made shareable, and a pool of worker threads over them (see sharedPool). */
 export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: number) =>
-  (threadingForTests.replicas ? replicaPool : sharedPool)(
+  (threadingForTests.pool ?? sharedPool)(
     bytes,
     maximumPages,
     threadingForTests.start ?? startNodeThread,

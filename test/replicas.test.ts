@@ -13,7 +13,7 @@ import {
   SelfAttention,
 } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
-import type { ReplicaPool } from '../src/replica-pool.js';
+import { type ReplicaPool, replicaPool } from '../src/replica-pool.js';
 import { threadingForTests } from '../src/threads.js';
 import type { StartThread } from '../src/worker-pool.js';
 import { everyOp, expectResultsKept, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
@@ -23,14 +23,14 @@ const poolOf = (engine: Engine) => runtimeOf(engine).pool as unknown as ReplicaP
 
 /** An engine in worker mode with `threads` replicas, sharing even small calls. */
 async function replicaEngine(threads: number, start?: StartThread): Promise<Engine> {
-  threadingForTests.replicas = true;
+  threadingForTests.pool = replicaPool;
   threadingForTests.start = start;
   try {
     const engine = await createEngine({ build: BUILD, threads });
     runtimeOf(engine).pool!.minSplitMadds = 2 ** 12;
     return engine;
   } finally {
-    threadingForTests.replicas = false;
+    threadingForTests.pool = undefined;
     threadingForTests.start = undefined;
   }
 }
