@@ -12,7 +12,10 @@ const engines = [await createEngine({ threads: 1 }), await createEngine({ thread
 // Workers start a few tens of ms after their engine.
 await new Promise((resolve) => setTimeout(resolve, 300));
 
-const spent = engines.map(() => ({ total: 0, kernels: 0, results: 0, calls: 0 }));
+// The batch in progress, per engine; then each batch's ms per call, whose medians are printed (a slow spell of this
+// shared machine moves a mean, not a median).
+const spent = engines.map(() => ({ kernels: 0, results: 0 }));
+const batches = engines.map(() => ({ total: [] as number[], kernels: [] as number[], results: [] as number[] }));
 /** `fn`, adding the time each call takes through `add`. */
 const timed = <F extends (...a: never[]) => unknown>(fn: F, add: (ms: number) => void) =>
   ((...a: Parameters<F>) => {
@@ -35,22 +38,28 @@ engines.forEach((engine: Engine, i) => {
   heap.readF32 = timed(heap.readF32.bind(heap), (ms) => (spent[i].results += ms));
 });
 
-const WARM_ROUNDS = 5;
+const [WARM_ROUNDS, CALLS] = [5, 15];
 for (let round = 0; round < 41; round++) {
   for (const i of round % 2 ? [1, 0] : [0, 1]) {
-    if (round === WARM_ROUNDS) Object.assign(spent[i], { total: 0, kernels: 0, results: 0, calls: 0 });
+    Object.assign(spent[i], { kernels: 0, results: 0 });
     const t0 = performance.now();
-    for (let c = 0; c < 15; c++) scaledDotProductAttention(q, k, v, { engine: engines[i] });
-    spent[i].total += performance.now() - t0;
-    spent[i].calls += 15;
+    for (let c = 0; c < CALLS; c++) scaledDotProductAttention(q, k, v, { engine: engines[i] });
+    const total = performance.now() - t0;
+    if (round >= WARM_ROUNDS) {
+      batches[i].total.push(total / CALLS);
+      batches[i].kernels.push(spent[i].kernels / CALLS);
+      batches[i].results.push(spent[i].results / CALLS);
+    }
     await new Promise((resolve) => setTimeout(resolve, 30));
   }
 }
-console.log(`SDPA ${n}×${d}, ms per call`);
-spent.forEach((s, i) => {
-  const per = (x: number) => (x / s.calls).toFixed(3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+console.log(`SDPA ${n}×${d}, ms per call (medians of ${41 - WARM_ROUNDS} batches of ${CALLS} calls)`);
+batches.forEach((b, i) => {
+  const rest = b.total.map((t, j) => t - b.kernels[j] - b.results[j]);
+  const [total, kernels, results] = [b.total, b.kernels, b.results].map((x) => median(x).toFixed(3));
   console.log(
-    `${i + 1} thread${i ? 's' : ''}: total ${per(s.total)}, kernels ${per(s.kernels)}, results ${per(s.results)}, rest ${per(s.total - s.kernels - s.results)}`,
+    `${i + 1} thread${i ? 's' : ''}: total ${total}, kernels ${kernels}, results ${results}, rest ${median(rest).toFixed(3)}`,
   );
 });
 for (const e of engines) e.close();
