@@ -34,12 +34,8 @@ export const SLOT = {
   stepsFailed: 12,
   /** The memory's size in 64 KiB pages as the thread that opened the job sees it: every thread sees as much. */
   pages: 13,
-  /** Helpers not asleep in Atomics.wait: working, or spinning for the next job (see waitWhile). */
-  awake: 14,
-  /** Set when the caller wakes sleeping helpers with no job, cleared by the first to wake. */
-  waking: 15,
   /** The job's arguments (JOB_ARGS of them). */
-  args: 16,
+  args: 14,
 } as const;
 
 export const JOB_ARGS = 16;
@@ -89,11 +85,6 @@ export interface Pool extends StepRunner {
    * MIN_SPLIT_MADDS in worker mode; tests lower it to share small calls).
    */
   minSplitMadds: number;
-  /**
-   * Over one shared memory, sync calls' jobs under this many that find every helper asleep run on the calling thread
-   * alone (SHARE_ASLEEP_MADDS; tests lower it to share small calls at once). Worker mode has no such helpers.
-   */
-  shareAsleepMadds: number;
   /** Starts or ends workers so that `threads` threads compute (the caller included). */
   resize(threads: number): void;
   /**
@@ -121,16 +112,6 @@ export const MIN_SPLIT_MADDS = 2 ** 24;
  * 1.38× both ways (`node --import tsx bench/decode-jobs.ts 768 12 KV 1024 61`).
  */
 export const MIN_SPLIT_MADDS_SHARED = 2 ** 19;
-
-/**
- * Over one shared memory, jobs under this many multiply-adds that find every helper asleep run on the caller alone,
- * which wakes them as the job ends (for a next job back to back). A helper woken from Atomics.wait starts late on this
- * 2-core VM and its first units run slow: after 20 ms idle, sharing such calls made them 0.63–0.97× one thread, and
- * calls from about 2^26 on gained (`node --import tsx bench/split-threshold.ts`, its second table). Waking them as the
- * job starts instead had them spin beside it, which slows the caller's core here (a 1-thread matmul 400³ after idle
- * took 7.0–8.6 ms beside a thread spinning, 6.5 ms without).
- */
-export const SHARE_ASLEEP_MADDS = 2 ** 26;
 
 /** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
 export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;
@@ -296,21 +277,10 @@ const canBlock = (() => {
  */
 export const SPIN_MS = 0.5;
 
-/**
- * Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. A
- * helper (`helper`) counts itself out of SLOT.awake while it blocks.
- */
-export function waitWhile(ctl: Int32Array, slot: number, value: number, helper = false): void {
+/** Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. */
+export function waitWhile(ctl: Int32Array, slot: number, value: number): void {
   for (const until = performance.now() + SPIN_MS; Atomics.load(ctl, slot) === value;) {
-    if (canBlock && performance.now() > until) {
-      if (helper) Atomics.sub(ctl, SLOT.awake, 1);
-      Atomics.wait(ctl, slot, value);
-      if (helper) {
-        Atomics.add(ctl, SLOT.awake, 1);
-        Atomics.store(ctl, SLOT.waking, 0);
-      }
-      return;
-    }
+    if (canBlock && performance.now() > until) return void Atomics.wait(ctl, slot, value);
   }
 }
 

@@ -228,33 +228,6 @@ export class WorkerPool extends SplitPool {
     this.#drain();
   }
 
-  /** Helpers awake now (tests read it). */
-  get helpersAwake(): number {
-    return Atomics.load(this.#ctl, SLOT.awake);
-  }
-
-  /** A kernel ran on the caller alone with the helpers asleep: they are woken once it is done. */
-  #wakeAfter = false;
-
-  /**
-   * Shareable now (see SHARE_ASLEEP_MADDS): a large job, or one that finds a helper awake or being woken. Else the job
-   * runs on the caller alone, and the helpers are woken as it ends: a call back to back after it shares.
-   */
-  protected override helpersReady(madds: number): boolean {
-    const ctl = this.#ctl;
-    if (madds >= this.shareAsleepMadds || Atomics.load(ctl, SLOT.awake) > 0 || Atomics.load(ctl, SLOT.waking) > 0)
-      return true;
-    this.#wakeAfter = true;
-    return false;
-  }
-
-  protected override afterKernel(): void {
-    if (!this.#wakeAfter) return;
-    this.#wakeAfter = false;
-    Atomics.store(this.#ctl, SLOT.waking, 1);
-    Atomics.notify(this.#ctl, SLOT.epoch);
-  }
-
   /**
    * Waits until every recorded call submitted so far has run: a sync call may read what they write. If one of them
    * failed and its rejection has not been delivered yet, what it left (a cache's rows) is not to be read: the sync
