@@ -4,6 +4,7 @@
 import { createEngine, type Engine, scaledDotProductAttention } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32, normal } from '../src/random.js';
+import { median } from './report.js';
 
 const n = Number(process.argv[2] ?? 512);
 const d = 64;
@@ -53,7 +54,6 @@ for (let round = 0; round < 41; round++) {
     await new Promise((resolve) => setTimeout(resolve, 30));
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`SDPA ${n}×${d}, ms per call (medians of ${41 - WARM_ROUNDS} batches of ${CALLS} calls)`);
 batches.forEach((b, i) => {
   const rest = b.total.map((t, j) => t - b.kernels[j] - b.results[j]);

@@ -6,7 +6,7 @@
 // `node --import tsx bench/denormals.ts [rounds = 9]`
 import { createEngine, scaledDotProductAttention } from '../src/index.js';
 import { mulberry32, normal } from '../src/random.js';
-import { machine } from './report.js';
+import { machine, median } from './report.js';
 import { HEAD_DIM, modelFiles } from './models/make-models.js';
 import { ortRunner } from './peers/onnxruntime.js';
 import { tf, tfAttention, tfjsReady, tfRun } from './peers/tfjs.js';
@@ -51,7 +51,7 @@ for (let r = 0; r < rounds; r++) {
     samples[i].push((performance.now() - t0) / 3);
   }
 }
-const med = samples.map((s) => s.sort((a, b) => a - b)[s.length >> 1]);
+const med = samples.map(median);
 console.log(`SDPA ${N}×${D}, ms per call (${machine()}; medians of ${rounds} rounds)`);
 console.log(`| engine | ${Object.keys(INPUTS).join(' | ')} |`);
 console.log(`| --- |${' ---: |'.repeat(Object.keys(INPUTS).length)}`);
