@@ -1,11 +1,10 @@
 // Where Linux runs a worker thread woken from Atomics.wait, as the pool's helpers are after an idle spell, and what
 // it costs when that is the calling thread's own CPU. No library code: a main thread and one worker, each doing the
 // same fixed work after the wake (about `WORK_MS` alone); each reads the CPU it runs on from /proc/thread-self/stat.
-// `node bench/wake-placement.mjs [wakes per idle time = 40]` (Linux only).
+// `node bench/wake-placement.mjs [wakes per idle time = 40] [work ms = 3]` (Linux only).
 import { existsSync, readFileSync } from 'node:fs';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 
-const WORK_MS = 3;
 const IDLE_MS = [1, 5, 20, 50];
 
 const cpu = () => Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[36]);
@@ -32,6 +31,7 @@ if (!isMainThread) {
   console.log('wake-placement: needs Linux (/proc/thread-self/stat)');
 } else {
   const wakes = Number(process.argv[2] ?? 40);
+  const WORK_MS = Number(process.argv[3] ?? 3);
   const c = new Int32Array(new SharedArrayBuffer(16));
   // Iterations that take WORK_MS on this thread alone (after a warm-up, so the loop runs optimised).
   work(1e6);
