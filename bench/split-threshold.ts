@@ -1,9 +1,12 @@
 // Where sharing a call between 2 threads starts to pay (src/thread-jobs.ts MIN_SPLIT_MADDS_SHARED): calls of growing
 // size on engines of 1 and 2 threads, taking turns, each sample a burst of calls back to back (as in a decoding
-// loop or a batch); and the same calls one at a time after the threads have been idle for 20 ms.
+// loop or a batch); the same calls one at a time after 20 ms idle; and bursts of 5 after 20 ms idle (a rule for
+// calls after idle must serve the single calls and the bursts both: CONTRIBUTING.md). A third engine of 2 threads
+// shares small jobs right after a sleep too (shareAsleepMadds 0: without SHARE_ASLEEP_MADDS's rule).
 // `node --import tsx bench/split-threshold.ts`; prints tables, changes nothing.
 import { createEngine, linear, matmul, scaledDotProductAttention, type Tensor } from '../src/index.js';
-import { MIN_SPLIT_MADDS_SHARED } from '../src/thread-jobs.js';
+import { runtimeOf } from '../src/engine.js';
+import { MIN_SPLIT_MADDS_SHARED, SHARE_ASLEEP_MADDS } from '../src/thread-jobs.js';
 import { toMarkdown } from './report.js';
 
 const rand = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
@@ -12,6 +15,8 @@ const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
 
 const one = await createEngine({ threads: 1 });
 const two = await createEngine({ threads: 2 });
+const noRule = await createEngine({ threads: 2 });
+runtimeOf(noRule).pool!.shareAsleepMadds = 0;
 await new Promise((resolve) => setTimeout(resolve, 300));
 
 type Case = [name: string, madds: number, run: (engine: typeof one) => unknown];
@@ -45,24 +50,26 @@ for (const [name, madds, run] of cases) {
   for (const [burst, idle] of [
     [10, 0],
     [1, 20],
+    [5, 20],
   ]) {
-    const ms: number[][] = [[], []];
+    const ms: number[][] = [[], [], []];
     for (let round = 0; round < (burst > 1 ? 15 : 30); round++) {
-      for (const [i, engine] of [one, two].entries()) {
+      const order = [...[one, two, noRule].entries()];
+      for (const [i, engine] of round % 2 ? order.reverse() : order) {
         await pause(idle);
         const t0 = performance.now();
         for (let c = 0; c < burst; c++) run(engine);
         ms[i].push((performance.now() - t0) / burst);
       }
     }
-    const [m1, m2] = ms.map(median);
-    row.push((m1 * 1000).toFixed(0), (m2 * 1000).toFixed(0), `${(m1 / m2).toFixed(2)}×`);
+    const [m1, m2, m3] = ms.map(median);
+    row.push((m1 * 1000).toFixed(0), (m2 * 1000).toFixed(0), `${(m1 / m2).toFixed(2)}×`, `${(m1 / m3).toFixed(2)}×`);
   }
   rows.push(row);
   console.log(row.join(' | '));
 }
 console.log(
-  `\nMIN_SPLIT_MADDS_SHARED is ${MIN_SPLIT_MADDS_SHARED / 2 ** 20}·2^20: jobs with fewer multiply-adds run on one thread even at 2.\n`,
+  `\nMIN_SPLIT_MADDS_SHARED is ${MIN_SPLIT_MADDS_SHARED / 2 ** 20}·2^20: jobs with fewer multiply-adds run on one thread even at 2. SHARE_ASLEEP_MADDS is ${SHARE_ASLEEP_MADDS / 2 ** 20}·2^20.\n`,
 );
 const head = [
   'call',
@@ -70,10 +77,17 @@ const head = [
   'back to back: 1 thread, µs',
   '2 threads, µs',
   'speed-up',
+  'without the rule',
   'after 20 ms idle: 1 thread, µs',
   '2 threads, µs',
   'speed-up',
+  'without the rule',
+  'bursts of 5 after 20 ms idle: 1 thread, µs per call',
+  '2 threads, µs',
+  'speed-up',
+  'without the rule',
 ];
 console.log(toMarkdown([head, ...rows]));
 one.close();
 two.close();
+noRule.close();

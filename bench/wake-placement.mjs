@@ -1,6 +1,7 @@
 // Where Linux runs a worker thread woken from Atomics.wait, as the pool's helpers are after an idle spell, and what
 // it costs when that is the calling thread's own CPU. No library code: a main thread and one worker, each doing the
 // same fixed work after the wake (about `WORK_MS` alone); each reads the CPU it runs on from /proc/thread-self/stat.
+// The worker sleeps between wakes; the main thread either sleeps too (the whole machine idles) or stays busy.
 // `node bench/wake-placement.mjs [wakes per idle time = 40] [work ms = 3]` (Linux only).
 import { existsSync, readFileSync } from 'node:fs';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
@@ -45,11 +46,15 @@ if (!isMainThread) {
   await pause(300);
   const rows = [];
   let posted = 0;
-  for (const idle of IDLE_MS) {
+  for (const [idle, busy] of IDLE_MS.flatMap((ms) => [
+    [ms, false],
+    [ms, true],
+  ])) {
     const together = [];
     const apart = [];
     for (let i = 0; i < wakes; i++) {
-      await pause(idle);
+      if (busy) for (const t = performance.now(); performance.now() - t < idle;);
+      await pause(busy ? 0 : idle);
       const mine = cpu();
       const start = performance.now();
       Atomics.store(c, 0, ++posted);
@@ -59,15 +64,15 @@ if (!isMainThread) {
       (c[1] === mine ? together : apart).push(performance.now() - start);
     }
     rows.push(
-      `| ${idle} | ${together.length} of ${wakes} | ${median(together).toFixed(2)} | ${median(apart).toFixed(2)} |`,
+      `| ${idle} | ${busy ? 'busy' : 'asleep'} | ${together.length} of ${wakes} | ${median(together).toFixed(2)} | ${median(apart).toFixed(2)} |`,
     );
   }
   console.log(
     `Both threads doing ${WORK_MS} ms of work after the wake (medians, ms; NaN where no wake fell in the column):\n`,
   );
   console.log(
-    '| idle before the wake, ms | worker woken on the caller’s CPU | both done, same CPU | both done, apart |',
+    '| worker asleep before the wake, ms | main thread meanwhile | worker woken on the caller’s CPU | both done, same CPU | both done, apart |',
   );
-  console.log('| ---: | ---: | ---: | ---: |');
+  console.log('| ---: | --- | ---: | ---: | ---: |');
   for (const row of rows) console.log(row);
 }

@@ -14,6 +14,7 @@ import {
   MIN_SPLIT_MADDS,
   PANEL_COLUMNS,
   type Pool,
+  SHARE_ASLEEP_MADDS,
   type SplitKernels,
 } from './thread-jobs.js';
 
@@ -37,6 +38,7 @@ const forgotten =
 export abstract class SplitPool implements Pool {
   workerUnits = 0;
   minSplitMadds = MIN_SPLIT_MADDS;
+  shareAsleepMadds = SHARE_ASLEEP_MADDS;
   abstract readonly threading: Pool['threading'];
   abstract readonly size: number;
   abstract readonly alive: number;
@@ -48,6 +50,14 @@ export abstract class SplitPool implements Pool {
   protected direct!: SplitKernels;
 
   constructor(readonly errors: Errors) {}
+
+  /** Whether a sync call's job of `madds` multiply-adds is shared with the helpers as they are now. */
+  protected helpersReady(_madds: number): boolean {
+    return true;
+  }
+
+  /** After each of the kernels a pool shares, whether or not it was shared. */
+  protected afterKernel(): void {}
 
   /** Threads a job of the call in progress on `heap` is cut for (1: the kernel runs whole). */
   protected abstract threadsFor(heap: Heap): number;
@@ -128,6 +138,7 @@ export abstract class SplitPool implements Pool {
     ): boolean => {
       const threads = this.threadsFor(heap);
       if (threads < 2 || total < 2 || madds < this.minSplitMadds) return false;
+      if (!recordingOn(heap) && !this.helpersReady(madds)) return false;
       const stride = Math.ceil(floats / 16) * 64;
       try {
         heap.scoped([stride * threads, prepare?.bytes ?? 0], ([scratch, shared]) => {
@@ -330,6 +341,12 @@ export abstract class SplitPool implements Pool {
         if (!share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)) plain();
       },
     };
+    for (const [name, fn] of Object.entries(split) as Array<[string, (...a: unknown[]) => void]>) {
+      (split as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        fn(...args);
+        this.afterKernel();
+      };
+    }
     // The memory they compute on now, not the one the engine started with.
     const kernels = Object.defineProperty({ ...raw, ...split }, 'memory', {
       get: () => (this.direct as unknown as { memory: WebAssembly.Memory }).memory,

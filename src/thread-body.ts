@@ -38,8 +38,9 @@ export function threadBody(
     return;
   }
   let seen = Atomics.load(ctl, SLOT.epoch);
+  Atomics.add(ctl, SLOT.awake, 1);
   for (;;) {
-    waitWhile(ctl, SLOT.epoch, seen);
+    waitWhile(ctl, SLOT.epoch, seen, true);
     const epoch = Atomics.load(ctl, SLOT.epoch);
     seen = epoch;
     if (epoch & 1) continue;

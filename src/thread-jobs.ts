@@ -34,8 +34,10 @@ export const SLOT = {
   stepsFailed: 12,
   /** The memory's size in 64 KiB pages as the thread that opened the job sees it: every thread sees as much. */
   pages: 13,
+  /** Helpers not blocked in Atomics.wait: working, or spinning for the next job (see waitWhile). */
+  awake: 14,
   /** The job's arguments (JOB_ARGS of them). */
-  args: 14,
+  args: 15,
 } as const;
 
 export const JOB_ARGS = 16;
@@ -85,6 +87,12 @@ export interface Pool extends StepRunner {
    * MIN_SPLIT_MADDS in worker mode; tests lower it to share small calls).
    */
   minSplitMadds: number;
+  /**
+   * Over one shared memory, a sync call's job under this many multiply-adds may run on the calling thread alone when
+   * it finds every helper asleep (SHARE_ASLEEP_MADDS; tests set 0 to share small calls at once). Worker mode has no
+   * such helpers.
+   */
+  shareAsleepMadds: number;
   /** Starts or ends workers so that `threads` threads compute (the caller included). */
   resize(threads: number): void;
   /**
@@ -112,6 +120,20 @@ export const MIN_SPLIT_MADDS = 2 ** 24;
  * 1.38× both ways (`node --import tsx bench/decode-jobs.ts 768 12 KV 1024 61`).
  */
 export const MIN_SPLIT_MADDS_SHARED = 2 ** 19;
+
+/**
+ * In Node, over one shared memory: a job under this many multiply-adds that finds every helper asleep, right after
+ * the calling thread's event loop slept LONG_SLEEP_MS or more, runs on the caller alone and leaves them asleep. When
+ * the whole machine has idled, Linux mostly wakes a helper on the caller's own CPU, where the two take turns
+ * (`node bench/wake-placement.mjs`), and such calls ran slower on 2 threads than on 1 (`node --import tsx
+ * bench/split-threshold.ts` compares them with and without this rule). Small jobs that keep coming for STREAM_MS (a
+ * loop rather than a burst) wake the helpers and are shared again.
+ */
+export const SHARE_ASLEEP_MADDS = 2 ** 25;
+export const LONG_SLEEP_MS = 10;
+/** How long small jobs run alone back to back (gaps under STREAM_GAP_MS) before they wake sleeping helpers. */
+export const STREAM_MS = 5;
+export const STREAM_GAP_MS = 1;
 
 /** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
 export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;
@@ -277,10 +299,18 @@ const canBlock = (() => {
  */
 export const SPIN_MS = 0.5;
 
-/** Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. */
-export function waitWhile(ctl: Int32Array, slot: number, value: number): void {
+/**
+ * Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. A
+ * helper (`helper`) counts itself out of SLOT.awake while it blocks.
+ */
+export function waitWhile(ctl: Int32Array, slot: number, value: number, helper = false): void {
   for (const until = performance.now() + SPIN_MS; Atomics.load(ctl, slot) === value;) {
-    if (canBlock && performance.now() > until) return void Atomics.wait(ctl, slot, value);
+    if (canBlock && performance.now() > until) {
+      if (helper) Atomics.sub(ctl, SLOT.awake, 1);
+      Atomics.wait(ctl, slot, value);
+      if (helper) Atomics.add(ctl, SLOT.awake, 1);
+      return;
+    }
   }
 }
 

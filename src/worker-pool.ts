@@ -16,6 +16,9 @@ import {
   type Pool,
   SLOT,
   type SplitKernels,
+  LONG_SLEEP_MS,
+  STREAM_GAP_MS,
+  STREAM_MS,
   waitWhile,
 } from './thread-jobs.js';
 import type { ReplicaInit } from './replica-body.js';
@@ -49,6 +52,13 @@ export interface Thread {
 }
 
 export type StartThread = (init: ThreadInit | ReplicaInit, events: ThreadEvents) => Thread;
+
+/**
+ * How long this thread's event loop has waited for events so far, in ms (Node's performance.eventLoopUtilization;
+ * NaN where there is none).
+ */
+const sleptMs = (): number =>
+  (performance as { eventLoopUtilization?: () => { idle: number } }).eventLoopUtilization?.().idle ?? NaN;
 
 /** A pool of threads over one shared memory, started by `start` (Node's worker_threads or a browser's Workers). */
 export class WorkerPool extends SplitPool {
@@ -222,6 +232,43 @@ export class WorkerPool extends SplitPool {
 
   protected threadsFor(): number {
     return this.size;
+  }
+
+  /** Helpers not blocked waiting for a job now (tests read it). */
+  get helpersAwake(): number {
+    return Atomics.load(this.#ctl, SLOT.awake);
+  }
+
+  /** When the current run of small jobs on the caller alone began (-Infinity: none), and when its last one ended. */
+  #streak = -Infinity;
+  #aloneEnd = -Infinity;
+  #alone = false;
+  /** The calling thread's event-loop idle time (ms, cumulative) when its last heavy kernel ended. */
+  #idleMark = sleptMs();
+
+  /**
+   * Shareable now (see SHARE_ASLEEP_MADDS): a large job, one that finds a helper awake, or a small one unless the
+   * calling thread has just woken from a long sleep: then it and the small jobs right after it run on the caller
+   * alone, the helpers left asleep, until they have come for STREAM_MS.
+   */
+  protected override helpersReady(madds: number): boolean {
+    if (madds >= this.shareAsleepMadds || Atomics.load(this.#ctl, SLOT.awake) > 0) return true;
+    const now = performance.now();
+    if (now - this.#aloneEnd > STREAM_GAP_MS) {
+      // Not in a run of small jobs alone: start one only if this thread slept long since its last heavy kernel.
+      if (!(sleptMs() - this.#idleMark >= LONG_SLEEP_MS)) return true;
+      this.#streak = now;
+    }
+    if (now - this.#streak >= STREAM_MS) return true;
+    this.#alone = true;
+    return false;
+  }
+
+  protected override afterKernel(): void {
+    this.#idleMark = sleptMs();
+    if (!this.#alone) return;
+    this.#alone = false;
+    this.#aloneEnd = performance.now();
   }
 
   protected beforeRun(): void {

@@ -28,12 +28,14 @@ export function runScript(script: string, timeout = 20_000): string {
 export const usedBytes = (engine: Engine): number => runtimeOf(engine).heap.usedBytes;
 
 /**
- * An engine of `threads` threads on the build under test that shares calls from 2^16 multiply-adds on (the engine's
- * own threshold keeps calls of the tests' sizes on one thread).
+ * An engine of `threads` threads on the build under test that shares calls from 2^16 multiply-adds on, whether its
+ * helpers are awake or asleep (the engine's own thresholds keep calls of the tests' sizes on one thread).
  */
 export async function sharingEngine(threads: number): Promise<Engine> {
   const engine = await createEngine({ build: BUILD, threads });
-  runtimeOf(engine).pool!.minSplitMadds = 2 ** 16;
+  const pool = runtimeOf(engine).pool!;
+  pool.minSplitMadds = 2 ** 16;
+  pool.shareAsleepMadds = 0;
   return engine;
 }
 

@@ -18,7 +18,15 @@ import {
 } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { mulberry32 } from '../src/random.js';
-import { MIN_SPLIT_MADDS, MIN_SPLIT_MADDS_SHARED, type Pool, seeMemory } from '../src/thread-jobs.js';
+import {
+  LONG_SLEEP_MS,
+  MIN_SPLIT_MADDS,
+  MIN_SPLIT_MADDS_SHARED,
+  type Pool,
+  seeMemory,
+  SHARE_ASLEEP_MADDS,
+  STREAM_MS,
+} from '../src/thread-jobs.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
@@ -213,6 +221,8 @@ describe('threads (Node, shared memory)', () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = poolOf(engine);
     expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS_SHARED);
+    // Small calls right after a sleep of the calling thread have a rule of their own (the test after this one).
+    pool.shareAsleepMadds = 0;
     const [x, w] = [randomTensor(1, [1, 768]), randomTensor(2, [512, 768])];
     const [q, k] = [randomTensor(3, [12, 1, 64]), randomTensor(4, [12, 1024, 64])];
     expect(768 * 512).toBeLessThan(MIN_SPLIT_MADDS_SHARED);
@@ -232,6 +242,44 @@ describe('threads (Node, shared memory)', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(shared, 'the helper took units of a call made after a pause').toBe(true);
+    engine.close();
+  });
+
+  it('right after the calling thread slept, a small call finds the helpers asleep and runs alone; a large one, or small ones that keep coming, are shared', async () => {
+    const engine = await createEngine({ build: BUILD, threads: 2 });
+    const pool = poolOf(engine) as Pool & { helpersAwake: number };
+    expect(pool.shareAsleepMadds).toBe(SHARE_ASLEEP_MADDS);
+    const small = randomTensor(5, [256, 64]);
+    const large = randomTensor(6, [512, 64]);
+    expect(256 * 256 * 128).toBeLessThan(SHARE_ASLEEP_MADDS);
+    expect(512 * 512 * 128).toBeGreaterThanOrEqual(SHARE_ASLEEP_MADDS);
+    const want = scaledDotProductAttention(small, small, small, { engine: await sharingEngine(1) }).output.data;
+    const jobs = countJobs(engine);
+    /** Sleeps until the helpers have blocked (they spin a while after a job), and LONG_SLEEP_MS more. */
+    const sleep = async () => {
+      for (let i = 0; i < 200 && pool.helpersAwake > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(pool.helpersAwake, 'the helpers blocked').toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 2 * LONG_SLEEP_MS));
+    };
+    // The helper has started once it takes units of a large call.
+    for (let i = 0; i < 200 && pool.workerUnits === 0; i++) {
+      scaledDotProductAttention(large, large, large, { engine });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await sleep();
+    const opened = jobs();
+    expect(scaledDotProductAttention(small, small, small, { engine }).output.data).toEqual(want);
+    expect(jobs(), 'the small call opened no job').toBe(opened);
+    await sleep();
+    scaledDotProductAttention(large, large, large, { engine });
+    expect(jobs(), 'the large call opened one').toBe(opened + 1);
+    await sleep();
+    // Small calls back to back: alone at first, shared once they have come for STREAM_MS.
+    const start = performance.now();
+    while (jobs() === opened + 1 && performance.now() - start < 20 * STREAM_MS) {
+      expect(scaledDotProductAttention(small, small, small, { engine }).output.data).toEqual(want);
+    }
+    expect(jobs(), 'a stream of small calls opened jobs').toBeGreaterThan(opened + 1);
     engine.close();
   });
 
