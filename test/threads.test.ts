@@ -253,7 +253,9 @@ describe('threads (Node, shared memory)', () => {
     const large = randomTensor(6, [512, 64]);
     expect(256 * 256 * 128).toBeLessThan(SHARE_ASLEEP_MADDS);
     expect(512 * 512 * 128).toBeGreaterThanOrEqual(SHARE_ASLEEP_MADDS);
-    const want = scaledDotProductAttention(small, small, small, { engine: await sharingEngine(1) }).output.data;
+    const one = await sharingEngine(1);
+    const want = scaledDotProductAttention(small, small, small, { engine: one }).output.data;
+    one.close();
     const jobs = countJobs(engine);
     /** Sleeps until the helpers have blocked (they spin a while after a job), and LONG_SLEEP_MS more. */
     const sleep = async () => {
