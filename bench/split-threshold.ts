@@ -7,11 +7,10 @@
 import { createEngine, linear, matmul, scaledDotProductAttention, type Tensor } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { MIN_SPLIT_MADDS_SHARED, SHARE_ASLEEP_MADDS } from '../src/thread-jobs.js';
-import { toMarkdown } from './report.js';
+import { median, toMarkdown } from './report.js';
 
 const rand = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
 const t = (shape: number[]): Tensor => ({ data: rand(shape.reduce((a, b) => a * b, 1)), shape });
-const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
 
 const one = await createEngine({ threads: 1 });
 const two = await createEngine({ threads: 2 });

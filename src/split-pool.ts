@@ -56,9 +56,6 @@ export abstract class SplitPool implements Pool {
     return true;
   }
 
-  /** After each of the kernels a pool shares, whether or not it was shared. */
-  protected afterKernel(): void {}
-
   /** Threads a job of the call in progress on `heap` is cut for (1: the kernel runs whole). */
   protected abstract threadsFor(heap: Heap): number;
   /** Before a kernel that writes memory runs now, on the calling thread (not recorded). */
@@ -341,12 +338,6 @@ export abstract class SplitPool implements Pool {
         if (!share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)) plain();
       },
     };
-    for (const [name, fn] of Object.entries(split) as Array<[string, (...a: unknown[]) => void]>) {
-      (split as Record<string, unknown>)[name] = (...args: unknown[]) => {
-        fn(...args);
-        this.afterKernel();
-      };
-    }
     // The memory they compute on now, not the one the engine started with.
     const kernels = Object.defineProperty({ ...raw, ...split }, 'memory', {
       get: () => (this.direct as unknown as { memory: WebAssembly.Memory }).memory,

@@ -122,18 +122,16 @@ export const MIN_SPLIT_MADDS = 2 ** 24;
 export const MIN_SPLIT_MADDS_SHARED = 2 ** 19;
 
 /**
- * In Node, over one shared memory: a job under this many multiply-adds that finds every helper asleep, right after
- * the calling thread's event loop slept LONG_SLEEP_MS or more, runs on the caller alone and leaves them asleep. When
- * the whole machine has idled, Linux mostly wakes a helper on the caller's own CPU, where the two take turns
- * (`node bench/wake-placement.mjs`), and such calls ran slower on 2 threads than on 1 (`node --import tsx
- * bench/split-threshold.ts` compares them with and without this rule). Small jobs that keep coming for STREAM_MS (a
- * loop rather than a burst) wake the helpers and are shared again.
+ * In Node, over one shared memory: a job under this many multiply-adds that finds every helper asleep, within
+ * STREAM_MS of the calling thread's event loop waking from a sleep of LONG_SLEEP_MS or more, runs on the caller alone
+ * and leaves them asleep. When the whole machine has idled, Linux mostly wakes a helper on the caller's own CPU, where
+ * the two take turns (`node bench/wake-placement.mjs`), and such calls ran slower on 2 threads than on 1 (`node
+ * --import tsx bench/split-threshold.ts` compares them with and without this rule). Small jobs that keep coming past
+ * STREAM_MS (a loop rather than a burst) wake the helpers and are shared again.
  */
 export const SHARE_ASLEEP_MADDS = 2 ** 25;
 export const LONG_SLEEP_MS = 10;
-/** How long small jobs run alone back to back (gaps under STREAM_GAP_MS) before they wake sleeping helpers. */
 export const STREAM_MS = 5;
-export const STREAM_GAP_MS = 1;
 
 /** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
 export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;

@@ -17,7 +17,6 @@ import {
   type Pool,
   SLOT,
   type SplitKernels,
-  STREAM_GAP_MS,
   STREAM_MS,
   waitWhile,
 } from './thread-jobs.js';
@@ -239,36 +238,27 @@ export class WorkerPool extends SplitPool {
     return Atomics.load(this.#ctl, SLOT.awake);
   }
 
-  /** When the current run of small jobs on the caller alone began (-Infinity: none), and when its last one ended. */
-  #streak = -Infinity;
-  #aloneEnd = -Infinity;
-  #alone = false;
-  /** The calling thread's event-loop idle time (ms, cumulative) when its last heavy kernel ended. */
+  /** When the calling thread last woke from a long sleep (-Infinity: never seen). */
+  #woke = -Infinity;
+  /**
+   * The calling thread's event-loop idle time (ms, cumulative) at its last job: a job computes synchronously, so the
+   * loop sleeps only between jobs.
+   */
   #idleMark = sleptMs();
 
   /**
    * Shareable now (see SHARE_ASLEEP_MADDS): a large job, one that finds a helper awake, or a small one unless the
-   * calling thread has just woken from a long sleep: then it and the small jobs right after it run on the caller
-   * alone, the helpers left asleep, until they have come for STREAM_MS.
+   * calling thread woke from a long sleep less than STREAM_MS ago: those run on the caller alone, the helpers left
+   * asleep.
    */
   protected override helpersReady(madds: number): boolean {
+    const idle = sleptMs();
+    const slept = idle - this.#idleMark >= LONG_SLEEP_MS;
+    this.#idleMark = idle;
     if (madds >= this.shareAsleepMadds || Atomics.load(this.#ctl, SLOT.awake) > 0) return true;
     const now = performance.now();
-    if (now - this.#aloneEnd > STREAM_GAP_MS) {
-      // Not in a run of small jobs alone: start one only if this thread slept long since its last heavy kernel.
-      if (!(sleptMs() - this.#idleMark >= LONG_SLEEP_MS)) return true;
-      this.#streak = now;
-    }
-    if (now - this.#streak >= STREAM_MS) return true;
-    this.#alone = true;
-    return false;
-  }
-
-  protected override afterKernel(): void {
-    this.#idleMark = sleptMs();
-    if (!this.#alone) return;
-    this.#alone = false;
-    this.#aloneEnd = performance.now();
+    if (slept) this.#woke = now;
+    return now - this.#woke >= STREAM_MS;
   }
 
   protected beforeRun(): void {
