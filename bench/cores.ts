@@ -4,6 +4,8 @@
 // `node --import tsx bench/cores.ts`.
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { Build } from '../src/index.js';
+import { supportsRelaxedSimd } from '../src/features.js';
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -25,8 +27,12 @@ parentPort.on('message', ({ ms, round }) => {
  * GFLOP/s of each of two workers alone and of both at once (their sum), medians of `rounds` turns of `ms` each. A
  * thread tends to stay on one core, so the two alone show the two cores (the machine may move them).
  */
-export async function measureCores(rounds = 15, ms = 150): Promise<{ alone: [number, number]; together: number }> {
-  const bytes = readFileSync(new URL('../build/peak-simd.wasm', import.meta.url));
+export async function measureCores(
+  rounds = 15,
+  ms = 150,
+  build: Build = 'simd',
+): Promise<{ alone: [number, number]; together: number }> {
+  const bytes = readFileSync(new URL(`../build/peak-${build}.wasm`, import.meta.url));
   const go = new SharedArrayBuffer(4);
   const workers = [0, 1].map(() => new Worker(WORKER, { eval: true, workerData: { bytes, go } }));
   let round = 0;
@@ -56,8 +62,11 @@ export async function measureCores(rounds = 15, ms = 150): Promise<{ alone: [num
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { alone, together } = await measureCores();
-  console.log(
-    `peak micro-kernel, GFLOP/s: one thread alone ${alone.map((x) => x.toFixed(1)).join(' or ')}, two at once ${together.toFixed(1)} together: ${(together / Math.max(...alone)).toFixed(2)}× the faster alone`,
-  );
+  const builds: Build[] = supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd'];
+  for (const build of builds) {
+    const { alone, together } = await measureCores(15, 150, build);
+    console.log(
+      `${build} peak micro-kernel, GFLOP/s: one thread alone ${alone.map((x) => x.toFixed(1)).join(' or ')}, two at once ${together.toFixed(1)} together: ${(together / Math.max(...alone)).toFixed(2)}× the faster alone`,
+    );
+  }
 }
