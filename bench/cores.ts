@@ -1,11 +1,11 @@
 // What a second thread can give on this machine at best: bench/assembly/peak.ts's micro-kernel (operands in L1, no
 // memory traffic, nothing shared) on one worker alone and on two workers at once, taking turns. The two together ÷
 // one alone is the ceiling of any 2-thread speed-up here; a shared VM's second core can be slower than its first.
-// `node --import tsx bench/cores.ts`.
+// `node --experimental-wasm-relaxed-simd --import tsx bench/cores.ts` (both builds; without the flag on Node 20, simd).
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Build } from '../src/index.js';
-import { supportsRelaxedSimd } from '../src/features.js';
+import { runnableBuilds } from './peak.js';
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -62,7 +62,7 @@ export async function measureCores(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const builds: Build[] = supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd'];
+  const builds = runnableBuilds();
   for (const build of builds) {
     const { alone, together } = await measureCores(15, 150, build);
     console.log(

@@ -1,6 +1,10 @@
 // This CPU's WASM SIMD peak per build, as our 4×8 micro-kernel reaches it with its operands in L1.
 import { readFileSync } from 'node:fs';
 import type { Build } from '../src/index.js';
+import { supportsRelaxedSimd } from '../src/features.js';
+
+/** The builds this runtime runs: relaxed-simd where it validates (Node 20: under --experimental-wasm-relaxed-simd). */
+export const runnableBuilds = (): Build[] => (supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd']);
 
 /** Best GFLOP/s of bench/assembly/peak.ts over runs of ~10 ms, after half a second of warm-up. */
 export async function measurePeak(build: Build): Promise<number> {

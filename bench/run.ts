@@ -5,13 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import b from 'benny';
 import type { Build } from '../src/index.js';
-import { supportsRelaxedSimd } from '../src/features.js';
 import { measureBrowserStart } from './browser.js';
 import { measureColdStarts } from './cold-start.js';
 import { measureFirstCalls } from './first-calls.js';
 import { measureFirstCallsPage } from './first-calls-page.js';
 import { measureWorkersPage } from './workers-page.js';
-import { measurePeak } from './peak.js';
+import { measurePeak, runnableBuilds } from './peak.js';
 import { ortVersion } from './peers/onnxruntime.js';
 import { tfjsVersion } from './peers/tfjs.js';
 import { machine, type Row, table, toMarkdown, toText } from './report.js';
@@ -38,7 +37,7 @@ const slug = (s: string) =>
     .replace(/^-|-$/g, '');
 
 async function main(): Promise<void> {
-  const builds: Build[] = supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd'];
+  const builds = runnableBuilds();
   await makeEngines(builds);
   // The peak is an upper bound: measured again before every workload, the best so far kept, so one slow moment of
   // this shared machine does not lower it (one run measured 38.8 GFLOP/s for the plain build, where
