@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Build } from '../src/index.js';
-import { measureCores } from './cores.js';
+import { type Cores, measureCores } from './cores.js';
 import { runnableBuilds } from './peak.js';
 import { toMarkdown } from './report.js';
 import type { EngineRun } from './workloads.js';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const builds = runnableBuilds();
   // Before the engines start their workers: nothing else computes while the cores are measured.
   // One build at a time: each measurement needs the two cores to itself.
-  const cores = {} as Record<Build, Awaited<ReturnType<typeof measureCores>>>;
+  const cores = {} as Record<Build, Cores>;
   for (const b of builds) cores[b] = await measureCores(15, 150, b);
   await makeEngines(builds, [1, 2]);
   // Workers start a few tens of ms after their engine: let them.
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const md = [
     `Our engines at 1 and 2 threads (the same build, separate engines) and onnxruntime-web ${ORT_THREADS === 1 ? 'at 1 thread' : `at numThreads = ${ORT_THREADS}`}, all in one process on a ${availableParallelism()}-core machine, taking turns; medians of ${quick ? 5 : 21} rounds after a warm-up, inputs copied in and results copied out on every call. Speed-up is 1 thread ÷ 2 threads; the last column is the peer's time ÷ ours (above 1: we are faster).`,
     '',
-    `What two threads can give here at best (\`node --experimental-wasm-relaxed-simd --import tsx bench/cores.ts\`, at the start of this run): the peak micro-kernel of each build (operands in L1, nothing shared) ran at ${builds.map((b) => `${cores[b].alone.map((x) => x.toFixed(1)).join(' and ')} GFLOP/s (${b})`).join(', ')} on one thread alone (each of two workers in turn: the machine's two cores), and at ${builds.map((b) => `${cores[b].together.toFixed(1)}, ${(cores[b].together / Math.max(...cores[b].alone)).toFixed(2)}× the faster alone (${b})`).join('; ')} on two at once. A 1-thread call on the faster core can be sped up by at most that; the cores of this shared VM need not be equal.`,
+    `What two threads can give here at best (\`node --experimental-wasm-relaxed-simd --import tsx bench/cores.ts\`, at the start of this run): the peak micro-kernel of each build (operands in L1, nothing shared) ran at ${builds.map((b) => `${cores[b].alone.map((x) => x.toFixed(1)).join(' and ')} GFLOP/s (${b})`).join(', ')} on one thread alone (each of two workers in turn: the machine's two cores), and at ${builds.map((b) => `${cores[b].together.toFixed(1)}, ${cores[b].ceiling.toFixed(2)}× the faster alone (${b})`).join('; ')} on two at once. A 1-thread call on the faster core can be sped up by at most that; the cores of this shared VM need not be equal.`,
     '',
     toMarkdown([header, ...rows]),
     '',
