@@ -1,0 +1,85 @@
+// What the warm-up's length trades: builds of assembly/ whose warm-up runs R rounds (assembly/warm-up.ts ROUNDS), each
+// in new Node processes that import the package and init() it from that build, then make the same SDPA call 12 times.
+// Cold start (import + init()) against the first call and the worst of calls 2–5 over the steady time (the median of
+// calls 6–12), medians over processes; the builds take turns, so a slow spell of the machine falls on all of them.
+//   node bench/warm-up-rounds.mjs [rounds = 1,2,3,6] [processes per build = 12]
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [roundsArg = '1,2,3,6', processesArg = '12'] = process.argv.slice(2);
+const ROUNDS = roundsArg.split(',').map(Number);
+const PROCESSES = Number(processesArg);
+const LENGTHS = [512, 2048];
+const root = new URL('..', import.meta.url).pathname;
+const asc = join(root, 'node_modules/.bin/asc');
+const ROUNDS_LINE = /^const ROUNDS = \d+;$/m;
+
+const work = mkdtempSync(join(tmpdir(), 'wasm-attention-warm-up-'));
+cpSync(join(root, 'assembly'), join(work, 'assembly'), { recursive: true });
+cpSync(join(root, 'asconfig.json'), join(work, 'asconfig.json'));
+const source = readFileSync(join(work, 'assembly/warm-up.ts'), 'utf8');
+if (!ROUNDS_LINE.test(source)) throw new Error('assembly/warm-up.ts no longer declares `const ROUNDS = <n>;`');
+const shipped = Number(source.match(ROUNDS_LINE)[0].match(/\d+/)[0]);
+const builds = ROUNDS.map((r) => {
+  writeFileSync(join(work, 'assembly/warm-up.ts'), source.replace(ROUNDS_LINE, `const ROUNDS = ${r};`));
+  const out = join(work, `rounds-${r}.wasm`);
+  execFileSync(asc, ['assembly/index.ts', '--config', 'asconfig.json', '--target', 'simd', '-o', out], { cwd: work });
+  return out;
+});
+
+/** One process: the package imported and initialised from `wasm`, then SDPA n×64 12 times; times in ms. */
+const CHILD = (wasm, n) => `
+const t0 = performance.now();
+const m = await import('wasm-attention');
+await m.init({ wasm: ${JSON.stringify(pathToFileURL(wasm).href)} });
+const ready = performance.now() - t0;
+let s = 1;
+const t = () => ({ data: Float32Array.from({ length: ${n} * 64 }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5)), shape: [${n}, 64] });
+const [q, k, v] = [t(), t(), t()];
+const calls = [];
+for (let i = 0; i < 12; i++) {
+  const a = performance.now();
+  m.scaledDotProductAttention(q, k, v);
+  calls.push(performance.now() - a);
+}
+console.log(JSON.stringify({ ready, calls }));`;
+
+const median = (x) => {
+  const s = [...x].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const results = ROUNDS.map(() => ({
+  ready: [],
+  ...Object.fromEntries(LENGTHS.map((n) => [n, { first: [], worst: [] }])),
+}));
+for (let p = 0; p < PROCESSES; p++) {
+  for (let i = 0; i < ROUNDS.length; i++) {
+    const b = p % 2 ? ROUNDS.length - 1 - i : i;
+    for (const n of LENGTHS) {
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD(builds[b], n)], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      const { ready, calls } = JSON.parse(out.trim().split('\n').pop());
+      const steady = median(calls.slice(5));
+      if (n === LENGTHS[0]) results[b].ready.push(ready);
+      results[b][n].first.push(calls[0] / steady);
+      results[b][n].worst.push(Math.max(...calls.slice(1, 5)) / steady);
+    }
+  }
+}
+const cells = (r) => LENGTHS.flatMap((n) => [r[n].first, r[n].worst].map((x) => `${median(x).toFixed(2)}×`));
+console.log(
+  `Warm-up rounds (shipped: ${shipped}), simd build, Node ${process.versions.node}; medians over ${PROCESSES} processes per build and call`,
+);
+console.log(
+  `| rounds | import + init(), ms | ${LENGTHS.map((n) => `SDPA ${n}×64 first ÷ steady | worst of calls 2–5 ÷ steady`).join(' | ')} |`,
+);
+console.log(`| ---: | ---: | ${LENGTHS.map(() => '---: | ---:').join(' | ')} |`);
+ROUNDS.forEach((r, i) =>
+  console.log(`| ${r} | ${median(results[i].ready).toFixed(1)} | ${cells(results[i]).join(' | ')} |`),
+);
+rmSync(work, { recursive: true });
