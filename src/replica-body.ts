@@ -5,7 +5,7 @@
 import { type Runs, jobWrites } from './kernel-regions.js';
 import { DESC_FIELDS } from './kernels.js';
 import type { Step } from './recording.js';
-import { CONTROL_SLOTS, type JobKernels, playStep, runUnits, SLOT } from './thread-jobs.js';
+import { CONTROL_SLOTS, type Job, type JobKernels, playStep, runUnits, SLOT } from './thread-jobs.js';
 
 /** What a replica starts with: its module, its index among the replicas, the memory's maximum in pages. */
 export interface ReplicaInit {
@@ -13,6 +13,8 @@ export interface ReplicaInit {
   readonly module: WebAssembly.Module;
   readonly index: number;
   readonly pages: number;
+  /** Tests: ms this replica waits before each of its own chunks, so that its peers run out first and take some. */
+  readonly slowForTests?: number;
 }
 
 /** An async call as a replica gets it: memory to copy in, the steps, how many replicas share its jobs. */
@@ -28,6 +30,19 @@ export interface ReplicaCall {
   readonly back?: Runs;
   /** Whether the last step's rows go to the engine from every replica rather than to the other replicas. */
   readonly final: boolean;
+}
+
+/**
+ * What replicas send one another during a call: a step's rows (runs, data), a request for chunks of a step's job
+ * (steal), the chunks given in answer (given), or, with no step, that the sender failed in the call.
+ */
+interface PeerMessage {
+  readonly id: number;
+  readonly step?: number;
+  readonly runs?: Runs;
+  readonly data?: ArrayBuffer[];
+  readonly steal?: true;
+  readonly given?: Array<[number, number]>;
 }
 
 /**
@@ -103,30 +118,49 @@ function* share(total: number, chunk: number, index: number, replicas: number): 
   for (let c = index; c * chunk < total; c += replicas) yield [c * chunk, Math.min(total, (c + 1) * chunk)];
 }
 
-/**
- * Runs one recorded step over `memory`: a kernel (every replica runs it whole), or the chunks of a job that are this
- * replica's (`index` of `replicas`); returns where those chunks wrote, for a job.
- */
-export function runStep(
+/** A job as this replica computes it: `run` computes a chunk of units [begin, end) and notes where it wrote. */
+function jobRunner(
   kernels: JobKernels,
   ctl: Int32Array,
   memory: WebAssembly.Memory,
-  s: Step,
-  index: number,
-  replicas: number,
-): Runs | undefined {
-  return playStep(kernels, memory, s, (job) => {
-    const [kind, total, chunk, scratch, , , ...args] = job;
-    ctl.set(args, SLOT.args);
-    ctl[SLOT.kind] = kind;
-    const runs: Runs = [];
-    const desc = (ptr: number) => new Int32Array(memory.buffer, ptr, DESC_FIELDS);
-    for (const [begin, end] of share(total, chunk, index, replicas)) {
+  job: Job,
+): { runs: Runs; run(chunk: readonly [number, number]): void } {
+  const [kind, , , scratch, , , ...args] = job;
+  ctl.set(args, SLOT.args);
+  ctl[SLOT.kind] = kind;
+  const runs: Runs = [];
+  const desc = (ptr: number) => new Int32Array(memory.buffer, ptr, DESC_FIELDS);
+  return {
+    runs,
+    run: ([begin, end]) => {
       runUnits(kernels, ctl, begin, end, scratch >>> 0);
       jobWrites(runs, job, begin, end, desc);
-    }
-    return runs;
+    },
+  };
+}
+
+/**
+ * Runs one recorded step over `memory` on one thread: a kernel, or every unit of a job; returns where a job wrote.
+ */
+export function runStep(kernels: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, s: Step): Runs | undefined {
+  return playStep(kernels, memory, s, (job) => {
+    const r = jobRunner(kernels, ctl, memory, job);
+    r.run([0, job[1]]);
+    return r.runs;
   });
+}
+
+/**
+ * A turn of this thread's event loop, so that the messages already in are handled first: Node's setImmediate runs
+ * after them (a message on a channel of one's own may come before them there); a browser's Worker, which has no
+ * setImmediate, takes messages in the order they came.
+ */
+function eventLoopTurn(): () => Promise<void> {
+  if (typeof setImmediate === 'function') return () => new Promise((r) => setImmediate(r));
+  const tick = new MessageChannel();
+  let resume: (() => void) | undefined;
+  tick.port1.onmessage = () => resume?.();
+  return () => new Promise((r) => ((resume = r), tick.port2.postMessage(0)));
 }
 
 /** Runs the replica: calls from the pool through `listen`, answers through `post`; peers' ports come first. */
@@ -141,19 +175,25 @@ export function replicaBody(
   const spares = new Spares();
   let peers: Array<MessagePort | undefined> = [];
   // What peers sent, by call and step; calls a peer failed in; the step waiting for peers.
-  const inbox = new Map<string, Array<{ runs: Runs; data: ArrayBuffer[] }>>();
+  const inbox = new Map<string, PeerMessage[]>();
   const failed = new Set<number>();
   let wake: (() => void) | undefined;
-  const deliver = (m: { id: number; step?: number; runs: Runs; data: ArrayBuffer[] }) => {
+  // The chunks of the job in progress this replica has not started: a peer that has run out takes the later half.
+  let running: { id: number; step: number; left: Array<[number, number]> } | undefined;
+  const deliver = (m: PeerMessage, from: MessagePort) => {
+    if (m.steal) {
+      const left = running?.id === m.id && running.step === m.step ? running.left : [];
+      from.postMessage({ id: m.id, step: m.step, given: left.splice(Math.floor(left.length / 2)) });
+      return;
+    }
     if (m.step === undefined) failed.add(m.id);
     else {
-      const key = `${m.id}:${m.step}`;
+      const key = `${m.id}:${m.step}${m.given ? ':given' : ''}`;
       inbox.set(key, [...(inbox.get(key) ?? []), m]);
     }
     wake?.();
   };
-  const fromPeers = async (id: number, step: number, count: number) => {
-    const key = `${id}:${step}`;
+  const fromPeers = async (id: number, key: string, count: number) => {
     while ((inbox.get(key)?.length ?? 0) < count) {
       if (failed.has(id)) throw new Error('another worker failed in this call');
       await new Promise<void>((w) => (wake = w));
@@ -162,17 +202,56 @@ export function replicaBody(
     inbox.delete(key);
     return got;
   };
+  const turn = eventLoopTurn();
+  let stolen = 0;
+
+  /**
+   * Step n's job: this replica's chunks (every replicas-th), then, once they are done, the chunks its peers have not
+   * started and give up. A replica on a core that runs slow for a while (a busy host, a shared CPU) then holds the
+   * others up by at most a chunk; every unit is computed the same way whoever takes it.
+   */
+  async function work(id: number, n: number, job: Job, replicas: number): Promise<Runs> {
+    const r = jobRunner(kernels, ctl, memory, job);
+    const live = peers.filter(Boolean) as MessagePort[];
+    const mine = { id, step: n, left: [...share(job[1], job[2], init.index, replicas)] };
+    running = mine;
+    try {
+      for (let c, lastTurn = performance.now(); (c = mine.left.shift());) {
+        if (init.slowForTests) await new Promise((w) => setTimeout(w, init.slowForTests));
+        r.run(c);
+        // A turn costs tens of µs: at most one a ms.
+        if (mine.left.length > 0 && live.length > 0 && performance.now() - lastTurn > 1) {
+          await turn();
+          lastTurn = performance.now();
+        }
+      }
+    } finally {
+      running = undefined;
+    }
+    if (live.length === 0) return r.runs;
+    for (const p of live) p.postMessage({ id, step: n, steal: true });
+    for (const m of await fromPeers(id, `${id}:${n}:given`, live.length)) {
+      for (const c of m.given!) {
+        r.run(c);
+        stolen += c[1] - c[0];
+      }
+    }
+    return r.runs;
+  }
 
   async function run(call: ReplicaCall): Promise<void> {
     const { id, steps, replicas } = call;
+    const stolenBefore = stolen;
     const grow = call.bytes - memory.buffer.byteLength;
     if (grow > 0) memory.grow(grow / 65536);
     scatter(memory.buffer, call.runs, call.data);
     spares.keep(call.data);
     let final: { runs: Runs; data: ArrayBuffer[] } | undefined;
     for (const [n, s] of steps.entries()) {
-      const runs = runStep(kernels, ctl, memory, s, init.index, replicas);
-      if (!runs || replicas < 2) continue;
+      const job = playStep(kernels, memory, s, (j) => j);
+      if (!job) continue;
+      const runs = await work(id, n, job, replicas);
+      if (replicas < 2) continue;
       const data = gather(memory.buffer, runs, spares);
       // The last step's rows are read by no other step: they go to the engine, not to the other replicas.
       if (call.final && n === steps.length - 1) {
@@ -182,8 +261,8 @@ export function replicaBody(
       const live = peers.filter(Boolean) as MessagePort[];
       for (const p of live) p.postMessage({ id, step: n, runs, data }, live.length === 1 ? data : []);
       if (live.length > 1) spares.keep(data);
-      for (const m of await fromPeers(id, n, replicas - 1)) {
-        scatter(memory.buffer, m.runs, m.data);
+      for (const m of await fromPeers(id, `${id}:${n}`, replicas - 1)) {
+        scatter(memory.buffer, m.runs!, m.data!);
         spares.keep(m.data);
       }
     }
@@ -191,7 +270,12 @@ export function replicaBody(
     const back = call.back && gather(memory.buffer, call.back, spares);
     // Spare buffers go back with the answer: the engine sends every replica the inputs and gets less back.
     const gift = spares.surplus(16);
-    if (back || final) post({ id, back, final, gift }, [...(back ?? []), ...(final?.data ?? []), ...gift]);
+    if (back || final)
+      post({ id, back, final, gift, stolen: stolen - stolenBefore }, [
+        ...(back ?? []),
+        ...(final?.data ?? []),
+        ...gift,
+      ]);
     else spares.keep(gift);
   }
 
@@ -209,7 +293,7 @@ export function replicaBody(
     const m = message as { peers?: MessagePort[] } & ReplicaCall;
     if (!m.peers) return enqueue(m);
     peers = m.peers;
-    for (const p of peers) if (p) p.onmessage = (e: MessageEvent) => deliver(e.data);
+    for (const p of peers) if (p) p.onmessage = (e: MessageEvent) => deliver(e.data, p);
   });
   post({ ready: true });
 }

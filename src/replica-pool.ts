@@ -22,12 +22,16 @@ interface Answer {
   final?: { runs: Runs; data: ArrayBuffer[] };
   /** Spare buffers handed back. */
   gift?: ArrayBuffer[];
+  /** Units the replica took from its peers in the call. */
+  stolen?: number;
   error?: string;
 }
 
 export class ReplicaPool extends SplitPool {
   #replicas: Array<Thread | undefined> = [];
   #wanted = 1;
+  /** Units of async calls that a replica which answered took from its peers (tests, benchmarks). */
+  stolenUnits = 0;
   /** Whether any replica has started: if none ever does (its script did not load), calls run on the caller. */
   #started = false;
   #broken = false;
@@ -221,6 +225,7 @@ export class ReplicaPool extends SplitPool {
     for (const h of call.heard) [h.back, h.final?.data, h.gift].forEach((b) => this.#spares.keep(b));
     this.#settled(m.id);
     this.workerUnits += call.units;
+    for (const h of call.heard) this.stolenUnits += h.stolen ?? 0;
     call.resolve();
   }
 
@@ -298,7 +303,7 @@ export class ReplicaPool extends SplitPool {
   /** Without replicas: the steps on the calling thread, after the sync call that recorded them. */
   async #runHere(steps: readonly Step[]): Promise<void> {
     const ctl = new Int32Array(CONTROL_SLOTS);
-    for (const s of steps) runStep(this.#direct!, ctl, this.memory, s, 0, 1);
+    for (const s of steps) runStep(this.#direct!, ctl, this.memory, s);
   }
 }
 

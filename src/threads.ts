@@ -16,7 +16,7 @@ export const autoThreads = (): number =>
 export const prepareThreads = async (_threads: number | undefined): Promise<void> => {};
 
 /** A worker thread that never keeps the process alive unless asked to (while async calls are pending). */
-const startNodeThread: StartThread = (init, events) => {
+export const startNodeThread: StartThread = (init, events) => {
   // No execArgv: a parent started with -e (or other script flags) would run them again in the worker; the V8 flags
   // the module needs (relaxed SIMD on Node 20) are process-wide anyway.
   const { Worker } = builtin!<typeof import('node:worker_threads')>('node:worker_threads');

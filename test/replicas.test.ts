@@ -14,7 +14,7 @@ import {
 } from '../src/index.js';
 import { runtimeOf } from '../src/engine.js';
 import { type ReplicaPool, replicaPool } from '../src/replica-pool.js';
-import { threadingForTests } from '../src/threads.js';
+import { startNodeThread, threadingForTests } from '../src/threads.js';
 import type { StartThread } from '../src/worker-pool.js';
 import { everyOp, expectResultsKept, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
 import { BUILD, expectAttentionError, randomTensor, usedBytes } from './helpers.js';
@@ -47,6 +47,24 @@ describe('worker mode (replicas with memories of their own)', () => {
       got.forEach((g, i) => expect(g, `output ${i} on ${threads} replicas`).toEqual(want[i]));
       expect(usedBytes(engine)).toBe(0);
       if (threads > 1) expect(runtimeOf(engine).pool!.workerUnits - before).toBeGreaterThan(0);
+      engine.close();
+    }
+  });
+
+  it('a replica that runs slow gives its later chunks to the others: every op still bit for bit, on 2 and 3', async () => {
+    for (const threads of [2, 3]) {
+      // The last replica waits 5 ms before each chunk of its own, so the others run out first and take some.
+      const slowLast: StartThread = (init, events) =>
+        startNodeThread(
+          init.role === 'replica' && init.index === threads - 1 ? { ...init, slowForTests: 5 } : init,
+          events,
+        );
+      const engine = await replicaEngine(threads, slowLast);
+      const want = await everyOp(engine, 'sync');
+      const got = await everyOp(engine, 'async');
+      got.forEach((g, i) => expect(g, `output ${i} on ${threads} replicas`).toEqual(want[i]));
+      expect(poolOf(engine).stolenUnits, `units taken from the slow replica of ${threads}`).toBeGreaterThan(0);
+      expect(usedBytes(engine)).toBe(0);
       engine.close();
     }
   });
