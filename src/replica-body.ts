@@ -173,7 +173,8 @@ export function replicaBody(
   const kernels = new WebAssembly.Instance(init.module, { env: { memory } }).exports as unknown as JobKernels;
   const ctl = new Int32Array(CONTROL_SLOTS);
   const spares = new Spares();
-  let peers: Array<MessagePort | undefined> = [];
+  // The other replicas' ports (this replica's own slot empty).
+  let peers: MessagePort[] = [];
   // What peers sent, by call and step; calls a peer failed in; the step waiting for peers.
   const inbox = new Map<string, PeerMessage[]>();
   const failed = new Set<number>();
@@ -212,7 +213,6 @@ export function replicaBody(
    */
   async function work(id: number, n: number, job: Job, replicas: number): Promise<Runs> {
     const r = jobRunner(kernels, ctl, memory, job);
-    const live = peers.filter(Boolean) as MessagePort[];
     const mine = { id, step: n, left: [...share(job[1], job[2], init.index, replicas)] };
     running = mine;
     try {
@@ -220,7 +220,7 @@ export function replicaBody(
         if (init.slowForTests) await new Promise((w) => setTimeout(w, init.slowForTests));
         r.run(c);
         // A turn costs tens of µs: at most one a ms.
-        if (mine.left.length > 0 && live.length > 0 && performance.now() - lastTurn > 1) {
+        if (mine.left.length > 0 && peers.length > 0 && performance.now() - lastTurn > 1) {
           await turn();
           lastTurn = performance.now();
         }
@@ -228,9 +228,9 @@ export function replicaBody(
     } finally {
       running = undefined;
     }
-    if (live.length === 0) return r.runs;
-    for (const p of live) p.postMessage({ id, step: n, steal: true });
-    for (const m of await fromPeers(id, `${id}:${n}:given`, live.length)) {
+    if (peers.length === 0) return r.runs;
+    for (const p of peers) p.postMessage({ id, step: n, steal: true });
+    for (const m of await fromPeers(id, `${id}:${n}:given`, peers.length)) {
       for (const c of m.given!) {
         r.run(c);
         stolen += c[1] - c[0];
@@ -258,9 +258,8 @@ export function replicaBody(
         final = { runs, data };
         break;
       }
-      const live = peers.filter(Boolean) as MessagePort[];
-      for (const p of live) p.postMessage({ id, step: n, runs, data }, live.length === 1 ? data : []);
-      if (live.length > 1) spares.keep(data);
+      for (const p of peers) p.postMessage({ id, step: n, runs, data }, peers.length === 1 ? data : []);
+      if (peers.length > 1) spares.keep(data);
       for (const m of await fromPeers(id, `${id}:${n}`, replicas - 1)) {
         scatter(memory.buffer, m.runs!, m.data!);
         spares.keep(m.data);
@@ -284,16 +283,16 @@ export function replicaBody(
     queue = queue.then(() =>
       run(m).catch((e: unknown) => {
         // Peers waiting for this replica's rows stop waiting; the pool ends every replica and starts afresh.
-        for (const p of peers) p?.postMessage({ id: m.id });
+        for (const p of peers) p.postMessage({ id: m.id });
         post({ id: m.id, error: e instanceof Error ? e.message : String(e) });
       }),
     );
   };
   listen((message) => {
-    const m = message as { peers?: MessagePort[] } & ReplicaCall;
+    const m = message as { peers?: Array<MessagePort | undefined> } & ReplicaCall;
     if (!m.peers) return enqueue(m);
-    peers = m.peers;
-    for (const p of peers) if (p) p.onmessage = (e: MessageEvent) => deliver(e.data, p);
+    peers = m.peers.filter((p) => p !== undefined);
+    for (const p of peers) p.onmessage = (e: MessageEvent) => deliver(e.data, p);
   });
   post({ ready: true });
 }

@@ -30,7 +30,7 @@ interface Answer {
 export class ReplicaPool extends SplitPool {
   #replicas: Array<Thread | undefined> = [];
   #wanted = 1;
-  /** Units of async calls that a replica which answered took from its peers (tests, benchmarks). */
+  /** Units of async calls that a replica which answered took from its peers (for tests). */
   stolenUnits = 0;
   /** Whether any replica has started: if none ever does (its script did not load), calls run on the caller. */
   #started = false;
