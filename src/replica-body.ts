@@ -181,8 +181,12 @@ export function replicaBody(
   let wake: (() => void) | undefined;
   // The chunks of the job in progress this replica has not started: a peer that has run out takes the later half.
   let running: { id: number; step: number; left: Array<[number, number]> } | undefined;
+  // The peers that asked for chunks of a step, by call and step: they have none left to give, so are not asked.
+  const asked = new Map<string, Set<MessagePort>>();
   const deliver = (m: PeerMessage, from: MessagePort) => {
     if (m.steal) {
+      const key = `${m.id}:${m.step}`;
+      asked.set(key, (asked.get(key) ?? new Set()).add(from));
       const left = running?.id === m.id && running.step === m.step ? running.left : [];
       from.postMessage({ id: m.id, step: m.step, given: left.splice(Math.floor(left.length / 2)) });
       return;
@@ -229,8 +233,12 @@ export function replicaBody(
       running = undefined;
     }
     if (peers.length === 0) return r.runs;
-    for (const p of peers) p.postMessage({ id, step: n, steal: true });
-    for (const m of await fromPeers(id, `${id}:${n}:given`, peers.length)) {
+    // Requests that came during the last chunk are heard (and answered: nothing) before asking those peers in turn.
+    await turn();
+    const busy = peers.filter((p) => !asked.get(`${id}:${n}`)?.has(p));
+    if (busy.length === 0) return r.runs;
+    for (const p of busy) p.postMessage({ id, step: n, steal: true });
+    for (const m of await fromPeers(id, `${id}:${n}:given`, busy.length)) {
       for (const c of m.given!) {
         r.run(c);
         stolen += c[1] - c[0];
@@ -242,6 +250,8 @@ export function replicaBody(
   async function run(call: ReplicaCall): Promise<void> {
     const { id, steps, replicas } = call;
     const stolenBefore = stolen;
+    // Earlier calls' requests are of no more use.
+    for (const key of asked.keys()) if (Number(key.split(':')[0]) < id) asked.delete(key);
     const grow = call.bytes - memory.buffer.byteLength;
     if (grow > 0) memory.grow(grow / 65536);
     scatter(memory.buffer, call.runs, call.data);
