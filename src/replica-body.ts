@@ -1,7 +1,8 @@
 // What a replica of the workers' pool does (src/replica-pool.ts): its own instance of the engine's module over a
 // memory of its own, laid out as the engine's. It takes async calls in order: copies in what the engine sent,
-// runs the recorded steps, computes its share of every job and sends the rows it wrote to the other replicas (taking
-// theirs before the next step), and the first replica sends back what the call leaves behind.
+// runs the recorded steps, computes its share of every job (and chunks a slower replica has not started) and sends
+// the rows it wrote to the other replicas (taking theirs before the next step), and the first replica sends back what
+// the call leaves behind.
 import { type Runs, jobWrites } from './kernel-regions.js';
 import { DESC_FIELDS } from './kernels.js';
 import type { Step } from './recording.js';
@@ -113,7 +114,7 @@ export function scatter(memory: ArrayBuffer, runs: Runs, data: readonly ArrayBuf
   );
 }
 
-/** Chunks of a job's units this replica computes: every replicas-th chunk, so causal rows fall evenly. */
+/** Chunks of a job's units this replica starts with: every replicas-th chunk, so causal rows fall evenly. */
 function* share(total: number, chunk: number, index: number, replicas: number): Generator<[number, number]> {
   for (let c = index; c * chunk < total; c += replicas) yield [c * chunk, Math.min(total, (c + 1) * chunk)];
 }
