@@ -174,7 +174,7 @@ export function replicaBody(
   const kernels = new WebAssembly.Instance(init.module, { env: { memory } }).exports as unknown as JobKernels;
   const ctl = new Int32Array(CONTROL_SLOTS);
   const spares = new Spares();
-  // The other replicas' ports (this replica's own slot empty).
+  // The other replicas' ports.
   let peers: MessagePort[] = [];
   // What peers sent, by call and step; calls a peer failed in; the step waiting for peers.
   const inbox = new Map<string, PeerMessage[]>();
