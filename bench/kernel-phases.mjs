@@ -4,13 +4,12 @@
 // A phase's share is 1 − (time without it ÷ time with it). Each edit must match the kernel's source exactly: when
 // the kernel changes, this script stops and names the edit that no longer applies.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildWasm, copyAssembly } from './assembly-copy.mjs';
 
 const [L = '1024', target = 'simd', causal = ''] = process.argv.slice(2);
 const root = new URL('..', import.meta.url).pathname;
-const asc = join(root, 'node_modules/.bin/asc');
 
 /** Each phase: the lines of assembly/ that do it (in flash.ts unless a file is named), and what replaces them. */
 const PHASES = [
@@ -54,13 +53,9 @@ const PHASES = [
   },
 ];
 
-function build(dir, out) {
-  execFileSync(asc, ['assembly/index.ts', '--config', 'asconfig.json', '--target', target, '-o', out], { cwd: dir });
-}
+const build = (dir, out) => buildWasm(dir, target, out);
 
-const work = mkdtempSync(join(tmpdir(), 'wasm-attention-phases-'));
-cpSync(join(root, 'assembly'), join(work, 'assembly'), { recursive: true });
-cpSync(join(root, 'asconfig.json'), join(work, 'asconfig.json'));
+const work = copyAssembly('phases');
 const whole = join(work, 'whole.wasm');
 build(work, whole);
 const node = [...(target === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [])];

@@ -4,29 +4,26 @@
 // calls 6–12), medians over processes; the builds take turns, so a slow spell of the machine falls on all of them.
 //   node bench/warm-up-rounds.mjs [rounds = 1,2,3,6] [processes per build = 12]
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildWasm, copyAssembly } from './assembly-copy.mjs';
 
 const [roundsArg = '1,2,3,6', processesArg = '12'] = process.argv.slice(2);
 const ROUNDS = roundsArg.split(',').map(Number);
 const PROCESSES = Number(processesArg);
 const LENGTHS = [512, 2048];
 const root = new URL('..', import.meta.url).pathname;
-const asc = join(root, 'node_modules/.bin/asc');
 const ROUNDS_LINE = /^const ROUNDS = \d+;$/m;
 
-const work = mkdtempSync(join(tmpdir(), 'wasm-attention-warm-up-'));
-cpSync(join(root, 'assembly'), join(work, 'assembly'), { recursive: true });
-cpSync(join(root, 'asconfig.json'), join(work, 'asconfig.json'));
+const work = copyAssembly('warm-up');
 const source = readFileSync(join(work, 'assembly/warm-up.ts'), 'utf8');
 if (!ROUNDS_LINE.test(source)) throw new Error('assembly/warm-up.ts no longer declares `const ROUNDS = <n>;`');
 const shipped = Number(source.match(ROUNDS_LINE)[0].match(/\d+/)[0]);
 const builds = ROUNDS.map((r) => {
   writeFileSync(join(work, 'assembly/warm-up.ts'), source.replace(ROUNDS_LINE, `const ROUNDS = ${r};`));
   const out = join(work, `rounds-${r}.wasm`);
-  execFileSync(asc, ['assembly/index.ts', '--config', 'asconfig.json', '--target', 'simd', '-o', out], { cwd: work });
+  buildWasm(work, 'simd', out);
   return out;
 });
 
