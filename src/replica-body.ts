@@ -209,6 +209,7 @@ export function replicaBody(
     return got;
   };
   const turn = eventLoopTurn();
+  // Units this replica took from its peers in the call in progress (calls run one at a time).
   let stolen = 0;
 
   /**
@@ -250,7 +251,7 @@ export function replicaBody(
 
   async function run(call: ReplicaCall): Promise<void> {
     const { id, steps, replicas } = call;
-    const stolenBefore = stolen;
+    stolen = 0;
     // Earlier calls' requests are of no more use.
     for (const key of asked.keys()) if (Number(key.split(':')[0]) < id) asked.delete(key);
     const grow = call.bytes - memory.buffer.byteLength;
@@ -280,12 +281,7 @@ export function replicaBody(
     const back = call.back && gather(memory.buffer, call.back, spares);
     // Spare buffers go back with the answer: the engine sends every replica the inputs and gets less back.
     const gift = spares.surplus(16);
-    if (back || final)
-      post({ id, back, final, gift, stolen: stolen - stolenBefore }, [
-        ...(back ?? []),
-        ...(final?.data ?? []),
-        ...gift,
-      ]);
+    if (back || final) post({ id, back, final, gift, stolen }, [...(back ?? []), ...(final?.data ?? []), ...gift]);
     else spares.keep(gift);
   }
 
