@@ -1,5 +1,5 @@
 // The attention kernels' descriptor: what they work on, written into linear memory by the wrapper
-// (src/attention.ts, in this field order) instead of thirty positional arguments.
+// (src/ops/attention.ts, in this field order) instead of thirty positional arguments.
 
 /**
  * One attention pass over `batch` items: Q (lq × dk, row stride ldq), K (lk × dk, ldk), V (lk × dv, ldv), O

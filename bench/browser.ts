@@ -50,7 +50,8 @@ export async function measureBrowserStart(runs: number): Promise<BrowserStart | 
   };
   page('empty', undefined);
   page('inline', readFileSync(new URL('../dist/wasm-attention.min.js', import.meta.url), 'utf8'));
-  // src/wasm-source.ts outside Node: fetch new URL('../build/<build>.wasm', import.meta.url), as a bundler's asset.
+  // src/runtime/wasm-source.ts outside Node: fetch new URL('../build/<build>.wasm', import.meta.url), as a bundler's
+  // asset.
   const fetching = await build({
     entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
     bundle: true,

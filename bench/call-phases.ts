@@ -2,8 +2,8 @@
 // while its helpers start), copying results out, and the rest (reading arguments, copying them in). Batches of calls
 // take turns with a pause between them, as in the threads section. `node --import tsx bench/call-phases.ts [n]`.
 import { createEngine, type Engine, scaledDotProductAttention } from '../src/index.js';
-import { runtimeOf } from '../src/engine.js';
-import { mulberry32, normal } from '../src/random.js';
+import { runtimeOf } from '../src/runtime/engine.js';
+import { mulberry32, normal } from '../src/modules/random.js';
 import { median } from './report.js';
 
 const n = Number(process.argv[2] ?? 512);

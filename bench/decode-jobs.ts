@@ -1,9 +1,10 @@
 // Where a decode step's time goes at 1 and 2 threads: engines of each count take turns on the same steps (a
 // MultiHeadAttention of width E, H heads and KV kv heads, P tokens cached, steps back to back), and print the step's
 // median time and each kernel call's (the GEMMs by output width, attention per call), in µs. What chose
-// MIN_SPLIT_MADDS_SHARED (src/thread-jobs.ts). `node --import tsx bench/decode-jobs.ts [E H KV P] [rounds = 21]`.
+// MIN_SPLIT_MADDS_SHARED (src/runtime/threads/thread-jobs.ts). `node --import tsx bench/decode-jobs.ts [E H KV P]
+// [rounds = 21]`.
 import { createEngine, MultiHeadAttention } from '../src/index.js';
-import { runtimeOf } from '../src/engine.js';
+import { runtimeOf } from '../src/runtime/engine.js';
 
 const [E, H, KV, P, ROUNDS] = [768, 12, 12, 1024, 21].map((d, i) => Number(process.argv[2 + i] ?? d));
 const STEPS = 20;

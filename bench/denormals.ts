@@ -5,7 +5,7 @@
 // path for each one. All engines in this one process, taking turns after the same warm-up; medians.
 // `node --import tsx bench/denormals.ts [rounds = 9]`
 import { createEngine, scaledDotProductAttention } from '../src/index.js';
-import { mulberry32, normal } from '../src/random.js';
+import { mulberry32, normal } from '../src/modules/random.js';
 import { machine, median } from './report.js';
 import { HEAD_DIM, modelFiles } from './models/make-models.js';
 import { ortRunner } from './peers/onnxruntime.js';

@@ -8,7 +8,7 @@ import { median } from './report.js';
 
 const SCRIPT = (touch: boolean) => `
 const { init, scaledDotProductAttention } = await import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)});
-const { runtimeOf } = await import(${JSON.stringify(new URL('../src/engine.ts', import.meta.url).href)});
+const { runtimeOf } = await import(${JSON.stringify(new URL('../src/runtime/engine.ts', import.meta.url).href)});
 const rt = runtimeOf(await init({ build: 'simd' }));
 if (${touch}) rt.heap.scoped([4 << 20], ([p]) => new Uint8Array(rt.heap.f32().buffer, p, 4 << 20).fill(1));
 await new Promise((resolve) => setTimeout(resolve, 50));

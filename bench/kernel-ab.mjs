@@ -18,7 +18,8 @@ const [LQ, LK] = (lArg ?? '512').includes('x') ? lArg.split('x').map(Number) : [
 const causal = causalArg === 'causal';
 const D = 64;
 // The engine's own rewrite of the module's memory import (needs tsx, as the usage line says).
-const shareB = sharedArg === 'shared' ? (await import('../src/shared-memory.ts')).sharedMemoryModule : undefined;
+const shareB =
+  sharedArg === 'shared' ? (await import('../src/runtime/threads/shared-memory.ts')).sharedMemoryModule : undefined;
 
 function setup(file, share) {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: !!share });

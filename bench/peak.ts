@@ -1,7 +1,7 @@
 // This CPU's WASM SIMD peak per build, as our 4×8 micro-kernel reaches it with its operands in L1.
 import { readFileSync } from 'node:fs';
 import type { Build } from '../src/index.js';
-import { supportsRelaxedSimd } from '../src/features.js';
+import { supportsRelaxedSimd } from '../src/runtime/features.js';
 
 /** The builds this runtime runs: relaxed-simd where it validates (Node 20: under --experimental-wasm-relaxed-simd). */
 export const runnableBuilds = (): Build[] => (supportsRelaxedSimd() ? ['simd', 'relaxed-simd'] : ['simd']);

@@ -1,6 +1,6 @@
-// What a thread spinning on the other core costs the calling thread here: a 1-thread engine's matmul 400³ after
-// 20 ms idle, alone and beside a worker that spins for 5 ms from the moment the call starts, taking turns. What a
-// pool's helpers cost while they spin for the next job (src/thread-jobs.ts SPIN_MS), and so how long they may.
+// What a thread spinning on the other core costs the calling thread here: a 1-thread engine's matmul 400³ after 20 ms
+// idle, alone and beside a worker that spins for 5 ms from the moment the call starts, taking turns. What a pool's
+// helpers cost while they spin for the next job (src/runtime/threads/thread-jobs.ts SPIN_MS), and so how long they may.
 // `node --import tsx bench/spinning-neighbour.ts [rounds = 40]`
 import { Worker } from 'node:worker_threads';
 import { createEngine, matmul } from '../src/index.js';

@@ -1,12 +1,12 @@
-// Where sharing a call between 2 threads starts to pay (src/thread-jobs.ts MIN_SPLIT_MADDS_SHARED): calls of growing
-// size on engines of 1 and 2 threads, taking turns, each sample a burst of calls back to back (as in a decoding
-// loop or a batch); the same calls one at a time after 20 ms idle; and bursts of 5 after 20 ms idle (a rule for
-// calls after idle must serve the single calls and the bursts both: CONTRIBUTING.md). A third engine of 2 threads
-// shares small jobs right after a sleep too (shareAsleepMadds 0: without SHARE_ASLEEP_MADDS's rule).
-// `node --import tsx bench/split-threshold.ts`; prints tables, changes nothing.
+// Where sharing a call between 2 threads starts to pay (src/runtime/threads/thread-jobs.ts MIN_SPLIT_MADDS_SHARED):
+// calls of growing size on engines of 1 and 2 threads, taking turns, each sample a burst of calls back to back (as in a
+// decoding loop or a batch); the same calls one at a time after 20 ms idle; and bursts of 5 after 20 ms idle (a rule
+// for calls after idle must serve the single calls and the bursts both: CONTRIBUTING.md). A third engine of 2 threads
+// shares small jobs right after a sleep too (shareAsleepMadds 0: without SHARE_ASLEEP_MADDS's rule). `node --import tsx
+// bench/split-threshold.ts`; prints tables, changes nothing.
 import { createEngine, linear, matmul, scaledDotProductAttention, type Tensor } from '../src/index.js';
-import { runtimeOf } from '../src/engine.js';
-import { MIN_SPLIT_MADDS_SHARED, SHARE_ASLEEP_MADDS } from '../src/thread-jobs.js';
+import { runtimeOf } from '../src/runtime/engine.js';
+import { MIN_SPLIT_MADDS_SHARED, SHARE_ASLEEP_MADDS } from '../src/runtime/threads/thread-jobs.js';
 import { median, toMarkdown } from './report.js';
 
 const rand = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));

@@ -1,7 +1,13 @@
 // How the threads section's work is cut for 2 to 16 threads: units per kernel call and multiply-adds per unit, by the
-// pool's own rules (src/thread-jobs.ts cut, cutGemmPrepacked, MIN_SPLIT_MADDS_SHARED). Arithmetic
+// pool's own rules (src/runtime/threads/thread-jobs.ts cut, cutGemmPrepacked, MIN_SPLIT_MADDS_SHARED). Arithmetic
 // only: what an 8- or 16-core machine would run. `node --import tsx bench/units.ts`.
-import { cut, cutGemmPrepacked, MIN_SPLIT_MADDS_SHARED, PANEL_COLUMNS, UNITS_PER_THREAD } from '../src/thread-jobs.js';
+import {
+  cut,
+  cutGemmPrepacked,
+  MIN_SPLIT_MADDS_SHARED,
+  PANEL_COLUMNS,
+  UNITS_PER_THREAD,
+} from '../src/runtime/threads/thread-jobs.js';
 import { toMarkdown } from './report.js';
 
 const THREADS = [2, 4, 8, 16];

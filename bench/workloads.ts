@@ -12,8 +12,8 @@ import {
   SelfAttention,
   initialSelfAttentionWeights,
 } from '../src/index.js';
-import { type Runtime, runtimeOf } from '../src/engine.js';
-import { mulberry32, normal, uniform } from '../src/random.js';
+import { type Runtime, runtimeOf } from '../src/runtime/engine.js';
+import { mulberry32, normal, uniform } from '../src/modules/random.js';
 import { refAttention, refLinear, refMatmul, refMultiHead, refSelfAttention, refSoftmax } from '../src/reference.js';
 import { decodeGraph, mhaGraph, type MhaWeights } from './models/graphs.js';
 import { modelBytes } from './models/onnx-writer.js';

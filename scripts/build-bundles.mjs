@@ -53,7 +53,12 @@ await Promise.all([
   ]),
   build({ ...node, format: 'esm', entryPoints: [src('cli.ts')], outfile: dist('cli.js') }),
   // The worker of Node's thread pool: every flavour's pool starts dist/thread-worker.js.
-  build({ ...node, format: 'esm', entryPoints: [src('thread-worker.ts')], outfile: dist('thread-worker.js') }),
+  build({
+    ...node,
+    format: 'esm',
+    entryPoints: [src('runtime/threads/thread-worker.ts')],
+    outfile: dist('thread-worker.js'),
+  }),
   // The browser's threads, two files with no imports beside the browser entry: the pool it loads when an engine
   // asks for threads, and the Worker the pool starts.
   ...['browser-pool', 'thread-worker.browser'].map((f) =>
@@ -62,7 +67,7 @@ await Promise.all([
       platform: 'browser',
       format: 'esm',
       minify: true,
-      entryPoints: [src(`${f}.ts`)],
+      entryPoints: [src(`runtime/threads/${f}.ts`)],
       outfile: dist(`${f}.js`),
     }),
   ),

@@ -1,5 +1,5 @@
 // Writes src/generated/wasm-base64.ts for the browser entry (no file to fetch): the SIMD build as base64, and the
-// relaxed-SIMD build as a delta against it (src/wasm-delta.ts), under an eighth of its size.
+// relaxed-SIMD build as a delta against it (src/runtime/wasm-delta.ts), under an eighth of its size.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { encodeDelta } from './wasm-delta.mjs';
 

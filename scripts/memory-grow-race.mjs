@@ -1,10 +1,10 @@
-// The flaky threads test's cause: V8 tells each thread that shares a memory of a growth, and a thread can act before
-// it has heard: its instance's bounds and memory.buffer still have the old size, and a memory.fill past the old end
-// traps ("memory access out of bounds"), as a helper's kernel did. Each round starts a worker while the memory grows a
-// page at a time; the worker then waits on a shared flag, as a helper waits for a job (never back in its event loop),
-// and when the flag is raised checks its view against the size the main thread wrote. A stale worker then does what
-// src/thread-jobs.ts seeMemory does, memory.grow(0), and checks again. Rare: the one stale worker seen here came in
-// some 5,000 rounds.   node scripts/memory-grow-race.mjs [rounds = 600] [ms of growing = 60]
+// The flaky threads test's cause: V8 tells each thread that shares a memory of a growth, and a thread can act before it
+// has heard: its instance's bounds and memory.buffer still have the old size, and a memory.fill past the old end traps
+// ("memory access out of bounds"), as a helper's kernel did. Each round starts a worker while the memory grows a page
+// at a time; the worker then waits on a shared flag, as a helper waits for a job (never back in its event loop), and
+// when the flag is raised checks its view against the size the main thread wrote. A stale worker then does what
+// src/runtime/threads/thread-jobs.ts seeMemory does, memory.grow(0), and checks again. Rare: the one stale worker seen
+// here came in some 5,000 rounds.   node scripts/memory-grow-race.mjs [rounds = 600] [ms of growing = 60]
 import { Worker } from 'node:worker_threads';
 
 const rounds = Number(process.argv[2] ?? 600);

@@ -1,6 +1,6 @@
 // A stress check for new 2-thread engines, each making a decode-sized call and SDPA 512×64 right after its worker
 // starts, as a test of test/threads.test.ts once did (it once failed with WORKER_FAILED: a helper acted on a stale
-// view of the memory just grown, which src/thread-jobs.ts seeMemory now refreshes;
+// view of the memory just grown, which src/runtime/threads/thread-jobs.ts seeMemory now refreshes;
 // scripts/memory-grow-race.mjs shows the race); prints every failure with the cause the helper wrote. Run after
 // `npm run build`:
 //   node scripts/thread-stress.mjs [build = simd] [rounds = 200]

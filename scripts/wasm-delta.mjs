@@ -1,4 +1,4 @@
-// Encodes a target as a delta against a source, in the format src/wasm-delta.ts decodes: greedy longest matches
+// Encodes a target as a delta against a source, in the format src/runtime/wasm-delta.ts decodes: greedy longest matches
 // found through 4-byte seeds, the bytes between them inserted. Build-time only (scripts/embed-wasm.mjs).
 const SEED = 4;
 const MIN_COPY = 6;

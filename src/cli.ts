@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `wasm-attention demo | bench`
-import { init } from './engine.js';
+import { init } from './ops/engines.js';
 import { printQuickTiming, runDemo } from './demo.js';
 
 const USAGE =

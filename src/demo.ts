@@ -1,13 +1,14 @@
 // `npm start`: the seed document, run — which build, the seed example, the heatmap of its sentence, a quick timing.
-import { type Engine, getEngine, init } from './engine.js';
+import { getEngine, init } from './ops/engines.js';
+import type { Engine } from './runtime/engine.js';
 import { heatmap } from './heatmap.js';
-import { scaledDotProductAttention } from './ops.js';
+import { scaledDotProductAttention } from './ops/ops.js';
 import { embedTokens } from './embeddings.js';
-import { mulberry32, normal } from './random.js';
+import { mulberry32, normal } from './modules/random.js';
 import { refAttention, refSelfAttention } from './reference.js';
-import { MultiHeadAttention } from './multi-head.js';
-import { initialSelfAttentionWeights, SelfAttention } from './self-attention.js';
-import type { Tensor } from './tensor.js';
+import { MultiHeadAttention } from './modules/multi-head.js';
+import { initialSelfAttentionWeights, SelfAttention } from './modules/self-attention.js';
+import type { Tensor } from './ops/tensor.js';
 
 const SENTENCE = 'The cat sat on the mat';
 const DEMO_EMBED = 32;

@@ -1,6 +1,6 @@
 // Deterministic token embeddings for the demos: the same sentence always gives the same vectors.
-import { mulberry32, normal } from './random.js';
-import type { Tensor } from './tensor.js';
+import { mulberry32, normal } from './modules/random.js';
+import type { Tensor } from './ops/tensor.js';
 
 /** FNV-1a of a string: a stable seed per token. */
 function hashToken(token: string): number {

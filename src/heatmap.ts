@@ -1,9 +1,9 @@
 // Attention weights drawn for people: a terminal heatmap in block shades, and an SVG one, labelled with tokens.
 // Its own entry, `wasm-attention/heatmap`, so pages that only compute do not carry it. It needs no engine, and
-// reads its arguments as every entry does (src/snapshot.ts), and takes AttentionError from the main entry.
-import { badArgument as bad, shapeMismatch } from './errors.js';
-import { describe, formatShape, readOptions, readTensor } from './snapshot.js';
-import type { Tensor } from './tensor.js';
+// reads its arguments as every entry does (src/runtime/snapshot.ts), and takes AttentionError from the main entry.
+import { badArgument as bad, shapeMismatch } from './runtime/errors.js';
+import { describe, formatShape, readOptions, readTensor } from './runtime/snapshot.js';
+import type { Tensor } from './ops/tensor.js';
 
 /** Rows or columns one map may have: past this a drawing is no longer something to look at. */
 const MAX_SIDE = 2 ** 20;

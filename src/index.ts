@@ -1,18 +1,9 @@
 // Public exports only.
-export {
-  init,
-  initSync,
-  createEngine,
-  getEngine,
-  Engine,
-  type Build,
-  type EngineInfo,
-  type InitOptions,
-  type WasmSource,
-} from './engine.js';
-export { AttentionError, type AttentionErrorCode } from './errors.js';
-export { tensor, type Tensor, type BoolTensor, type StateDict } from './tensor.js';
-export { createCausalMask } from './mask.js';
+export { init, initSync, createEngine, getEngine } from './ops/engines.js';
+export { Engine, type Build, type EngineInfo, type InitOptions, type WasmSource } from './runtime/engine.js';
+export { AttentionError, type AttentionErrorCode } from './runtime/errors.js';
+export { tensor, type Tensor, type BoolTensor, type StateDict } from './ops/tensor.js';
+export { createCausalMask } from './ops/mask.js';
 export {
   matmul,
   linear,
@@ -23,15 +14,19 @@ export {
   type AttentionResult,
   type AttentionResultWithWeights,
   type EngineOption,
-} from './ops.js';
-export { scaledDotProductAttentionAsync, matmulAsync, linearAsync } from './ops-async.js';
+} from './ops/ops.js';
+export { scaledDotProductAttentionAsync, matmulAsync, linearAsync } from './ops/ops-async.js';
 export {
   SelfAttention,
   initialSelfAttentionWeights,
   type SelfAttentionOptions,
   type SelfAttentionForwardOptions,
-} from './self-attention.js';
-export { MultiHeadAttention, type MultiHeadAttentionOptions, type MultiHeadForwardOptions } from './multi-head.js';
-export type { StepOptions } from './attention-core.js';
-export { KVCache, type CacheOptions } from './kv-cache.js';
+} from './modules/self-attention.js';
+export {
+  MultiHeadAttention,
+  type MultiHeadAttentionOptions,
+  type MultiHeadForwardOptions,
+} from './modules/multi-head.js';
+export type { StepOptions } from './modules/attention-core.js';
+export { KVCache, type CacheOptions } from './modules/kv-cache.js';
 // heatmap and heatmapSvg: `wasm-attention/heatmap`.

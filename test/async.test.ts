@@ -12,9 +12,9 @@ import {
   scaledDotProductAttentionAsync,
   SelfAttention,
 } from '../src/index.js';
-import { runtimeOf } from '../src/engine.js';
-import { Recording } from '../src/recording.js';
-import type { Thread } from '../src/worker-pool.js';
+import { runtimeOf } from '../src/runtime/engine.js';
+import { Recording } from '../src/runtime/recording.js';
+import type { Thread } from '../src/runtime/threads/worker-pool.js';
 import { everyOp, expectResultsKept, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 

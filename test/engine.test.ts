@@ -19,7 +19,7 @@ import {
   SelfAttention,
   softmax,
 } from '../src/index.js';
-import { supportsRelaxedSimd } from '../src/features.js';
+import { supportsRelaxedSimd } from '../src/runtime/features.js';
 import { refAttention } from '../src/reference.js';
 import { BUILD, expectAttentionError, expectClose, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 

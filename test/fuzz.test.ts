@@ -17,7 +17,7 @@ import {
   type Tensor,
 } from '../src/index.js';
 import { heatmap, heatmapSvg } from '../src/heatmap.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32 } from '../src/modules/random.js';
 import { refAttention } from '../src/reference.js';
 import { expectClose, initBuild, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttentionError } from '../src/errors.js';
+import { AttentionError } from '../src/runtime/errors.js';
 import { heatmap, heatmapSvg } from '../src/heatmap.js';
 
 const w3 = { data: Float32Array.from([1, 0, 0, 0.5, 0.5, 0, 0.1, 0.3, 0.6]), shape: [3, 3] };

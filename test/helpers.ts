@@ -2,9 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { AttentionError, type Build, createEngine, type Engine, init } from '../src/index.js';
-import { runtimeOf } from '../src/engine.js';
-import { mulberry32, normal } from '../src/random.js';
-import type { Tensor } from '../src/tensor.js';
+import { runtimeOf } from '../src/runtime/engine.js';
+import { mulberry32, normal } from '../src/modules/random.js';
+import type { Tensor } from '../src/ops/tensor.js';
 
 /** The build this test project runs (vitest.config.ts sets it per project). */
 export const BUILD = (process.env.WASM_ATTENTION_BUILD ?? 'simd') as Build;

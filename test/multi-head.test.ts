@@ -9,7 +9,7 @@ import {
   type StateDict,
   type Tensor,
 } from '../src/index.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32 } from '../src/modules/random.js';
 import { refMultiHead } from '../src/reference.js';
 import { expectAttentionError, expectClose, initBuild, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 

@@ -10,7 +10,7 @@ import {
   softmax,
   type Tensor,
 } from '../src/index.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32 } from '../src/modules/random.js';
 import { refAttention, refLinear, refMatmul, refSelfAttention, refSoftmax } from '../src/reference.js';
 import { absData, expectClose, F32_EPS, initBuild, randomTensor, ATOL, RTOL } from './helpers.js';
 

@@ -1,6 +1,6 @@
-// Worker mode, as in a page without cross-origin isolation: async calls run on Workers that each hold an instance
-// with a memory of its own (src/replica-pool.ts), sharing jobs and sending one another the rows they wrote. Node
-// runs the same pool here with worker_threads; test/browser.test.ts runs it in Chromium.
+// Worker mode, as in a page without cross-origin isolation: async calls run on Workers that each hold an instance with
+// a memory of its own (src/runtime/threads/replica-pool.ts), sharing jobs and sending one another the rows they wrote.
+// Node runs the same pool here with worker_threads; test/browser.test.ts runs it in Chromium.
 import { describe, expect, it } from 'vitest';
 import {
   createEngine,
@@ -12,10 +12,10 @@ import {
   scaledDotProductAttentionAsync,
   SelfAttention,
 } from '../src/index.js';
-import { runtimeOf } from '../src/engine.js';
-import { type ReplicaPool, replicaPool } from '../src/replica-pool.js';
-import { startNodeThread, threadingForTests } from '../src/threads.js';
-import type { StartThread } from '../src/worker-pool.js';
+import { runtimeOf } from '../src/runtime/engine.js';
+import { type ReplicaPool, replicaPool } from '../src/runtime/threads/replica-pool.js';
+import { startNodeThread, threadingForTests } from '../src/runtime/threads/threads.js';
+import type { StartThread } from '../src/runtime/threads/worker-pool.js';
 import { everyOp, expectResultsKept, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
 import { BUILD, expectAttentionError, randomTensor, usedBytes } from './helpers.js';
 

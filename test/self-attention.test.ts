@@ -7,7 +7,7 @@ import {
   SelfAttention,
   type StateDict,
 } from '../src/index.js';
-import { runtimeOf } from '../src/engine.js';
+import { runtimeOf } from '../src/runtime/engine.js';
 import { refSelfAttention } from '../src/reference.js';
 import { expectClose, initBuild, randomTensor, usedBytes, ATOL, RTOL } from './helpers.js';
 

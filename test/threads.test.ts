@@ -16,8 +16,8 @@ import {
   SelfAttention,
   type Tensor,
 } from '../src/index.js';
-import { runtimeOf } from '../src/engine.js';
-import { mulberry32 } from '../src/random.js';
+import { runtimeOf } from '../src/runtime/engine.js';
+import { mulberry32 } from '../src/modules/random.js';
 import {
   LONG_SLEEP_MS,
   MIN_SPLIT_MADDS,
@@ -25,7 +25,7 @@ import {
   type Pool,
   seeMemory,
   SHARE_ASLEEP_MADDS,
-} from '../src/thread-jobs.js';
+} from '../src/runtime/threads/thread-jobs.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;

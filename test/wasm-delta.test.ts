@@ -1,10 +1,10 @@
-// The relaxed build travels as a delta against the SIMD build (src/wasm-delta.ts): the encoder (build time) and the
-// decoder (browser entry) agree on any pair of byte strings, not only on today's two builds.
+// The relaxed build travels as a delta against the SIMD build (src/runtime/wasm-delta.ts): the encoder (build time) and
+// the decoder (browser entry) agree on any pair of byte strings, not only on today's two builds.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeDelta } from '../scripts/wasm-delta.mjs';
-import { applyDelta } from '../src/wasm-delta.js';
-import { mulberry32 } from '../src/random.js';
+import { applyDelta } from '../src/runtime/wasm-delta.js';
+import { mulberry32 } from '../src/modules/random.js';
 
 const roundTrip = (source: Uint8Array, target: Uint8Array) =>
   expect(applyDelta(source, encodeDelta(source, target))).toEqual(target);

@@ -2,7 +2,7 @@
 // Node 20 has no Uint8Array.fromBase64; Chromium's native path runs in test/browser.test.ts).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64, packagedWasm } from '../src/wasm-source.embedded.js';
+import { decodeBase64, packagedWasm } from '../src/runtime/wasm-source.embedded.js';
 
 describe('inline wasm', () => {
   it.each(['simd', 'relaxed-simd'] as const)('%s decodes to build/%s.wasm', (build) => {

@@ -3,7 +3,7 @@
 import { embedTokens } from '../src/embeddings.js';
 import { heatmapSvg } from '../src/heatmap.js';
 import { init, MultiHeadAttention, type StateDict } from '../src/index.js';
-import { mulberry32, uniform } from '../src/random.js';
+import { mulberry32, uniform } from '../src/modules/random.js';
 import { plainMultiHead } from './plain-attention.js';
 
 const E = 32;

@@ -1,7 +1,7 @@
 // Writes the ONNX graphs the benchmarks give onnxruntime-web: `npm run bench:models`.
 // Deterministic (module weights from initialSelfAttentionWeights with seed 0), so the files are committed.
 import { writeFileSync } from 'node:fs';
-import { initialSelfAttentionWeights } from '../../src/self-attention.js';
+import { initialSelfAttentionWeights } from '../../src/modules/self-attention.js';
 import { attentionOpGraph, matmulGraph, sdpaGraph, selfAttentionGraph } from './graphs.js';
 import { type Graph, modelBytes } from './onnx-writer.js';
 

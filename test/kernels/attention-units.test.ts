@@ -2,12 +2,12 @@
 // units (any unit size that is a multiple of MR, any split of the units between calls, each call with its own
 // scratch, in any order) gives bit-for-bit the output of one call over everything: what threads will rely on.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attentionRuns, attentionScratchFloats, type AttentionPass } from '../../src/attention.js';
-import { DESC_FIELDS } from '../../src/kernels.js';
-import { leadStrides } from '../../src/batch.js';
-import { runtimeOf, type Runtime } from '../../src/engine.js';
-import { MaskKind } from '../../src/kernels.js';
-import { mulberry32 } from '../../src/random.js';
+import { attentionRuns, attentionScratchFloats, type AttentionPass } from '../../src/ops/attention.js';
+import { DESC_FIELDS } from '../../src/runtime/kernels.js';
+import { leadStrides } from '../../src/ops/batch.js';
+import { runtimeOf, type Runtime } from '../../src/runtime/engine.js';
+import { MaskKind } from '../../src/runtime/kernels.js';
+import { mulberry32 } from '../../src/modules/random.js';
 import { initBuild, randomTensor } from '../helpers.js';
 
 let rt: Runtime;
@@ -19,7 +19,8 @@ describe('AttentionDesc', () => {
   it('has the fields the wrapper writes, 4 bytes each, in its order, within the room the wrapper keeps for it', () => {
     rt.heap.scoped([DESC_FIELDS * 4], ([out]) => {
       const bytes = rt.kernels.attention_desc_layout(out);
-      // 32 fields attentionRuns writes, then packedK, which only a pool sets (src/worker-pool.ts, d[32]).
+      // 32 fields attentionRuns writes, then packedK, which only a pool sets (src/runtime/threads/worker-pool.ts,
+      // d[32]).
       expect(bytes).toBe(33 * 4);
       expect(bytes).toBeLessThanOrEqual(DESC_FIELDS * 4);
       expect(Array.from(new Int32Array(rt.kernels.memory.buffer, out, 33))).toEqual(

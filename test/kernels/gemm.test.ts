@@ -1,7 +1,7 @@
 // f32_gemm against the float64 reference over the edge table, with strides, alpha, bias and batches.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Engine, matmul } from '../../src/index.js';
-import { runtimeOf } from '../../src/engine.js';
+import { runtimeOf } from '../../src/runtime/engine.js';
 import { refMatmul } from '../../src/reference.js';
 import { absData, EDGE_SIZES, expectClose, F32_EPS, initBuild, randomTensor } from '../helpers.js';
 

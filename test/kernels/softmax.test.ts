@@ -2,9 +2,9 @@
 // causal limits.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index.js';
-import { runtimeOf } from '../../src/engine.js';
-import { MaskKind } from '../../src/kernels.js';
-import { mulberry32 } from '../../src/random.js';
+import { runtimeOf } from '../../src/runtime/engine.js';
+import { MaskKind } from '../../src/runtime/kernels.js';
+import { mulberry32 } from '../../src/modules/random.js';
 import { refSoftmax } from '../../src/reference.js';
 import { EDGE_SIZES, expectClose, initBuild, randomTensor } from '../helpers.js';
 

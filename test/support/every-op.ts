@@ -13,7 +13,7 @@ import {
   SelfAttention,
   type Tensor,
 } from '../../src/index.js';
-import { mulberry32 } from '../../src/random.js';
+import { mulberry32 } from '../../src/modules/random.js';
 import { randomTensor, usedBytes } from '../helpers.js';
 
 /** Every op, sync or async, on one engine: the outputs in order (async ones all started before any is awaited). */

@@ -1,0 +1,422 @@
+// One job shared by threads over one shared memory: the control block's layout, and what a thread does with the work
+// units it claims. The same code runs on the calling thread and in every worker (src/runtime/threads/thread-body.ts).
+// Units are claimed a chunk at a time from a shared counter, so threads that are slow to start, or that never start,
+// only change who computes what; every unit is computed the same way by whoever claims it.
+
+import type { Kernels } from '../kernels.js';
+import type { Heap } from '../memory.js';
+import type { Step, StepRunner } from '../recording.js';
+
+/** Slots of the control block (an Int32Array over a SharedArrayBuffer). */
+export const SLOT = {
+  /** Even while a job is open to workers, odd while closed. */
+  epoch: 0,
+  /** The next unit to claim. */
+  next: 1,
+  total: 2,
+  /** Units finished. */
+  done: 3,
+  /** Threads inside the job now (a closed job's memory is released only when none is). */
+  inFlight: 4,
+  /** Set by a thread whose work failed: nobody claims more, the call throws WORKER_FAILED. */
+  failed: 5,
+  /** Threads the job has scratch for: the caller is thread 0, workers 1 … threads − 1. */
+  threads: 6,
+  /** Thread i's scratch: scratch + i · scratchStride bytes. */
+  scratch: 7,
+  scratchStride: 8,
+  /** Units per claim. */
+  chunk: 9,
+  kind: 10,
+  /** Recorded calls whose steps have run (or failed): sync calls wait for every one submitted before them. */
+  stepsRun: 11,
+  /** Recorded calls that failed, or that followed one that failed before the caller had heard of it. */
+  stepsFailed: 12,
+  /** The memory's size in 64 KiB pages as the thread that opened the job sees it: every thread sees as much. */
+  pages: 13,
+  /** Helpers not blocked in Atomics.wait: working, or spinning for the next job (see waitWhile). */
+  awake: 14,
+  /** The job's arguments (JOB_ARGS of them). */
+  args: 15,
+} as const;
+
+export const JOB_ARGS = 16;
+/** After the arguments: the error of the first helper that failed in the open job, as UTF-16 code units. */
+const ERROR_AT = SLOT.args + JOB_ARGS;
+const ERROR_SLOTS = 64;
+export const CONTROL_SLOTS = ERROR_AT + ERROR_SLOTS;
+
+/** The control block's error text, as UTF-16 code units. */
+const errorCodes = (ctl: Int32Array) => new Uint16Array(ctl.buffer, ctl.byteOffset + ERROR_AT * 4, 2 * ERROR_SLOTS);
+
+/** A helper that failed says why, for the caller's WORKER_FAILED (the first 2 · ERROR_SLOTS − 1 characters). */
+export function noteFailure(ctl: Int32Array, e: unknown): void {
+  if (Atomics.compareExchange(ctl, SLOT.failed, 0, 1) !== 0) return;
+  const text = (e instanceof Error ? e.message : String(e)).slice(0, 2 * ERROR_SLOTS - 1);
+  const codes = errorCodes(ctl).fill(0);
+  for (let i = 0; i < text.length; i++) codes[i] = text.charCodeAt(i);
+  Atomics.store(ctl, SLOT.failed, 2);
+}
+
+/** What noteFailure wrote ('' if the job failed otherwise). */
+function failure(ctl: Int32Array): string {
+  if (Atomics.load(ctl, SLOT.failed) !== 2) return '';
+  const codes = errorCodes(ctl);
+  const end = codes.indexOf(0);
+  return String.fromCharCode(...codes.subarray(0, end < 0 ? codes.length : end));
+}
+
+/**
+ * Threads sharing one memory: the calling thread and `size − 1` workers, and a driver thread that runs recorded
+ * (async) calls with the workers as its helpers.
+ */
+export interface Pool extends StepRunner {
+  /**
+   * 'shared-memory': threads over the engine's memory; 'workers': replicas with memories of their own (async calls);
+   * 'none' where they could not start.
+   */
+  readonly threading: 'shared-memory' | 'workers' | 'none';
+  /** Threads the pool has: the caller and every worker slot. */
+  readonly size: number;
+  /** Threads that compute now: the caller and the workers alive. */
+  readonly alive: number;
+  /** Work units computed by workers so far (what shows that calls are shared; tests and benchmarks read it). */
+  readonly workerUnits: number;
+  /**
+   * Jobs with fewer multiply-adds run on the calling thread alone (MIN_SPLIT_MADDS_SHARED over one shared memory,
+   * MIN_SPLIT_MADDS in worker mode; tests lower it to share small calls).
+   */
+  minSplitMadds: number;
+  /**
+   * Over one shared memory, a sync call's job under this many multiply-adds may run on the calling thread alone when
+   * it finds every helper asleep (SHARE_ASLEEP_MADDS; tests set 0 to share small calls at once). Worker mode has no
+   * such helpers.
+   */
+  shareAsleepMadds: number;
+  /** Starts or ends workers so that `threads` threads compute (the caller included). */
+  resize(threads: number): void;
+  /**
+   * The kernels with the four that do the heavy work (both attention kernels and both GEMMs) made to share each
+   * call between the threads when it is worth it; same arguments, same results bit for bit.
+   */
+  kernels<K extends SplitKernels>(raw: K, heap: Heap): K;
+  /** Ends every worker and the driver. */
+  close(): void;
+}
+
+/**
+ * Worker mode: jobs with fewer multiply-adds run whole on every replica rather than shared, since a share comes with
+ * a message of the rows it wrote. (The shared-memory pool's threshold until it shared smaller jobs; worker mode has
+ * not been measured below it.)
+ */
+export const MIN_SPLIT_MADDS = 2 ** 24;
+
+/**
+ * Over one shared memory, jobs from this size on are shared, whether the helpers still spin after a job or sleep (a
+ * sleeping one, woken, takes the units left when it arrives). Until this rule, a job under 2^24 that found the
+ * helpers asleep woke them and ran alone, and a decode step's jobs (half a ms apart) always found them so: a
+ * grouped-query step (768 wide, 4 kv heads, 1024 cached) ran 0.87× one thread then. Sharing every job from 2^20 on
+ * made it 1.15×, and from 2^19 on (one token's 768 → 768 projections too, 0.56·2^20 each) 1.39×; with 12 kv heads
+ * 1.38× both ways (`node --import tsx bench/decode-jobs.ts 768 12 KV 1024 61`).
+ */
+export const MIN_SPLIT_MADDS_SHARED = 2 ** 19;
+
+/**
+ * In Node, over one shared memory: a job under this many multiply-adds that finds every helper asleep, within
+ * STREAM_MS of the calling thread's event loop waking from a sleep of LONG_SLEEP_MS or more, runs on the caller alone
+ * and leaves them asleep. When the whole machine has idled, Linux mostly wakes a helper on the caller's own CPU, where
+ * the two take turns (`node bench/wake-placement.mjs`), and such calls ran slower on 2 threads than on 1 (`node
+ * --import tsx bench/split-threshold.ts` compares them with and without this rule). Small jobs that keep coming past
+ * STREAM_MS (a loop rather than a burst) wake the helpers and are shared again.
+ */
+export const SHARE_ASLEEP_MADDS = 2 ** 25;
+export const LONG_SLEEP_MS = 10;
+export const STREAM_MS = 5;
+
+/** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
+export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;
+
+/**
+ * How a call is cut for `threads` threads: `items` independent items (attention's batch × heads; 1 for a GEMM,
+ * whose units span its batch) of `rows` rows each, into units of `unitRows` rows (a whole number of `multiple`:
+ * 4-row tiles, or a GEMM's packed panels when it is cut by columns, so an element is computed the same way in any
+ * cut), claimed `chunk` at a time.
+ */
+export function cut(
+  kind: keyof typeof UNITS_PER_THREAD,
+  items: number,
+  rows: number,
+  threads: number,
+  multiple = 4,
+): { unitRows: number; units: number; chunk: number } {
+  const unitRows = Math.ceil(rows / (UNITS_PER_THREAD[kind] * threads) / multiple) * multiple;
+  const perItem = Math.ceil(rows / unitRows);
+  // Attention: whole items per claim where there are plenty of them (K is packed once per item and claim).
+  return { unitRows, units: items * perItem, chunk: kind === 'attention' && items >= 4 * threads ? perItem : 1 };
+}
+
+/** Columns in a packed panel of B (assembly/gemm.ts NR): a GEMM cut by columns is cut between panels. */
+export const PANEL_COLUMNS = 8;
+
+/**
+ * How a prepacked GEMM of m × n is cut: by rows (`rows` a unit), or where they are too few for every thread (a
+ * decode step's projections) by whole panels of columns (`cols` a unit; 0 when cut by rows).
+ */
+export function cutGemmPrepacked(m: number, n: number, threads: number): { rows: number; cols: number; units: number } {
+  const { unitRows: rows, units } = cut('gemmPrepacked', 1, m, threads);
+  if (units >= threads) return { rows, cols: 0, units };
+  const byColumns = cut('gemmPrepacked', 1, n, threads, PANEL_COLUMNS);
+  return { rows, cols: byColumns.unitRows, units: byColumns.units };
+}
+
+/**
+ * The rows [r0, r1) and columns [c0, c1) of C that units [begin, end) of a prepacked GEMM job compute, from its args
+ * (`arg(i)`): batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows, unitCols, the packed floats of
+ * unitCols (unitCols 0: units are rows, and that count 0; else they are columns, a whole number of packed panels).
+ */
+export function prepackedUnits(arg: (i: number) => number, begin: number, end: number): number[] {
+  const cols = arg(12);
+  return cols
+    ? [0, arg(1), begin * cols, Math.min(arg(2), end * cols)]
+    : [begin * arg(11), Math.min(arg(1), end * arg(11)), 0, arg(2)];
+}
+
+/**
+ * The columns [j0, j1) of op(B) that units [begin, end) of a packing job pack, from its args (`arg(i)`): n, k, b, ldb,
+ * bTransposed, bias, packed, unitCols (a whole number of panels), and the bytes of one packed panel.
+ */
+export function packUnits(arg: (i: number) => number, begin: number, end: number): [number, number, number] {
+  return [begin * arg(7), Math.min(arg(0), end * arg(7)), (arg(1) + 1) * PANEL_COLUMNS * 4];
+}
+
+/** Jobs: which kernel the units go to. */
+export const JOB = { attentionFused: 0, attentionWeights: 1, gemmPrepacked: 2, gemm: 3, pack: 4 } as const;
+
+/** The kernels a job calls (the wasm exports), typed as asc declares them. */
+export type JobKernels = Pick<
+  Kernels,
+  'f32_attention_fused' | 'f32_attention_weights' | 'f32_gemm_prepacked' | 'f32_gemm' | 'f32_gemm_pack'
+>;
+
+/** The kernels a pool shares between threads, and their scratch sizes (floats, for a number of rows). */
+export type SplitKernels = JobKernels &
+  Pick<
+    Kernels,
+    | 'f32_attention_fused_scratch_floats'
+    | 'f32_attention_weights_scratch_floats'
+    | 'f32_gemm_prepacked_scratch_floats'
+    | 'f32_gemm_scratch_floats'
+    | 'f32_gemm_packed_floats'
+  >;
+
+/**
+ * Units [begin, end) of the job in `ctl`. Attention: units as the AttentionDesc at args[0] cuts them. GEMM: units of
+ * args[last] rows (a multiple of MR, so rows fall into the same tiles however they are split) of every item.
+ */
+export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: number, scratch: number): void {
+  const a = (i: number) => ctl[SLOT.args + i];
+  const p = (i: number) => ctl[SLOT.args + i] >>> 0;
+  switch (ctl[SLOT.kind]) {
+    case JOB.attentionFused:
+      return k.f32_attention_fused(p(0), begin, end, scratch);
+    case JOB.attentionWeights:
+      return k.f32_attention_weights(p(0), begin, end, scratch);
+    case JOB.gemmPrepacked: {
+      // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, … (see prepackedUnits)
+      const [r0, r1, c0, c1] = prepackedUnits(a, begin, end);
+      return k.f32_gemm_prepacked(
+        a(0),
+        r1 - r0,
+        c1 - c0,
+        a(3),
+        p(4) + r0 * a(5) * 4,
+        a(5),
+        a(6),
+        p(7) + begin * a(13) * 4,
+        p(8) + (r0 * a(9) + c0) * 4,
+        a(9),
+        a(10),
+        1,
+        scratch,
+      );
+    }
+    case JOB.pack: {
+      // n, k, b, ldb, bTransposed, bias, packed, unitCols (see packUnits)
+      const [j0, j1, panel] = packUnits(a, begin, end);
+      return k.f32_gemm_pack(
+        j1 - j0,
+        a(1),
+        p(2) + (a(4) ? j0 * a(3) : j0) * 4,
+        a(3),
+        a(4) !== 0,
+        a(5) && p(5) + j0 * 4,
+        p(6) + (j0 / PANEL_COLUMNS) * panel,
+      );
+    }
+    case JOB.gemm: {
+      // batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, bias, unitRows
+      const r0 = begin * a(15);
+      const rows = Math.min(a(1), end * a(15)) - r0;
+      return k.f32_gemm(
+        a(0),
+        rows,
+        a(2),
+        a(3),
+        p(4) + r0 * a(5) * 4,
+        a(5),
+        a(6),
+        p(7),
+        a(8),
+        a(9),
+        a(10) !== 0,
+        p(11) + r0 * a(12) * 4,
+        a(12),
+        a(13),
+        1,
+        p(14),
+        scratch,
+      );
+    }
+  }
+  throw new Error(`unknown job ${ctl[SLOT.kind]}`);
+}
+
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
+const canBlock = (() => {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * How long a thread spins before it blocks: a thread woken from Atomics.wait starts late on this 2-core VM, and the
+ * gaps between a loop's jobs (and a job's last units) are mostly shorter than this (chosen with bench/call-phases.ts).
+ */
+export const SPIN_MS = 0.5;
+
+/**
+ * Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. A
+ * helper (`helper`) counts itself out of SLOT.awake while it blocks.
+ */
+export function waitWhile(ctl: Int32Array, slot: number, value: number, helper = false): void {
+  for (const until = performance.now() + SPIN_MS; Atomics.load(ctl, slot) === value;) {
+    if (canBlock && performance.now() > until) {
+      if (helper) Atomics.sub(ctl, SLOT.awake, 1);
+      Atomics.wait(ctl, slot, value);
+      if (helper) Atomics.add(ctl, SLOT.awake, 1);
+      return;
+    }
+  }
+}
+
+/** A job as recorded or run: kind, units, units per claim, scratch, scratch stride, threads, then its arguments. */
+export type Job = readonly number[];
+
+/**
+ * Makes this thread see at least `bytes` of the shared memory, in its instance's bounds and in `memory.buffer`. V8
+ * tells each thread of a growth, and a thread that is busy or waiting when another grows the memory can act on its old
+ * view first (rarely: a few times in the threads tests' runs, once in thousands of workers in
+ * `node scripts/memory-grow-race.mjs`); its bulk memory operations then trap past the end it saw. Growing by 0 pages
+ * makes V8 update this thread's view at once.
+ */
+export function seeMemory(memory: WebAssembly.Memory, bytes: number): void {
+  if (memory.buffer.byteLength >= bytes) return;
+  memory.grow(0);
+  const seen = memory.buffer.byteLength;
+  if (seen < bytes) throw new Error(`this thread sees ${seen} bytes of the shared memory, the call needs ${bytes}`);
+}
+
+/**
+ * Runs a job on every thread of the pool, the calling thread being thread 0: once the job is open it runs
+ * `meanwhile` (which must not throw), then takes units too, then waits until all are done and no worker is inside
+ * the job (so its memory can be released). Thread i uses scratch + i · stride. Returns the units the caller ran;
+ * throws (with the failing thread's error as cause, if it was the caller's) when a thread failed.
+ */
+export function coordinate(
+  k: JobKernels,
+  ctl: Int32Array,
+  memory: WebAssembly.Memory,
+  job: Job,
+  meanwhile?: () => void,
+): number {
+  const [kind, total, chunk, scratch, stride, threads, ...args] = job;
+  ctl.set(args, SLOT.args);
+  ctl[SLOT.pages] = memory.buffer.byteLength / 65536;
+  ctl[SLOT.kind] = kind;
+  ctl[SLOT.total] = total;
+  ctl[SLOT.chunk] = chunk;
+  ctl[SLOT.scratch] = scratch;
+  ctl[SLOT.scratchStride] = stride;
+  ctl[SLOT.threads] = threads;
+  ctl[SLOT.done] = 0;
+  ctl[SLOT.failed] = 0;
+  Atomics.store(ctl, SLOT.next, 0);
+  Atomics.add(ctl, SLOT.epoch, 1);
+  Atomics.notify(ctl, SLOT.epoch);
+  meanwhile?.();
+  let ran = 0;
+  let thrown: unknown;
+  try {
+    ran = work(k, ctl, 0);
+  } catch (e) {
+    thrown = e;
+    Atomics.store(ctl, SLOT.failed, 1);
+  }
+  for (let d; (d = Atomics.load(ctl, SLOT.done)) < total && !Atomics.load(ctl, SLOT.failed);)
+    waitWhile(ctl, SLOT.done, d);
+  closeJob(ctl);
+  if (Atomics.load(ctl, SLOT.failed)) {
+    const why = thrown instanceof Error ? thrown.message : failure(ctl);
+    throw Object.assign(new Error(`a thread failed while computing this call${why ? ` (${why})` : ''}`), {
+      cause: thrown,
+    });
+  }
+  return ran;
+}
+
+/** Closes the open job, if one is, and waits until no worker is inside it. */
+export function closeJob(ctl: Int32Array): void {
+  if ((Atomics.load(ctl, SLOT.epoch) & 1) === 0) Atomics.add(ctl, SLOT.epoch, 1);
+  for (let n; (n = Atomics.load(ctl, SLOT.inFlight)) > 0;) waitWhile(ctl, SLOT.inFlight, n);
+}
+
+/**
+ * Plays one recorded step over `memory`: writes its descriptor as recorded, then runs its kernel by export name, or
+ * hands a job to `job` (how jobs are shared is the pool's: src/runtime/threads/worker-pool.ts,
+ * src/runtime/threads/replica-body.ts).
+ */
+export function playStep<T>(k: JobKernels, memory: WebAssembly.Memory, s: Step, job: (job: Job) => T): T | undefined {
+  if (s.desc) new Int32Array(memory.buffer).set(s.desc[1], s.desc[0] >>> 2);
+  if ('job' in s) return job(s.job);
+  (k as unknown as Record<string, (...a: number[]) => void>)[s.kernel](...s.args);
+  return undefined;
+}
+
+/** Runs a recorded call's steps in order, over `memory`: kernels by export name, jobs shared with the workers. */
+export function runSteps(k: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, steps: readonly Step[]): void {
+  for (const s of steps) playStep(k, memory, s, (job) => coordinate(k, ctl, memory, job));
+}
+
+/**
+ * Claims and runs chunks of the open job as thread `index` until none is left or a thread has failed; returns
+ * the units it ran.
+ */
+export function work(k: JobKernels, ctl: Int32Array, index: number): number {
+  const scratch = (ctl[SLOT.scratch] >>> 0) + index * ctl[SLOT.scratchStride];
+  const total = ctl[SLOT.total];
+  const chunk = ctl[SLOT.chunk];
+  let ran = 0;
+  while (!Atomics.load(ctl, SLOT.failed)) {
+    const u = Atomics.add(ctl, SLOT.next, chunk);
+    if (u >= total) break;
+    const end = Math.min(total, u + chunk);
+    runUnits(k, ctl, u, end, scratch);
+    ran += end - u;
+    Atomics.add(ctl, SLOT.done, end - u);
+    Atomics.notify(ctl, SLOT.done);
+  }
+  return ran;
+}
