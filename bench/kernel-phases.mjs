@@ -15,10 +15,16 @@ const root = new URL('..', import.meta.url).pathname;
 const PHASES = [
   {
     phase: 'Q·Kᵀ (the scores micro-kernel)',
+    // Scores of 0 stored in its place: with the slots left as they were, the softmax would raise the last block's
+    // probabilities to e^p again and again, to Infinity.
     edits: [
       {
+        from: '/** Keys per block',
+        to: '@inline function zeroScores(at: usize): v128 {\n  memory.fill(at, 0, NR * 16);\n  return f32x4.splat(0);\n}\n/** Keys per block',
+      },
+      {
         from: 'const m = microTileRows(\n        qPanel, bp,',
-        to: 'const m = kb > 0 ? zero : microTileRows(\n        qPanel, bp,',
+        to: 'const m = kb > 0 ? zeroScores(sT + (<usize>jp << 4)) : microTileRows(\n        qPanel, bp,',
       },
     ],
   },
