@@ -10,8 +10,9 @@ import { f32_gemm, f32_gemm_scratch_floats } from "./gemm";
 const N = 64;
 /**
  * Times the problem runs. V8 optimises a function once it has spent a budget (`--wasm-tiering-budget`, roughly bytes
- * of code executed): Node 20's is 1,800,000, which one round spends. Chromium's and Node 22's 13,000,000 would take
- * more rounds than start-up can afford; six spend enough of it that the first call asks for optimised code early.
+ * of code executed): six rounds spend Node 20's 1,800,000 in every hot function (bench/compile-times.ts). Chromium's
+ * and Node 22's 13,000,000 would take more rounds than start-up can afford; six spend enough of it that the first
+ * call asks for optimised code early.
  */
 const ROUNDS = 6;
 const MATRIX: usize = N * N * 4;
