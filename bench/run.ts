@@ -194,7 +194,7 @@ async function main(): Promise<void> {
     { stdio: 'inherit', env: { ...process.env, ORT_THREADS: '2' } },
   );
   const threadsText = readFileSync(new URL('threads.md', RESULTS), 'utf8');
-  const workers = await measureWorkersPage(quick ? 5 : 21);
+  const workers = await measureWorkersPage(quick ? 5 : 21, quick ? 2 : 5);
   const workersText = typeof workers === 'string' ? workers : workersMarkdown(workers);
   console.log(`\n${workersText}`);
   const pageFirsts = await measureFirstCallsPage(quick ? 2 : 7);
@@ -287,6 +287,8 @@ function workersMarkdown(w: Exclude<Awaited<ReturnType<typeof measureWorkersPage
     ]),
     '',
     `The async result is ${w.bitIdentical ? 'bit for bit' : 'NOT bit for bit'} the one-thread forward's; onnxruntime-web's differs from it by at most ${w.ortDiff.toExponential(1)}. Such a page gives onnxruntime-web one thread.`,
+    '',
+    `What 2 Workers can give for this forward here at best: two Workers of the same page, each with an engine of 1 thread, ran it alone and both at once, taking turns (${w.pairRounds} rounds, after the timings above); both at once did ${w.pairCeiling.toFixed(2)}× the calls per second of the faster alone. The 2 workers' ${(one[1] / two[1]).toFixed(2)}× is ${((one[1] / two[1] / w.pairCeiling) * 100).toFixed(0)} % of that.`,
     '',
   ].join('\n');
 }

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Build } from '../src/index.js';
 import { type Cores, measureCores } from './cores.js';
+import { measurePairs, type Pair } from './pairs.js';
 import { runnableBuilds } from './peak.js';
 import { toMarkdown } from './report.js';
 import type { EngineRun } from './workloads.js';
@@ -13,7 +14,7 @@ import type { EngineRun } from './workloads.js';
 process.env.ORT_THREADS ??= '2';
 const ORT_THREADS = Number(process.env.ORT_THREADS);
 const RESULTS = new URL('./results/', import.meta.url);
-const NAMES = [
+export const THREADS_WORKLOADS = [
   'SDPA 512×64',
   'SDPA 2048×64',
   'MultiHeadAttention 512×768, 12 heads',
@@ -64,13 +65,16 @@ async function main(): Promise<void> {
   // One build at a time: each measurement needs the two cores to itself.
   const cores = {} as Record<Build, Cores>;
   for (const b of builds) cores[b] = await measureCores(15, 150, b);
+  // Then each workload's own ceiling, the same way: nothing else computes while the pairs run.
+  const pairs = {} as Record<Build, Record<string, Pair>>;
+  for (const b of builds) pairs[b] = await measurePairs(b, THREADS_WORKLOADS, quick ? 2 : 5);
   await makeEngines(builds, [1, 2]);
   // Workers start a few tens of ms after their engine: let them.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const rows: string[][] = [];
   const asyncRows: string[][] = [];
   const json: Record<string, Record<string, number>> = {};
-  for (const w of workloads(builds).filter((x) => NAMES.includes(x.name))) {
+  for (const w of workloads(builds).filter((x) => THREADS_WORKLOADS.includes(x.name))) {
     useThreads(1);
     const one = (await w.engines()).filter((r) => r.engine.startsWith('wasm-attention'));
     useThreads(2);
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
         t1.toPrecision(3),
         t2.toPrecision(3),
         `${(t1 / t2).toFixed(2)}×`,
+        `${pairs[build][w.name].ceiling.toFixed(2)}×`,
         ortMs.toPrecision(3),
         `${(ortMs / t2).toFixed(2)}×`,
       ]);
@@ -115,13 +120,14 @@ async function main(): Promise<void> {
     '1 thread, ms',
     '2 threads, ms',
     'speed-up',
+    'two 1-thread calls at once ÷ one',
     `onnxruntime-web, ${ORT_THREADS} threads, ms (best graph)`,
     'ours at 2 threads ÷ peer',
   ];
   const md = [
     `Our engines at 1 and 2 threads (the same build, separate engines) and onnxruntime-web ${ORT_THREADS === 1 ? 'at 1 thread' : `at numThreads = ${ORT_THREADS}`}, all in one process on a ${availableParallelism()}-core machine, taking turns; medians of ${quick ? 5 : 21} rounds after a warm-up, inputs copied in and results copied out on every call. Speed-up is 1 thread ÷ 2 threads; the last column is the peer's time ÷ ours (above 1: we are faster).`,
     '',
-    `What two threads can give here at best (\`node --experimental-wasm-relaxed-simd --import tsx bench/cores.ts\`, at the start of this run): the peak micro-kernel of each build (operands in L1, nothing shared) ran at ${builds.map((b) => `${cores[b].alone.map((x) => x.toFixed(1)).join(' and ')} GFLOP/s (${b})`).join(', ')} on one thread alone (each of two workers in turn: the machine's two cores), and at ${builds.map((b) => `${cores[b].together.toFixed(1)}, ${cores[b].ceiling.toFixed(2)}× the faster alone (${b})`).join('; ')} on two at once. A 1-thread call on the faster core can be sped up by at most that; the cores of this shared VM need not be equal.`,
+    `What two threads can give here at best (\`node --experimental-wasm-relaxed-simd --import tsx bench/cores.ts\`, at the start of this run): the peak micro-kernel of each build (operands in L1, nothing shared) ran at ${builds.map((b) => `${cores[b].alone.map((x) => x.toFixed(1)).join(' and ')} GFLOP/s (${b})`).join(', ')} on one thread alone (each of two workers in turn: the machine's two cores), and at ${builds.map((b) => `${cores[b].together.toFixed(1)}, ${cores[b].ceiling.toFixed(2)}× the faster alone (${b})`).join('; ')} on two at once. A 1-thread call on the faster core can be sped up by at most that; the cores of this shared VM need not be equal. The same for each workload's own 1-thread call, which also moves data through the caches and memory the cores share: two processes run it, each alone and both at once, taking turns (\`bench/pairs.ts\`, ${quick ? 2 : 5} rounds, before the engines below start); both at once ÷ the faster alone is the column "two 1-thread calls at once ÷ one", the most a 2-thread split of that call could give.`,
     '',
     toMarkdown([header, ...rows]),
     '',
@@ -136,11 +142,12 @@ async function main(): Promise<void> {
   writeFileSync(new URL('threads.md', RESULTS), `${md}\n`);
   writeFileSync(
     new URL('threads.json', RESULTS),
-    JSON.stringify({ date: new Date().toISOString(), ortThreads: ORT_THREADS, cores, ms: json }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), ortThreads: ORT_THREADS, cores, pairs, ms: json }, null, 2),
   );
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+if (import.meta.url === `file://${process.argv[1]}`)
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });

@@ -2,7 +2,9 @@
 // one thread: MultiHeadAttention 512×768 (12 heads) through forwardAsync on an engine with 2 threads (worker mode:
 // Workers with memories of their own), through forward on an engine with 1 thread, and onnxruntime-web's
 // com.microsoft MultiHeadAttention graph (one thread, as such a page gives it), taking turns in one page after the
-// same warm-up. The page is served with the browser tests' CSP.
+// same warm-up. Then what 2 Workers can give for that forward on this machine at best: two Workers of the same page,
+// each with an engine of 1 thread, each alone and both at once. The page is served with the browser tests' CSP.
+// `node --import tsx bench/workers-page.ts [rounds = 15] [pair rounds = 5]`
 import { mhaGraph } from './models/graphs.js';
 import { modelBytes } from './models/onnx-writer.js';
 import { withBenchPage } from './page-bench.js';
@@ -11,15 +13,19 @@ import { mhaWeights } from './workloads.js';
 
 const [L, E, H] = [512, 768, 12];
 
-const APP = (rounds: number) => `
-import { createEngine, MultiHeadAttention } from './lib/wasm-attention.min.js';
-import * as ort from './ort/ort.wasm.min.mjs';
+/** Script that reads the module's state dict and the input from the data files in `folder` (relative to the script). */
+const STATE = (folder: string) => `
 const bin = async (f) => new Float32Array(await (await fetch(f)).arrayBuffer());
 const names = ['wq', 'bq', 'wk', 'bk', 'wv', 'bv', 'wo', 'bo'];
-const [w, xData] = [Object.fromEntries(await Promise.all(names.map(async (n) => [n, await bin('./data/' + n + '.bin')]))), await bin('./data/x.bin')];
+const [w, xData] = [Object.fromEntries(await Promise.all(names.map(async (n) => [n, await bin('${folder}' + n + '.bin')]))), await bin('${folder}x.bin')];
 const t = (data, shape) => ({ data, shape });
 const state = { 'q_proj.weight': t(w.wq, [${E}, ${E}]), 'q_proj.bias': t(w.bq, [${E}]), 'k_proj.weight': t(w.wk, [${E}, ${E}]), 'k_proj.bias': t(w.bk, [${E}]),
-  'v_proj.weight': t(w.wv, [${E}, ${E}]), 'v_proj.bias': t(w.bv, [${E}]), 'out_proj.weight': t(w.wo, [${E}, ${E}]), 'out_proj.bias': t(w.bo, [${E}]) };
+  'v_proj.weight': t(w.wv, [${E}, ${E}]), 'v_proj.bias': t(w.bv, [${E}]), 'out_proj.weight': t(w.wo, [${E}, ${E}]), 'out_proj.bias': t(w.bo, [${E}]) };`;
+
+const APP = (rounds: number, pairRounds: number) => `
+import { createEngine, MultiHeadAttention } from './lib/wasm-attention.min.js';
+import * as ort from './ort/ort.wasm.min.mjs';
+${STATE('./data/')}
 const two = await createEngine({ threads: 2 });
 const one = await createEngine({ threads: 1 });
 const m2 = MultiHeadAttention.fromStateDict(state, { numHeads: ${H}, engine: two });
@@ -50,7 +56,46 @@ for (let r = 0; r < ${rounds}; r++) {
 const [a, b, c] = Object.values(outputs);
 let ortDiff = 0;
 for (let i = 0; i < a.length; i++) ortDiff = Math.max(ortDiff, Math.abs(a[i] - c[i]));
-window.__result = { times, info: two.info, isolated: self.crossOriginIsolated, bitIdentical: a.length === b.length && a.every((v, i) => Object.is(v, b[i])), ortDiff };
+// What 2 workers can give for this forward on this machine: two Workers, each with an engine of 1 thread, each alone and
+// both at once, taking turns; calls per second. Started now, so that their warm-up does not overlap the timings above.
+const pairWorker = () => new Promise((resolve) => {
+  const w = new Worker('./data/pair-worker.js', { type: 'module' });
+  w.onmessage = (e) => resolve({ w, callMs: e.data.callMs });
+});
+const pair = [await pairWorker(), await pairWorker()];
+const windowMs = Math.max(400, 8 * Math.max(...pair.map((p) => p.callMs)));
+const perSecond = async (ws) => {
+  const at = performance.timeOrigin + performance.now() + 50;
+  const rates = ws.map((w) => new Promise((resolve) => { w.onmessage = (e) => resolve(e.data); w.postMessage({ at, ms: windowMs }); }));
+  return (await Promise.all(rates)).reduce((x, y) => x + y, 0);
+};
+const turns = [() => perSecond([pair[0].w]), () => perSecond([pair[1].w]), () => perSecond(pair.map((p) => p.w))];
+const samples = [[], [], []];
+for (let r = 0; r < ${pairRounds}; r++) for (let t = 0; t < 3; t++) samples[(t + r) % 3].push(await turns[(t + r) % 3]());
+for (const p of pair) p.w.terminate();
+window.__result = { times, pair: samples, info: two.info, isolated: self.crossOriginIsolated, bitIdentical: a.length === b.length && a.every((v, i) => Object.is(v, b[i])), ortDiff };
+`;
+
+/** A Worker with its own engine of 1 thread and the page's MultiHeadAttention; runs the forward for `ms` when told. */
+const PAIR_WORKER = `
+import { createEngine, MultiHeadAttention } from '../lib/wasm-attention.min.js';
+${STATE('./')}
+const m = MultiHeadAttention.fromStateDict(state, { numHeads: ${H}, engine: await createEngine({ threads: 1 }) });
+const x = t(xData, [1, ${L}, ${E}]);
+const run = () => m.forward(x, x, x, { needWeights: false });
+const t0 = performance.now();
+let n = 0;
+for (; n < 5 || performance.now() - t0 < 500; n++) run();
+const now = () => performance.timeOrigin + performance.now();
+self.onmessage = ({ data: { at, ms } }) => {
+  // Both Workers start at the same moment: spin, not sleep, so that neither wakes late.
+  while (now() < at);
+  const start = now();
+  let [calls, t] = [0, start];
+  for (; t - start < ms; t = now(), calls++) run();
+  self.postMessage((calls * 1000) / (t - start));
+};
+self.postMessage({ callMs: (performance.now() - t0) / n });
 `;
 
 export interface WorkersPage {
@@ -61,9 +106,12 @@ export interface WorkersPage {
   bitIdentical: boolean;
   ortDiff: number;
   rounds: number;
+  /** Two 1-thread Workers at once ÷ the faster alone (medians of calls per second over `pairRounds` turns each). */
+  pairCeiling: number;
+  pairRounds: number;
 }
 
-export async function measureWorkersPage(rounds: number): Promise<WorkersPage | string> {
+export async function measureWorkersPage(rounds: number, pairRounds = 5): Promise<WorkersPage | string> {
   const w = mhaWeights(21, E, E);
   const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const x = Float32Array.from({ length: L * E }, (_, i) => Math.sin(i * 0.37) * 0.8);
@@ -71,14 +119,19 @@ export async function measureWorkersPage(rounds: number): Promise<WorkersPage | 
     ...Object.fromEntries(Object.entries(w).map(([n, a]) => [`${n}.bin`, bytes(a)])),
     'x.bin': bytes(x),
     'mha.onnx': modelBytes(mhaGraph(1, L, E, H, w, 'contrib')),
+    'pair-worker.js': new TextEncoder().encode(PAIR_WORKER),
   };
   const files = {
     lib: ['wasm-attention.min.js', 'browser-pool.js', 'thread-worker.browser.js'],
     data,
-    app: APP(rounds),
+    app: APP(rounds, pairRounds),
   };
   return withBenchPage('worker mode', files, async (load) => {
-    const r = (await load()) as Omit<WorkersPage, 'ms' | 'rounds'> & { times: Record<string, number[]> };
+    const r = (await load()) as Pick<WorkersPage, 'info' | 'isolated' | 'bitIdentical' | 'ortDiff'> & {
+      times: Record<string, number[]>;
+      pair: number[][];
+    };
+    const [a, b, both] = r.pair.map(median);
     return {
       ms: Object.fromEntries(Object.entries(r.times).map(([n, t]) => [n, median(t)])),
       info: r.info,
@@ -86,9 +139,11 @@ export async function measureWorkersPage(rounds: number): Promise<WorkersPage | 
       bitIdentical: r.bitIdentical,
       ortDiff: r.ortDiff,
       rounds,
+      pairCeiling: both / Math.max(a, b),
+      pairRounds,
     };
   });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`)
-  console.log(await measureWorkersPage(Number(process.argv[2] ?? 15)));
+  console.log(await measureWorkersPage(Number(process.argv[2] ?? 15), Number(process.argv[3] ?? 5)));

@@ -185,27 +185,33 @@ function matmulWorkload(n: number, builds: Build[], slow = false): Workload {
       rowLength: n,
     }),
     engines: async () => {
-      const runs: EngineRun[] = builds.map((build) => {
-        const engine = engineOf(build);
-        const [ta, tb] = [
-          { data: a, shape: [n, n] },
-          { data: b, shape: [n, n] },
-        ];
-        return {
-          engine: ours(build),
-          run: () => matmul(ta, tb, { engine }).data,
-          async: async () => (await matmulAsync(ta, tb, { engine })).data,
-        };
-      });
-      const ort = await ortRunner(modelFiles.matmul(n), { a: [n, n], b: [n, n] });
-      runs.push({ engine: 'onnxruntime-web', variant: 'MatMul', run: () => ort([a, b]) });
-      await tfjsReady();
-      runs.push({
-        engine: 'tfjs-wasm',
-        variant: 'matMul',
-        run: () => tfRun(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n]))),
-      });
-      if (n <= 512)
+      const runs: EngineRun[] = builds
+        .filter((build) => wanted(ours(build)))
+        .map((build) => {
+          const engine = engineOf(build);
+          const [ta, tb] = [
+            { data: a, shape: [n, n] },
+            { data: b, shape: [n, n] },
+          ];
+          return {
+            engine: ours(build),
+            run: () => matmul(ta, tb, { engine }).data,
+            async: async () => (await matmulAsync(ta, tb, { engine })).data,
+          };
+        });
+      if (wanted('onnxruntime-web', 'MatMul')) {
+        const ort = await ortRunner(modelFiles.matmul(n), { a: [n, n], b: [n, n] });
+        runs.push({ engine: 'onnxruntime-web', variant: 'MatMul', run: () => ort([a, b]) });
+      }
+      if (wanted('tfjs-wasm', 'matMul')) {
+        await tfjsReady();
+        runs.push({
+          engine: 'tfjs-wasm',
+          variant: 'matMul',
+          run: () => tfRun(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n]))),
+        });
+      }
+      if (n <= 512 && wanted('plain JS'))
         runs.push({
           engine: 'plain JS',
           run: () => Float32Array.from(refMatmul({ data: a, shape: [n, n] }, { data: b, shape: [n, n] }).data),
@@ -483,29 +489,31 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
       rowLength: E,
     }),
     engines: async () => {
-      const runs: EngineRun[] = builds.map((build) => {
-        const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, kvDim), {
-          numHeads: H,
-          numKVHeads: Hkv,
-          engine: engineOf(build),
+      const runs: EngineRun[] = builds
+        .filter((build) => wanted(ours(build)))
+        .map((build) => {
+          const m = MultiHeadAttention.fromStateDict(mhaStateDict(w, E, kvDim), {
+            numHeads: H,
+            numKVHeads: Hkv,
+            engine: engineOf(build),
+          });
+          const cache = m.createCache({ batch: 1, maxLength: P + 1 });
+          m.forwardStep({ data: prompt, shape: [1, P, E] }, cache, { needWeights: false });
+          const xt = { data: x1, shape: [1, 1, E] };
+          return {
+            engine: ours(build),
+            run: () => {
+              const out = m.forwardStep(xt, cache, { needWeights: false }).output.data;
+              cache.truncate(P);
+              return out;
+            },
+            async: async () => {
+              const out = (await m.forwardStepAsync(xt, cache, { needWeights: false })).output.data;
+              cache.truncate(P);
+              return out;
+            },
+          };
         });
-        const cache = m.createCache({ batch: 1, maxLength: P + 1 });
-        m.forwardStep({ data: prompt, shape: [1, P, E] }, cache, { needWeights: false });
-        const xt = { data: x1, shape: [1, 1, E] };
-        return {
-          engine: ours(build),
-          run: () => {
-            const out = m.forwardStep(xt, cache, { needWeights: false }).output.data;
-            cache.truncate(P);
-            return out;
-          },
-          async: async () => {
-            const out = (await m.forwardStepAsync(xt, cache, { needWeights: false })).output.data;
-            cache.truncate(P);
-            return out;
-          },
-        };
-      });
       // Past keys and values of the prompt, [1, Hkv, P, hd], as onnxruntime wants them.
       const toHeads = (flat: Float64Array) => {
         const out = new Float32Array(P * kvDim);
@@ -517,6 +525,7 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
       const promptT = { data: prompt, shape: [P, E] };
       const pastK = toHeads(refLinear(promptT, { data: w.wk, shape: [kvDim, E] }, { data: w.bk, shape: [kvDim] }).data);
       const pastV = toHeads(refLinear(promptT, { data: w.wv, shape: [kvDim, E] }, { data: w.bv, shape: [kvDim] }).data);
+      if (!wanted('onnxruntime-web', 'opset-23 Attention, past/present')) return runs;
       const ort = await ortRunner(modelBytes(decodeGraph(1, P, E, H, Hkv, w)), {
         x: [1, 1, E],
         past_key: [1, Hkv, P, hd],
