@@ -132,9 +132,25 @@ describe('worker mode (replicas with memories of their own)', () => {
     const engine = await replicaEngine(2, failing);
     const a = randomTensor(1, [70, 33]);
     const b = randomTensor(2, [33, 50]);
-    // The first call is pending when the replicas are found not to start: it runs here instead.
-    const early = matmulAsync(a, b, { engine });
-    expect((await early).data).toEqual(matmul(a, b, { engine }).data);
+    // Calls pending when the replicas are found not to start run here instead, each job a chunk at a time with the
+    // scratch recorded for a chunk: a projection cut into 4 units a thread (run whole it would pack all 512 rows of
+    // its input into the scratch of 64 and write past it) and an attention job.
+    const m = new MultiHeadAttention(64, 4, { seed: 8, engine });
+    const x = randomTensor(3, [1, 512, 64]);
+    const q = randomTensor(4, [2, 300, 16]);
+    const early = [
+      matmulAsync(a, b, { engine }),
+      m.forwardAsync(x, x, x, { needWeights: false }),
+      scaledDotProductAttentionAsync(q, q, q, { engine }),
+    ];
+    const [mm, mha, sdpa] = await Promise.all(early);
+    expect(mm.data).toEqual(matmul(a, b, { engine }).data);
+    const plain = await createEngine({ build: BUILD });
+    const want = new MultiHeadAttention(64, 4, { seed: 8, engine: plain }).forward(x, x, x, { needWeights: false });
+    expect(mha.output.data).toEqual(want.output.data);
+    expect(m.forward(x, x, x, { needWeights: false }).output.data, 'its weights intact').toEqual(want.output.data);
+    expect(sdpa.output.data).toEqual(scaledDotProductAttention(q, q, q, { engine: plain }).output.data);
+    m.dispose();
     expect(engine.info).toMatchObject({ threads: 1, threading: 'none' });
     expect((await matmulAsync(a, b, { engine })).data).toEqual(matmul(a, b, { engine }).data);
     expect(usedBytes(engine)).toBe(0);

@@ -141,12 +141,13 @@ function jobRunner(
 }
 
 /**
- * Runs one recorded step over `memory` on one thread: a kernel, or every unit of a job; returns where a job wrote.
+ * Runs one recorded step over `memory` on one thread: a kernel, or every unit of a job; returns where a job wrote. A
+ * job's units run a chunk at a time, as a thread claims them: its scratch holds what a chunk needs, not all of them.
  */
 export function runStep(kernels: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, s: Step): Runs | undefined {
   return playStep(kernels, memory, s, (job) => {
     const r = jobRunner(kernels, ctl, memory, job);
-    r.run([0, job[1]]);
+    for (const chunk of share(job[1], job[2], 0, 1)) r.run(chunk);
     return r.runs;
   });
 }
