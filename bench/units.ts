@@ -19,7 +19,7 @@ interface Call {
   items: number;
   rows: number;
   madds: number;
-  /** A GEMM's output columns: it is cut by them where its rows are too few for every thread. */
+  /** A prepacked GEMM's output columns: its units are blocks of rows and columns. */
   columns?: number;
   note?: (threads: number) => string;
   /** What a row other than a kernel call's says for `threads` threads. */
@@ -34,10 +34,19 @@ const calls: Call[] = [
     kind: 'gemmPrepacked',
     items: 1,
     rows: 512,
+    columns: 2304,
     madds: 512 * 2304 * 768,
   },
   { work: '', call: 'attention, 12 heads', kind: 'attention', items: 12, rows: 512, madds: 12 * 512 * 512 * 128 },
-  { work: '', call: 'output projection', kind: 'gemmPrepacked', items: 1, rows: 512, madds: 512 * 768 * 768 },
+  {
+    work: '',
+    call: 'output projection',
+    kind: 'gemmPrepacked',
+    items: 1,
+    rows: 512,
+    columns: 768,
+    madds: 512 * 768 * 768,
+  },
   {
     work: 'matmul 1024³',
     call: 'packing B (4 MiB), once, before the GEMM',
@@ -88,9 +97,11 @@ const rows = calls.map((c) => {
   const cells = THREADS.map((t) => {
     if (c.cell) return c.cell(t);
     if (c.madds < MIN_SPLIT_MADDS_SHARED) return 'caller only';
-    const byColumns = c.columns ? cutGemmPrepacked(c.rows, c.columns, t) : undefined;
-    const { units, chunk } = byColumns?.cols ? { units: byColumns.units, chunk: 1 } : cut(c.kind, c.items, c.rows, t);
-    const what = byColumns?.cols ? 'column units' : 'units';
+    const blocks = c.kind === 'gemmPrepacked' ? cutGemmPrepacked(c.rows, c.columns!, t) : undefined;
+    const { units, chunk } = blocks ? { units: blocks.units, chunk: 1 } : cut(c.kind, c.items, c.rows, t);
+    const what = blocks
+      ? `units of ${blocks.rows} row${blocks.rows > 1 ? 's' : ''} × ${Math.min(blocks.cols, c.columns!)} columns`
+      : 'units';
     const perUnit = c.madds / units / 2 ** 20;
     return `${units} ${what}${chunk > 1 ? ` (claimed ${chunk} at a time)` : ''}, ${perUnit.toFixed(perUnit < 1 ? 2 : 1)}·2^20 each${c.note ? `; ${c.note(t)}` : ''}`;
   });

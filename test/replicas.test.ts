@@ -138,12 +138,11 @@ describe('worker mode (replicas with memories of their own)', () => {
     const m = new MultiHeadAttention(64, 4, { seed: 8, engine });
     const x = randomTensor(3, [1, 512, 64]);
     const q = randomTensor(4, [2, 300, 16]);
-    const early = [
+    const [mm, mha, sdpa] = await Promise.all([
       matmulAsync(a, b, { engine }),
       m.forwardAsync(x, x, x, { needWeights: false }),
       scaledDotProductAttentionAsync(q, q, q, { engine }),
-    ];
-    const [mm, mha, sdpa] = await Promise.all(early);
+    ]);
     expect(mm.data).toEqual(matmul(a, b, { engine }).data);
     const plain = await createEngine({ build: BUILD });
     const want = new MultiHeadAttention(64, 4, { seed: 8, engine: plain }).forward(x, x, x, { needWeights: false });

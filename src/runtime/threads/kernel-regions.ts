@@ -2,7 +2,7 @@
 // (src/runtime/threads/replica-pool.ts) send one another after sharing a job, back to the engine once a call is done,
 // and what they are sent when the engine's own calls have written its memory; and the operands a kernel reads. A kernel
 // missing here fails loudly (the pool then sends all of memory), never silently.
-import { JOB, packUnits, PANEL_COLUMNS, prepackedUnits } from './thread-jobs.js';
+import { JOB, packUnits, PANEL_COLUMNS, prepackedBlocks } from './thread-jobs.js';
 
 /** Byte runs, flat: [pointer, bytes, pointer, bytes, …]. */
 export type Runs = number[];
@@ -90,10 +90,10 @@ export function jobWrites(
     case JOB.attentionFused:
     case JOB.attentionWeights:
       return attentionUnits(out, desc(a[0] >>> 0), begin, end, kind === JOB.attentionWeights);
-    case JOB.gemmPrepacked: {
-      const [r0, r1, c0, c1] = prepackedUnits((i) => a[i], begin, end);
-      return gemmRows(out, a[0], r0, r1, c1, a[8] >>> 0, a[9], a[10], c0);
-    }
+    case JOB.gemmPrepacked:
+      for (const [r0, r1, c0, c1] of prepackedBlocks((i) => a[i], begin, end))
+        gemmRows(out, a[0], r0, r1, c1, a[8] >>> 0, a[9], a[10], c0);
+      return;
     case JOB.pack: {
       const [j0, j1, panel] = packUnits((i) => a[i], begin, end);
       if (j1 > j0) out.push((a[6] >>> 0) + (j0 / PANEL_COLUMNS) * panel, Math.ceil((j1 - j0) / PANEL_COLUMNS) * panel);

@@ -177,22 +177,7 @@ export abstract class SplitPool implements Pool {
       pack?: { bytes: number; run(at: number): void },
     ): boolean => {
       const { rows, cols, units } = cutGemmPrepacked(m, n, this.threadsFor(heap));
-      const args = [
-        batch,
-        m,
-        n,
-        k,
-        a,
-        lda,
-        strideA,
-        packed,
-        c,
-        ldc,
-        strideC,
-        rows,
-        cols,
-        raw.f32_gemm_packed_floats(cols, k),
-      ];
+      const args = [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows, cols];
       const prepare = pack && {
         bytes: pack.bytes,
         run: (at: number) => {
@@ -200,7 +185,7 @@ export abstract class SplitPool implements Pool {
           args[7] = at;
         },
       };
-      const floats = raw.f32_gemm_prepacked_scratch_floats(cols ? m : rows, k);
+      const floats = raw.f32_gemm_prepacked_scratch_floats(rows, k);
       return share(batch * m * n * k, floats, JOB.gemmPrepacked, args, units, 1, prepare);
     };
     /**

@@ -159,26 +159,45 @@ export function cut(
 export const PANEL_COLUMNS = 8;
 
 /**
- * How a prepacked GEMM of m × n is cut: by rows (`rows` a unit), or where they are too few for every thread (a
- * decode step's projections) by whole panels of columns (`cols` a unit; 0 when cut by rows).
+ * Column blocks a prepacked GEMM's row block is cut into. A unit streams only its columns' panels of B, so finer units
+ * cost no more of B, only packing their rows of A again; the last units, which one thread finishes while the others
+ * wait, are a quarter as long.
+ */
+const COLUMN_BLOCKS = 4;
+
+/**
+ * How a prepacked GEMM of m × n is cut: into blocks of `rows` rows, each cut into COLUMN_BLOCKS blocks of `cols`
+ * columns (whole panels), a unit each; where the row blocks are too few for every thread (a decode step's
+ * projections), all m rows as one block, in blocks of columns for every thread.
  */
 export function cutGemmPrepacked(m: number, n: number, threads: number): { rows: number; cols: number; units: number } {
-  const { unitRows: rows, units } = cut('gemmPrepacked', 1, m, threads);
-  if (units >= threads) return { rows, cols: 0, units };
-  const byColumns = cut('gemmPrepacked', 1, n, threads, PANEL_COLUMNS);
-  return { rows, cols: byColumns.unitRows, units: byColumns.units };
+  const { unitRows, units: rowBlocks } = cut('gemmPrepacked', 1, m, threads);
+  if (rowBlocks < threads) {
+    const byColumns = cut('gemmPrepacked', 1, n, threads, PANEL_COLUMNS);
+    return { rows: m, cols: byColumns.unitRows, units: byColumns.units };
+  }
+  const cols = Math.ceil(n / COLUMN_BLOCKS / PANEL_COLUMNS) * PANEL_COLUMNS;
+  return { rows: unitRows, cols, units: rowBlocks * Math.ceil(n / cols) };
 }
 
 /**
- * The rows [r0, r1) and columns [c0, c1) of C that units [begin, end) of a prepacked GEMM job compute, from its args
- * (`arg(i)`): batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows, unitCols, the packed floats of
- * unitCols (unitCols 0: units are rows, and that count 0; else they are columns, a whole number of packed panels).
+ * The blocks of C that units [begin, end) of a prepacked GEMM job compute, [r0, r1, c0, c1] each (rows [r0, r1),
+ * columns [c0, c1)): a run of units within one block of rows is one block, from the job's args (`arg(i)`): batch, m,
+ * n, k, a, lda, strideA, packed, c, ldc, strideC, unitRows, unitCols (a whole number of packed panels). Unit u is
+ * column block u mod b of row block ⌊u / b⌋, b being the column blocks of a row block.
  */
-export function prepackedUnits(arg: (i: number) => number, begin: number, end: number): number[] {
-  const cols = arg(12);
-  return cols
-    ? [0, arg(1), begin * cols, Math.min(arg(2), end * cols)]
-    : [begin * arg(11), Math.min(arg(1), end * arg(11)), 0, arg(2)];
+export function prepackedBlocks(arg: (i: number) => number, begin: number, end: number): number[][] {
+  const [m, n, rows, cols] = [arg(1), arg(2), arg(11), arg(12)];
+  const perRow = Math.ceil(n / cols);
+  const out: number[][] = [];
+  for (let u = begin; u < end;) {
+    const block = Math.floor(u / perRow);
+    const last = Math.min(end, (block + 1) * perRow);
+    const r0 = block * rows;
+    out.push([r0, Math.min(m, r0 + rows), (u - block * perRow) * cols, Math.min(n, (last - block * perRow) * cols)]);
+    u = last;
+  }
+  return out;
 }
 
 /**
@@ -222,23 +241,25 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
     case JOB.attentionWeights:
       return k.f32_attention_weights(p(0), begin, end, scratch);
     case JOB.gemmPrepacked: {
-      // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, … (see prepackedUnits)
-      const [r0, r1, c0, c1] = prepackedUnits(a, begin, end);
-      return k.f32_gemm_prepacked(
-        a(0),
-        r1 - r0,
-        c1 - c0,
-        a(3),
-        p(4) + r0 * a(5) * 4,
-        a(5),
-        a(6),
-        p(7) + begin * a(13) * 4,
-        p(8) + (r0 * a(9) + c0) * 4,
-        a(9),
-        a(10),
-        1,
-        scratch,
-      );
+      // batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, … (see prepackedBlocks)
+      for (const [r0, r1, c0, c1] of prepackedBlocks(a, begin, end)) {
+        k.f32_gemm_prepacked(
+          a(0),
+          r1 - r0,
+          c1 - c0,
+          a(3),
+          p(4) + r0 * a(5) * 4,
+          a(5),
+          a(6),
+          p(7) + (c0 / PANEL_COLUMNS) * (a(3) + 1) * PANEL_COLUMNS * 4,
+          p(8) + (r0 * a(9) + c0) * 4,
+          a(9),
+          a(10),
+          1,
+          scratch,
+        );
+      }
+      return;
     }
     case JOB.pack: {
       // n, k, b, ldb, bTransposed, bias, packed, unitCols (see packUnits)

@@ -1,0 +1,50 @@
+// Two builds of the library side by side on 2 threads, in one process: A's dist/ and B's dist/, each on an engine of
+// 2 threads, and B on 1 thread for the speed-ups; calls take turns, the order alternating each round, and the results
+// must be the same bits. For changes to how threads share work (src/runtime/threads/), which kernel-ab.mjs cannot see.
+// A's dist/ from another commit: `git worktree add /tmp/a <commit>`, link node_modules, copy build/*.wasm and
+// src/generated, `node scripts/build-bundles.mjs` there.
+// `node --experimental-wasm-relaxed-simd bench/threads-ab.mjs A/dist B/dist [simd|relaxed-simd] [matmul|mha] [rounds]`
+import { resolve } from 'node:path';
+
+const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21'] = process.argv.slice(2);
+if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [matmul|mha] [rounds]');
+const [A, B] = await Promise.all([aDir, bDir].map((d) => import(resolve(d, 'index.js'))));
+
+const [n, L, E] = [1024, 512, 768];
+const a = { data: Float32Array.from({ length: n * n }, (_, i) => Math.sin(i)), shape: [n, n] };
+const x = { data: Float32Array.from({ length: L * E }, (_, i) => Math.sin(i * 0.37)), shape: [L, E] };
+/** One call of the workload on `lib` at `threads` threads. */
+async function call(lib, threads) {
+  const engine = await lib.createEngine({ build, threads });
+  if (work === 'matmul') return () => lib.matmul(a, a, { engine }).data;
+  const m = new lib.MultiHeadAttention(E, 12, { engine, seed: 1 });
+  return () => m.forward(x, x, x, { needWeights: false }).output.data;
+}
+const runs = { 'B, 1 thread': await call(B, 1), 'A, 2 threads': await call(A, 2), 'B, 2 threads': await call(B, 2) };
+// The workers start a few tens of ms after their engine.
+await new Promise((r) => setTimeout(r, 300));
+const outputs = Object.values(runs).map((run) => {
+  let out;
+  for (let i = 0; i < 5; i++) out = run();
+  return out;
+});
+if (!outputs.every((o) => o.every((v, i) => Object.is(v, outputs[0][i])))) throw new Error('the results differ');
+
+const names = Object.keys(runs);
+const times = Object.fromEntries(names.map((k) => [k, []]));
+for (let r = 0; r < Number(rounds); r++) {
+  for (const k of r % 2 ? [...names].reverse() : names) {
+    // As the threads section: the helpers of the call before go idle first.
+    await new Promise((res) => setTimeout(res, 20));
+    const t0 = performance.now();
+    runs[k]();
+    times[k].push(performance.now() - t0);
+  }
+}
+const median = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
+const [one, ta, tb] = names.map((k) => median(times[k]));
+const bFaster = times['B, 2 threads'].filter((t, i) => t < times['A, 2 threads'][i]).length;
+console.log(
+  `${build} ${work}: 1 thread ${one.toFixed(1)} ms; 2 threads A ${ta.toFixed(1)} ms (${(one / ta).toFixed(2)}×), ` +
+    `B ${tb.toFixed(1)} ms (${(one / tb).toFixed(2)}×); B ÷ A ${(tb / ta).toFixed(3)}, B faster in ${bFaster} of ${rounds} rounds; same bits`,
+);
