@@ -249,46 +249,10 @@ export abstract class SplitPool implements Pool {
           raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
         }
       },
-      f32_gemm: (
-        batch,
-        m,
-        n,
-        k,
-        a,
-        lda,
-        strideA,
-        b,
-        ldb,
-        strideB,
-        bTransposed,
-        c,
-        ldc,
-        strideC,
-        alpha,
-        bias,
-        scratch,
-      ) => {
+      f32_gemm: (...call) => {
+        const [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias] = call;
         const threads = this.threadsFor(heap);
-        const plain = () =>
-          raw.f32_gemm(
-            batch,
-            m,
-            n,
-            k,
-            a,
-            lda,
-            strideA,
-            b,
-            ldb,
-            strideB,
-            bTransposed,
-            c,
-            ldc,
-            strideC,
-            alpha,
-            bias,
-            scratch,
-          );
+        const plain = () => raw.f32_gemm(...call);
         if (threads < 2 || alpha !== 1) return plain();
         if (this.threading === 'shared-memory' && (batch === 1 || strideB === 0)) {
           // Over one memory, op(B) is packed once, by every thread, and the product runs as a prepacked GEMM: units

@@ -157,6 +157,8 @@ export function cut(
 
 /** Columns in a packed panel of B (assembly/gemm.ts NR): a GEMM cut by columns is cut between panels. */
 export const PANEL_COLUMNS = 8;
+/** Bytes of one packed panel of B of depth k (its bias row included: f32_gemm_packed_floats). */
+const panelBytes = (k: number) => (k + 1) * PANEL_COLUMNS * 4;
 
 /**
  * Column blocks a prepacked GEMM's row block is cut into. A unit streams only its columns' panels of B, so finer units
@@ -205,7 +207,7 @@ export function prepackedBlocks(arg: (i: number) => number, begin: number, end: 
  * bTransposed, bias, packed, unitCols (a whole number of panels), and the bytes of one packed panel.
  */
 export function packUnits(arg: (i: number) => number, begin: number, end: number): [number, number, number] {
-  return [begin * arg(7), Math.min(arg(0), end * arg(7)), (arg(1) + 1) * PANEL_COLUMNS * 4];
+  return [begin * arg(7), Math.min(arg(0), end * arg(7)), panelBytes(arg(1))];
 }
 
 /** Jobs: which kernel the units go to. */
@@ -251,7 +253,7 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
           p(4) + r0 * a(5) * 4,
           a(5),
           a(6),
-          p(7) + (c0 / PANEL_COLUMNS) * (a(3) + 1) * PANEL_COLUMNS * 4,
+          p(7) + (c0 / PANEL_COLUMNS) * panelBytes(a(3)),
           p(8) + (r0 * a(9) + c0) * 4,
           a(9),
           a(10),
