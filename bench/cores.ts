@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Build } from '../src/index.js';
 import { runnableBuilds } from './peak.js';
+import { medianOfTurns } from './report.js';
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -57,10 +58,8 @@ export async function measureCores(rounds = 15, ms = 150, build: Build = 'simd')
   try {
     // Warm-up: V8 swaps in the optimised kernel in the background.
     for (let i = 0; i < 4; i++) await run(workers);
-    const samples: number[][] = [[], [], []];
     const turns = [() => run([workers[0]]), () => run([workers[1]]), () => run(workers)];
-    for (let r = 0; r < rounds; r++) for (let t = 0; t < 3; t++) samples[(t + r) % 3].push(await turns[(t + r) % 3]());
-    const [a, b, both] = samples.map((xs) => xs.sort((x, y) => x - y)[xs.length >> 1]);
+    const [a, b, both] = await medianOfTurns(turns, rounds);
     return { alone: [a, b], together: both, ceiling: both / Math.max(a, b) };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Build } from '../src/index.js';
 import { runnableBuilds } from './peak.js';
-import { median } from './report.js';
+import { medianOfTurns } from './report.js';
 
 /** Calls per second of a workload's 1-thread call: in each process alone, and of both processes at once. */
 export interface Pair {
@@ -79,10 +79,7 @@ export async function measurePairs(build: Build, names: string[], rounds = 5, ms
         return (await Promise.all(rates)).reduce((a, b) => a + b, 0);
       };
       const turns = [() => turn([kids[0]]), () => turn([kids[1]]), () => turn(kids)];
-      const samples: number[][] = [[], [], []];
-      for (let r = 0; r < rounds; r++)
-        for (let t = 0; t < 3; t++) samples[(t + r) % 3].push(await turns[(t + r) % 3]());
-      const [a, b, both] = samples.map(median);
+      const [a, b, both] = await medianOfTurns(turns, rounds);
       out[name] = { alone: [a, b], together: both, ceiling: both / Math.max(a, b) };
     }
     return out;
@@ -95,7 +92,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--child');
   if (i >= 0) await child(process.argv[i + 1] as Build, JSON.parse(process.argv[i + 2]));
   else {
-    const { THREADS_WORKLOADS } = await import('./threads.js');
+    const { THREADS_WORKLOADS } = await import('./workloads.js');
     for (const build of runnableBuilds()) {
       const pairs = await measurePairs(build, THREADS_WORKLOADS, Number(process.argv[2] ?? 5));
       for (const [name, p] of Object.entries(pairs))

@@ -47,6 +47,18 @@ export function table(rows: Row[]): string[][] {
 /** The middle value of a sample (the upper one of the two middles for an even count). */
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
+/** The median of each run's results over `rounds` rounds in which the runs take turns, the first one rotating. */
+export async function medianOfTurns(runs: ReadonlyArray<() => Promise<number>>, rounds: number): Promise<number[]> {
+  const samples: number[][] = runs.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let t = 0; t < runs.length; t++) {
+      const i = (t + r) % runs.length;
+      samples[i].push(await runs[i]());
+    }
+  }
+  return samples.map(median);
+}
+
 export function toText(t: string[][]): string {
   const widths = t[0].map((_, c) => Math.max(...t.map((row) => row[c].length)));
   return t

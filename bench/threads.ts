@@ -14,14 +14,6 @@ import type { EngineRun } from './workloads.js';
 process.env.ORT_THREADS ??= '2';
 const ORT_THREADS = Number(process.env.ORT_THREADS);
 const RESULTS = new URL('./results/', import.meta.url);
-export const THREADS_WORKLOADS = [
-  'SDPA 512×64',
-  'SDPA 2048×64',
-  'MultiHeadAttention 512×768, 12 heads',
-  'matmul 1024³',
-  'decode step, 1024 cached, 12 heads',
-  'decode step, 1024 cached, 12 heads, 4 kv heads',
-];
 const quick = process.argv.includes('--quick');
 
 /**
@@ -59,7 +51,7 @@ async function time(runs: EngineRun[]): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const { makeEngines, useThreads, workloads } = await import('./workloads.js');
+  const { makeEngines, THREADS_WORKLOADS, useThreads, workloads } = await import('./workloads.js');
   const builds = runnableBuilds();
   // Before the engines start their workers: nothing else computes while the cores are measured.
   // One build at a time: each measurement needs the two cores to itself.
@@ -146,8 +138,7 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`)
-  main().catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

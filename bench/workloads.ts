@@ -542,6 +542,16 @@ function decodeWorkload(P: number, Hkv: number, builds: Build[]): Workload {
   };
 }
 
+/** The workloads of the threads section (bench/threads.ts) and of its 2-core ceilings (bench/pairs.ts). */
+export const THREADS_WORKLOADS = [
+  'SDPA 512×64',
+  'SDPA 2048×64',
+  'MultiHeadAttention 512×768, 12 heads',
+  'matmul 1024³',
+  'decode step, 1024 cached, 12 heads',
+  'decode step, 1024 cached, 12 heads, 4 kv heads',
+];
+
 export function workloads(builds: Build[]): Workload[] {
   return [
     ...kernelWorkloads(builds),
