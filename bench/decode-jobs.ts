@@ -2,17 +2,20 @@
 // MultiHeadAttention of width E, H heads and KV kv heads, P tokens cached, steps back to back), and print the step's
 // median time and each kernel call's (the GEMMs by output width, attention per call), in µs. What chose
 // MIN_SPLIT_MADDS_SHARED (src/runtime/threads/thread-jobs.ts). `node --import tsx bench/decode-jobs.ts [E H KV P]
-// [rounds = 21]`.
+// [rounds = 21] [other.wasm]`: with another build of the module (a simd one, e.g. a worktree's build/simd.wasm), its
+// engines take turns with this checkout's too, for kernel changes a decode step should show.
+import { readFileSync } from 'node:fs';
 import { createEngine, MultiHeadAttention } from '../src/index.js';
 import { runtimeOf } from '../src/runtime/engine.js';
 
 const [E, H, KV, P, ROUNDS] = [768, 12, 12, 1024, 21].map((d, i) => Number(process.argv[2 + i] ?? d));
+const OTHER = process.argv[7];
 const STEPS = 20;
 const data = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * s) * 0.5);
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
 
-async function decoder(threads: number) {
-  const engine = await createEngine({ build: 'simd', threads });
+async function decoder(threads: number, wasm?: string) {
+  const engine = await createEngine(wasm ? { wasm: readFileSync(wasm), threads } : { build: 'simd', threads });
   const kernels = runtimeOf(engine).kernels as unknown as Record<string, (...a: number[]) => unknown>;
   const calls = new Map<string, number[]>();
   for (const name of ['f32_gemm_prepacked', 'f32_attention_fused']) {
@@ -34,10 +37,12 @@ async function decoder(threads: number) {
     m.forwardStep(x, cache, { needWeights: false });
     cache.truncate(P);
   };
-  return { threads, calls, step, steps: [] as number[] };
+  const name = `${threads} thread${threads > 1 ? 's' : ''}${OTHER ? (wasm ? ` (${wasm})` : ' (this checkout)') : ''}`;
+  return { name, calls, step, steps: [] as number[] };
 }
 
 const runs = [await decoder(1), await decoder(2)];
+if (OTHER) runs.push(await decoder(1, OTHER), await decoder(2, OTHER));
 for (const t0 = performance.now(); performance.now() - t0 < 500;) runs.forEach((r) => r.step());
 runs.forEach((r) => r.calls.clear());
 for (let round = 0; round < ROUNDS; round++)
@@ -49,9 +54,11 @@ for (let round = 0; round < ROUNDS; round++)
 console.log(`decode step, E ${E}, ${H} heads, ${KV} kv heads, ${P} cached; medians in µs (calls per step)`);
 for (const r of runs) {
   const calls = [...r.calls].map(([k, v]) => `${k} ${(median(v) * 1000).toFixed(0)} (×${v.length / (ROUNDS * STEPS)})`);
-  console.log(
-    `${r.threads} thread${r.threads > 1 ? 's' : ''}: step ${(median(r.steps) * 1000).toFixed(0)}; ${calls.join(', ')}`,
-  );
+  console.log(`${r.name}: step ${(median(r.steps) * 1000).toFixed(0)}; ${calls.join(', ')}`);
 }
 console.log(`1 thread ÷ 2 threads: ${(median(runs[0].steps) / median(runs[1].steps)).toFixed(2)}×`);
+if (OTHER) {
+  const ratio = (i: number) => (median(runs[i].steps) / median(runs[i + 2].steps)).toFixed(3);
+  console.log(`this checkout ÷ other, step: 1 thread ${ratio(0)}, 2 threads ${ratio(1)}`);
+}
 process.exit(0);

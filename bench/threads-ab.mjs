@@ -3,11 +3,12 @@
 // must be the same bits. For changes to how threads share work (src/runtime/threads/), which kernel-ab.mjs cannot see.
 // A's dist/ from another commit: `git worktree add /tmp/a <commit>`, link node_modules, copy build/*.wasm and
 // src/generated, `node scripts/build-bundles.mjs` there.
-// `node --experimental-wasm-relaxed-simd bench/threads-ab.mjs A/dist B/dist [simd|relaxed-simd] [matmul|mha] [rounds]`
+// `node --experimental-wasm-relaxed-simd bench/threads-ab.mjs A/dist B/dist [simd|relaxed-simd] [work] [rounds]`,
+// work one of matmul (1024³), mha (MultiHeadAttention 512×768), sdpaN (SDPA N×64, no weights).
 import { resolve } from 'node:path';
 
 const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21'] = process.argv.slice(2);
-if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [matmul|mha] [rounds]');
+if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [matmul|mha|sdpaN] [rounds]');
 const [A, B] = await Promise.all([aDir, bDir].map((d) => import(resolve(d, 'index.js'))));
 
 const [n, L, E] = [1024, 512, 768];
@@ -17,6 +18,12 @@ const x = { data: Float32Array.from({ length: L * E }, (_, i) => Math.sin(i * 0.
 async function call(lib, threads) {
   const engine = await lib.createEngine({ build, threads });
   if (work === 'matmul') return () => lib.matmul(a, a, { engine }).data;
+  const sdpa = work.match(/^sdpa(\d+)$/);
+  if (sdpa) {
+    const L = Number(sdpa[1]);
+    const q = { data: Float32Array.from({ length: L * 64 }, (_, i) => Math.sin(i * 0.37)), shape: [L, 64] };
+    return () => lib.scaledDotProductAttention(q, q, q, { engine, returnWeights: false }).output.data;
+  }
   const m = new lib.MultiHeadAttention(E, 12, { engine, seed: 1 });
   return () => m.forward(x, x, x, { needWeights: false }).output.data;
 }
