@@ -6,7 +6,8 @@ import {
 } from "./gemm";
 import { AttentionDesc, unitsPerItem } from "./descriptor";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
-import { hsum, madd } from "./simd";
+import { dot1, dots4 } from "./dots";
+import { madd } from "./simd";
 
 /** Keys per block: a block's scores for MR queries are computed, then folded into O at once. */
 const KEY_BLOCK = 64;
@@ -59,40 +60,12 @@ export function f32_attention_fused_scratch_floats(unitRows: f64, lk: f64, dk: f
 /**
  * One query's scores·scale against kb keys read in place (kb rows of K from kRows, kRow bytes apart), into sT
  * as one splat per key. With a single query, packing K would cost more memory traffic than the products.
- * Four keys at a time: each key's sum is one chain of dependent madds, and four chains side by side keep the
- * vector units busy where one waits on each madd's latency; every key's score is summed as it is alone.
  */
 function scoresOfOneQuery(sT: usize, qRow: usize, kRows: usize, kRow: usize, dk: i32, kb: i32, scaleV: v128): v128 {
-  const dk4 = dk & ~3;
   let blockMax = f32x4.splat(-Infinity);
   let j = 0;
   for (; j + 4 <= kb; j += 4) {
-    const k0 = kRows + <usize>j * kRow, k1 = k0 + kRow, k2 = k1 + kRow, k3 = k2 + kRow;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let c = 0; c < dk4; c += 4) {
-      const at = <usize>c << 2;
-      const qv = v128.load(qRow + at);
-      a0 = madd(qv, v128.load(k0 + at), a0);
-      a1 = madd(qv, v128.load(k1 + at), a1);
-      a2 = madd(qv, v128.load(k2 + at), a2);
-      a3 = madd(qv, v128.load(k3 + at), a3);
-    }
-    // Lane i: key i's four partial sums added as hsum adds them.
-    const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
-    const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
-    const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
-    const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
-    let s = f32x4.add(
-      f32x4.add(v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)),
-      f32x4.add(v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)),
-    );
-    for (let c = dk4; c < dk; c++) {
-      const at = <usize>c << 2;
-      const kc = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(
-        f32x4.splat(load<f32>(k0 + at)), 1, load<f32>(k1 + at)), 2, load<f32>(k2 + at)), 3, load<f32>(k3 + at));
-      s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(qRow + at)), kc));
-    }
-    const x = f32x4.mul(s, scaleV);
+    const x = f32x4.mul(dots4(qRow, kRows + <usize>j * kRow, kRow, dk), scaleV);
     const to = sT + (<usize>j << 4);
     v128.store(to, v128.shuffle<f32>(x, x, 0, 0, 0, 0));
     v128.store(to, v128.shuffle<f32>(x, x, 1, 1, 1, 1), 16);
@@ -104,14 +77,7 @@ function scoresOfOneQuery(sT: usize, qRow: usize, kRows: usize, kRow: usize, dk:
   blockMax = f32x4.pmax(blockMax, v128.shuffle<f32>(blockMax, blockMax, 2, 3, 0, 1));
   blockMax = f32x4.pmax(blockMax, v128.shuffle<f32>(blockMax, blockMax, 1, 0, 3, 2));
   for (; j < kb; j++) {
-    const kp = kRows + <usize>j * kRow;
-    let acc = f32x4.splat(0);
-    for (let c = 0; c < dk4; c += 4) acc = madd(
-      v128.load(qRow + (<usize>c << 2)), v128.load(kp + (<usize>c << 2)), acc,
-    );
-    let s = hsum(acc);
-    for (let c = dk4; c < dk; c++) s += load<f32>(qRow + (<usize>c << 2)) * load<f32>(kp + (<usize>c << 2));
-    const x = f32x4.mul(f32x4.splat(s), scaleV);
+    const x = f32x4.mul(f32x4.splat(dot1(qRow, kRows + <usize>j * kRow, dk)), scaleV);
     v128.store(sT + (<usize>j << 4), x);
     blockMax = f32x4.pmax(blockMax, x);
   }
@@ -145,7 +111,7 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
  * MR interleaved queries), V its kb rows at v (row stride vRow bytes). The micro-kernel with V used in place,
  * eight output columns at a time; a lane-wise tail for dv % 8.
  */
-@inline function accumulatePV(
+@inline export function accumulatePV(
   sT: usize, kb: i32, v: usize, vRow: usize, dv: i32, o: usize, oRow: usize, rows: i32,
 ): void {
   const zero = f32x4.splat(0);
