@@ -19,4 +19,5 @@ export function heap_base(): usize {
 }
 export { f32_attention_fused, f32_attention_fused_scratch_floats } from "./flash";
 export { f32_mean_blocks } from "./reduce";
+export { f32_append_rows } from "./copy";
 export { warm_up } from "./warm-up";

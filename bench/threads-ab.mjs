@@ -4,7 +4,8 @@
 // A's dist/ from another commit: `git worktree add /tmp/a <commit>`, link node_modules, copy build/*.wasm and
 // src/generated, `node scripts/build-bundles.mjs` there.
 // `node --experimental-wasm-relaxed-simd bench/threads-ab.mjs A/dist B/dist [simd|relaxed-simd] [work] [rounds]`,
-// work one of matmul (1024³), mha (MultiHeadAttention 512×768), sdpaN (SDPA N×64, no weights).
+// work one of matmul (1024³), mha (MultiHeadAttention 512×768), sdpaN (SDPA N×64, no weights), decodeN (a decode step
+// of MultiHeadAttention 768 wide, 12 heads, N kv heads, 1024 tokens cached, no weights; decodeNw with weights).
 import { resolve } from 'node:path';
 
 const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21'] = process.argv.slice(2);
@@ -23,6 +24,18 @@ async function call(lib, threads) {
     const L = Number(sdpa[1]);
     const q = { data: Float32Array.from({ length: L * 64 }, (_, i) => Math.sin(i * 0.37)), shape: [L, 64] };
     return () => lib.scaledDotProductAttention(q, q, q, { engine, returnWeights: false }).output.data;
+  }
+  const decode = work.match(/^decode(\d+)(w?)$/);
+  if (decode) {
+    const m = new lib.MultiHeadAttention(E, 12, { engine, seed: 1, numKVHeads: Number(decode[1]) });
+    const cache = m.createCache({ batch: 1, maxLength: 1025 });
+    m.forwardStep({ data: Float32Array.from({ length: 1024 * E }, (_, i) => Math.sin(i)), shape: [1, 1024, E] }, cache);
+    const token = { data: x.data.subarray(0, E), shape: [1, 1, E] };
+    return () => {
+      const { output } = m.forwardStep(token, cache, { needWeights: decode[2] === 'w' });
+      cache.truncate(1024);
+      return output.data;
+    };
   }
   const m = new lib.MultiHeadAttention(E, 12, { engine, seed: 1 });
   return () => m.forward(x, x, x, { needWeights: false }).output.data;

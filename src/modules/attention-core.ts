@@ -193,11 +193,12 @@ export class AttentionCore {
     const G = H / Hkv;
     const stacked = Lq === 1 && masks.length === 0;
     const qRows = B * Lq;
-    const kRows = cache ? 0 : B * Lk;
+    // Rows of [K | V] projected by this call: every key's, or with a cache the new tokens' (then copied into it).
+    const kRows = B * (cache ? Lq : Lk);
     const ldq = fused ? qDim + 2 * kvDim : qDim;
     const projFloats = Math.max(
       kern.f32_gemm_prepacked_scratch_floats(qRows, E),
-      kern.f32_gemm_prepacked_scratch_floats(cache ? Lq : kRows, Math.max(kdim, vdim)),
+      kern.f32_gemm_prepacked_scratch_floats(kRows, Math.max(kdim, vdim)),
     );
     const bytesFor = (m: WeightsMode) => [
       query.size * 4,
@@ -218,28 +219,15 @@ export class AttentionCore {
         if (value !== key) heap.write(pv, value);
         masks.forEach((m, i) => heap.write(pm[i], m.layout.tensor));
         kern.f32_gemm_prepacked(1, qRows, ldq, E, px, E, 0, this.#at.q, pq, ldq, 0, 1, scratch);
-        // Where the keys are: rows of [K | V] (ldkv floats each, batchRows per batch item) at kvPtr.
-        let kvPtr = pkv0;
-        let ldkv = 2 * kvDim;
-        let batchRows = Lk;
-        if (fused) {
-          [kvPtr, ldkv, batchRows] = [pq + qDim * 4, ldq, Lq];
-        } else if (cache) {
-          this.#projectKV(
-            px,
-            px,
-            Lq,
-            B,
-            Lq * E,
-            cache.ptr + cache.length * ldkv * 4,
-            ldkv,
-            cache.maxLength * ldkv,
-            scratch,
-          );
-          [kvPtr, batchRows] = [cache.ptr, cache.maxLength];
-        } else {
-          this.#projectKV(pk, pv, kRows, 1, 0, pkv0, ldkv, 0, scratch);
-        }
+        const ldkv = fused ? ldq : 2 * kvDim;
+        if (!fused) this.#projectKV(pk, pv, kRows, pkv0, scratch);
+        // Where attention reads K: rows ld floats apart (strides per batch item and kv head), and V kvDim·M floats on.
+        // Rows of [K | V] (M = 1), or the heads of a cache of M tokens once the new tokens' rows are in (see KVCache).
+        const M = cache?.maxLength ?? 1;
+        const kAt = cache?.ptr ?? (fused ? pq + qDim * 4 : pkv0);
+        const ld = cache ? hd : ldkv;
+        const kvStrides = [cache ? 2 * kvDim * M : (fused ? Lq : Lk) * ldkv, hd * M, 0];
+        if (cache) kern.f32_append_rows(B, 2 * Hkv, Lq, hd, pkv0, kAt, M, cache.length);
         // Batch dims (batch, kv head, query head within its group): query head h = kvHead·G + g uses kv head kvHead
         // (stacked, the group is rows of one item: a dim of 1).
         const headStrides = (perBatch: number, perHead: number) => [perBatch, G * perHead, perHead];
@@ -251,8 +239,8 @@ export class AttentionCore {
           dk: hd,
           dv: hd,
           q: { ptr: pq, ld: stacked ? hd : ldq, strides: headStrides(Lq * ldq, hd) },
-          k: { ptr: kvPtr, ld: ldkv, strides: [batchRows * ldkv, hd, 0] },
-          v: { ptr: kvPtr + kvDim * 4, ld: ldkv, strides: [batchRows * ldkv, hd, 0] },
+          k: { ptr: kAt, ld, strides: kvStrides },
+          v: { ptr: kAt + kvDim * M * 4, ld, strides: kvStrides },
           o: { ptr: pattn, ld: stacked ? hd : qDim, strides: headStrides(Lq * qDim, hd) },
           weights: withWeights ? { ptr: pw, strides: headStrides(H * Lq * Lk, Lq * Lk) } : undefined,
           masks: masks.map((m, i) => ({
@@ -306,36 +294,13 @@ export class AttentionCore {
     ];
   }
 
-  /** K = key·W_kᵀ + b_k and V = value·W_vᵀ + b_v for `batch` items of `rows` rows, into columns 0 and kvDim of c. */
-  #projectKV(
-    pk: number,
-    pv: number,
-    rows: number,
-    batch: number,
-    strideIn: number,
-    c: number,
-    ldc: number,
-    strideC: number,
-    scratch: number,
-  ): void {
+  /** K = key·W_kᵀ + b_k and V = value·W_vᵀ + b_v for `rows` rows, into columns 0 and kvDim of c's rows of [K | V]. */
+  #projectKV(pk: number, pv: number, rows: number, c: number, scratch: number): void {
     const { kdim, vdim } = this.dims;
     const kvDim = this.kvDim;
+    const ldc = 2 * kvDim;
     const project = (n: number, depth: number, input: number, panels: number, out: number) =>
-      this.rt.kernels.f32_gemm_prepacked(
-        batch,
-        rows,
-        n,
-        depth,
-        input,
-        depth,
-        strideIn,
-        panels,
-        out,
-        ldc,
-        strideC,
-        1,
-        scratch,
-      );
+      this.rt.kernels.f32_gemm_prepacked(1, rows, n, depth, input, depth, 0, panels, out, ldc, 0, 1, scratch);
     // V's panels follow K's: one GEMM makes both when they read the same input.
     if (pk === pv && kdim === vdim && kvDim % 8 === 0) project(2 * kvDim, kdim, pk, this.#at.k, c);
     else {

@@ -44,9 +44,12 @@ export let appendToCache: <T>(
 export let isCache: (v: unknown) => v is KVCache;
 
 /**
- * Keys and values for up to `maxLength` tokens of `batch` sequences: one row of [K | V] (2 · kv heads · head
- * dim floats; a grouped-query cache holds only the kv heads) per token. Made by a module's createCache and
- * usable with that module only.
+ * Keys and values for up to `maxLength` tokens of `batch` sequences, by head: for each sequence, every kv head's keys
+ * (maxLength rows of head-dim floats each), then every kv head's values; a grouped-query cache holds only the kv
+ * heads. A decode step reads each head's keys and values as rows back to back: laid out as rows of every head's
+ * [K | V] per token (6 KB apart for 12 heads of 64), the same step took 1.3× as long (`node bench/threads-ab.mjs
+ * A/dist dist simd decode12 61`, A the build before this layout). Made by a module's createCache and usable with
+ * that module only.
  */
 export class KVCache {
   readonly #batch: number;
@@ -55,13 +58,13 @@ export class KVCache {
   readonly #memory: Resident;
   #filled = 0;
 
-  private constructor(token: symbol, rt: Runtime, owner: object, rowFloats: number, options: unknown) {
+  private constructor(token: symbol, rt: Runtime, owner: object, tokenFloats: number, options: unknown) {
     if (token !== TOKEN) throw badArgument("KVCache: use a module's createCache");
     const opts = new Options(options, ['batch', 'maxLength']);
     this.#batch = opts.positiveInteger('batch');
     this.#maxLength = opts.positiveInteger('maxLength');
     this.#owner = owner;
-    this.#memory = new Resident(rt.heap, rt.heap.alloc(this.#batch * this.#maxLength * rowFloats * 4), 'KV cache');
+    this.#memory = new Resident(rt.heap, rt.heap.alloc(this.#batch * this.#maxLength * tokenFloats * 4), 'KV cache');
   }
 
   /** Sequences decoded side by side. */
@@ -126,7 +129,7 @@ export class KVCache {
   }
 }
 
-/** A cache for `owner`, whose steps append rows of `rowFloats` floats. */
-export function makeCache(rt: Runtime, owner: object, rowFloats: number, options: unknown): KVCache {
-  return new (KVCache as unknown as new (...a: unknown[]) => KVCache)(TOKEN, rt, owner, rowFloats, options);
+/** A cache for `owner`, whose tokens take `tokenFloats` floats each (keys and values of every kv head). */
+export function makeCache(rt: Runtime, owner: object, tokenFloats: number, options: unknown): KVCache {
+  return new (KVCache as unknown as new (...a: unknown[]) => KVCache)(TOKEN, rt, owner, tokenFloats, options);
 }

@@ -73,6 +73,9 @@ export function kernelWrites(
       return void out.push(p(4), a[0] * a[2] * 4);
     case 'f32_softmax_rows': // rows, n, x, ldx, y, ldy, …
       return rect(out, p(4), a[0], a[1], a[5]);
+    case 'f32_append_rows': // items, heads, t, hd, src, dst, maxLength, at
+      for (let b = 0; b < a[0] * a[1]; b++) rect(out, p(5) + (b * a[6] + a[7]) * a[3] * 4, a[2], a[3], a[3]);
+      return;
   }
   throw new Error(`where ${name} writes is not known`);
 }
@@ -143,6 +146,8 @@ export function kernelReads(
       return [[a[3] >>> 0, (a[3] >>> 0) + a[0] * a[1] * a[2] * 4]];
     case 'f32_softmax_rows': // rows, n, x, ldx
       return [span(a[2] >>> 0, 1, 0, a[0], a[1], a[3])];
+    case 'f32_append_rows': // items, heads, t, hd, src
+      return [span(a[4] >>> 0, 1, 0, 1, a[0] * a[2] * a[1] * a[3], 0)];
   }
   return [[0, 2 ** 32]];
 }
