@@ -6,7 +6,7 @@ import {
 } from "./gemm";
 import { AttentionDesc, unitsPerItem } from "./descriptor";
 import { maskElementBytes, maskTerm, MASK_NONE } from "./mask";
-import { dot1, dots4 } from "./dots";
+import { dot1, dots4, dotsOfQueries } from "./dots";
 import { madd } from "./simd";
 
 /** Keys per block: a block's scores for MR queries are computed, then folded into O at once. */
@@ -84,6 +84,26 @@ function scoresOfOneQuery(sT: usize, qRow: usize, kRows: usize, kRow: usize, dk:
   return blockMax;
 }
 
+/**
+ * scoresOfOneQuery for 2 to MR queries (rows qRow bytes apart from q0), each key's row loaded once for them all;
+ * lanes past `rows` repeat the last query's scores (finite, never stored).
+ */
+function scoresOfFewQueries(
+  sT: usize, q0: usize, qRow: usize, rows: i32, kRows: usize, kRow: usize, dk: i32, kb: i32, scaleV: v128,
+): v128 {
+  // Lanes past the last query repeat it: only this micro-block's rows are read.
+  const q1 = q0 + qRow;
+  const q2 = q0 + <usize>min(2, rows - 1) * qRow;
+  const q3 = q0 + <usize>(rows - 1) * qRow;
+  let blockMax = f32x4.splat(-Infinity);
+  for (let j = 0; j < kb; j++) {
+    const x = f32x4.mul(dotsOfQueries(q0, q1, q2, q3, kRows + <usize>j * kRow, dk), scaleV);
+    v128.store(sT + (<usize>j << 4), x);
+    blockMax = f32x4.pmax(blockMax, x);
+  }
+  return blockMax;
+}
+
 /** The mask terms of one key for the block's four query rows (row addresses r0…r3, key offset off). */
 @inline function maskColumn(kind: i32, r0: usize, r1: usize, r2: usize, r3: usize, off: usize): v128 {
   const t = f32x4.splat(maskTerm(kind, r0 + off));
@@ -150,8 +170,8 @@ function scaleRows(o: usize, oRow: usize, rows: i32, dv: i32, s: v128): void {
 
 /**
  * Scores·scale of key block j0 for each micro-block: from Q's micro-panels at packedQ and K's panels at packedK,
- * or Q's row qb and K's rows at kB for a single query; transposed into the micro-block's slot, their max (taken while
- * they are in registers) into its state.
+ * or Q's rows at qb and K's rows at kB for a few queries read in place; transposed into the micro-block's slot, their
+ * max (taken while they are in registers) into its state.
  */
 function scoreKeyBlock(
   d: AttentionDesc, pTile: usize, state: usize, packedQ: usize, packedK: usize, qb: usize, kB: usize,
@@ -164,15 +184,20 @@ function scoreKeyBlock(
   const stride = panelBytes(dk);
   const scaleV = f32x4.splat(d.scale);
   const zero = f32x4.splat(0);
-  const single = isSingle(d);
+  const inPlace = readsInPlace(d);
+  const qRow = <usize>d.ldq << 2;
   for (let i0 = t0; i0 < tEnd; i0 += MR) {
     const mr = min(MR, tEnd - i0);
     const kb = blockKeys(i0, mr, causalOffset, lk, j0);
     if (kb == 0) continue;
     const sT = pTile + <usize>(i0 - t0) * S_ROW;
     const st = stateOf(state, i0 - t0);
-    if (single) {
-      v128.store(st, scoresOfOneQuery(sT, qb, kB + <usize>j0 * kRow, kRow, dk, kb, scaleV), 32);
+    if (inPlace) {
+      const q = qb + <usize>i0 * qRow;
+      const kAt = kB + <usize>j0 * kRow;
+      v128.store(st, mr == 1
+        ? scoresOfOneQuery(sT, q, kAt, kRow, dk, kb, scaleV)
+        : scoresOfFewQueries(sT, q, qRow, mr, kAt, kRow, dk, kb, scaleV), 32);
       continue;
     }
     const qPanel = packedQ + <usize>(i0 - rowBegin) * kBytes;
@@ -299,11 +324,12 @@ function accumulateKeyBlock(d: AttentionDesc, pTile: usize, vb: usize, ob: usize
 }
 
 /**
- * A single query (a decode step) reads Q and K in place instead of packing them, unless every batch item shares K
- * (grouped-query heads), where one packing serves them all.
+ * Up to MR queries per item (a decode step, its grouped heads stacked as rows, a few new tokens) read Q and K in place
+ * instead of packing them: packing K would move more memory than their products do. Unless every batch item shares
+ * K (grouped-query heads as items), where one packing serves them all.
  */
-@inline function isSingle(d: AttentionDesc): bool {
-  return d.lq == 1 && (d.strideK != 0 || d.batch == 1);
+@inline function readsInPlace(d: AttentionDesc): bool {
+  return d.lq <= MR && (d.strideK != 0 || d.batch == 1);
 }
 
 /**
@@ -329,7 +355,7 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
   const pTile = packedQ + floatBytes(f32_gemm_packed_a_floats(unitRows, dk));
   const state = pTile + <usize>tileBlocks(unitRows) * S_BYTES;
   const zero = f32x4.splat(0);
-  const single = isSingle(d);
+  const inPlace = readsInPlace(d);
   const units = unitsPerItem(d);
   // The item whose K is in packedK (-1: none yet).
   let packedItem = -1;
@@ -343,12 +369,12 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
     const mask2B = d.mask2 + <usize>b * d.strideMask2 * eb2;
     const qb = q + ((<usize>b * strideQ) << 2);
     const kB = k + ((<usize>b * strideK) << 2);
-    if (!single && shared != 0) packedK = shared + (strideK != 0 ? <usize>b * kPanels : 0);
-    else if (!single && (packedItem < 0 || (strideK != 0 && packedItem != b))) {
+    if (!inPlace && shared != 0) packedK = shared + (strideK != 0 ? <usize>b * kPanels : 0);
+    else if (!inPlace && (packedItem < 0 || (strideK != 0 && packedItem != b))) {
       f32_gemm_pack(lk, dk, kB, ldk, true, 0, packedK);
       packedItem = b;
     }
-    if (!single) f32_gemm_pack_a(rowEnd - rowBegin, dk, qb + ((<usize>rowBegin * ldq) << 2), ldq, packedQ);
+    if (!inPlace) f32_gemm_pack_a(rowEnd - rowBegin, dk, qb + ((<usize>rowBegin * ldq) << 2), ldq, packedQ);
     // Query tiles of Q_TILE rows: every key block is used by the tile's micro-blocks of MR rows in turn while it
     // is in cache, so K and V are read from memory once per tile, not once per MR rows. Each micro-block keeps
     // its running max and sum in `state` and sees the key blocks in the same order as alone: the results do
