@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 
 const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21'] = process.argv.slice(2);
-if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [matmul|mha|sdpaN] [rounds]');
+if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [work] [rounds]');
 const [A, B] = await Promise.all([aDir, bDir].map((d) => import(resolve(d, 'index.js'))));
 
 const [n, L, E] = [1024, 512, 768];

@@ -147,7 +147,7 @@ export function kernelReads(
     case 'f32_softmax_rows': // rows, n, x, ldx
       return [span(a[2] >>> 0, 1, 0, a[0], a[1], a[3])];
     case 'f32_append_rows': // items, heads, t, hd, src
-      return [span(a[4] >>> 0, 1, 0, 1, a[0] * a[2] * a[1] * a[3], 0)];
+      return [[a[4] >>> 0, (a[4] >>> 0) + a[0] * a[1] * a[2] * a[3] * 4]];
   }
   return [[0, 2 ** 32]];
 }
