@@ -1,6 +1,8 @@
 // `npm run bench`: every engine on every workload in one process, side by side; writes bench/results/ and
 // bench/RESULTS.md.
 // `npm run bench -- --quick`: fewer samples, no slow workloads.
+// `npm run bench -- --only 'SDPA 512×64;SDPA 2048×64'`: those workloads' rows alone (in suite order), printed, nothing
+// written: to look again at rows of a full run.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import b from 'benny';
@@ -17,6 +19,8 @@ import { machine, type Row, table, toMarkdown, toText } from './report.js';
 import { makeEngines, workloads } from './workloads.js';
 
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt < 0 ? undefined : process.argv[onlyAt + 1];
 const RESULTS = new URL('./results/', import.meta.url);
 
 function maxAbsDiff(got: Float32Array, ref: { data: Float64Array; fromRow: number; rowLength: number }): number {
@@ -61,7 +65,10 @@ async function main(): Promise<void> {
   // The machine is shared and noisy: every engine runs in each of several rounds, engines taking turns,
   // and each reports its best round's median, so a burst of load elsewhere does not decide a ratio.
   const rounds = quick ? 1 : 3;
-  const all = workloads(builds).filter((w) => !(quick && w.slow));
+  const all = workloads(builds).filter((w) =>
+    only === undefined ? !(quick && w.slow) : only.split(';').includes(w.name),
+  );
+  if (all.length === 0) throw new Error(`no workload is named '${only}'`);
   for (const [index, w] of all.entries()) {
     console.log(`\n[${index + 1}/${all.length}] ${w.name}`);
     await updatePeaks();
@@ -81,7 +88,7 @@ async function main(): Promise<void> {
     const best = new Map<string, { ms: number; samples: number }>();
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 0 ? [...runs].reverse() : runs;
-      const file = rounds > 1 ? `${slug(w.name)}-round${round}` : slug(w.name);
+      const file = `${only === undefined ? '' : 'only-'}${rounds > 1 ? `${slug(w.name)}-round${round}` : slug(w.name)}`;
       const summary = await b.suite(
         rounds > 1 ? `${w.name} (round ${round} of ${rounds})` : w.name,
         ...order.map((r) => {
@@ -124,6 +131,7 @@ async function main(): Promise<void> {
   );
   const t = table(rows);
   console.log(`\n${toText(t)}`);
+  if (only !== undefined) return;
   const cold = measureColdStarts(quick ? 3 : 11);
   const coldTable = [
     ['engine', 'import + init() in a new Node process, ms (median; one row: init() alone)', 'its time / ours'],
