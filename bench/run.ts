@@ -13,7 +13,7 @@ import { measureFirstCalls } from './first-calls.js';
 import { measureFirstCallsPage } from './first-calls-page.js';
 import { measureWorkersPage } from './workers-page.js';
 import { measurePeak, runnableBuilds } from './peak.js';
-import { ortVersion } from './peers/onnxruntime.js';
+import { ortVersion, releaseSessions } from './peers/onnxruntime.js';
 import { tfjsVersion } from './peers/tfjs.js';
 import { machine, type Row, table, toMarkdown, toText } from './report.js';
 import { makeEngines, workloads } from './workloads.js';
@@ -120,6 +120,7 @@ async function main(): Promise<void> {
         maxDiff: diffs.get(label(r))!,
       });
     }
+    await releaseSessions();
   }
   await updatePeaks();
   for (const r of rows)

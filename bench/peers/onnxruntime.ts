@@ -10,6 +10,17 @@ export const ortVersion = ort.env.versions.web;
 
 const modelUrl = (file: string) => new URL(`../models/${file}`, import.meta.url);
 
+/** Sessions made and not yet released. */
+const sessions: ort.InferenceSession[] = [];
+
+/**
+ * Releases every session made so far: the suite calls it after each workload, so a workload's sessions hold no memory
+ * while later ones run, as in a page that runs one model.
+ */
+export async function releaseSessions(): Promise<void> {
+  for (const s of sessions.splice(0)) await s.release();
+}
+
 /**
  * A session over a committed model (a file name in bench/models) or model bytes made at run time, called with
  * Float32Arrays; resolves to the first output's data (every output is copied out, as the API does).
@@ -22,6 +33,7 @@ export async function ortRunner(
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
   });
+  sessions.push(session);
   const names = Object.keys(inputShapes);
   const output = session.outputNames[0];
   return async (inputs) => {
