@@ -20,7 +20,7 @@ import { makeEngines, workloads } from './workloads.js';
 
 const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
-const only = onlyAt < 0 ? undefined : process.argv[onlyAt + 1];
+const only = onlyAt < 0 ? undefined : (process.argv[onlyAt + 1] ?? '').split(';');
 const RESULTS = new URL('./results/', import.meta.url);
 
 function maxAbsDiff(got: Float32Array, ref: { data: Float64Array; fromRow: number; rowLength: number }): number {
@@ -65,10 +65,9 @@ async function main(): Promise<void> {
   // The machine is shared and noisy: every engine runs in each of several rounds, engines taking turns,
   // and each reports its best round's median, so a burst of load elsewhere does not decide a ratio.
   const rounds = quick ? 1 : 3;
-  const all = workloads(builds).filter((w) =>
-    only === undefined ? !(quick && w.slow) : only.split(';').includes(w.name),
-  );
-  if (all.length === 0) throw new Error(`no workload is named '${only}'`);
+  const all = workloads(builds).filter((w) => (only === undefined ? !(quick && w.slow) : only.includes(w.name)));
+  const unknown = only?.filter((name) => !all.some((w) => w.name === name));
+  if (unknown?.length) throw new Error(`--only: no workload is named '${unknown.join("', '")}'`);
   for (const [index, w] of all.entries()) {
     console.log(`\n[${index + 1}/${all.length}] ${w.name}`);
     await updatePeaks();
