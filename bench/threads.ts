@@ -52,6 +52,7 @@ async function time(runs: EngineRun[]): Promise<number[]> {
 
 async function main(): Promise<void> {
   const { makeEngines, THREADS_WORKLOADS, useThreads, workloads } = await import('./workloads.js');
+  const { releaseSessions } = await import('./peers/onnxruntime.js');
   const builds = runnableBuilds();
   // Before the engines start their workers: nothing else computes while the cores are measured.
   // One build at a time: each measurement needs the two cores to itself.
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
           `${(t2 / ta).toFixed(2)}×`,
         ]);
     }
+    // The sessions of the 1-thread runs went unused; none is needed past its workload (see bench/run.ts).
+    await releaseSessions();
   }
   const header = [
     'work',
