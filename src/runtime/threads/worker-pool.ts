@@ -138,6 +138,7 @@ export class WorkerPool extends SplitPool {
    */
   resize(threads: number): void {
     this.#wanted = threads;
+    if (threads > 1 && Number.isNaN(this.#idleMark)) this.#idleMark = sleptMs();
     while (this.#workers.length < threads - 1) this.#spawn(this.#workers.length);
     if (this.#pending.size === 0) this.#endSpare();
   }
@@ -242,9 +243,10 @@ export class WorkerPool extends SplitPool {
   #woke = -Infinity;
   /**
    * The calling thread's event-loop idle time (ms, cumulative) at its last job: a job computes synchronously, so the
-   * loop sleeps only between jobs.
+   * loop sleeps only between jobs. First read when a second thread is asked for: Node loads `performance` on first use,
+   * about a ms that an engine of one thread need not spend in init().
    */
-  #idleMark = sleptMs();
+  #idleMark = NaN;
 
   /**
    * Shareable now (see SHARE_ASLEEP_MADDS): a large job, one that finds a helper awake, or a small one unless the
