@@ -51,7 +51,7 @@ async function time(runs: EngineRun[]): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const { makeEngines, THREADS_WORKLOADS, useThreads, workloads } = await import('./workloads.js');
+  const { makeEngines, setUpOnly, THREADS_WORKLOADS, useThreads, workloads } = await import('./workloads.js');
   const { releaseSessions } = await import('./peers/onnxruntime.js');
   const builds = runnableBuilds();
   // Before the engines start their workers: nothing else computes while the cores are measured.
@@ -68,12 +68,14 @@ async function main(): Promise<void> {
   const asyncRows: string[][] = [];
   const json: Record<string, Record<string, number>> = {};
   for (const w of workloads(builds).filter((x) => THREADS_WORKLOADS.includes(x.name))) {
+    // Only the runs timed are made: a peer's sessions made and left unused would hold their memory to the end.
     useThreads(1);
-    const one = (await w.engines()).filter((r) => r.engine.startsWith('wasm-attention'));
+    setUpOnly((engine) => engine.startsWith('wasm-attention'));
+    const one = await w.engines();
     useThreads(2);
-    const two = (await w.engines()).filter(
-      (r) => r.engine.startsWith('wasm-attention') || r.engine === 'onnxruntime-web',
-    );
+    setUpOnly((engine) => engine.startsWith('wasm-attention') || engine === 'onnxruntime-web');
+    const two = await w.engines();
+    setUpOnly(undefined);
     // The async twins at 2 threads: the same work, the calling thread free (see the async table).
     const twins = two.flatMap((r) => (r.async ? [{ engine: `${r.engine}, async`, run: r.async }] : []));
     const runs = [...one, ...two, ...twins];

@@ -57,14 +57,16 @@ export const useThreads = (threads: number): void => void (runThreads = threads)
 const ours = (build: Build) => `wasm-attention ${build}${runThreads > 1 ? `, ${runThreads} threads` : ''}`;
 
 /**
- * The one engine a process sets up, by label (`engine (variant)`), or every one: bench/first-calls.ts times an
- * engine's first calls in a process of its own, where the others' setup (compiling their wasm, their sessions)
- * would share the CPU with them.
+ * The engines whose runs a workload sets up: one, by label (`engine (variant)`), those whose engine name passes a
+ * test, or every one. bench/first-calls.ts times an engine's first calls in a process of its own, where the others'
+ * setup (compiling their wasm, their sessions) would share the CPU with them; bench/threads.ts makes only the runs
+ * it times.
  */
-let onlyLabel: string | undefined;
-export const setUpOnly = (label: string | undefined): void => void (onlyLabel = label);
+let only: string | ((engine: string) => boolean) | undefined;
+export const setUpOnly = (which: typeof only): void => void (only = which);
 const wanted = (engine: string, variant?: string) =>
-  onlyLabel === undefined || onlyLabel === (variant ? `${engine} (${variant})` : engine);
+  only === undefined ||
+  (typeof only === 'function' ? only(engine) : only === (variant ? `${engine} (${variant})` : engine));
 
 const engines = new Map<string, Engine>();
 /** Makes one engine per build and thread count, once, before any workload runs. */
