@@ -243,8 +243,8 @@ export class WorkerPool extends SplitPool {
   #woke = -Infinity;
   /**
    * The calling thread's event-loop idle time (ms, cumulative) at its last job: a job computes synchronously, so the
-   * loop sleeps only between jobs. First read when a second thread is asked for: Node loads `performance` on first use,
-   * about a ms that an engine of one thread need not spend in init().
+   * loop sleeps only between jobs. First read when a second thread is asked for: Node loads `performance` (perf_hooks)
+   * on first use, which an engine of one thread need not wait for in init().
    */
   #idleMark = NaN;
 
