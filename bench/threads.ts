@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const asyncRows: string[][] = [];
   const json: Record<string, Record<string, number>> = {};
   for (const w of workloads(builds).filter((x) => THREADS_WORKLOADS.includes(x.name))) {
-    // Only the runs timed are made: a peer's sessions made and left unused would hold their memory to the end.
+    // Only the runs timed are made: the 1-thread runs are ours alone, the peer runs at 2 threads only.
     useThreads(1);
     setUpOnly((engine) => engine.startsWith('wasm-attention'));
     const one = await w.engines();
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
           `${(t2 / ta).toFixed(2)}×`,
         ]);
     }
-    // The sessions of the 1-thread runs went unused; none is needed past its workload (see bench/run.ts).
+    // No session is needed past its workload (see bench/run.ts).
     await releaseSessions();
   }
   const header = [
