@@ -20,4 +20,4 @@ export function heap_base(): usize {
 export { f32_attention_fused, f32_attention_fused_scratch_floats } from "./flash";
 export { f32_mean_blocks } from "./reduce";
 export { f32_append_rows } from "./copy";
-export { warm_up } from "./warm-up";
+export { warm_up, warm_up_floats } from "./warm-up";

@@ -26,17 +26,19 @@ function workBytes(): usize {
   return <usize>floats << 2;
 }
 
+/** Floats warm_up takes at its pointer. */
+export function warm_up_floats(): f64 {
+  return <f64>((DESC + 3 * MATRIX + workBytes()) >> 2);
+}
+
 /**
- * Runs each kernel family ROUNDS times on an N × N problem of zeros past the static data (growing the memory if it
- * must; skipped where the memory may not grow): both attention kernels and the GEMM (which the attention kernels,
- * the projections and matmul share). Called before the wrapper's heap exists, so nothing there is in use yet.
+ * Runs each kernel family ROUNDS times on an N × N problem of zeros in the warm_up_floats() floats at `at`
+ * (16-byte aligned), the caller's own: both attention kernels and the GEMM (which the attention kernels, the
+ * projections and matmul share).
  */
-export function warm_up(): void {
-  const desc = (__heap_base + 15) & ~15, x = desc + DESC, out = x + MATRIX, weights = out + MATRIX;
-  const work = weights + MATRIX, end = work + workBytes();
-  const have = <usize>memory.size() << 16;
-  if (end > have && memory.grow(<i32>((end - have + 0xffff) >> 16)) < 0) return;
-  memory.fill(desc, 0, end - desc);
+export function warm_up(at: usize): void {
+  const desc = at, x = desc + DESC, out = x + MATRIX, weights = out + MATRIX, work = weights + MATRIX;
+  memory.fill(desc, 0, <usize>warm_up_floats() << 2);
   const d = changetype<AttentionDesc>(desc);
   d.batch = 1; d.lq = N; d.lk = N; d.dk = N; d.dv = N; d.unitRows = N;
   d.q = x; d.ldq = N; d.k = x; d.ldk = N; d.v = x; d.ldv = N; d.o = out; d.ldo = N; d.w = weights;

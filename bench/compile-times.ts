@@ -33,7 +33,10 @@ const NODE_SCRIPT = `
 const { readFileSync } = require('node:fs');
 const module = new WebAssembly.Module(readFileSync(${JSON.stringify(join(root, `build/${build}.wasm`))}));
 const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
-new WebAssembly.Instance(module, { env: { memory } }).exports.warm_up();
+const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const at = Math.ceil(x.heap_base() / 64) * 64;
+memory.grow(Math.ceil((at + x.warm_up_floats() * 4) / 65536));
+x.warm_up(at);
 setTimeout(() => {}, 1000);
 `;
 const nodeRun = (flags: string[]) =>

@@ -3,11 +3,11 @@
 // Cold start (import + init()) against the first call and the worst of calls 2–5 over the steady time (the median of
 // calls 6–12), medians over processes; the builds take turns, so a slow spell of the machine falls on all of them.
 //   node bench/warm-up-rounds.mjs [rounds = 1,2,3,6] [processes per build = 12]
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildWasm, copyAssembly } from './assembly-copy.mjs';
+import { median, overSteady, startAndCalls } from './start-calls.mjs';
 
 const [roundsArg = '1,2,3,6', processesArg = '12'] = process.argv.slice(2);
 const ROUNDS = roundsArg.split(',').map(Number);
@@ -27,27 +27,6 @@ const builds = ROUNDS.map((r) => {
   return out;
 });
 
-/** One process: the package imported and initialised from `wasm`, then SDPA n×64 12 times; times in ms. */
-const CHILD = (wasm, n) => `
-const t0 = performance.now();
-const m = await import('wasm-attention');
-await m.init({ wasm: ${JSON.stringify(pathToFileURL(wasm).href)} });
-const ready = performance.now() - t0;
-let s = 1;
-const t = () => ({ data: Float32Array.from({ length: ${n} * 64 }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5)), shape: [${n}, 64] });
-const [q, k, v] = [t(), t(), t()];
-const calls = [];
-for (let i = 0; i < 12; i++) {
-  const a = performance.now();
-  m.scaledDotProductAttention(q, k, v);
-  calls.push(performance.now() - a);
-}
-console.log(JSON.stringify({ ready, calls }));`;
-
-const median = (x) => {
-  const s = [...x].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const results = ROUNDS.map(() => ({
   ready: [],
   ...Object.fromEntries(LENGTHS.map((n) => [n, { first: [], worst: [] }])),
@@ -56,15 +35,11 @@ for (let p = 0; p < PROCESSES; p++) {
   for (let i = 0; i < ROUNDS.length; i++) {
     const b = p % 2 ? ROUNDS.length - 1 - i : i;
     for (const n of LENGTHS) {
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD(builds[b], n)], {
-        cwd: root,
-        encoding: 'utf8',
-      });
-      const { ready, calls } = JSON.parse(out.trim().split('\n').pop());
-      const steady = median(calls.slice(5));
+      const { ready, calls } = startAndCalls('wasm-attention', { wasm: pathToFileURL(builds[b]).href }, n, root);
+      const { first, worst } = overSteady(calls);
       if (n === LENGTHS[0]) results[b].ready.push(ready);
-      results[b][n].first.push(calls[0] / steady);
-      results[b][n].worst.push(Math.max(...calls.slice(1, 5)) / steady);
+      results[b][n].first.push(first);
+      results[b][n].worst.push(worst);
     }
   }
 }

@@ -18,10 +18,19 @@ import { recordOn } from '../runtime/recording.js';
 import { mustBe } from '../runtime/snapshot.js';
 import { scaledDotProductAttention } from './ops.js';
 
-/** A new engine, after a tiny call through the wrapper. */
+/**
+ * A new engine, after a tiny call through the wrapper and then the kernels' warm-up. In that order: the warm-up asks
+ * V8 for optimising compiles, which run on other threads, and on a machine of few cores they would slow the tiny
+ * call's compiling of the wrapper's code if it came second.
+ */
 function ready(engine: Engine): Engine {
   const t = { data: new Float32Array(4), shape: [1, 4] };
   scaledDotProductAttention(t, t, t, { engine });
+  // The kernels once on a small problem (assembly/warm-up.ts), in a block of the heap: under a limit of 1 MiB there
+  // may be no room for it, and such an engine starts without it.
+  const { kernels, heap } = runtimeOf(engine);
+  const bytes = kernels.warm_up_floats() * 4;
+  if (heap.maxBytes >= 2 ** 20) heap.scoped([bytes], ([at]) => kernels.warm_up(at));
   return engine;
 }
 
@@ -80,15 +89,11 @@ function existingDefault(req: Request): Engine | Promise<Engine> | undefined {
  * later and concurrent calls return the same engine (a call asking for another build or memory limit is
  * BAD_ARGUMENT, and the default engine is untouched). After a failed load, the next call tries again.
  */
-export function init(options?: InitOptions): Promise<Engine> {
-  let req: Request;
-  try {
-    req = readRequest(options);
-    const existing = existingDefault(req);
-    if (existing) return Promise.resolve(existing);
-  } catch (e) {
-    return Promise.reject(e);
-  }
+export async function init(options?: InitOptions): Promise<Engine> {
+  // Up to the first await, all of this runs at once: a concurrent call finds `pending` set.
+  const req = readRequest(options);
+  const existing = existingDefault(req);
+  if (existing) return existing;
   const engine = load(req)
     .then((e) => (defaultEngine ??= ready(e)))
     .finally(() => {
@@ -109,10 +114,6 @@ export function initSync(options?: InitOptions | ArrayBuffer | ArrayBufferView |
 }
 
 /** A new engine of its own (own memory, own limit), never the default: pass it to ops as options.engine. */
-export function createEngine(options?: InitOptions): Promise<Engine> {
-  try {
-    return load(readRequest(options)).then(ready);
-  } catch (e) {
-    return Promise.reject(e);
-  }
+export async function createEngine(options?: InitOptions): Promise<Engine> {
+  return ready(await load(readRequest(options)));
 }

@@ -70,8 +70,6 @@ export class Engine {
 
   private constructor(kernels: Kernels, info: Omit<EngineInfo, 'threads' | 'threading'>, pool: Pool | undefined) {
     this.#info = info;
-    // The hot kernels run once on a small problem, so V8 optimises them before the first call, not during it.
-    kernels.warm_up();
     const heap = new Heap(kernels.memory, kernels.heap_base() >>> 0, info.maxMemoryBytes);
     this.#runtime = { kernels: pool ? pool.kernels(kernels, heap) : kernels, heap, pool };
   }

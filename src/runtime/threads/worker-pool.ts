@@ -2,6 +2,7 @@
 // of a job from the control block (src/runtime/threads/thread-jobs.ts) while the calling thread takes its share and
 // waits for the rest; a driver runs async calls' recorded steps. How a thread starts is the caller's: Node's
 // worker_threads (src/runtime/threads/threads.ts) or a browser's Workers (src/runtime/threads/browser-pool.ts).
+import type { Kernels } from '../kernels.js';
 import type { Heap } from '../memory.js';
 import { recordingOn, type Step, touchPages } from '../recording.js';
 import { sharedMemoryModule } from './shared-memory.js';
@@ -104,7 +105,7 @@ export class WorkerPool extends SplitPool {
 
   /**
    * Moves the engine onto a shared memory, once, before its first thread starts: the shareable module, optimised
-   * first on a memory of its own (warm_up works past heap_base, where the engine's data is), instantiated over a
+   * first on a memory of its own (its warm-up there touches none of the engine's data), then instantiated over a
    * shared copy of the engine's memory, which its heap and kernels use from then on. Until then the engine computes
    * on a memory of its own: kernels run about 3 % slower over a shared one (`node --import tsx bench/kernel-ab.mjs
    * build/simd.wasm build/simd.wasm 512 plain shared`).
@@ -114,8 +115,15 @@ export class WorkerPool extends SplitPool {
     const module = new WebAssembly.Module(this.shareable as BufferSource);
     const shared = (initial: number) => new WebAssembly.Memory({ initial, maximum: this.maximumPages, shared: true });
     const instance = (memory: WebAssembly.Memory) =>
-      new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SplitKernels & { warm_up(): void };
-    instance(shared(1)).warm_up();
+      new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
+    const alone = shared(1);
+    const kernels = instance(alone);
+    const at = Math.ceil((kernels.heap_base() >>> 0) / 64) * 64;
+    const pages = Math.ceil((at + kernels.warm_up_floats() * 4) / 65536);
+    if (pages <= this.maximumPages) {
+      alone.grow(pages - 1);
+      kernels.warm_up(at);
+    }
     const memory = shared(this.#memory.buffer.byteLength / 65536);
     new Uint8Array(memory.buffer).set(new Uint8Array(this.#memory.buffer));
     this.direct = instance(memory);
