@@ -24,10 +24,11 @@ console.log(
 );
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const [name, rs] of Object.entries(runs)) {
+  const ratios = rs.map((r) => overSteady(r.calls));
   const [ready, first, worst, toFirst] = [
     rs.map((r) => r.ready),
-    rs.map((r) => overSteady(r.calls).first),
-    rs.map((r) => overSteady(r.calls).worst),
+    ratios.map((r) => r.first),
+    ratios.map((r) => r.worst),
     rs.map((r) => r.ready + r.calls[0]),
   ].map(median);
   console.log(
