@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Build } from '../src/index.js';
 import { runnableBuilds } from './peak.js';
 import { medianOfTurns } from './report.js';
+import { StealMeter } from './steal.js';
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -32,6 +33,8 @@ export interface Cores {
   together: number;
   /** together ÷ the faster alone: the ceiling of a 2-thread speed-up. */
   ceiling: number;
+  /** The host's steal in the turns of both at once (bench/steal.ts): "12 %", or "n/a" off Linux. */
+  steal: string;
 }
 
 /**
@@ -58,9 +61,10 @@ export async function measureCores(rounds = 15, ms = 150, build: Build = 'simd')
   try {
     // Warm-up: V8 swaps in the optimised kernel in the background.
     for (let i = 0; i < 4; i++) await run(workers);
-    const turns = [() => run([workers[0]]), () => run([workers[1]]), () => run(workers)];
+    const steal = new StealMeter();
+    const turns = [() => run([workers[0]]), () => run([workers[1]]), () => steal.around(() => run(workers))];
     const [a, b, both] = await medianOfTurns(turns, rounds);
-    return { alone: [a, b], together: both, ceiling: both / Math.max(a, b) };
+    return { alone: [a, b], together: both, ceiling: both / Math.max(a, b), steal: steal.cell };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -69,9 +73,9 @@ export async function measureCores(rounds = 15, ms = 150, build: Build = 'simd')
 if (import.meta.url === `file://${process.argv[1]}`) {
   const builds = runnableBuilds();
   for (const build of builds) {
-    const { alone, together, ceiling } = await measureCores(15, 150, build);
+    const { alone, together, ceiling, steal } = await measureCores(15, 150, build);
     console.log(
-      `${build} peak micro-kernel, GFLOP/s: one thread alone ${alone.map((x) => x.toFixed(1)).join(' or ')}, two at once ${together.toFixed(1)} together: ${ceiling.toFixed(2)}× the faster alone`,
+      `${build} peak micro-kernel, GFLOP/s: one thread alone ${alone.map((x) => x.toFixed(1)).join(' or ')}, two at once ${together.toFixed(1)} together: ${ceiling.toFixed(2)}× the faster alone (the host's steal meanwhile: ${steal})`,
     );
   }
 }

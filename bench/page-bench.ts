@@ -14,6 +14,8 @@ export interface BenchPage {
   readonly data: Readonly<Record<string, Uint8Array>>;
   /** The page's module script, ./app.js. */
   readonly app: string;
+  /** Functions of this process the page may call (and await) as window[name]. */
+  readonly exposed?: Readonly<Record<string, (...args: never[]) => unknown>>;
 }
 
 /** Loads the page (with `query`) and returns its __result; throws what the page threw. */
@@ -43,6 +45,7 @@ export async function withBenchPage<T>(
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
+      for (const [fn, f] of Object.entries(files.exposed ?? {})) await page.exposeFunction(fn, f);
       const failed = new Promise<never>((_, reject) =>
         page.on('pageerror', (e) => reject(new Error(`the ${name} page failed: ${e.message}`))),
       );

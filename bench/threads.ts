@@ -8,6 +8,7 @@ import { type Cores, measureCores } from './cores.js';
 import { measurePairs, type Pair } from './pairs.js';
 import { runnableBuilds } from './peak.js';
 import { toMarkdown } from './report.js';
+import { StealMeter } from './steal.js';
 import type { EngineRun } from './workloads.js';
 
 // Set before the peer loads (below, dynamically): onnxruntime-web reads its thread count once per process.
@@ -23,8 +24,11 @@ const quick = process.argv.includes('--quick');
  */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
 
-/** Median ms per call of each run: a warm-up, then rounds in which the runs take turns (order alternating). */
-async function time(runs: EngineRun[]): Promise<number[]> {
+/**
+ * Median ms per call of each run: a warm-up, then rounds in which the runs take turns (order alternating); and the
+ * host's steal during each run's samples.
+ */
+async function time(runs: EngineRun[]): Promise<{ ms: number[]; steal: StealMeter[] }> {
   const once = async (r: EngineRun) => void (await r.run());
   const calls = runs.map(() => 1);
   for (const [i, r] of runs.entries()) {
@@ -38,16 +42,19 @@ async function time(runs: EngineRun[]): Promise<number[]> {
     calls[i] = Math.max(1, Math.round((30 * n) / (performance.now() - t0)));
   }
   const samples: number[][] = runs.map(() => []);
+  const steal = runs.map(() => new StealMeter());
   for (let round = 0; round < (quick ? 5 : 21); round++) {
     const order = round % 2 ? [...runs.keys()].reverse() : [...runs.keys()];
     for (const i of order) {
+      steal[i].start();
       const t0 = performance.now();
       for (let c = 0; c < calls[i]; c++) await once(runs[i]);
       samples[i].push((performance.now() - t0) / calls[i]);
+      steal[i].stop();
       await settle();
     }
   }
-  return samples.map((s) => s.sort((a, b) => a - b)[s.length >> 1]);
+  return { ms: samples.map((s) => s.sort((a, b) => a - b)[s.length >> 1]), steal };
 }
 
 async function main(): Promise<void> {
@@ -81,9 +88,10 @@ async function main(): Promise<void> {
     const runs = [...one, ...two, ...twins];
     const label = (r: EngineRun) => (r.variant ? `${r.engine} (${r.variant})` : r.engine);
     console.log(`${w.name}: ${runs.map(label).join(' | ')}`);
-    const ms = await time(runs);
+    const { ms, steal } = await time(runs);
     json[w.name] = Object.fromEntries(runs.map((r, i) => [label(r), ms[i]]));
-    const at = (engine: string) => ms[runs.findIndex((r) => r.engine === engine)];
+    const index = (engine: string) => runs.findIndex((r) => r.engine === engine);
+    const at = (engine: string) => ms[index(engine)];
     const ortMs = Math.min(...runs.flatMap((r, i) => (r.engine === 'onnxruntime-web' ? [ms[i]] : [])));
     for (const build of builds) {
       const [t1, t2] = [at(`wasm-attention ${build}`), at(`wasm-attention ${build}, 2 threads`)];
@@ -96,6 +104,7 @@ async function main(): Promise<void> {
         `${pairs[build][w.name].ceiling.toFixed(2)}×`,
         ortMs.toPrecision(3),
         `${(ortMs / t2).toFixed(2)}×`,
+        [build, `${build}, 2 threads`].map((e) => steal[index(`wasm-attention ${e}`)].cell).join(' / '),
       ]);
       const ta = at(`wasm-attention ${build}, 2 threads, async`);
       if (ta !== undefined)
@@ -120,11 +129,12 @@ async function main(): Promise<void> {
     'two 1-thread calls at once ÷ one',
     `onnxruntime-web, ${ORT_THREADS} threads, ms (best graph)`,
     'ours at 2 threads ÷ peer',
+    "host's steal, 1 / 2 threads",
   ];
   const md = [
     `Our engines at 1 and 2 threads (the same build, separate engines) and onnxruntime-web ${ORT_THREADS === 1 ? 'at 1 thread' : `at numThreads = ${ORT_THREADS}`}, all in one process on a ${availableParallelism()}-core machine, taking turns; medians of ${quick ? 5 : 21} rounds after a warm-up, inputs copied in and results copied out on every call. Speed-up is 1 thread ÷ 2 threads; the last column is the peer's time ÷ ours (above 1: we are faster).`,
     '',
-    `What two threads can give here at best (\`node --experimental-wasm-relaxed-simd --import tsx bench/cores.ts\`, at the start of this run): the peak micro-kernel of each build (operands in L1, nothing shared) ran at ${builds.map((b) => `${cores[b].alone.map((x) => x.toFixed(1)).join(' and ')} GFLOP/s (${b})`).join(', ')} on one thread alone (each of two workers in turn: the machine's two cores), and at ${builds.map((b) => `${cores[b].together.toFixed(1)}, ${cores[b].ceiling.toFixed(2)}× the faster alone (${b})`).join('; ')} on two at once. A 1-thread call on the faster core can be sped up by at most that; the cores of this shared VM need not be equal. The same for each workload's own 1-thread call, which also moves data through the caches and memory the cores share: two processes run it, each alone and both at once, taking turns (\`bench/pairs.ts\`, ${quick ? 2 : 5} rounds, before the engines below start); both at once ÷ the faster alone is the column "two 1-thread calls at once ÷ one", the most a 2-thread split of that call could give.`,
+    `What two threads can give here at best (\`node --experimental-wasm-relaxed-simd --import tsx bench/cores.ts\`, at the start of this run): the peak micro-kernel of each build (operands in L1, nothing shared) ran at ${builds.map((b) => `${cores[b].alone.map((x) => x.toFixed(1)).join(' and ')} GFLOP/s (${b})`).join(', ')} on one thread alone (each of two workers in turn: the machine's two cores), and at ${builds.map((b) => `${cores[b].together.toFixed(1)}, ${cores[b].ceiling.toFixed(2)}× the faster alone (${b})`).join('; ')} on two at once. A 1-thread call on the faster core can be sped up by at most that; the cores of this shared VM need not be equal. The same for each workload's own 1-thread call, which also moves data through the caches and memory the cores share: two processes run it, each alone and both at once, taking turns (\`bench/pairs.ts\`, ${quick ? 2 : 5} rounds, before the engines below start); both at once ÷ the faster alone is the column "two 1-thread calls at once ÷ one", the most a 2-thread split of that call could give. The two at once of the peak micro-kernel ran while the host took ${builds.map((b) => `${cores[b].steal} (${b})`).join(', ')} of the CPU time the VM's cores wanted ("steal" in /proc/stat: the share of busy and stolen time that was stolen); the last column is the same for our runs' samples, at 1 and at 2 threads (\`bench/steal.ts\`). Stolen time is time a thread of the run waited for a core while the host ran something else.`,
     '',
     toMarkdown([header, ...rows]),
     '',

@@ -9,6 +9,7 @@ import { mhaGraph } from './models/graphs.js';
 import { modelBytes } from './models/onnx-writer.js';
 import { withBenchPage } from './page-bench.js';
 import { median } from './report.js';
+import { StealMeter } from './steal.js';
 import { mhaWeights } from './workloads.js';
 
 const [L, E, H] = [512, 768, 12];
@@ -48,9 +49,11 @@ for (const [name, run] of Object.entries(engines)) {
 const times = Object.fromEntries(Object.keys(engines).map((n) => [n, []]));
 for (let r = 0; r < ${rounds}; r++) {
   for (const [name, run] of Object.entries(engines)) {
+    await stealMeter(name, true);
     const t0 = performance.now();
     await run();
     times[name].push(performance.now() - t0);
+    await stealMeter(name, false);
   }
 }
 const [a, b, c] = Object.values(outputs);
@@ -101,6 +104,8 @@ self.postMessage({ callMs: (performance.now() - t0) / n });
 export interface WorkersPage {
   /** Median ms per engine. */
   ms: Record<string, number>;
+  /** The host's steal during each engine's timed calls (bench/steal.ts). */
+  steal: Record<string, string>;
   info: { threads: number; threading: string };
   isolated: boolean;
   bitIdentical: boolean;
@@ -121,10 +126,12 @@ export async function measureWorkersPage(rounds: number, pairRounds = 5): Promis
     'mha.onnx': modelBytes(mhaGraph(1, L, E, H, w, 'contrib')),
     'pair-worker.js': new TextEncoder().encode(PAIR_WORKER),
   };
+  const steal: Record<string, StealMeter> = {};
   const files = {
     lib: ['wasm-attention.min.js', 'browser-pool.js', 'thread-worker.browser.js'],
     data,
     app: APP(rounds, pairRounds),
+    exposed: { stealMeter: (name: string, on: boolean) => (steal[name] ??= new StealMeter())[on ? 'start' : 'stop']() },
   };
   return withBenchPage('worker mode', files, async (load) => {
     const r = (await load()) as Pick<WorkersPage, 'info' | 'isolated' | 'bitIdentical' | 'ortDiff'> & {
@@ -134,6 +141,7 @@ export async function measureWorkersPage(rounds: number, pairRounds = 5): Promis
     const [a, b, both] = r.pair.map(median);
     return {
       ms: Object.fromEntries(Object.entries(r.times).map(([n, t]) => [n, median(t)])),
+      steal: Object.fromEntries(Object.entries(steal).map(([n, m]) => [n, m.cell])),
       info: r.info,
       isolated: r.isolated,
       bitIdentical: r.bitIdentical,
