@@ -12,6 +12,8 @@ export interface Row {
   /** Peak GFLOP/s of the build this engine runs on (plain SIMD for the peers). */
   peak?: number;
   maxDiff: number;
+  /** The host's steal while the workload's engines were timed (bench/steal.ts). */
+  steal?: string;
 }
 
 const fmt = (x: number, digits = 3) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(digits));
@@ -23,7 +25,17 @@ function bestOf(rows: Row[], workload: string, engine: string): number | undefin
 }
 
 export function table(rows: Row[]): string[][] {
-  const header = ['work', 'engine', 'ms', 'GFLOP/s', '% of peak', '× onnxruntime-web', '× tfjs-wasm', 'max abs diff'];
+  const header = [
+    'work',
+    'engine',
+    'ms',
+    'GFLOP/s',
+    '% of peak',
+    '× onnxruntime-web',
+    '× tfjs-wasm',
+    'max abs diff',
+    "host's steal (workload)",
+  ];
   const body = rows.map((r) => {
     const gflops = r.flops ? r.flops / (r.ms / 1000) / 1e9 : undefined;
     const ratio = (peer: string) => {
@@ -39,6 +51,7 @@ export function table(rows: Row[]): string[][] {
       ratio('onnxruntime-web'),
       ratio('tfjs-wasm'),
       Number.isFinite(r.maxDiff) ? r.maxDiff.toExponential(1) : String(r.maxDiff),
+      r.steal ?? '',
     ];
   });
   return [header, ...body];

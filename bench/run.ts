@@ -16,6 +16,7 @@ import { measurePeak, runnableBuilds } from './peak.js';
 import { ortVersion, releaseSessions } from './peers/onnxruntime.js';
 import { tfjsVersion } from './peers/tfjs.js';
 import { machine, type Row, table, toMarkdown, toText } from './report.js';
+import { StealMeter } from './steal.js';
 import { makeEngines, workloads } from './workloads.js';
 
 const quick = process.argv.includes('--quick');
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
       for (let i = 0; i < 5 || performance.now() - start < 500; i++) await r.run();
     }
     const best = new Map<string, { ms: number; samples: number }>();
+    const steal = new StealMeter();
+    steal.start();
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 0 ? [...runs].reverse() : runs;
       const file = `${only === undefined ? '' : 'only-'}${rounds > 1 ? `${slug(w.name)}-round${round}` : slug(w.name)}`;
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
         if (!prev || ms < prev.ms) best.set(res.name, { ms, samples: res.samples });
       }
     }
+    steal.stop();
     for (const r of runs) {
       const { ms, samples } = best.get(label(r))!;
       rows.push({
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
         flops: w.flops,
         peak: 0,
         maxDiff: diffs.get(label(r))!,
+        steal: steal.cell,
       });
     }
     await releaseSessions();
@@ -238,7 +243,9 @@ copied out on every call, weights resident where a module has them. GFLOP/s coun
 causal work counts only the visible half. % of peak is against this CPU's WASM SIMD peak for the engine's build, the best of
 the measurements made before every workload and after the last (${builds.map((bd) => `${bd}: ${peaks[bd].toFixed(1)} GFLOP/s`).join(', ')}; the peers run plain SIMD). max |diff| is against the float64
 reference (\`src/reference.ts\`); long sequences compare their last 64 rows. Kernel rows time the kernel alone on data
-already in linear memory. Before any timing every engine gets the same warm-up: at least 5 calls and 0.5 s.
+already in linear memory. Before any timing every engine gets the same warm-up: at least 5 calls and 0.5 s. The last
+column is the share of the CPU time this VM's cores wanted, while the workload's engines were timed, that the host
+gave to others ("steal" in /proc/stat, \`bench/steal.ts\`): every engine of a workload shares it, turn by turn.
 Each peer runs its fastest formulation found here: tfjs-wasm computes inside \`tf.tidy\` and its result is read
 outside it (tidy walks a returned typed array element by element: \`node --import tsx bench/tfjs-tidy.ts\` times a
 512³ matmul both ways); onnxruntime-web's multi-head rows include the
