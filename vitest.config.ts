@@ -25,13 +25,14 @@ export default defineConfig({
         test: {
           name: 'relaxed-simd',
           include: ['test/**/*.test.ts'],
-          // The package, browser and Node-version tests do not depend on Node's build: once, in the simd project, is
-          // enough.
+          // The package, browser and Node-version tests, and the pool's learning, do not depend on Node's build: once,
+          // in the simd project, is enough.
           exclude: [
             'test/package.test.ts',
             'test/browser.test.ts',
             'test/demo-web.test.ts',
             'test/node-versions.test.ts',
+            'test/split-gains.test.ts',
           ],
           execArgv: ['--experimental-wasm-relaxed-simd', '--expose-gc'],
           env: { WASM_ATTENTION_BUILD: 'relaxed-simd' },

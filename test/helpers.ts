@@ -29,13 +29,15 @@ export const usedBytes = (engine: Engine): number => runtimeOf(engine).heap.used
 
 /**
  * An engine of `threads` threads on the build under test that shares calls from 2^16 multiply-adds on, whether its
- * helpers are awake or asleep (the engine's own thresholds keep calls of the tests' sizes on one thread).
+ * helpers are awake or asleep and whatever sharing has lately gained (the engine's own rules keep calls of the tests'
+ * sizes on one thread, or may).
  */
 export async function sharingEngine(threads: number): Promise<Engine> {
   const engine = await createEngine({ build: BUILD, threads });
   const pool = runtimeOf(engine).pool!;
   pool.minSplitMadds = 2 ** 16;
   pool.shareAsleepMadds = 0;
+  pool.learns = false;
   return engine;
 }
 

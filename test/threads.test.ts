@@ -26,6 +26,8 @@ import {
   seeMemory,
   SHARE_ASLEEP_MADDS,
 } from '../src/runtime/threads/thread-jobs.js';
+import { LEARNT_BELOW, TURN } from '../src/runtime/threads/split-gains.js';
+import { startNodeThread, threadingForTests } from '../src/runtime/threads/threads.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
@@ -220,8 +222,10 @@ describe('threads (Node, shared memory)', () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = poolOf(engine);
     expect(pool.minSplitMadds).toBe(MIN_SPLIT_MADDS_SHARED);
-    // Small calls right after a sleep of the calling thread have a rule of their own (the test after this one).
+    // Small calls right after a sleep of the calling thread have a rule of their own (the test after this one), and
+    // so do small calls when sharing them has not paid lately (the tests after that).
     pool.shareAsleepMadds = 0;
+    pool.learns = false;
     const [x, w] = [randomTensor(1, [1, 768]), randomTensor(2, [512, 768])];
     const [q, k] = [randomTensor(3, [12, 1, 64]), randomTensor(4, [12, 1024, 64])];
     expect(768 * 512).toBeLessThan(MIN_SPLIT_MADDS_SHARED);
@@ -248,6 +252,7 @@ describe('threads (Node, shared memory)', () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = poolOf(engine) as Pool & { helpersAwake: number };
     expect(pool.shareAsleepMadds).toBe(SHARE_ASLEEP_MADDS);
+    pool.learns = false;
     const small = randomTensor(5, [256, 64]);
     const large = randomTensor(6, [512, 64]);
     expect(256 * 256 * 128).toBeLessThan(SHARE_ASLEEP_MADDS);
@@ -290,6 +295,7 @@ describe('threads (Node, shared memory)', () => {
       await createEngine({ build: BUILD, threads: 2 }),
     ];
     const pool = poolOf(engines[1]);
+    pool.learns = false;
     // Two jobs of a step, back to back, both under worker mode's MIN_SPLIT_MADDS: the key and value projection
     // (768 → 2 · 768) and attention over 1025 keys in 12 heads.
     for (const madds of [768 * 1536, 12 * 1025 * 128]) {
@@ -315,6 +321,50 @@ describe('threads (Node, shared memory)', () => {
     }
     expect(pool.workerUnits, 'the helper took units of steps').toBeGreaterThan(before);
     engines.forEach((e) => e.close());
+  });
+
+  it('small jobs run on the caller alone while sharing them costs more than it saves (a helper that stops after each claim), large ones are still shared, all bit for bit', async () => {
+    // A helper whose core is taken away for 20 ms after each unit it claims: the caller waits for it.
+    threadingForTests.start = (init, events) =>
+      startNodeThread(init.role === 'helper' ? { ...init, stallForTests: 20 } : init, events);
+    const engine = await createEngine({ build: BUILD, threads: 2 }).finally(
+      () => (threadingForTests.start = undefined),
+    );
+    const pool = poolOf(engine);
+    expect(pool.learns).toBe(true);
+    pool.shareAsleepMadds = 0;
+    const one = await createEngine({ build: BUILD, threads: 1 });
+    const [small, large] = [randomTensor(50, [8, 64, 64]), randomTensor(51, [512, 64])];
+    expect(8 * 64 * 64 * 128).toBeGreaterThanOrEqual(MIN_SPLIT_MADDS_SHARED);
+    expect(8 * 64 * 64 * 128).toBeLessThan(LEARNT_BELOW);
+    expect(512 * 512 * 128).toBeGreaterThanOrEqual(LEARNT_BELOW);
+    const sdpa = (x: Tensor, e: Engine) => scaledDotProductAttention(x, x, x, { engine: e }).output.data;
+    const want = [sdpa(small, one), sdpa(large, one)];
+    // The helper has started once it takes units of a large call.
+    for (let i = 0; i < 200 && pool.workerUnits === 0; i++) {
+      expect(sdpa(large, engine)).toEqual(want[1]);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(pool.workerUnits, 'the helper took units').toBeGreaterThan(0);
+    const jobs = countJobs(engine);
+    const opened: boolean[] = [];
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (let i = 0; i < 24 * TURN; i++) {
+      const before = jobs();
+      const got = sdpa(small, engine);
+      opened.push(jobs() > before);
+      // Compared as bytes: toEqual takes a hundred times as long on arrays this size.
+      if (!bytes(got).equals(bytes(want[0]))) expect(got, `call ${i}`).toEqual(want[0]);
+    }
+    // The first turn shares, the look alone pays; after it, sharing comes back only for a turn now and then.
+    expect(opened.slice(0, TURN).every(Boolean), 'the first turn shares').toBe(true);
+    const later = opened.slice(8 * TURN).filter(Boolean).length;
+    expect(later, 'calls shared in the last 16 turns').toBeLessThanOrEqual(2 * TURN);
+    const before = jobs();
+    expect(sdpa(large, engine)).toEqual(want[1]);
+    expect(jobs(), 'a large call is shared still').toBe(before + 1);
+    engine.close();
+    one.close();
   });
 
   it('a thread that sees less of the memory than the job needs refreshes its view, or fails saying so', () => {

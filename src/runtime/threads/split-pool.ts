@@ -39,6 +39,7 @@ export abstract class SplitPool implements Pool {
   workerUnits = 0;
   minSplitMadds = MIN_SPLIT_MADDS;
   shareAsleepMadds = SHARE_ASLEEP_MADDS;
+  learns = true;
   abstract readonly threading: Pool['threading'];
   abstract readonly size: number;
   abstract readonly alive: number;
@@ -54,6 +55,11 @@ export abstract class SplitPool implements Pool {
   /** Whether a sync call's job of `madds` multiply-adds is shared with the helpers as they are now. */
   protected helpersReady(_madds: number): boolean {
     return true;
+  }
+
+  /** Runs a sync call's job of `madds`, shared or not as helpersReady just decided (the pool may time it). */
+  protected timed(_madds: number, job: () => void): void {
+    job();
   }
 
   /** Threads a job of the call in progress on `heap` is cut for (1: the kernel runs whole). */
@@ -121,8 +127,9 @@ export abstract class SplitPool implements Pool {
     };
     /**
      * Runs `total` units of a job on every thread with `floats` of scratch each, if there are two units or more,
-     * the work is worth it and memory allows; else returns false. `prepare` runs first, with `bytes` of its own that
-     * last as long as the job (an operand packed once for every unit; it may complete `args`).
+     * the work is worth it and memory allows; else runs `plain`, the kernel on the calling thread alone. `prepare`
+     * runs first, with `bytes` of its own that last as long as the job (an operand packed once for every unit; it may
+     * complete `args`).
      */
     const share = (
       madds: number,
@@ -131,23 +138,26 @@ export abstract class SplitPool implements Pool {
       args: number[],
       total: number,
       chunk: number,
+      plain: () => void,
       prepare?: { bytes: number; run(at: number): void },
-    ): boolean => {
+    ): void => {
       const threads = this.threadsFor(heap);
-      if (threads < 2 || total < 2 || madds < this.minSplitMadds) return false;
-      if (!recordingOn(heap) && !this.helpersReady(madds)) return false;
+      if (threads < 2 || total < 2 || madds < this.minSplitMadds) return plain();
       const stride = Math.ceil(floats / 16) * 64;
-      try {
-        heap.scoped([stride * threads, prepare?.bytes ?? 0], ([scratch, shared]) => {
-          prepare?.run(shared);
-          open(kind, args, total, chunk, scratch, stride);
-        });
-      } catch (e) {
-        // Without memory for every thread's scratch the call runs on the caller alone, as it would without threads.
-        if (e instanceof this.errors && e.code === 'OUT_OF_MEMORY') return false;
-        throw e;
-      }
-      return true;
+      const shared = () => {
+        try {
+          heap.scoped([stride * threads, prepare?.bytes ?? 0], ([scratch, own]) => {
+            prepare?.run(own);
+            open(kind, args, total, chunk, scratch, stride);
+          });
+        } catch (e) {
+          // Without memory for every thread's scratch the call runs on the caller alone, as without threads.
+          if (e instanceof this.errors && e.code === 'OUT_OF_MEMORY') return plain();
+          throw e;
+        }
+      };
+      if (recordingOn(heap)) return shared();
+      this.timed(madds, this.helpersReady(madds) ? shared : plain);
     };
     /**
      * op(B) (n × k, or k × n) and bias packed at `at` by every thread, a share of the panels each (a job of its own:
@@ -159,8 +169,8 @@ export abstract class SplitPool implements Pool {
       else open(JOB.pack, [n, k, b, ldb, bTransposed ? 1 : 0, bias, at, cols], units, 1, 0, 0);
     };
     /**
-     * Shares C = A·op(B) + bias as a prepacked GEMM job (see share), op(B) and bias packed at `packed`, or by `pack`
-     * first into bytes of the job's own.
+     * Shares C = A·op(B) + bias as a prepacked GEMM job (see share; else runs `plain`), op(B) and bias packed at
+     * `packed`, or by `pack` first into bytes of the job's own.
      */
     const sharePrepacked = (
       batch: number,
@@ -174,8 +184,9 @@ export abstract class SplitPool implements Pool {
       c: number,
       ldc: number,
       strideC: number,
+      plain: () => void,
       pack?: { bytes: number; run(at: number): void },
-    ): boolean => {
+    ): void => {
       const { rows, cols, units } = cutGemmPrepacked(m, n, this.threadsFor(heap));
       const args = [batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, rows, cols];
       const prepare = pack && {
@@ -186,7 +197,7 @@ export abstract class SplitPool implements Pool {
         },
       };
       const floats = raw.f32_gemm_prepacked_scratch_floats(rows, k);
-      return share(batch * m * n * k, floats, JOB.gemmPrepacked, args, units, 1, prepare);
+      share(batch * m * n * k, floats, JOB.gemmPrepacked, args, units, 1, plain, prepare);
     };
     /**
      * Units of one item claimed apart would each pack its K again: the fused kernel takes K packed once, before the
@@ -219,35 +230,30 @@ export abstract class SplitPool implements Pool {
             ? raw.f32_attention_fused_scratch_floats(rows, lk, dk)
             : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
         const whole = d[5];
+        if (begin !== 0 || end !== count * Math.ceil(lq / whole)) return plain(desc, begin, end, scratch);
         d[5] = rows;
-        if (
-          begin === 0 &&
-          end === count * Math.ceil(lq / whole) &&
-          share(
-            count * lq * lk * (dk + dv),
-            floats,
-            kind,
-            [desc],
-            units,
-            chunk,
-            kind === JOB.attentionFused && chunk === 1 && lq > rows ? packK(d, count, lk, dk) : undefined,
-          )
-        )
-          return;
-        d[5] = whole;
-        plain(desc, begin, end, scratch);
+        share(
+          count * lq * lk * (dk + dv),
+          floats,
+          kind,
+          [desc],
+          units,
+          chunk,
+          () => {
+            d[5] = whole;
+            plain(desc, begin, end, scratch);
+          },
+          kind === JOB.attentionFused && chunk === 1 && lq > rows ? packK(d, count, lk, dk) : undefined,
+        );
       };
     const split: Omit<JobKernels, 'f32_gemm_pack'> = {
       f32_attention_fused: attention(JOB.attentionFused, raw.f32_attention_fused),
       f32_attention_weights: attention(JOB.attentionWeights, raw.f32_attention_weights),
       f32_gemm_prepacked: (batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch) => {
-        if (
-          this.threadsFor(heap) < 2 ||
-          alpha !== 1 ||
-          !sharePrepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC)
-        ) {
+        const plain = () =>
           raw.f32_gemm_prepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, alpha, scratch);
-        }
+        if (this.threadsFor(heap) < 2 || alpha !== 1) return plain();
+        sharePrepacked(batch, m, n, k, a, lda, strideA, packed, c, ldc, strideC, plain);
       },
       f32_gemm: (...call) => {
         const [batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, alpha, bias] = call;
@@ -261,8 +267,7 @@ export abstract class SplitPool implements Pool {
             bytes: raw.f32_gemm_packed_floats(n, k) * 4,
             run: (at: number) => packB(n, k, b, ldb, bTransposed, bias, at),
           };
-          if (!sharePrepacked(batch, m, n, k, a, lda, strideA, 0, c, ldc, strideC, pack)) plain();
-          return;
+          return sharePrepacked(batch, m, n, k, a, lda, strideA, 0, c, ldc, strideC, plain, pack);
         }
         // Memories of their own (replicas): one unit per thread, each packing all of B, so that B is not sent around.
         const { unitRows: rows, units } = cut('gemm', 1, m, threads);
@@ -284,7 +289,7 @@ export abstract class SplitPool implements Pool {
           bias,
           rows,
         ];
-        if (!share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1)) plain();
+        share(batch * m * n * k, raw.f32_gemm_scratch_floats(rows, n, k), JOB.gemm, args, units, 1, plain);
       },
     };
     // The memory they compute on now, not the one the engine started with.

@@ -49,7 +49,7 @@ export function threadBody(
       // Still the job that woke us (not closed meanwhile), and one with scratch for this thread.
       if (Atomics.load(ctl, SLOT.epoch) === epoch && index < ctl[SLOT.threads]) {
         seeMemory(memory, ctl[SLOT.pages] * 65536);
-        work(kernels, ctl, index);
+        work(kernels, ctl, index, init.stallForTests);
       }
     } catch (e) {
       noteFailure(ctl, e);

@@ -93,6 +93,12 @@ export interface Pool extends StepRunner {
    * such helpers.
    */
   shareAsleepMadds: number;
+  /**
+   * Over one shared memory, whether a sync call's small job runs on the calling thread alone where that has lately
+   * been faster for jobs of its size (src/runtime/threads/split-gains.ts); tests set false so that the sizes alone
+   * decide.
+   */
+  learns: boolean;
   /** Starts or ends workers so that `threads` threads compute (the caller included). */
   resize(threads: number): void;
   /**
@@ -425,9 +431,9 @@ export function runSteps(k: JobKernels, ctl: Int32Array, memory: WebAssembly.Mem
 
 /**
  * Claims and runs chunks of the open job as thread `index` until none is left or a thread has failed; returns
- * the units it ran.
+ * the units it ran. Tests make a helper stop for `stallMs` after each claim, as one does whose core is taken away.
  */
-export function work(k: JobKernels, ctl: Int32Array, index: number): number {
+export function work(k: JobKernels, ctl: Int32Array, index: number, stallMs = 0): number {
   const scratch = (ctl[SLOT.scratch] >>> 0) + index * ctl[SLOT.scratchStride];
   const total = ctl[SLOT.total];
   const chunk = ctl[SLOT.chunk];
@@ -435,6 +441,7 @@ export function work(k: JobKernels, ctl: Int32Array, index: number): number {
   while (!Atomics.load(ctl, SLOT.failed)) {
     const u = Atomics.add(ctl, SLOT.next, chunk);
     if (u >= total) break;
+    if (stallMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, stallMs);
     const end = Math.min(total, u + chunk);
     runUnits(k, ctl, u, end, scratch);
     ran += end - u;

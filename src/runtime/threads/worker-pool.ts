@@ -6,6 +6,7 @@ import type { Kernels } from '../kernels.js';
 import type { Heap } from '../memory.js';
 import { recordingOn, type Step, touchPages } from '../recording.js';
 import { sharedMemoryModule } from './shared-memory.js';
+import { LEARNT_BELOW, SplitGains } from './split-gains.js';
 import { type Errors, SplitPool } from './split-pool.js';
 import {
   closeJob,
@@ -17,6 +18,7 @@ import {
   MIN_SPLIT_MADDS_SHARED,
   type Pool,
   SLOT,
+  SPIN_MS,
   type SplitKernels,
   STREAM_MS,
   waitWhile,
@@ -35,6 +37,8 @@ export interface ThreadInit {
   readonly memory: WebAssembly.Memory;
   readonly control: SharedArrayBuffer;
   readonly index: number;
+  /** Tests: ms a helper stops after each claim (see work()). */
+  readonly stallForTests?: number;
 }
 
 /** What the pool hears from a thread: its messages, and its end (an error, an exit, a script that never loaded). */
@@ -256,12 +260,41 @@ export class WorkerPool extends SplitPool {
    */
   #idleMark = NaN;
 
-  /**
-   * Shareable now (see SHARE_ASLEEP_MADDS): a large job, one that finds a helper awake, or a small one unless the
-   * calling thread woke from a long sleep less than STREAM_MS ago: those run on the caller alone, the helpers left
-   * asleep.
-   */
+  /** Shareable now: the helpers can take it up (#helpersUp), and for a small job, sharing has lately been faster. */
   protected override helpersReady(madds: number): boolean {
+    const up = this.#helpersUp(madds);
+    this.#learning = up && this.learns && madds < LEARNT_BELOW;
+    return up && (!this.#learning || this.#gains.sharing);
+  }
+
+  /** What small jobs have taken, shared and alone; whether the job being decided is one of them. */
+  readonly #gains = new SplitGains();
+  #learning = false;
+
+  /**
+   * A small job's cost counts what the calling thread does until the next job too, up to SPIN_MS: helpers that spin
+   * after a shared job slow it down on a busy machine, and it is the job's way that made them spin.
+   */
+  protected override timed(madds: number, job: () => void): void {
+    const t0 = performance.now();
+    const last = this.#lastJob;
+    if (last) this.#gains.note(last.madds, last.ms + Math.min(SPIN_MS, t0 - last.end));
+    this.#lastJob = undefined;
+    if (!this.#learning) return job();
+    this.#learning = false;
+    job();
+    const end = performance.now();
+    this.#lastJob = { madds, ms: end - t0, end };
+  }
+
+  /** The last small job, until the next job starts: its multiply-adds, its time and its end. */
+  #lastJob: { madds: number; ms: number; end: number } | undefined;
+
+  /**
+   * See SHARE_ASLEEP_MADDS: a large job, one that finds a helper awake, or a small one unless the calling thread woke
+   * from a long sleep less than STREAM_MS ago: those run on the caller alone, the helpers left asleep.
+   */
+  #helpersUp(madds: number): boolean {
     const idle = sleptMs();
     const slept = idle - this.#idleMark >= LONG_SLEEP_MS;
     this.#idleMark = idle;
