@@ -26,7 +26,7 @@ export const WEIGHT = 1 / 8;
  * it takes more.
  */
 export const MARGIN = [0.7, 0.95] as const;
-/** Turns the better way before a turn the other way: doubled each time that turn finds it worse by the margin. */
+/** Turns the way taken runs before a turn the other way: doubled each time that turn does no better. */
 export const FIRST_WAIT = 2;
 export const LAST_WAIT = 64;
 

@@ -95,8 +95,7 @@ export interface Pool extends StepRunner {
   shareAsleepMadds: number;
   /**
    * Over one shared memory, whether a sync call's small job runs on the calling thread alone where that has lately
-   * been faster for jobs of its size (src/runtime/threads/split-gains.ts); tests set false so that the sizes alone
-   * decide.
+   * been faster for small jobs (src/runtime/threads/split-gains.ts); tests set false so that the sizes alone decide.
    */
   learns: boolean;
   /** Starts or ends workers so that `threads` threads compute (the caller included). */
