@@ -19,7 +19,7 @@ export const TURN = 16;
 /** Turns that share and are not counted, at first. */
 export const WARM_UP = 2;
 /** Weight of a turn in the running mean of the way taken: a helper's rare stall moves it, but not at once. */
-export const WEIGHT = 1 / 8;
+const WEIGHT = 1 / 8;
 /**
  * The other way is taken only when it is faster by more than the noise of a turn: when its cost is under this share
  * of the way taken's ([alone, shared]). Sharing is the way of an idle machine, where a turn alone costs most: leaving
