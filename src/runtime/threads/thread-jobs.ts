@@ -139,7 +139,7 @@ export const LONG_SLEEP_MS = 10;
 export const STREAM_MS = 5;
 
 /** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
-export const UNITS_PER_THREAD = { attention: 8, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;
+export const UNITS_PER_THREAD = { attention: 16, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;
 
 /**
  * How a call is cut for `threads` threads: `items` independent items (attention's batch × heads; 1 for a GEMM,
