@@ -357,8 +357,9 @@ describe('threads (Node, shared memory)', () => {
       if (!bytes(got).equals(bytes(want[0]))) expect(got, `call ${i}`).toEqual(want[0]);
     }
     // The first turn shares, the look alone pays; after it, sharing comes back only for a turn now and then, the
-    // waits between looks doubling. Counted from turn 24, when they are 16 turns long: a close call looks again at
-    // once and moves the looks after it by a turn, which over turns 8–23 (waits of 4 and 8) could let a third in.
+    // waits between looks doubling. Counted from turn 24, when they are 16 turns long: a close call keeps its wait, and
+    // a noisy turn alone can bring a look early, which moves the looks after it; over turns 8–23 (waits of 4 and 8)
+    // that could let a third look in.
     expect(opened.slice(0, TURN).every(Boolean), 'the first turn shares').toBe(true);
     const later = opened.slice(24 * TURN).filter(Boolean).length;
     expect(later, 'calls shared in the last 16 turns').toBeLessThanOrEqual(2 * TURN);
