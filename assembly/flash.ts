@@ -43,12 +43,22 @@ const STATE_BYTES: usize = <usize>(Q_TILE / MR) * STATE_BLOCK;
 }
 
 /**
- * Floats of scratch one f32_attention_fused call needs for units of unitRows query rows: K as 8-key panels, a
- * unit's Q as MR-row micro-panels, a tile's blocks of scores, and a query tile's running maxima and sums.
+ * Query rows a call takes at once: consecutive units of one item run as one, in query tiles as long as a whole call's,
+ * up to a tile's rows when the units are shorter (units of a few rows, cut for many threads, would each read every key
+ * block for a few rows).
  */
-export function f32_attention_fused_scratch_floats(unitRows: f64, lk: f64, dk: f64): f64 {
-  return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(unitRows, dk) +
-    tileBlocks(unitRows) * MR * KEY_BLOCK + STATE_BYTES / 4;
+@inline function runRows(unitRows: f64, lq: f64): f64 {
+  return min(lq, max(unitRows, Q_TILE));
+}
+
+/**
+ * Floats of scratch one f32_attention_fused call needs for units of unitRows of the lq query rows: K as 8-key panels,
+ * a run of units' Q as MR-row micro-panels, a tile's blocks of scores, and a query tile's running maxima and sums.
+ */
+export function f32_attention_fused_scratch_floats(unitRows: f64, lk: f64, dk: f64, lq: f64): f64 {
+  const rows = runRows(unitRows, lq);
+  return f32_gemm_packed_floats(lk, dk) + f32_gemm_packed_a_floats(rows, dk) +
+    tileBlocks(rows) * MR * KEY_BLOCK + STATE_BYTES / 4;
 }
 
 /** Keys of block j0 that rows [i0, i0 + mr) may see (0: none); keys past the last visible one are never read. */
@@ -337,7 +347,7 @@ function accumulateKeyBlock(d: AttentionDesc, pTile: usize, vb: usize, ob: usize
  * AttentionDesc), one pass over the keys per tile of Q_TILE queries with a running max and sum per query (online
  * softmax); no Lq × Lk buffer exists. Key blocks wholly hidden by the causal limit are skipped and never read.
  * A query with no visible key gets an output row of 0.
- * scratch: f32_attention_fused_scratch_floats(unitRows, lk, dk) floats, 16-byte aligned, this call's own.
+ * scratch: f32_attention_fused_scratch_floats(unitRows, lk, dk, lq) floats, 16-byte aligned, this call's own.
  */
 export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: usize): void {
   const d = changetype<AttentionDesc>(desc);
@@ -351,18 +361,23 @@ export function f32_attention_fused(desc: usize, begin: i32, end: i32, scratch: 
   const kPanels = floatBytes(f32_gemm_packed_floats(lk, dk));
   const shared = d.packedK;
   let packedK = shared != 0 ? shared : scratch;
+  const run = <i32>runRows(unitRows, lq);
   const packedQ = scratch + kPanels;
-  const pTile = packedQ + floatBytes(f32_gemm_packed_a_floats(unitRows, dk));
-  const state = pTile + <usize>tileBlocks(unitRows) * S_BYTES;
+  const pTile = packedQ + floatBytes(f32_gemm_packed_a_floats(run, dk));
+  const state = pTile + <usize>tileBlocks(run) * S_BYTES;
   const zero = f32x4.splat(0);
   const inPlace = readsInPlace(d);
   const units = unitsPerItem(d);
   // The item whose K is in packedK (-1: none yet).
   let packedItem = -1;
-  for (let u = begin; u < end; u++) {
+  for (let u = begin, next = begin; u < end; u = next) {
     const b = u / units;
     const rowBegin = (u % units) * unitRows;
-    const rowEnd = min(lq, rowBegin + unitRows);
+    // The units after u of the same item join it while their rows fit in a run: rows do not depend on the tiling.
+    let rowEnd = min(lq, rowBegin + unitRows);
+    for (next = u + 1; next < end && next / units == b && min(lq, rowEnd + unitRows) - rowBegin <= run; next++) {
+      rowEnd = min(lq, rowEnd + unitRows);
+    }
     const ob = o + ((<usize>b * strideO) << 2);
     const vb = v + ((<usize>b * strideV) << 2);
     const maskB = d.mask + <usize>b * d.strideMask * eb;

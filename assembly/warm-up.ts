@@ -20,7 +20,7 @@ const DESC: usize = (offsetof<AttentionDesc>() + 15) & ~15;
 
 function workBytes(): usize {
   const floats = max(
-    max(f32_attention_fused_scratch_floats(N, N, N), f32_attention_weights_scratch_floats(N, N, N, N)),
+    max(f32_attention_fused_scratch_floats(N, N, N, N), f32_attention_weights_scratch_floats(N, N, N, N)),
     f32_gemm_scratch_floats(N, N, N),
   );
   return <usize>floats << 2;

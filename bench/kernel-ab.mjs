@@ -44,7 +44,9 @@ function setup(file, share) {
   const [k, v] = KV_ROW ? [alloc(LK * KV_ROW), 0] : [alloc(LK * D), alloc(LK * D)];
   const [vAt, ldkv] = KV_ROW ? [k + (KV_ROW / 2) * 4, KV_ROW] : [v, D];
   const scratch = alloc(
-    weights ? x.f32_attention_weights_scratch_floats(LQ, LK, D, D) : x.f32_attention_fused_scratch_floats(LQ, LK, D),
+    weights
+      ? x.f32_attention_weights_scratch_floats(LQ, LK, D, D)
+      : x.f32_attention_fused_scratch_floats(LQ, LK, D, LQ),
   );
   const desc = alloc(32);
   if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));

@@ -22,7 +22,7 @@ async function measure(bytes, lib) {
     return at;
   };
   const [q, k, v, o] = [alloc(${N * D}), alloc(${N * D}), alloc(${N * D}), alloc(${N * D})];
-  const scratch = alloc(x.f32_attention_fused_scratch_floats(${N}, ${N}, ${D}));
+  const scratch = alloc(x.f32_attention_fused_scratch_floats(${N}, ${N}, ${D}, ${N}));
   const desc = alloc(40);
   memory.grow(Math.ceil(end / 65536));
   for (const [at, seed] of [[q, 1], [k, 2], [v, 3]]) {

@@ -19,6 +19,8 @@ import {
 import { runtimeOf } from '../src/runtime/engine.js';
 import { mulberry32 } from '../src/modules/random.js';
 import {
+  claimSize,
+  JOB,
   LONG_SLEEP_MS,
   MIN_SPLIT_MADDS,
   MIN_SPLIT_MADDS_SHARED,
@@ -368,6 +370,38 @@ describe('threads (Node, shared memory)', () => {
     expect(jobs(), 'a large call is shared still').toBe(before + 1);
     engine.close();
     one.close();
+  });
+
+  it('claims take whole chunks, long while much is left and one chunk at the end; a plain GEMM claims a chunk at a time', () => {
+    for (const threads of [2, 3, 8]) {
+      for (const [total, chunk] of [
+        [32, 1],
+        [384, 32],
+        [7, 1],
+        [1000, 3],
+      ]) {
+        const sizes: number[] = [];
+        for (let left = total; left > 0; left -= sizes[sizes.length - 1]) {
+          sizes.push(claimSize(JOB.attentionFused, left, chunk, threads));
+        }
+        const label = `${total} units, chunks of ${chunk}, ${threads} threads: ${sizes}`;
+        expect(
+          sizes.every((s) => s >= chunk && s % chunk === 0),
+          label,
+        ).toBe(true);
+        expect(
+          sizes.slice(1).every((s, i) => s <= sizes[i]),
+          label,
+        ).toBe(true);
+        // The threads' last claims are one chunk each: they finish within a chunk of each other.
+        expect(
+          sizes.slice(-Math.min(sizes.length, threads)).every((s) => s === chunk),
+          label,
+        ).toBe(true);
+        if (total >= 8 * threads * chunk) expect(sizes[0], label).toBeGreaterThan(chunk);
+        expect(claimSize(JOB.gemm, total, chunk, threads), label).toBe(chunk);
+      }
+    }
   });
 
   it('a thread that sees less of the memory than the job needs refreshes its view, or fails saying so', () => {

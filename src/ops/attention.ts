@@ -40,22 +40,26 @@ export interface AttentionPass {
   readonly scratch: number;
 }
 
-/** Floats of scratch an attention pass needs: the descriptor, then the kernel's (packed K and Q, score blocks). */
+/**
+ * Floats of scratch an attention pass of lq query rows needs, cut into units of unitRows: the descriptor, then the
+ * kernel's (packed K and Q, score blocks; the fused kernel runs consecutive units together, hence lq).
+ */
 export function attentionScratchFloats(
   rt: Runtime,
-  lq: number,
+  unitRows: number,
   lk: number,
   dk: number,
   dv: number,
   withWeights: boolean,
+  lq = unitRows,
 ): number {
   const kern = rt.kernels;
-  const rows = Math.max(lq, 1);
+  const rows = Math.max(unitRows, 1);
   return (
     DESC_FIELDS +
     (withWeights
       ? kern.f32_attention_weights_scratch_floats(rows, lk, dk, dv)
-      : kern.f32_attention_fused_scratch_floats(rows, lk, dk))
+      : kern.f32_attention_fused_scratch_floats(rows, lk, dk, lq))
   );
 }
 

@@ -30,6 +30,8 @@ describe('AttentionDesc', () => {
   });
 });
 
+const GUARD = 4096;
+
 /** Output (and weights) of one pass, run as `schedule` says: unit size and the [begin, end) of each call. */
 function runPass(
   shape: { B: number; lq: number; lk: number; dk: number; dv: number },
@@ -45,7 +47,7 @@ function runPass(
   const v = randomTensor(3, [B, lk, dv]);
   const rand = mulberry32(4);
   const mask = Float32Array.from({ length: lq * lk }, () => (rand() < 0.2 ? -Infinity : rand()));
-  const scratchFloats = attentionScratchFloats(rt, Math.min(rows, lq), lk, dk, dv, withWeights);
+  const scratchFloats = attentionScratchFloats(rt, Math.min(rows, lq), lk, dk, dv, withWeights, lq);
   const heap = rt.heap;
   return heap.scoped(
     [
@@ -55,10 +57,13 @@ function runPass(
       B * lq * dv * 4,
       B * lq * lk * 4,
       mask.length * 4 + 16,
-      scratchFloats * 4,
-      scratchFloats * 4,
+      scratchFloats * 4 + GUARD,
+      scratchFloats * 4 + GUARD,
     ],
     ([pq, pk, pv, po, pw, pm, s1, s2]) => {
+      // Bytes past each scratch block that no call may write: a kernel that needs more scratch than it is given fails.
+      const guards = [s1, s2].map((s) => s + scratchFloats * 4);
+      for (const g of guards) new Uint8Array(heap.f32().buffer, g, GUARD).fill(0xab);
       heap.write(pq, q);
       heap.write(pk, k);
       heap.write(pv, v);
@@ -104,6 +109,7 @@ function runPass(
         // Alternate between two scratch blocks, as two threads would have.
         schedule(units).forEach(([begin, end], i) => kernel(s1, begin, end, (i % 2 ? s2 : s1) + DESC_FIELDS * 4));
       });
+      for (const g of guards) expect(new Uint8Array(heap.f32().buffer, g, GUARD).every((b) => b === 0xab)).toBe(true);
       return {
         output: heap.readF32(po, B * lq * dv),
         weights: withWeights ? heap.readF32(pw, B * lq * lk) : undefined,

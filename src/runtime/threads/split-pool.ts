@@ -227,7 +227,7 @@ export abstract class SplitPool implements Pool {
         const { unitRows: rows, units, chunk } = cut('attention', count, lq, threads);
         const floats =
           kind === JOB.attentionFused
-            ? raw.f32_attention_fused_scratch_floats(rows, lk, dk)
+            ? raw.f32_attention_fused_scratch_floats(rows, lk, dk, lq)
             : raw.f32_attention_weights_scratch_floats(rows, lk, dk, dv);
         const whole = d[5];
         if (begin !== 0 || end !== count * Math.ceil(lq / whole)) return plain(desc, begin, end, scratch);

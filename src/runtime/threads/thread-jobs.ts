@@ -1,7 +1,7 @@
 // One job shared by threads over one shared memory: the control block's layout, and what a thread does with the work
 // units it claims. The same code runs on the calling thread and in every worker (src/runtime/threads/thread-body.ts).
-// Units are claimed a chunk at a time from a shared counter, so threads that are slow to start, or that never start,
-// only change who computes what; every unit is computed the same way by whoever claims it.
+// Units are claimed in whole chunks from a shared counter (claimSize), so threads that are slow to start, or that never
+// start, only change who computes what; every unit is computed the same way by whoever claims it.
 
 import type { Kernels } from '../kernels.js';
 import type { Heap } from '../memory.js';
@@ -25,7 +25,7 @@ export const SLOT = {
   /** Thread i's scratch: scratch + i · scratchStride bytes. */
   scratch: 7,
   scratchStride: 8,
-  /** Units per claim. */
+  /** Units a claim is a whole number of (see claimSize). */
   chunk: 9,
   kind: 10,
   /** Recorded calls whose steps have run (or failed): sync calls wait for every one submitted before them. */
@@ -145,7 +145,7 @@ export const UNITS_PER_THREAD = { attention: 16, gemmPrepacked: 4, gemm: 1, pack
  * How a call is cut for `threads` threads: `items` independent items (attention's batch × heads; 1 for a GEMM,
  * whose units span its batch) of `rows` rows each, into units of `unitRows` rows (a whole number of `multiple`:
  * 4-row tiles, or a GEMM's packed panels when it is cut by columns, so an element is computed the same way in any
- * cut), claimed `chunk` at a time.
+ * cut), claimed in whole numbers of `chunk` (claimSize).
  */
 export function cut(
   kind: keyof typeof UNITS_PER_THREAD,
@@ -429,19 +429,36 @@ export function runSteps(k: JobKernels, ctl: Int32Array, memory: WebAssembly.Mem
 }
 
 /**
- * Claims and runs chunks of the open job as thread `index` until none is left or a thread has failed; returns
+ * Units a thread claims at once when `left` of a job's units are unclaimed: a share of them, whole chunks, so that the
+ * first claims are long and the last ones short (guided scheduling). A kernel given consecutive units runs them as
+ * one where it can (the fused kernel's query tiles span them: units of a few rows each read every key block), and the
+ * threads still finish within a chunk of each other. A plain GEMM's scratch holds one unit's rows: a chunk at a time.
+ */
+export function claimSize(kind: number, left: number, chunk: number, threads: number): number {
+  if (kind === JOB.gemm) return chunk;
+  return Math.max(chunk, Math.floor(left / (CLAIM_SHARE * threads) / chunk) * chunk);
+}
+
+/** A claim takes at most 1 / (CLAIM_SHARE · threads) of the units left. */
+const CLAIM_SHARE = 2;
+
+/**
+ * Claims and runs units of the open job as thread `index` until none is left or a thread has failed; returns
  * the units it ran. Tests make a helper stop for `stallMs` after each claim, as one does whose core is taken away.
  */
 export function work(k: JobKernels, ctl: Int32Array, index: number, stallMs = 0): number {
   const scratch = (ctl[SLOT.scratch] >>> 0) + index * ctl[SLOT.scratchStride];
   const total = ctl[SLOT.total];
   const chunk = ctl[SLOT.chunk];
+  const [kind, threads] = [ctl[SLOT.kind], ctl[SLOT.threads]];
   let ran = 0;
   while (!Atomics.load(ctl, SLOT.failed)) {
-    const u = Atomics.add(ctl, SLOT.next, chunk);
+    // Claims are disjoint whatever the size each thread chose from what it saw left.
+    const size = claimSize(kind, total - Atomics.load(ctl, SLOT.next), chunk, threads);
+    const u = Atomics.add(ctl, SLOT.next, size);
     if (u >= total) break;
     if (stallMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, stallMs);
-    const end = Math.min(total, u + chunk);
+    const end = Math.min(total, u + size);
     runUnits(k, ctl, u, end, scratch);
     ran += end - u;
     Atomics.add(ctl, SLOT.done, end - u);
