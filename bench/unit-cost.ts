@@ -1,7 +1,7 @@
 // What cutting a call into a pool's work units costs in work, however many cores run them. Each call is cut as the
 // pool cuts it for 1 to 16 threads (src/runtime/threads/thread-jobs.ts) and its units run on the calling thread alone,
 // in the claims the threads would make (claimSize: long first, short last; K packed once before them, as the pool
-// does), taking turns with the same call on an engine of one thread; medians of the turns. "Cut for 1 thread" is the
+// does), taking turns with the same call on an engine of one thread; medians of the turns. The first column is the
 // call uncut on an engine that has threads (a shared memory, the pool's bookkeeping). A ratio of 1.10 means a tenth
 // more work than the one-thread call, which no number of cores wins back; this machine has 2 cores, and the ratios
 // say what 8 or 16 would pay. `node --import tsx bench/unit-cost.ts [rounds = 21]`

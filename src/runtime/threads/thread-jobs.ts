@@ -428,6 +428,9 @@ export function runSteps(k: JobKernels, ctl: Int32Array, memory: WebAssembly.Mem
   for (const s of steps) playStep(k, memory, s, (job) => coordinate(k, ctl, memory, job));
 }
 
+/** A claim takes at most 1 / (CLAIM_SHARE · threads) of the units left. */
+const CLAIM_SHARE = 2;
+
 /**
  * Units a thread claims at once when `left` of a job's units are unclaimed: a share of them, whole chunks, so that the
  * first claims are long and the last ones short (guided scheduling). A kernel given consecutive units runs them as
@@ -438,9 +441,6 @@ export function claimSize(kind: number, left: number, chunk: number, threads: nu
   if (kind === JOB.gemm) return chunk;
   return Math.max(chunk, Math.floor(left / (CLAIM_SHARE * threads) / chunk) * chunk);
 }
-
-/** A claim takes at most 1 / (CLAIM_SHARE · threads) of the units left. */
-const CLAIM_SHARE = 2;
 
 /**
  * Claims and runs units of the open job as thread `index` until none is left or a thread has failed; returns
