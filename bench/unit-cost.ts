@@ -34,7 +34,7 @@ async function cutEngine(threads: number): Promise<Engine> {
       ctl.set(args, SLOT.args);
       ctl[SLOT.kind] = kind;
       for (let u = 0, size; u < total; u += size) {
-        size = claimSize(kind, total - u, chunk, threads);
+        size = claimSize(total - u, chunk, threads);
         runUnits(k, ctl, u, Math.min(total, u + size), scratch);
       }
     },

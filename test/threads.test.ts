@@ -20,13 +20,16 @@ import { runtimeOf } from '../src/runtime/engine.js';
 import { mulberry32 } from '../src/modules/random.js';
 import {
   claimSize,
+  CONTROL_SLOTS,
   JOB,
   LONG_SLEEP_MS,
   MIN_SPLIT_MADDS,
   MIN_SPLIT_MADDS_SHARED,
   type Pool,
+  runUnits,
   seeMemory,
   SHARE_ASLEEP_MADDS,
+  SLOT,
 } from '../src/runtime/threads/thread-jobs.js';
 import { LEARNT_BELOW, TURN } from '../src/runtime/threads/split-gains.js';
 import { startNodeThread, threadingForTests } from '../src/runtime/threads/threads.js';
@@ -377,7 +380,7 @@ describe('threads (Node, shared memory)', () => {
     one.close();
   });
 
-  it('claims take whole chunks, long while much is left and one chunk at the end; a plain GEMM claims a chunk at a time', () => {
+  it('claims take whole chunks, long while much is left and one chunk at the end', () => {
     for (const threads of [2, 3, 8]) {
       for (const [total, chunk] of [
         [32, 1],
@@ -387,7 +390,7 @@ describe('threads (Node, shared memory)', () => {
       ]) {
         const sizes: number[] = [];
         for (let left = total; left > 0; left -= sizes[sizes.length - 1]) {
-          sizes.push(claimSize(JOB.attentionFused, left, chunk, threads));
+          sizes.push(claimSize(left, chunk, threads));
         }
         const label = `${total} units, chunks of ${chunk}, ${threads} threads: ${sizes}`;
         expect(
@@ -404,9 +407,42 @@ describe('threads (Node, shared memory)', () => {
           label,
         ).toBe(true);
         if (total >= 8 * threads * chunk) expect(sizes[0], label).toBeGreaterThan(chunk);
-        expect(claimSize(JOB.gemm, total, chunk, threads), label).toBe(chunk);
       }
     }
+  });
+
+  it("a plain GEMM job given many units at once runs them within one unit's scratch, bit for bit as one by one", async () => {
+    const { kernels: k, heap } = runtimeOf(await createEngine({ build: BUILD, threads: 1 }));
+    const [m, n, depth, unitRows] = [37, 20, 9, 8];
+    const units = Math.ceil(m / unitRows);
+    const [a, b] = [randomTensor(60, [m, depth]), randomTensor(61, [depth, n])];
+    const floats = k.f32_gemm_scratch_floats(unitRows, n, depth);
+    const GUARD = 4096;
+    heap.scoped(
+      [m * depth * 4, depth * n * 4, m * n * 4, m * n * 4, floats * 4 + GUARD],
+      ([pa, pb, c1, c2, scratch]) => {
+        heap.write(pa, a);
+        heap.write(pb, b);
+        const guard = () => new Uint8Array(heap.f32().buffer, scratch + floats * 4, GUARD);
+        guard().fill(0xab);
+        const ctl = new Int32Array(CONTROL_SLOTS);
+        ctl[SLOT.kind] = JOB.gemm;
+        // batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, bias, unitRows
+        const job = (c: number) =>
+          ctl.set([1, m, n, depth, pa, depth, 0, pb, n, 0, 0, c, n, 0, 0, unitRows], SLOT.args);
+        job(c1);
+        runUnits(k, ctl, 0, units, scratch);
+        job(c2);
+        for (let u = 0; u < units; u++) runUnits(k, ctl, u, u + 1, scratch);
+        expect(
+          guard().every((x) => x === 0xab),
+          'nothing written past the scratch',
+        ).toBe(true);
+        const [whole, oneByOne] = [heap.readF32(c1, m * n), heap.readF32(c2, m * n)];
+        expect(whole.some(Number.isNaN)).toBe(false);
+        expect(Buffer.from(whole.buffer).equals(Buffer.from(oneByOne.buffer))).toBe(true);
+      },
+    );
   });
 
   it('a thread that sees less of the memory than the job needs refreshes its view, or fails saying so', () => {

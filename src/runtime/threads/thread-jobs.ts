@@ -282,28 +282,31 @@ export function runUnits(k: JobKernels, ctl: Int32Array, begin: number, end: num
       );
     }
     case JOB.gemm: {
-      // batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, bias, unitRows
-      const r0 = begin * a(15);
-      const rows = Math.min(a(1), end * a(15)) - r0;
-      return k.f32_gemm(
-        a(0),
-        rows,
-        a(2),
-        a(3),
-        p(4) + r0 * a(5) * 4,
-        a(5),
-        a(6),
-        p(7),
-        a(8),
-        a(9),
-        a(10) !== 0,
-        p(11) + r0 * a(12) * 4,
-        a(12),
-        a(13),
-        1,
-        p(14),
-        scratch,
-      );
+      // batch, m, n, k, a, lda, strideA, b, ldb, strideB, bTransposed, c, ldc, strideC, bias, unitRows. The scratch
+      // holds one unit's rows of A: a unit at a time.
+      for (let u = begin; u < end; u++) {
+        const r0 = u * a(15);
+        k.f32_gemm(
+          a(0),
+          Math.min(a(1), r0 + a(15)) - r0,
+          a(2),
+          a(3),
+          p(4) + r0 * a(5) * 4,
+          a(5),
+          a(6),
+          p(7),
+          a(8),
+          a(9),
+          a(10) !== 0,
+          p(11) + r0 * a(12) * 4,
+          a(12),
+          a(13),
+          1,
+          p(14),
+          scratch,
+        );
+      }
+      return;
     }
   }
   throw new Error(`unknown job ${ctl[SLOT.kind]}`);
@@ -435,10 +438,9 @@ const CLAIM_SHARE = 2;
  * Units a thread claims at once when `left` of a job's units are unclaimed: a share of them, whole chunks, so that the
  * first claims are long and the last ones short (guided scheduling). A kernel given consecutive units runs them as
  * one where it can (the fused kernel's query tiles span them: units of a few rows each read every key block), and the
- * threads still finish within a chunk of each other. A plain GEMM's scratch holds one unit's rows: a chunk at a time.
+ * threads still finish within a chunk of each other.
  */
-export function claimSize(kind: number, left: number, chunk: number, threads: number): number {
-  if (kind === JOB.gemm) return chunk;
+export function claimSize(left: number, chunk: number, threads: number): number {
   return Math.max(chunk, Math.floor(left / (CLAIM_SHARE * threads) / chunk) * chunk);
 }
 
@@ -450,11 +452,11 @@ export function work(k: JobKernels, ctl: Int32Array, index: number, stallMs = 0)
   const scratch = (ctl[SLOT.scratch] >>> 0) + index * ctl[SLOT.scratchStride];
   const total = ctl[SLOT.total];
   const chunk = ctl[SLOT.chunk];
-  const [kind, threads] = [ctl[SLOT.kind], ctl[SLOT.threads]];
+  const threads = ctl[SLOT.threads];
   let ran = 0;
   while (!Atomics.load(ctl, SLOT.failed)) {
     // Claims are disjoint whatever the size each thread chose from what it saw left.
-    const size = claimSize(kind, total - Atomics.load(ctl, SLOT.next), chunk, threads);
+    const size = claimSize(total - Atomics.load(ctl, SLOT.next), chunk, threads);
     const u = Atomics.add(ctl, SLOT.next, size);
     if (u >= total) break;
     if (stallMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, stallMs);
