@@ -3,12 +3,17 @@
 // must be the same bits. For changes to how threads share work (src/runtime/threads/), which kernel-ab.mjs cannot see.
 // A's dist/ from another commit: `git worktree add /tmp/a <commit>`, link node_modules, copy build/*.wasm and
 // src/generated, `node scripts/build-bundles.mjs` there.
-// `node --experimental-wasm-relaxed-simd bench/threads-ab.mjs A/dist B/dist [simd|relaxed-simd] [work] [rounds]`,
-// work one of matmul (1024³), mha (MultiHeadAttention 512×768), sdpaN (SDPA N×64, no weights), decodeN (a decode step
-// of MultiHeadAttention 768 wide, 12 heads, N kv heads, 1024 tokens cached, no weights; decodeNw with weights).
+// `node --experimental-wasm-relaxed-simd bench/threads-ab.mjs A/dist B/dist [simd|relaxed-simd] [work] [rounds]
+// [tight]`, work one of matmul (1024³), mha (MultiHeadAttention 512×768), sdpaN (SDPA N×64, no weights), decodeN (a
+// decode step of MultiHeadAttention 768 wide, 12 heads, N kv heads, 1024 tokens cached, no weights; decodeNw with
+// weights).
+// Each turn is one call after a pause of 20 ms; with `tight`, TIGHT_CALLS calls back to back (a loop with no pauses),
+// timed per call.
 import { resolve } from 'node:path';
 
-const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21'] = process.argv.slice(2);
+const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21', tight] = process.argv.slice(2);
+const TIGHT_CALLS = 5;
+const calls = tight === 'tight' ? TIGHT_CALLS : 1;
 if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [work] [rounds]');
 const [A, B] = await Promise.all([aDir, bDir].map((d) => import(resolve(d, 'index.js'))));
 
@@ -57,14 +62,14 @@ for (let r = 0; r < Number(rounds); r++) {
     // As the threads section: the helpers of the call before go idle first.
     await new Promise((res) => setTimeout(res, 20));
     const t0 = performance.now();
-    runs[k]();
-    times[k].push(performance.now() - t0);
+    for (let i = 0; i < calls; i++) runs[k]();
+    times[k].push((performance.now() - t0) / calls);
   }
 }
 const median = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
 const [one, ta, tb] = names.map((k) => median(times[k]));
 const bFaster = times['B, 2 threads'].filter((t, i) => t < times['A, 2 threads'][i]).length;
 console.log(
-  `${build} ${work}: 1 thread ${one.toFixed(1)} ms; 2 threads A ${ta.toFixed(1)} ms (${(one / ta).toFixed(2)}×), ` +
+  `${build} ${work}${calls > 1 ? ` (${calls} calls back to back)` : ''}: 1 thread ${one.toFixed(1)} ms; 2 threads A ${ta.toFixed(1)} ms (${(one / ta).toFixed(2)}×), ` +
     `B ${tb.toFixed(1)} ms (${(one / tb).toFixed(2)}×); B ÷ A ${(tb / ta).toFixed(3)}, B faster in ${bFaster} of ${rounds} rounds; same bits`,
 );

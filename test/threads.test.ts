@@ -31,8 +31,10 @@ import {
   SHARE_ASLEEP_MADDS,
   SLOT,
 } from '../src/runtime/threads/thread-jobs.js';
+import { HELPER_ARRAY_FLOATS } from '../src/runtime/threads/result-arrays.js';
 import { LEARNT_BELOW, TURN } from '../src/runtime/threads/split-gains.js';
 import { startNodeThread, threadingForTests } from '../src/runtime/threads/threads.js';
+import type { WorkerPool } from '../src/runtime/threads/worker-pool.js';
 import { BUILD, sharingEngine, expectAttentionError, randomTensor, runScript, usedBytes } from './helpers.js';
 
 const poolOf = (engine: Engine): Pool => runtimeOf(engine).pool!;
@@ -219,6 +221,38 @@ describe('threads (Node, shared memory)', () => {
     got.forEach((results, i) => results.forEach((r, j) => expect(r, `call ${i}, result ${j}`).toEqual(want[i][j])));
     const buffers = got.flat().map((r) => r.buffer);
     expect(new Set(buffers).size, 'every result has a buffer of its own').toBe(buffers.length);
+    one.close();
+    two.close();
+  });
+
+  it('results from 64 KiB on come in arrays a helper made when it had nothing to compute, each given out once and filled whole, with pauses between calls or none, across a resize', async () => {
+    const one = await sharingEngine(1);
+    const two = await sharingEngine(2);
+    await untilShared(two);
+    const pool = poolOf(two) as unknown as WorkerPool;
+    const xs = [51, 52, 53].map((seed) => randomTensor(seed, [2, 160, 64]));
+    expect(2 * 160 * 64).toBeGreaterThanOrEqual(HELPER_ARRAY_FLOATS);
+    const call = (engine: Engine, i: number) => scaledDotProductAttention(xs[i % 3], xs[i % 3], xs[i % 3], { engine });
+    const want = [0, 1, 2].map((i) => call(one, i).output.data);
+    const got: Array<[number, Float32Array]> = [];
+    const before = pool.arraysFromHelpers;
+    for (let i = 0; i < 8; i++) {
+      got.push([i, call(two, i).output.data]);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    // The first call's read asks for the second's array; a helper spinning after the job, or woken, makes it.
+    expect(pool.arraysFromHelpers - before, 'arrays a helper made, of 7 asked for').toBeGreaterThanOrEqual(4);
+    for (let i = 0; i < 30; i++) got.push([i, call(two, i).output.data]);
+    pool.resize(1);
+    for (let i = 0; i < 3; i++) got.push([i, call(two, i).output.data]);
+    pool.resize(2);
+    for (let i = 0; i < 12; i++) {
+      got.push([i, call(two, i).output.data]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // Checked only after every call: an array given out twice would now hold a later call's values.
+    got.forEach(([i, data], n) => expect(data, `call ${n}`).toEqual(want[i % 3]));
+    expect(new Set(got.map(([, data]) => data.buffer)).size, 'every result has a buffer of its own').toBe(got.length);
     one.close();
     two.close();
   });

@@ -20,7 +20,8 @@ const startWorkers =
     worker.onmessage = (e) => events.message(e.data);
     // A script that does not load (a bundler that did not emit it) or that throws: the pool goes on without it.
     worker.onerror = (e) => gone(new Error(`a worker failed: ${e.message || 'its script did not load'}`));
-    worker.postMessage(init);
+    // A helper's channel for result arrays goes with its init (transferred: only one thread may hold it).
+    worker.postMessage(init, 'arrays' in init && init.arrays ? [init.arrays] : []);
     return {
       post: (m, transfer) => worker.postMessage(m, transfer ?? []),
       terminate: () => {

@@ -36,8 +36,13 @@ export const SLOT = {
   pages: 13,
   /** Helpers not blocked in Atomics.wait: working, or spinning for the next job (see waitWhile). */
   awake: 14,
+  /** Result arrays asked of the helpers so far, and taken by one (src/runtime/threads/result-arrays.ts). */
+  arraysAsked: 15,
+  arraysTaken: 16,
+  /** Their lengths, a ring of ARRAY_RING slots. */
+  arrayLengths: 17,
   /** The job's arguments (JOB_ARGS of them). */
-  args: 15,
+  args: 25,
 } as const;
 
 export const JOB_ARGS = 16;
@@ -330,11 +335,13 @@ export const SPIN_MS = 0.5;
 
 /**
  * Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. A
- * helper (`helper`) counts itself out of SLOT.awake while it blocks.
+ * helper (`helper`) counts itself out of SLOT.awake while it blocks. `idle`, called while it spins, does other work
+ * and says whether it did (the spin then starts again).
  */
-export function waitWhile(ctl: Int32Array, slot: number, value: number, helper = false): void {
-  for (const until = performance.now() + SPIN_MS; Atomics.load(ctl, slot) === value;) {
-    if (canBlock && performance.now() > until) {
+export function waitWhile(ctl: Int32Array, slot: number, value: number, helper = false, idle?: () => boolean): void {
+  for (let until = performance.now() + SPIN_MS; Atomics.load(ctl, slot) === value;) {
+    if (idle?.()) until = performance.now() + SPIN_MS;
+    else if (canBlock && performance.now() > until) {
       if (helper) Atomics.sub(ctl, SLOT.awake, 1);
       Atomics.wait(ctl, slot, value);
       if (helper) Atomics.add(ctl, SLOT.awake, 1);

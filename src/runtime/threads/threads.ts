@@ -18,7 +18,9 @@ export const startNodeThread: StartThread = (init, events) => {
   // No execArgv: a parent started with -e (or other script flags) would run them again in the worker; the V8 flags
   // the module needs (relaxed SIMD on Node 20) are process-wide anyway.
   const { Worker } = builtin!<typeof import('node:worker_threads')>('node:worker_threads');
-  const worker = new Worker(workerUrl(), { workerData: init, execArgv: [] });
+  // A helper's channel for result arrays goes with its init (transferred: only one thread may hold it).
+  const transferList = 'arrays' in init && init.arrays ? [init.arrays] : [];
+  const worker = new Worker(workerUrl(), { workerData: init, execArgv: [], transferList: transferList as never });
   worker.on('message', events.message);
   worker.on('error', events.gone);
   worker.on('exit', () => events.gone());
@@ -45,4 +47,6 @@ export const threaded = (bytes: ArrayBuffer | ArrayBufferView, maximumPages: num
     maximumPages,
     threadingForTests.start ?? startNodeThread,
     AttentionError,
+    false,
+    (port) => builtin!<typeof import('node:worker_threads')>('node:worker_threads').receiveMessageOnPort(port as never),
   );

@@ -4,7 +4,8 @@
 // worker_threads (src/runtime/threads/threads.ts) or a browser's Workers (src/runtime/threads/browser-pool.ts).
 import type { Kernels } from '../kernels.js';
 import type { Heap } from '../memory.js';
-import { recordingOn, type Step, touchPages } from '../recording.js';
+import { recordingOn, type Step } from '../recording.js';
+import { type Receive, ResultArrays } from './result-arrays.js';
 import { sharedMemoryModule } from './shared-memory.js';
 import { LEARNT_BELOW, SplitGains } from './split-gains.js';
 import { type Errors, SplitPool } from './split-pool.js';
@@ -27,9 +28,6 @@ import type { ReplicaInit } from './replica-body.js';
 
 export type { Errors } from './split-pool.js';
 
-/** Result arrays a call may have made ahead: a call reads at most two (output and weights) today. */
-const MAX_AHEAD = 4;
-
 /** What a thread is started with: its role, the module and memory it instantiates, the control block, its index. */
 export interface ThreadInit {
   readonly role: 'helper' | 'driver';
@@ -39,6 +37,8 @@ export interface ThreadInit {
   readonly index: number;
   /** Tests: ms a helper stops after each claim (see work()). */
   readonly stallForTests?: number;
+  /** A helper's channel for the result arrays it makes (src/runtime/threads/result-arrays.ts): to be transferred. */
+  readonly arrays?: MessagePort;
 }
 
 /** What the pool hears from a thread: its messages, and its end (an error, an exit, a script that never loaded). */
@@ -95,11 +95,21 @@ export class WorkerPool extends SplitPool {
     errors: Errors,
     /** The shareable module, when `memory` is shared already. */
     module?: WebAssembly.Module,
+    /** How the calling thread takes a helper's message at once, where it can (Node). */
+    receive?: Receive,
   ) {
     super(errors);
     this.#memory = memory;
     this.#module = module;
+    this.#results = new ResultArrays(this.#ctl, receive);
     Atomics.store(this.#ctl, SLOT.epoch, 1);
+  }
+
+  readonly #results: ResultArrays;
+
+  /** Result arrays that helpers made and reads gave out (tests and benchmarks read it). */
+  get arraysFromHelpers(): number {
+    return this.#results.fromHelpers;
   }
 
   /** The memory the engine computes on now. */
@@ -159,22 +169,27 @@ export class WorkerPool extends SplitPool {
     while (this.#workers.length > this.#wanted - 1) this.#workers.pop()?.terminate();
   }
 
-  #start(role: ThreadInit['role'], index: number, events: ThreadEvents): Thread {
-    return this.start(
-      { role, module: this.#share(), memory: this.#memory, control: this.#ctl.buffer as SharedArrayBuffer, index },
-      events,
-    );
+  #start(role: ThreadInit['role'], index: number, events: ThreadEvents, arrays?: MessagePort): Thread {
+    const control = this.#ctl.buffer as SharedArrayBuffer;
+    return this.start({ role, module: this.#share(), memory: this.#memory, control, index, arrays }, events);
   }
 
   #spawn(slot: number): void {
     // A worker that dies (or never starts) leaves its slot empty: its units go to the others (claims are shared),
     // and the pool reports one thread fewer.
-    const worker: Thread = this.#start('helper', slot + 1, {
-      message: () => {},
-      gone: () => {
-        if (this.#workers[slot] === worker) this.#workers[slot] = undefined;
+    const arrays = this.#results.channel();
+    const worker: Thread = this.#start(
+      'helper',
+      slot + 1,
+      {
+        message: () => {},
+        gone: () => {
+          this.#results.forget(arrays);
+          if (this.#workers[slot] === worker) this.#workers[slot] = undefined;
+        },
       },
-    });
+      arrays,
+    );
     this.#workers[slot] = worker;
   }
 
@@ -352,47 +367,24 @@ export class WorkerPool extends SplitPool {
 
   /**
    * A sync call's results are copied out of the memory into new arrays once its jobs are done, on the calling thread
-   * alone; the first touch of a new array's pages is most of that cost (bench/call-phases.ts: most of what a
-   * 1-thread SDPA 512×64 spends outside its kernels). So while the helpers start on a call's first job the caller
-   * makes arrays of the lengths last read (loops repeat their shapes) and touches their pages; the call's reads take
-   * them where the lengths match. An array is given out once and filled whole: only where the work happens changes.
+   * alone, and the first touch of a new array's pages costs more than the copy: its reads take arrays made ahead
+   * where the lengths match (src/runtime/threads/result-arrays.ts).
    */
   override kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
     this.#heap = heap;
     const readF32 = heap.readF32;
     heap.readF32 = (ptr, length) => {
       if (recordingOn(heap)) return readF32.call(heap, ptr, length);
-      // The last few lengths only: calls too small to share (no job) would otherwise pile them up.
-      if (this.#lastReads.push(length) > MAX_AHEAD) this.#lastReads.shift();
-      const i = this.#ahead.findIndex((a) => a.length === length);
-      if (i < 0) return readF32.call(heap, ptr, length);
-      const out = this.#ahead.splice(i, 1)[0];
+      const out = this.#results.take(length);
+      if (!out) return readF32.call(heap, ptr, length);
       out.set(heap.f32().subarray(ptr >>> 2, (ptr >>> 2) + length));
       return out;
     };
     return super.kernels(direct, heap);
   }
 
-  /** Lengths read since the last call's first job; arrays made for the call in progress, not yet taken. */
-  #lastReads: number[] = [];
-  #ahead: Float32Array[] = [];
-
-  /** Before the caller's share of a job: on a call's first job (reads happened since the last), its arrays. */
-  readonly #makeAhead = (): void => {
-    if (this.#lastReads.length === 0) return;
-    const lengths = this.#lastReads;
-    this.#lastReads = [];
-    this.#ahead = [];
-    try {
-      for (const n of lengths) {
-        const a = new Float32Array(n);
-        touchPages(a);
-        this.#ahead.push(a);
-      }
-    } catch {
-      // Out of memory for an array ahead: the read makes it itself, and fails there if it must.
-    }
-  };
+  /** Before the caller's share of a job: on a call's first job, the arrays no helper brings. */
+  readonly #makeAhead = (): void => this.#results.makeAhead();
 
   #failed(why: string): InstanceType<Errors> {
     return new this.errors('WORKER_FAILED', `${why}; the engine goes on`);
@@ -403,8 +395,7 @@ export class WorkerPool extends SplitPool {
     this.#driver?.terminate();
     this.resize(1);
     // No job will take them now.
-    this.#ahead = [];
-    this.#lastReads = [];
+    this.#results.clear();
   }
 }
 
@@ -420,11 +411,12 @@ export function sharedPool(
   start: StartThread,
   errors: Errors,
   shareNow = false,
+  receive?: Receive,
 ): { module: WebAssembly.Module; memory: WebAssembly.Memory; pool: Pool } | undefined {
   const patched = sharedMemoryModule(bytes);
   if (!patched) return undefined;
   const module = new WebAssembly.Module((shareNow ? patched : bytes) as BufferSource);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages, shared: shareNow });
-  const pool = new WorkerPool(patched, memory, maximumPages, start, errors, shareNow ? module : undefined);
+  const pool = new WorkerPool(patched, memory, maximumPages, start, errors, shareNow ? module : undefined, receive);
   return { module, memory, pool };
 }

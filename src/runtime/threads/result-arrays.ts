@@ -1,0 +1,164 @@
+// The new arrays a sync call's results are copied into, made before the call reads them. The first touch of a new
+// array's pages costs many times the copy into it (`node --import tsx bench/result-arrays.ts`: 30–50× on this VM), so
+// the pool makes arrays of the lengths calls have lately read: a helper thread, when it has nothing to compute, makes
+// and touches them and hands them over (a transfer moves the pages, in place, to the calling thread); lengths no
+// helper brings in time the calling thread makes itself while its helpers start on the call's first job. Every array
+// is given out once and filled whole: only where its pages are touched changes.
+import { touchPages } from '../recording.js';
+import { SLOT } from './thread-jobs.js';
+
+/** Slots of the control block's ring of lengths asked of the helpers. */
+export const ARRAY_RING = 8;
+
+/**
+ * Results from this many floats (64 KiB) to MAX_HELPER_ARRAY_FLOATS are asked of the helpers. Smaller ones cost less
+ * to touch than a message; larger ones would sit made between calls (a few are kept), and the calling thread makes
+ * those itself.
+ */
+export const HELPER_ARRAY_FLOATS = 1 << 14;
+export const MAX_HELPER_ARRAY_FLOATS = 1 << 22;
+
+/** Arrays kept ready (a call reads at most two today: output and weights). */
+const KEPT = 4;
+
+/** A sync receive of the next message on a port (Node's receiveMessageOnPort); where there is none, ports listen. */
+export type Receive = (port: MessagePort) => { message: unknown } | undefined;
+
+/**
+ * A helper's part: makes an array for each length asked and not yet taken by another helper, touches its pages and
+ * sends its buffer over `port` (a length it could not make is sent back as that number). Returns whether it made any.
+ */
+export function serveArrays(ctl: Int32Array, port: MessagePort): boolean {
+  let made = false;
+  for (let taken; (taken = Atomics.load(ctl, SLOT.arraysTaken)) < Atomics.load(ctl, SLOT.arraysAsked);) {
+    if (Atomics.compareExchange(ctl, SLOT.arraysTaken, taken, taken + 1) !== taken) continue;
+    const length = ctl[SLOT.arrayLengths + (taken % ARRAY_RING)];
+    try {
+      const a = new Float32Array(length);
+      touchPages(a);
+      port.postMessage(a.buffer, [a.buffer]);
+    } catch {
+      port.postMessage(length);
+    }
+    made = true;
+  }
+  return made;
+}
+
+/** The calling thread's part: the arrays ready, those asked of helpers, and the lengths calls read. */
+export class ResultArrays {
+  readonly #ready: Float32Array[] = [];
+  readonly #madeByHelpers = new WeakSet<Float32Array>();
+  /** Arrays asked of the helpers and not yet here, by length. */
+  readonly #asked = new Map<number, number>();
+  /** The calling thread's end of each helper's channel, by the helper's end. */
+  readonly #ports = new Map<MessagePort, MessagePort>();
+  /** Lengths read since the last call's first job. */
+  #lastReads: number[] = [];
+  /** Arrays helpers made that a read gave out (tests and benchmarks read it). */
+  fromHelpers = 0;
+
+  constructor(
+    private readonly ctl: Int32Array,
+    private readonly receive: Receive | undefined,
+  ) {}
+
+  /** A channel for a new helper: its end, to send with the helper's init. */
+  channel(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.#ports.set(port2, port1);
+    // Node takes messages at once and needs no listener (which would keep the process alive).
+    if (!this.receive) port1.onmessage = (e) => this.#accept(e.data as ArrayBuffer | number);
+    return port2;
+  }
+
+  /** A helper has ended with its channel (`theirs`): what it was asked for will not come. */
+  forget(theirs: MessagePort): void {
+    this.#ports.get(theirs)?.close();
+    if (this.#ports.delete(theirs)) this.#asked.clear();
+  }
+
+  #accept(data: ArrayBuffer | number): void {
+    const length = typeof data === 'number' ? data : data.byteLength / 4;
+    const asked = this.#asked.get(length) ?? 0;
+    if (asked > 1) this.#asked.set(length, asked - 1);
+    else this.#asked.delete(length);
+    if (typeof data === 'number') return;
+    const a = new Float32Array(data);
+    this.#madeByHelpers.add(a);
+    if (this.#ready.push(a) > KEPT) this.#ready.shift();
+  }
+
+  #drain(): void {
+    if (!this.receive) return;
+    for (const port of this.#ports.values()) {
+      for (let m; (m = this.receive(port));) this.#accept(m.message as ArrayBuffer | number);
+    }
+  }
+
+  /** Whether an array of `length` is ready or, where the calling thread can take it at once, coming. */
+  #coming(length: number, ready: Float32Array[]): boolean {
+    const i = ready.findIndex((a) => a.length === length);
+    if (i >= 0) return ready.splice(i, 1).length > 0;
+    return this.receive !== undefined && (this.#asked.get(length) ?? 0) > 0;
+  }
+
+  /**
+   * At a call's first job, while the helpers start on it: arrays for the lengths last read that are neither ready nor
+   * coming from a helper, made and touched here.
+   */
+  makeAhead(): void {
+    if (this.#lastReads.length === 0) return;
+    this.#drain();
+    const lengths = this.#lastReads;
+    this.#lastReads = [];
+    const ready = [...this.#ready];
+    try {
+      for (const n of lengths) {
+        if (this.#coming(n, ready)) continue;
+        const a = new Float32Array(n);
+        touchPages(a);
+        if (this.#ready.push(a) > KEPT) this.#ready.shift();
+      }
+    } catch {
+      // Out of memory for an array ahead: the read makes it itself, and fails there if it must.
+    }
+  }
+
+  /**
+   * An array of `length` for a read, if one is ready; the helpers are asked for the next of that length (a loop's
+   * calls repeat their shapes).
+   */
+  take(length: number): Float32Array | undefined {
+    this.#drain();
+    // The last few lengths only: calls too small to share (no job) would otherwise pile them up.
+    if (this.#lastReads.push(length) > KEPT) this.#lastReads.shift();
+    const i = this.#ready.findIndex((a) => a.length === length);
+    const out = i < 0 ? undefined : this.#ready.splice(i, 1)[0];
+    if (out && this.#madeByHelpers.has(out)) this.fromHelpers++;
+    this.#ask(length);
+    return out;
+  }
+
+  #ask(length: number): void {
+    const ctl = this.ctl;
+    if (length < HELPER_ARRAY_FLOATS || length > MAX_HELPER_ARRAY_FLOATS || this.#ports.size === 0) return;
+    if (this.#ready.some((a) => a.length === length) || this.#asked.has(length)) return;
+    const asked = Atomics.load(ctl, SLOT.arraysAsked);
+    if (asked - Atomics.load(ctl, SLOT.arraysTaken) >= ARRAY_RING) return;
+    ctl[SLOT.arrayLengths + (asked % ARRAY_RING)] = length;
+    Atomics.store(ctl, SLOT.arraysAsked, asked + 1);
+    this.#asked.set(length, 1);
+    // A helper that spins sees it; when every one sleeps, one is woken (it finds no job open and serves it).
+    if (Atomics.load(ctl, SLOT.awake) === 0) Atomics.notify(ctl, SLOT.epoch, 1);
+  }
+
+  /** Nothing ready or asked any more (the pool's threads have ended). */
+  clear(): void {
+    this.#ready.length = 0;
+    this.#lastReads = [];
+    this.#asked.clear();
+    for (const port of this.#ports.values()) port.close();
+    this.#ports.clear();
+  }
+}
