@@ -11,12 +11,12 @@ import { SLOT } from './thread-jobs.js';
 export const ARRAY_RING = 8;
 
 /**
- * Results from this many floats (64 KiB) to MAX_HELPER_ARRAY_FLOATS are asked of the helpers. Smaller ones cost less
- * to touch than a message; larger ones would sit made between calls (a few are kept), and the calling thread makes
- * those itself.
+ * Results from this many floats (64 KiB) to MAX_HELPER_ARRAY_FLOATS (4 MiB) are asked of the helpers. Smaller ones
+ * cost less to touch than a message; larger ones would sit made between calls (a few are kept, at most 16 MiB then),
+ * and the calling thread makes those itself, during the call.
  */
 export const HELPER_ARRAY_FLOATS = 1 << 14;
-export const MAX_HELPER_ARRAY_FLOATS = 1 << 22;
+export const MAX_HELPER_ARRAY_FLOATS = 1 << 20;
 
 /** Arrays kept ready (a call reads at most two today: output and weights). */
 const KEPT = 4;
