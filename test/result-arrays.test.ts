@@ -81,6 +81,24 @@ describe('result arrays made ahead', () => {
     arrays.clear();
   });
 
+  it('where the calling thread cannot take a message at once (a page), arrays come when its event loop turns, and until then it makes its own', async () => {
+    const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
+    ctl[SLOT.awake] = 1;
+    const arrays = new ResultArrays(ctl, undefined);
+    const port = arrays.channel();
+    const n = HELPER_ARRAY_FLOATS;
+    arrays.take(n);
+    serveArrays(ctl, port);
+    // Asked and made, but not here yet: the call's first job makes one here, and the read takes that.
+    arrays.makeAhead();
+    expect(arrays.take(n)?.length).toBe(n);
+    expect(arrays.fromHelpers).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(arrays.take(n)?.length, 'the helper’s array, come meanwhile').toBe(n);
+    expect(arrays.fromHelpers).toBe(1);
+    arrays.clear();
+  });
+
   it('a helper that ends takes what it was asked with it: nothing counts as coming', () => {
     const { ctl, arrays, port } = setUp();
     const n = HELPER_ARRAY_FLOATS;
