@@ -86,6 +86,11 @@ export class ResultArrays {
     if (typeof data === 'number') return;
     const a = new Float32Array(data);
     this.#madeByHelpers.add(a);
+    this.#keep(a);
+  }
+
+  /** Ready for a read; the oldest goes where more than KEPT are. */
+  #keep(a: Float32Array): void {
     if (this.#ready.push(a) > KEPT) this.#ready.shift();
   }
 
@@ -118,7 +123,7 @@ export class ResultArrays {
         if (this.#coming(n, ready)) continue;
         const a = new Float32Array(n);
         touchPages(a);
-        if (this.#ready.push(a) > KEPT) this.#ready.shift();
+        this.#keep(a);
       }
     } catch {
       // Out of memory for an array ahead: the read makes it itself, and fails there if it must.
