@@ -8,12 +8,13 @@
 // decode step of MultiHeadAttention 768 wide, 12 heads, N kv heads, 1024 tokens cached, no weights; decodeNw with
 // weights).
 // Each turn is one call after a pause of 20 ms; with `tight`, TIGHT_CALLS calls back to back (a loop with no pauses),
-// timed per call.
+// timed per call; with `async`, as `tight` through the async twins, each call awaited before the next.
 import { resolve } from 'node:path';
 
-const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21', tight] = process.argv.slice(2);
+const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21', mode] = process.argv.slice(2);
 const TIGHT_CALLS = 5;
-const calls = tight === 'tight' ? TIGHT_CALLS : 1;
+const calls = mode === 'tight' || mode === 'async' ? TIGHT_CALLS : 1;
+const async = mode === 'async';
 if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [work] [rounds]');
 const [A, B] = await Promise.all([aDir, bDir].map((d) => import(resolve(d, 'index.js'))));
 
@@ -23,12 +24,17 @@ const x = { data: Float32Array.from({ length: L * E }, (_, i) => Math.sin(i * 0.
 /** One call of the workload on `lib` at `threads` threads. */
 async function call(lib, threads) {
   const engine = await lib.createEngine({ build, threads });
-  if (work === 'matmul') return () => lib.matmul(a, a, { engine }).data;
+  if (work === 'matmul') {
+    if (async) return async () => (await lib.matmulAsync(a, a, { engine })).data;
+    return () => lib.matmul(a, a, { engine }).data;
+  }
   const sdpa = work.match(/^sdpa(\d+)$/);
   if (sdpa) {
     const L = Number(sdpa[1]);
     const q = { data: Float32Array.from({ length: L * 64 }, (_, i) => Math.sin(i * 0.37)), shape: [L, 64] };
-    return () => lib.scaledDotProductAttention(q, q, q, { engine, returnWeights: false }).output.data;
+    const options = { engine, returnWeights: false };
+    if (async) return async () => (await lib.scaledDotProductAttentionAsync(q, q, q, options)).output.data;
+    return () => lib.scaledDotProductAttention(q, q, q, options).output.data;
   }
   const decode = work.match(/^decode(\d+)(w?)$/);
   if (decode) {
@@ -36,23 +42,32 @@ async function call(lib, threads) {
     const cache = m.createCache({ batch: 1, maxLength: 1025 });
     m.forwardStep({ data: Float32Array.from({ length: 1024 * E }, (_, i) => Math.sin(i)), shape: [1, 1024, E] }, cache);
     const token = { data: x.data.subarray(0, E), shape: [1, 1, E] };
+    const options = { needWeights: decode[2] === 'w' };
+    if (async)
+      return async () => {
+        const { output } = await m.forwardStepAsync(token, cache, options);
+        cache.truncate(1024);
+        return output.data;
+      };
     return () => {
-      const { output } = m.forwardStep(token, cache, { needWeights: decode[2] === 'w' });
+      const { output } = m.forwardStep(token, cache, options);
       cache.truncate(1024);
       return output.data;
     };
   }
   const m = new lib.MultiHeadAttention(E, 12, { engine, seed: 1 });
+  if (async) return async () => (await m.forwardAsync(x, x, x, { needWeights: false })).output.data;
   return () => m.forward(x, x, x, { needWeights: false }).output.data;
 }
 const runs = { 'B, 1 thread': await call(B, 1), 'A, 2 threads': await call(A, 2), 'B, 2 threads': await call(B, 2) };
 // The workers start a few tens of ms after their engine.
 await new Promise((r) => setTimeout(r, 300));
-const outputs = Object.values(runs).map((run) => {
+const outputs = [];
+for (const run of Object.values(runs)) {
   let out;
-  for (let i = 0; i < 5; i++) out = run();
-  return out;
-});
+  for (let i = 0; i < 5; i++) out = await run();
+  outputs.push(out);
+}
 if (!outputs.every((o) => o.every((v, i) => Object.is(v, outputs[0][i])))) throw new Error('the results differ');
 
 const names = Object.keys(runs);
@@ -62,7 +77,7 @@ for (let r = 0; r < Number(rounds); r++) {
     // As the threads section: the helpers of the call before go idle first.
     await new Promise((res) => setTimeout(res, 20));
     const t0 = performance.now();
-    for (let i = 0; i < calls; i++) runs[k]();
+    for (let i = 0; i < calls; i++) await runs[k]();
     times[k].push((performance.now() - t0) / calls);
   }
 }
@@ -70,6 +85,6 @@ const median = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
 const [one, ta, tb] = names.map((k) => median(times[k]));
 const bFaster = times['B, 2 threads'].filter((t, i) => t < times['A, 2 threads'][i]).length;
 console.log(
-  `${build} ${work}${calls > 1 ? ` (${calls} calls back to back)` : ''}: 1 thread ${one.toFixed(1)} ms; 2 threads A ${ta.toFixed(1)} ms (${(one / ta).toFixed(2)}×), ` +
+  `${build} ${work}${async ? ', async' : ''}${calls > 1 ? ` (${calls} calls back to back)` : ''}: 1 thread ${one.toFixed(1)} ms; 2 threads A ${ta.toFixed(1)} ms (${(one / ta).toFixed(2)}×), ` +
     `B ${tb.toFixed(1)} ms (${(one / tb).toFixed(2)}×); B ÷ A ${(tb / ta).toFixed(3)}, B faster in ${bFaster} of ${rounds} rounds; same bits`,
 );
