@@ -64,13 +64,6 @@ export type StartThread = (init: ThreadInit | ReplicaInit, events: ThreadEvents)
 const sleptMs = (): number =>
   (performance as { eventLoopUtilization?: () => { idle: number } }).eventLoopUtilization?.().idle ?? NaN;
 
-/** Atomics.waitAsync (ES2024), where the runtime has it. */
-type WaitAsync = (
-  array: Int32Array,
-  index: number,
-  value: number,
-) => { async: false; value: string } | { async: true; value: Promise<string> };
-
 /** A pool of threads over one shared memory, started by `start` (Node's worker_threads or a browser's Workers). */
 export class WorkerPool extends SplitPool {
   readonly threading = 'shared-memory';
@@ -229,8 +222,6 @@ export class WorkerPool extends SplitPool {
         closeJob(this.#ctl);
         Atomics.store(this.#ctl, SLOT.stepsRun, this.#submitted);
         Atomics.store(this.#ctl, SLOT.stepsFailed, (this.#failuresHeard += this.#pending.size));
-        // Calls waiting on the count (#whenRun) find themselves settled below.
-        Atomics.notify(this.#ctl, SLOT.stepsRun);
         const why = e instanceof Error ? e.message : 'the thread running async calls ended';
         for (const [id, call] of [...this.#pending]) {
           this.#settled(id);
@@ -263,36 +254,7 @@ export class WorkerPool extends SplitPool {
       driver.keepAlive(true);
       // The driver sees at least the memory this thread sees when it runs the steps (see seeMemory).
       driver.post({ id, steps, bytes: this.memory.buffer.byteLength });
-      this.#whenRun(id);
     });
-  }
-
-  /**
-   * Settles call `id` once the driver has run it, if no failure is left unheard of, from the control block
-   * (Atomics.waitAsync) rather than from the driver's message, which comes later (`node bench/round-trip.mjs`). A
-   * failure, and a runtime without Atomics.waitAsync, wait for the message, which says why.
-   */
-  #whenRun(id: number): void {
-    const { waitAsync } = Atomics as unknown as { waitAsync?: WaitAsync };
-    if (!waitAsync) return;
-    const ctl = this.#ctl;
-    const check = (): void => {
-      const call = this.#pending.get(id);
-      if (!call) return;
-      const run = Atomics.load(ctl, SLOT.stepsRun);
-      if (run < id) {
-        const wait = waitAsync(ctl, SLOT.stepsRun, run);
-        if (wait.async) void wait.value.then(check);
-        else check();
-        return;
-      }
-      // The driver counts a failure before the call: unheard of, it may be this call's.
-      if (Atomics.load(ctl, SLOT.stepsFailed) !== this.#failuresHeard) return;
-      this.#settled(id);
-      this.workerUnits += call.units;
-      call.resolve();
-    };
-    check();
   }
 
   protected threadsFor(): number {
