@@ -4,9 +4,9 @@
 // A's dist/ from another commit: `git worktree add /tmp/a <commit>`, link node_modules, copy build/*.wasm and
 // src/generated, `node scripts/build-bundles.mjs` there.
 // `node --experimental-wasm-relaxed-simd bench/threads-ab.mjs A/dist B/dist [simd|relaxed-simd] [work] [rounds]
-// [tight]`, work one of matmul (1024³), mha (MultiHeadAttention 512×768), sdpaN (SDPA N×64, no weights), decodeN (a
-// decode step of MultiHeadAttention 768 wide, 12 heads, N kv heads, 1024 tokens cached, no weights; decodeNw with
-// weights).
+// [tight|async]`, work one of matmul (1024³), mha (MultiHeadAttention 512×768), sdpaN (SDPA N×64, no weights),
+// decodeN (a decode step of MultiHeadAttention 768 wide, 12 heads, N kv heads, 1024 tokens cached, no weights;
+// decodeNw with weights).
 // Each turn is one call after a pause of 20 ms; with `tight`, TIGHT_CALLS calls back to back (a loop with no pauses),
 // timed per call; with `async`, as `tight` through the async twins, each call awaited before the next.
 import { resolve } from 'node:path';
@@ -15,7 +15,7 @@ const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21', mode] = proce
 const TIGHT_CALLS = 5;
 const calls = mode === 'tight' || mode === 'async' ? TIGHT_CALLS : 1;
 const async = mode === 'async';
-if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [work] [rounds]');
+if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [work] [rounds] [tight|async]');
 const [A, B] = await Promise.all([aDir, bDir].map((d) => import(resolve(d, 'index.js'))));
 
 const [n, L, E] = [1024, 512, 768];

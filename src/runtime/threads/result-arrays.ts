@@ -5,10 +5,9 @@
 // helper brings in time the calling thread makes itself while its helpers start on the call's first job. Every array
 // is given out once and filled whole: only where its pages are touched changes.
 import { touchPages } from '../recording.js';
-import { SLOT } from './thread-jobs.js';
+import { ARRAY_RING, SLOT } from './thread-jobs.js';
 
-/** Slots of the control block's ring of lengths asked of the helpers. */
-export const ARRAY_RING = 8;
+export { ARRAY_RING };
 
 /**
  * Results from this many floats (64 KiB) to MAX_HELPER_ARRAY_FLOATS (4 MiB) are asked of the helpers. Smaller ones

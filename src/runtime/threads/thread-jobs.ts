@@ -7,6 +7,9 @@ import type { Kernels } from '../kernels.js';
 import type { Heap } from '../memory.js';
 import type { Step, StepRunner } from '../recording.js';
 
+/** Slots of the control block's ring of result-array lengths asked of the helpers. */
+export const ARRAY_RING = 8;
+
 /** Slots of the control block (an Int32Array over a SharedArrayBuffer). */
 export const SLOT = {
   /** Even while a job is open to workers, odd while closed. */
@@ -42,7 +45,7 @@ export const SLOT = {
   /** Their lengths, a ring of ARRAY_RING slots. */
   arrayLengths: 17,
   /** The job's arguments (JOB_ARGS of them). */
-  args: 25,
+  args: 17 + ARRAY_RING,
 } as const;
 
 export const JOB_ARGS = 16;
