@@ -154,6 +154,31 @@ describe('async twins', () => {
     engine.close();
   });
 
+  it('a call the driver has run before submitting it returns is still pending until then', async () => {
+    const engine = await sharingEngine(3);
+    const x = randomTensor(5, [64, 64]);
+    const want = scaledDotProductAttention(x, x, x, { engine }).output.data;
+    // The first async call starts the driver.
+    expect((await scaledDotProductAttentionAsync(x, x, x, { engine })).output.data).toEqual(want);
+    const driver = driverOf(engine)!;
+    const post = driver.post;
+    // The calling thread descheduled right after its message to the driver, which runs the call meanwhile.
+    driver.post = (m, transfer) => {
+      post(m, transfer);
+      for (const until = performance.now() + 100; performance.now() < until;);
+    };
+    try {
+      const pending = scaledDotProductAttentionAsync(x, x, x, { engine });
+      runtimeOf(engine).pool!.resize(1);
+      expect(engine.info.threads, 'spare workers kept while the call is pending').toBe(3);
+      expect((await pending).output.data).toEqual(want);
+      expect(engine.info.threads).toBe(1);
+    } finally {
+      driver.post = post;
+    }
+    engine.close();
+  });
+
   it('a thread that ends mid-call rejects the pending calls with WORKER_FAILED, and the engine goes on', async () => {
     const engine = await sharingEngine(2);
     await expectThreadEndMidCall(engine, () => driverOf(engine)!.terminate());
