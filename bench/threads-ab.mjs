@@ -4,18 +4,21 @@
 // A's dist/ from another commit: `git worktree add /tmp/a <commit>`, link node_modules, copy build/*.wasm and
 // src/generated, `node scripts/build-bundles.mjs` there.
 // `node --experimental-wasm-relaxed-simd bench/threads-ab.mjs A/dist B/dist [simd|relaxed-simd] [work] [rounds]
-// [tight|async]`, work one of matmul (1024³), mha (MultiHeadAttention 512×768), sdpaN (SDPA N×64, no weights),
+// [tight|async][N]`, work one of matmul (1024³), mha (MultiHeadAttention 512×768), sdpaN (SDPA N×64, no weights),
 // decodeN (a decode step of MultiHeadAttention 768 wide, 12 heads, N kv heads, 1024 tokens cached, no weights;
 // decodeNw with weights).
-// Each turn is one call after a pause of 20 ms; with `tight`, TIGHT_CALLS calls back to back (a loop with no pauses),
-// timed per call; with `async`, as `tight` through the async twins, each call awaited before the next.
+// Each turn is one call after a pause of 20 ms; with `tight`, N calls back to back (a loop with no pauses; 5 unless
+// given, e.g. `tight60`), timed per call; with `async`, as `tight` through the async twins, each call awaited before
+// the next. The side that runs second can be favoured: for streams of async decode steps, the same build as A and B
+// read B ÷ A 0.83 and 0.89. Compare both orders before trusting a few per cent.
 import { resolve } from 'node:path';
 
 const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21', mode] = process.argv.slice(2);
-const TIGHT_CALLS = 5;
-const calls = mode === 'tight' || mode === 'async' ? TIGHT_CALLS : 1;
-const async = mode === 'async';
-if (!aDir || !bDir) throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [work] [rounds] [tight|async]');
+const [, kind, count] = (mode ?? '').match(/^(tight|async)(\d*)$/) ?? [];
+if (!aDir || !bDir || (mode && !kind))
+  throw new Error('usage: bench/threads-ab.mjs A/dist B/dist [build] [work] [rounds] [tight|async][N]');
+const calls = kind ? Number(count || 5) : 1;
+const async = kind === 'async';
 const [A, B] = await Promise.all([aDir, bDir].map((d) => import(resolve(d, 'index.js'))));
 
 const [n, L, E] = [1024, 512, 768];

@@ -154,7 +154,7 @@ describe('async twins', () => {
     engine.close();
   });
 
-  it('a call the driver has run before submitting it returns is still pending until then', async () => {
+  it('a call the driver runs before submitting it has returned is still pending until then', async () => {
     const engine = await sharingEngine(3);
     const x = randomTensor(5, [64, 64]);
     const want = scaledDotProductAttention(x, x, x, { engine }).output.data;

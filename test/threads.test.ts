@@ -96,14 +96,6 @@ function countJobs(engine: Engine): () => number {
   return () => jobs;
 }
 
-/** Sleeps until the pool's helpers have blocked (they spin a while after a job), and LONG_SLEEP_MS more. */
-async function sleepUntilBlocked(engine: Engine): Promise<void> {
-  const pool = poolOf(engine) as Pool & { helpersAwake: number };
-  for (let i = 0; i < 200 && pool.helpersAwake > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(pool.helpersAwake, 'the helpers blocked').toBe(0);
-  await new Promise((resolve) => setTimeout(resolve, 2 * LONG_SLEEP_MS));
-}
-
 /** Waits until the pool's workers take part in calls (they start a few tens of ms after init). */
 async function untilShared(engine: Engine): Promise<void> {
   const x = randomTensor(20, [256, 64]);
@@ -265,29 +257,6 @@ describe('threads (Node, shared memory)', () => {
     two.close();
   });
 
-  it('an async call settles from the shared count of calls run (Atomics.waitAsync), or where the runtime lacks it from the message back, bit for bit either way', async () => {
-    const one = await sharingEngine(1);
-    const two = await sharingEngine(2);
-    const x = randomTensor(61, [2, 100, 64]);
-    const want = scaledDotProductAttention(x, x, x, { engine: one }).output.data;
-    const atomics = Atomics as unknown as { waitAsync?: (...a: unknown[]) => unknown };
-    const waitAsync = atomics.waitAsync!;
-    let waits = 0;
-    atomics.waitAsync = (...a: unknown[]) => (waits++, waitAsync(...a));
-    try {
-      for (let i = 0; i < 5; i++)
-        expect((await scaledDotProductAttentionAsync(x, x, x, { engine: two })).output.data).toEqual(want);
-      expect(waits, 'calls awaited the count').toBeGreaterThan(0);
-      atomics.waitAsync = undefined;
-      for (let i = 0; i < 5; i++)
-        expect((await scaledDotProductAttentionAsync(x, x, x, { engine: two })).output.data).toEqual(want);
-    } finally {
-      atomics.waitAsync = waitAsync;
-    }
-    one.close();
-    two.close();
-  });
-
   it("calls under MIN_SPLIT_MADDS_SHARED (one token's 768 → 512 projection) stay on the caller; from it on (a decode step's attention), they are shared, after a pause too", async () => {
     const engine = await createEngine({ build: BUILD, threads: 2 });
     const pool = poolOf(engine);
@@ -331,7 +300,12 @@ describe('threads (Node, shared memory)', () => {
     const want = scaledDotProductAttention(small, small, small, { engine: one }).output.data;
     one.close();
     const jobs = countJobs(engine);
-    const sleep = () => sleepUntilBlocked(engine);
+    /** Sleeps until the helpers have blocked (they spin a while after a job), and LONG_SLEEP_MS more. */
+    const sleep = async () => {
+      for (let i = 0; i < 200 && pool.helpersAwake > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(pool.helpersAwake, 'the helpers blocked').toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 2 * LONG_SLEEP_MS));
+    };
     // The helper has started once it takes units of a large call.
     for (let i = 0; i < 200 && pool.workerUnits === 0; i++) {
       scaledDotProductAttention(large, large, large, { engine });
@@ -351,46 +325,6 @@ describe('threads (Node, shared memory)', () => {
       expect(scaledDotProductAttention(small, small, small, { engine }).output.data).toEqual(want);
     }
     expect(jobs(), 'a stream of small calls opened jobs').toBeGreaterThan(opened + 1);
-    engine.close();
-  });
-
-  it("the same for async calls on the driver: right after it slept, a small call's job runs on it alone", async () => {
-    let control: SharedArrayBuffer | undefined;
-    threadingForTests.start = (init, events) => {
-      if ('control' in init) control = init.control;
-      return startNodeThread(init, events);
-    };
-    const engine = await createEngine({ build: BUILD, threads: 2 }).finally(
-      () => (threadingForTests.start = undefined),
-    );
-    const pool = poolOf(engine);
-    expect(pool.shareAsleepMadds).toBe(SHARE_ASLEEP_MADDS);
-    const [small, large] = [randomTensor(5, [256, 64]), randomTensor(6, [512, 64])];
-    const one = await sharingEngine(1);
-    const want = scaledDotProductAttention(small, small, small, { engine: one }).output.data;
-    one.close();
-    const call = async (x: Tensor) => (await scaledDotProductAttentionAsync(x, x, x, { engine })).output.data;
-    // Jobs opened on the pool's control block by any thread: the epoch goes up once as a job opens, once as it closes.
-    const ctl = new Int32Array(control!);
-    const jobs = () => Atomics.load(ctl, SLOT.epoch) >> 1;
-    // The driver starts with the first async call; the helper has started once it takes units of a large call.
-    for (let i = 0; i < 200 && pool.workerUnits === 0; i++) {
-      scaledDotProductAttention(large, large, large, { engine });
-      await call(large);
-    }
-    await sleepUntilBlocked(engine);
-    const opened = jobs();
-    expect(await call(small)).toEqual(want);
-    expect(jobs(), 'the small call opened no job').toBe(opened);
-    await sleepUntilBlocked(engine);
-    await call(large);
-    expect(jobs(), 'the large call opened one').toBe(opened + 1);
-    await sleepUntilBlocked(engine);
-    // Checked after the stream: the driver sleeps while this thread compares, and a long comparison would end it.
-    const stream: Float32Array[] = [];
-    for (let i = 0; i < 2000 && jobs() === opened + 1; i++) stream.push(await call(small));
-    expect(jobs(), 'a stream of small calls opened jobs').toBeGreaterThan(opened + 1);
-    for (const out of stream) expect(out).toEqual(want);
     engine.close();
   });
 

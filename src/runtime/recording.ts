@@ -7,13 +7,11 @@ import type { Heap } from './memory.js';
 
 /**
  * A recorded kernel call (by export name), or a job shared by threads: [kind, total, chunk, scratch, stride,
- * threads, ...args], with its multiply-adds (whether it is worth waking threads that sleep). An attention step
- * carries its descriptor as it was when recorded ([pointer, fields]): the next run of the same call writes its own to
- * the same place before this one runs.
+ * threads, ...args]. An attention step carries its descriptor as it was when recorded ([pointer, fields]): the
+ * next run of the same call writes its own to the same place before this one runs.
  */
 export type Step = (
-  | { readonly kernel: string; readonly args: readonly number[] }
-  | { readonly job: readonly number[]; readonly madds?: number }
+  { readonly kernel: string; readonly args: readonly number[] } | { readonly job: readonly number[] }
 ) & { readonly desc?: readonly [number, Int32Array] };
 
 /** Runs recorded steps off the calling thread; resolves once they have all run, or rejects WORKER_FAILED. */

@@ -116,20 +116,11 @@ export abstract class SplitPool implements Pool {
       };
     }
     /** Runs a job now on every thread, or records it in a recorded call. */
-    const open = (
-      madds: number,
-      kind: number,
-      args: number[],
-      total: number,
-      chunk: number,
-      scratch: number,
-      stride: number,
-    ) => {
+    const open = (kind: number, args: number[], total: number, chunk: number, scratch: number, stride: number) => {
       const rec = recordingOn(heap);
       if (rec)
         rec.steps.push({
           job: [kind, total, chunk, scratch, stride, this.threadsFor(heap), ...args],
-          madds,
           desc: kind === JOB.attentionFused || kind === JOB.attentionWeights ? descAt(args[0]) : undefined,
         });
       else this.run(this.direct, kind, args, total, chunk, scratch, stride);
@@ -157,7 +148,7 @@ export abstract class SplitPool implements Pool {
         try {
           heap.scoped([stride * threads, prepare?.bytes ?? 0], ([scratch, own]) => {
             prepare?.run(own);
-            open(madds, kind, args, total, chunk, scratch, stride);
+            open(kind, args, total, chunk, scratch, stride);
           });
         } catch (e) {
           // Without memory for every thread's scratch the call runs on the caller alone, as without threads.
@@ -175,7 +166,7 @@ export abstract class SplitPool implements Pool {
     const packB = (n: number, k: number, b: number, ldb: number, bTransposed: boolean, bias: number, at: number) => {
       const { unitRows: cols, units } = cut('pack', 1, n, this.threadsFor(heap), PANEL_COLUMNS);
       if (units < 2) raw.f32_gemm_pack(n, k, b, ldb, bTransposed, bias, at);
-      else open(n * k, JOB.pack, [n, k, b, ldb, bTransposed ? 1 : 0, bias, at, cols], units, 1, 0, 0);
+      else open(JOB.pack, [n, k, b, ldb, bTransposed ? 1 : 0, bias, at, cols], units, 1, 0, 0);
     };
     /**
      * Shares C = A·op(B) + bias as a prepacked GEMM job (see share; else runs `plain`), op(B) and bias packed at

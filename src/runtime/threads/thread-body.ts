@@ -3,7 +3,7 @@
 // driver runs recorded (async) calls' steps as they arrive, sharing their jobs with the helpers (thread-jobs.ts).
 import type { Step } from '../recording.js';
 import { serveArrays } from './result-arrays.js';
-import { type JobKernels, noteFailure, runSteps, seeMemory, SLOT, waitWhile, WakeRule, work } from './thread-jobs.js';
+import { type JobKernels, noteFailure, runSteps, seeMemory, SLOT, waitWhile, work } from './thread-jobs.js';
 import type { ThreadInit } from './worker-pool.js';
 
 /** Runs the thread described by `init`; a driver takes calls through `listen` and answers through `post`. */
@@ -19,23 +19,14 @@ export function threadBody(
     // After a failure, calls recorded before the caller heard of it may read what the failed one left unwritten (a
     // cache's rows): they fail too, until the caller says it has heard (`heard`).
     let failed = false;
-    // Small jobs right after a long sleep run on the driver alone, as a sync call's do on the calling thread.
-    const wake = new WakeRule();
-    wake.watch();
     listen((data) => {
-      const { id, steps, bytes, heard, shareAsleepMadds } = data as {
-        id: number;
-        steps: Step[];
-        bytes: number;
-        heard?: true;
-        shareAsleepMadds: number;
-      };
+      const { id, steps, bytes, heard } = data as { id: number; steps: Step[]; bytes: number; heard?: true };
       if (heard) return void (failed = false);
       let error: string | undefined;
       try {
         if (failed) throw new Error('an async call before this one failed');
         seeMemory(memory, bytes);
-        runSteps(kernels, ctl, memory, steps, (madds) => wake.shared(ctl, madds, shareAsleepMadds));
+        runSteps(kernels, ctl, memory, steps);
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
         failed = true;

@@ -146,39 +146,6 @@ export const SHARE_ASLEEP_MADDS = 2 ** 25;
 export const LONG_SLEEP_MS = 10;
 export const STREAM_MS = 5;
 
-/**
- * How long this thread's event loop has waited for events so far, in ms (Node's performance.eventLoopUtilization;
- * NaN where there is none, and then the rule below always shares).
- */
-const sleptMs = (): number =>
-  (performance as { eventLoopUtilization?: () => { idle: number } }).eventLoopUtilization?.().idle ?? NaN;
-
-/**
- * SHARE_ASLEEP_MADDS's rule as the thread that opens jobs sees it: the calling thread for a sync call's, the driver
- * for an async call's (it sleeps between calls as the calling thread does between sync ones).
- */
-export class WakeRule {
-  /** This thread's event-loop idle time at its last job (NaN: not watched yet). */
-  #idleMark = NaN;
-  /** When it last woke from a long sleep. */
-  #woke = -Infinity;
-
-  watch(): void {
-    if (Number.isNaN(this.#idleMark)) this.#idleMark = sleptMs();
-  }
-
-  /** Whether a job of `madds` is shared now (the helpers' `awake` count is in `ctl`), or run by this thread alone. */
-  shared(ctl: Int32Array, madds: number, shareAsleepMadds: number): boolean {
-    const idle = sleptMs();
-    const slept = idle - this.#idleMark >= LONG_SLEEP_MS;
-    this.#idleMark = idle;
-    if (madds >= shareAsleepMadds || Atomics.load(ctl, SLOT.awake) > 0) return true;
-    const now = performance.now();
-    if (slept) this.#woke = now;
-    return now - this.#woke >= STREAM_MS;
-  }
-}
-
 /** Units per thread each kind of call is cut into (about): more evens out threads that start late or run slow. */
 export const UNITS_PER_THREAD = { attention: 16, gemmPrepacked: 4, gemm: 1, pack: 4 } as const;
 
@@ -403,31 +370,6 @@ export function seeMemory(memory: WebAssembly.Memory, bytes: number): void {
   if (seen < bytes) throw new Error(`this thread sees ${seen} bytes of the shared memory, the call needs ${bytes}`);
 }
 
-/** Writes `job` into the control block, its units all unclaimed; returns how many there are. */
-function describeJob(ctl: Int32Array, memory: WebAssembly.Memory, job: Job): number {
-  const [kind, total, chunk, scratch, stride, threads, ...args] = job;
-  ctl.set(args, SLOT.args);
-  ctl[SLOT.pages] = memory.buffer.byteLength / 65536;
-  ctl[SLOT.kind] = kind;
-  ctl[SLOT.total] = total;
-  ctl[SLOT.chunk] = chunk;
-  ctl[SLOT.scratch] = scratch;
-  ctl[SLOT.scratchStride] = stride;
-  ctl[SLOT.threads] = threads;
-  ctl[SLOT.done] = 0;
-  ctl[SLOT.failed] = 0;
-  Atomics.store(ctl, SLOT.next, 0);
-  return total;
-}
-
-/**
- * Runs a job's units on this thread alone, as one claim of thread 0: the helpers are not woken (the job is never
- * opened to them), and the results are those of the job shared, bit for bit.
- */
-export function alone(k: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, job: Job): void {
-  runUnits(k, ctl, 0, describeJob(ctl, memory, job), ctl[SLOT.scratch] >>> 0);
-}
-
 /**
  * Runs a job on every thread of the pool, the calling thread being thread 0: once the job is open it runs
  * `meanwhile` (which must not throw), then takes units too, then waits until all are done and no worker is inside
@@ -441,7 +383,18 @@ export function coordinate(
   job: Job,
   meanwhile?: () => void,
 ): number {
-  const total = describeJob(ctl, memory, job);
+  const [kind, total, chunk, scratch, stride, threads, ...args] = job;
+  ctl.set(args, SLOT.args);
+  ctl[SLOT.pages] = memory.buffer.byteLength / 65536;
+  ctl[SLOT.kind] = kind;
+  ctl[SLOT.total] = total;
+  ctl[SLOT.chunk] = chunk;
+  ctl[SLOT.scratch] = scratch;
+  ctl[SLOT.scratchStride] = stride;
+  ctl[SLOT.threads] = threads;
+  ctl[SLOT.done] = 0;
+  ctl[SLOT.failed] = 0;
+  Atomics.store(ctl, SLOT.next, 0);
   Atomics.add(ctl, SLOT.epoch, 1);
   Atomics.notify(ctl, SLOT.epoch);
   meanwhile?.();
@@ -483,21 +436,9 @@ export function playStep<T>(k: JobKernels, memory: WebAssembly.Memory, s: Step, 
   return undefined;
 }
 
-/**
- * Runs a recorded call's steps in order, over `memory`: kernels by export name, jobs shared with the workers or, where
- * `shared` says no for a job's multiply-adds, run by this thread alone.
- */
-export function runSteps(
-  k: JobKernels,
-  ctl: Int32Array,
-  memory: WebAssembly.Memory,
-  steps: readonly Step[],
-  shared: (madds: number) => boolean = () => true,
-): void {
-  for (const s of steps)
-    playStep(k, memory, s, (job) =>
-      shared(('madds' in s && s.madds) || Infinity) ? coordinate(k, ctl, memory, job) : alone(k, ctl, memory, job),
-    );
+/** Runs a recorded call's steps in order, over `memory`: kernels by export name, jobs shared with the workers. */
+export function runSteps(k: JobKernels, ctl: Int32Array, memory: WebAssembly.Memory, steps: readonly Step[]): void {
+  for (const s of steps) playStep(k, memory, s, (job) => coordinate(k, ctl, memory, job));
 }
 
 /** A claim takes at most 1 / (CLAIM_SHARE · threads) of the units left. */

@@ -15,13 +15,14 @@ import {
   coordinate,
   JOB,
   type JobKernels,
+  LONG_SLEEP_MS,
   MIN_SPLIT_MADDS_SHARED,
   type Pool,
   SLOT,
   SPIN_MS,
   type SplitKernels,
+  STREAM_MS,
   waitWhile,
-  WakeRule,
 } from './thread-jobs.js';
 import type { ReplicaInit } from './replica-body.js';
 
@@ -56,12 +57,12 @@ export interface Thread {
 
 export type StartThread = (init: ThreadInit | ReplicaInit, events: ThreadEvents) => Thread;
 
-/** Atomics.waitAsync (ES2024), where the runtime has it. */
-type WaitAsync = (
-  array: Int32Array,
-  index: number,
-  value: number,
-) => { async: false; value: string } | { async: true; value: Promise<string> };
+/**
+ * How long this thread's event loop has waited for events so far, in ms (Node's performance.eventLoopUtilization;
+ * NaN where there is none).
+ */
+const sleptMs = (): number =>
+  (performance as { eventLoopUtilization?: () => { idle: number } }).eventLoopUtilization?.().idle ?? NaN;
 
 /** A pool of threads over one shared memory, started by `start` (Node's worker_threads or a browser's Workers). */
 export class WorkerPool extends SplitPool {
@@ -159,7 +160,7 @@ export class WorkerPool extends SplitPool {
    */
   resize(threads: number): void {
     this.#wanted = threads;
-    if (threads > 1) this.#wake.watch();
+    if (threads > 1 && Number.isNaN(this.#idleMark)) this.#idleMark = sleptMs();
     while (this.#workers.length < threads - 1) this.#spawn(this.#workers.length);
     if (this.#pending.size === 0) this.#endSpare();
   }
@@ -221,8 +222,6 @@ export class WorkerPool extends SplitPool {
         closeJob(this.#ctl);
         Atomics.store(this.#ctl, SLOT.stepsRun, this.#submitted);
         Atomics.store(this.#ctl, SLOT.stepsFailed, (this.#failuresHeard += this.#pending.size));
-        // Calls waiting on the count (#whenRun) find themselves settled below.
-        Atomics.notify(this.#ctl, SLOT.stepsRun);
         const why = e instanceof Error ? e.message : 'the thread running async calls ended';
         for (const [id, call] of [...this.#pending]) {
           this.#settled(id);
@@ -254,39 +253,8 @@ export class WorkerPool extends SplitPool {
       this.#pending.set(id, { resolve, reject, units });
       driver.keepAlive(true);
       // The driver sees at least the memory this thread sees when it runs the steps (see seeMemory).
-      driver.post({ id, steps, bytes: this.memory.buffer.byteLength, shareAsleepMadds: this.shareAsleepMadds });
-      this.#whenRun(id);
+      driver.post({ id, steps, bytes: this.memory.buffer.byteLength });
     });
-  }
-
-  /**
-   * Settles call `id` once the driver has run it, if no failure is left unheard of, from the control block
-   * (Atomics.waitAsync) rather than from the driver's message, which comes later (`node bench/round-trip.mjs`). A
-   * failure, and a runtime without Atomics.waitAsync, wait for the message, which says why.
-   */
-  #whenRun(id: number): void {
-    const { waitAsync } = Atomics as unknown as { waitAsync?: WaitAsync };
-    if (!waitAsync) return;
-    const ctl = this.#ctl;
-    const check = (): void => {
-      const call = this.#pending.get(id);
-      if (!call) return;
-      const run = Atomics.load(ctl, SLOT.stepsRun);
-      if (run < id) {
-        const wait = waitAsync(ctl, SLOT.stepsRun, run);
-        if (wait.async) void wait.value.then(check);
-        else check();
-        return;
-      }
-      // The driver counts a failure before the call: unheard of, it may be this call's.
-      if (Atomics.load(ctl, SLOT.stepsFailed) !== this.#failuresHeard) return;
-      this.#settled(id);
-      this.workerUnits += call.units;
-      call.resolve();
-    };
-    // Never within submit: the driver may have run the call already (this thread can be descheduled for longer),
-    // and a call settled before submit returns would not have been pending for what the caller does next.
-    queueMicrotask(check);
   }
 
   protected threadsFor(): number {
@@ -298,11 +266,14 @@ export class WorkerPool extends SplitPool {
     return Atomics.load(this.#ctl, SLOT.awake);
   }
 
+  /** When the calling thread last woke from a long sleep (-Infinity: never seen). */
+  #woke = -Infinity;
   /**
-   * When the calling thread's event loop last woke from a long sleep. Watched from when a second thread is first asked
-   * for: Node loads `performance` (perf_hooks) on first use, which an engine of one thread need not wait for in init().
+   * The calling thread's event-loop idle time (ms, cumulative) at its last job: a job computes synchronously, so the
+   * loop sleeps only between jobs. First read when a second thread is asked for: Node loads `performance` (perf_hooks)
+   * on first use, which an engine of one thread need not wait for in init().
    */
-  readonly #wake = new WakeRule();
+  #idleMark = NaN;
 
   /** Shareable now: the helpers can take it up (#helpersUp), and for a small job, sharing has lately been faster. */
   protected override helpersReady(madds: number): boolean {
@@ -334,9 +305,18 @@ export class WorkerPool extends SplitPool {
   /** The last small job, until the next job starts: its multiply-adds, its time and its end. */
   #lastJob: { madds: number; ms: number; end: number } | undefined;
 
-  /** See SHARE_ASLEEP_MADDS: whether the calling thread shares a sync call's job of `madds` now. */
+  /**
+   * See SHARE_ASLEEP_MADDS: a large job, one that finds a helper awake, or a small one unless the calling thread woke
+   * from a long sleep less than STREAM_MS ago: those run on the caller alone, the helpers left asleep.
+   */
   #helpersUp(madds: number): boolean {
-    return this.#wake.shared(this.#ctl, madds, this.shareAsleepMadds);
+    const idle = sleptMs();
+    const slept = idle - this.#idleMark >= LONG_SLEEP_MS;
+    this.#idleMark = idle;
+    if (madds >= this.shareAsleepMadds || Atomics.load(this.#ctl, SLOT.awake) > 0) return true;
+    const now = performance.now();
+    if (slept) this.#woke = now;
+    return now - this.#woke >= STREAM_MS;
   }
 
   protected beforeRun(): void {
