@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [first, ...rest] = process.argv.slice(2);
+const args = process.argv.slice(2);
 
-if (first === '--child') {
-  const [dir, build, kv, mode] = rest;
+if (args[0] === '--child') {
+  const [, dir, build, kv, mode] = args;
   const lib = await import(resolve(dir, 'index.js'));
   const E = 768;
   const engine = await lib.createEngine({ build, threads: 2 });
@@ -40,7 +40,7 @@ if (first === '--child') {
   engine.close();
   console.log(samples.sort((a, b) => a - b)[10]);
 } else {
-  const [aDir = first, bDir, build = 'simd', kv = '12', processes = '3', mode = 'async'] = [first, ...rest];
+  const [aDir, bDir, build = 'simd', kv = '12', processes = '3', mode = 'async'] = args;
   if (!aDir || !bDir) throw new Error('usage: bench/async-stream.mjs A/dist B/dist [build] [kv] [processes] [mode]');
   const self = fileURLToPath(import.meta.url);
   const once = (dir) =>
