@@ -3,13 +3,12 @@
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import {
-  ARRAY_RING,
   HELPER_ARRAY_FLOATS,
   MAX_HELPER_ARRAY_FLOATS,
   ResultArrays,
   serveArrays,
 } from '../src/runtime/threads/result-arrays.js';
-import { CONTROL_SLOTS, SLOT } from '../src/runtime/threads/thread-jobs.js';
+import { ARRAY_RING, CONTROL_SLOTS, SLOT } from '../src/runtime/threads/thread-jobs.js';
 
 const receive = (port: MessagePort) => receiveMessageOnPort(port as never);
 

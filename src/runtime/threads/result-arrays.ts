@@ -7,8 +7,6 @@
 import { touchPages } from '../recording.js';
 import { ARRAY_RING, SLOT } from './thread-jobs.js';
 
-export { ARRAY_RING };
-
 /**
  * Results from this many floats (64 KiB) to MAX_HELPER_ARRAY_FLOATS (4 MiB) are asked of the helpers. Smaller ones
  * cost less to touch than a message; larger ones would sit made between calls (a few are kept, at most 16 MiB then),
