@@ -18,6 +18,7 @@ import { startNodeThread, threadingForTests } from '../src/runtime/threads/threa
 import type { StartThread } from '../src/runtime/threads/worker-pool.js';
 import { everyOp, expectResultsKept, expectSteadyMemory, expectThreadEndMidCall } from './support/every-op.js';
 import { BUILD, expectAttentionError, randomTensor, usedBytes } from './helpers.js';
+import { interleave } from './support/interleave.js';
 
 const poolOf = (engine: Engine) => runtimeOf(engine).pool as unknown as ReplicaPool;
 
@@ -48,6 +49,13 @@ describe('worker mode (replicas with memories of their own)', () => {
       expect(usedBytes(engine)).toBe(0);
       if (threads > 1) expect(runtimeOf(engine).pool!.workerUnits - before).toBeGreaterThan(0);
       engine.close();
+    }
+  });
+
+  it('calls interleaved at random (sync and async, bad calls, resizes to 1-3 replicas, one KV cache) give one thread’s bits', async () => {
+    for (const seed of [1, 2]) {
+      const mix = await interleave(seed, await replicaEngine(2), 3, false);
+      for (const [what, count] of Object.entries(mix)) expect(count, `${what} (seed ${seed})`).toBeGreaterThan(5);
     }
   });
 
