@@ -13,6 +13,7 @@ import {
   SelfAttention,
 } from '../src/index.js';
 import { runtimeOf } from '../src/runtime/engine.js';
+import { nextRun, share } from '../src/runtime/threads/replica-body.js';
 import { type ReplicaPool, replicaPool } from '../src/runtime/threads/replica-pool.js';
 import { startNodeThread, threadingForTests } from '../src/runtime/threads/threads.js';
 import type { StartThread } from '../src/runtime/threads/worker-pool.js';
@@ -57,6 +58,29 @@ describe('worker mode (replicas with memories of their own)', () => {
       const mix = await interleave(seed, await replicaEngine(2), 3, false);
       for (const [what, count] of Object.entries(mix)) expect(count, `${what} (seed ${seed})`).toBeGreaterThan(5);
     }
+  });
+
+  it("a replica starts with every replicas-th group of chunks and runs a group's chunks that are left as one", () => {
+    const chunks = (total: number, chunk: number, index: number, replicas: number, group?: number) =>
+      [...share(total, chunk, index, replicas, group)].map(([b]) => b);
+    // Chunks alone (attention): every other one.
+    expect(chunks(10, 2, 1, 2)).toEqual([2, 6]);
+    // A prepacked GEMM's 4 column blocks per block of rows stay together: 2 replicas, 5 blocks of rows (20 units).
+    expect(chunks(20, 1, 0, 2, 4)).toEqual([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19]);
+    expect(chunks(20, 1, 1, 2, 4)).toEqual([4, 5, 6, 7, 12, 13, 14, 15]);
+    // Three replicas, and a last group cut short by the end of the job.
+    expect(chunks(10, 1, 2, 3, 4)).toEqual([8, 9]);
+    const left: Array<[number, number]> = [...share(20, 1, 0, 2, 4)];
+    expect(nextRun(left, 1, 4)).toEqual([0, 4]);
+    // A peer took units 9 and 10: the run stops where they are missing, and at the end of its group.
+    left.splice(1, 2);
+    expect(nextRun(left, 1, 4)).toEqual([8, 9]);
+    expect(nextRun(left, 1, 4)).toEqual([11, 12]);
+    expect(nextRun(left, 1, 4)).toEqual([16, 20]);
+    expect(nextRun(left, 1, 4)).toBeUndefined();
+    // Groups of one: a chunk at a time.
+    const single: Array<[number, number]> = [...share(6, 2, 0, 1)];
+    expect(nextRun(single, 2, 1)).toEqual([0, 2]);
   });
 
   it('a replica that runs slow gives its later chunks to the others: every op still bit for bit, on 2 and 3', async () => {

@@ -6,7 +6,7 @@
 import { type Runs, jobWrites } from './kernel-regions.js';
 import { DESC_FIELDS } from '../kernels.js';
 import type { Step } from '../recording.js';
-import { CONTROL_SLOTS, type Job, type JobKernels, playStep, runUnits, SLOT } from './thread-jobs.js';
+import { CONTROL_SLOTS, type Job, JOB, type JobKernels, playStep, runUnits, SLOT } from './thread-jobs.js';
 
 /** What a replica starts with: its module, its index among the replicas, the memory's maximum in pages. */
 export interface ReplicaInit {
@@ -114,9 +114,44 @@ export function scatter(memory: ArrayBuffer, runs: Runs, data: readonly ArrayBuf
   );
 }
 
-/** Chunks of a job's units this replica starts with: every replicas-th chunk, so causal rows fall evenly. */
-function* share(total: number, chunk: number, index: number, replicas: number): Generator<[number, number]> {
-  for (let c = index; c * chunk < total; c += replicas) yield [c * chunk, Math.min(total, (c + 1) * chunk)];
+/**
+ * Chunks of a job's units this replica starts with: every replicas-th group of `group` chunks, so causal rows fall
+ * evenly.
+ */
+export function* share(
+  total: number,
+  chunk: number,
+  index: number,
+  replicas: number,
+  group = 1,
+): Generator<[number, number]> {
+  for (let g = index; g * group * chunk < total; g += replicas) {
+    for (let c = g * group; c < (g + 1) * group && c * chunk < total; c++) {
+      yield [c * chunk, Math.min(total, (c + 1) * chunk)];
+    }
+  }
+}
+
+/**
+ * Chunks that run as one: a prepacked GEMM's units of one block of rows (its column blocks), which then pack those rows
+ * of A once, as a thread of the shared-memory pool does with the units it claims at once.
+ */
+function groupOf(job: Job): number {
+  const [kind, , , , , , ...a] = job;
+  return kind === JOB.gemmPrepacked ? Math.ceil(a[2] / a[12]) : 1;
+}
+
+/**
+ * The next run of units from `left` (this replica's chunks not started, in order): its first chunk and those right
+ * after it of the same group that no peer has taken, removed from `left`.
+ */
+export function nextRun(left: Array<[number, number]>, chunk: number, group: number): [number, number] | undefined {
+  const first = left.shift();
+  if (!first) return undefined;
+  let end = first[1];
+  const g = Math.floor(first[0] / chunk / group);
+  while (left.length > 0 && left[0][0] === end && Math.floor(end / chunk / group) === g) end = left.shift()![1];
+  return [first[0], end];
 }
 
 /** A job as this replica computes it: `run` computes a chunk of units [begin, end) and notes where it wrote. */
@@ -220,10 +255,11 @@ export function replicaBody(
    */
   async function work(id: number, n: number, job: Job, replicas: number): Promise<Runs> {
     const r = jobRunner(kernels, ctl, memory, job);
-    const mine = { id, step: n, left: [...share(job[1], job[2], init.index, replicas)] };
+    const group = groupOf(job);
+    const mine = { id, step: n, left: [...share(job[1], job[2], init.index, replicas, group)] };
     running = mine;
     try {
-      for (let c, lastTurn = performance.now(); (c = mine.left.shift());) {
+      for (let c, lastTurn = performance.now(); (c = nextRun(mine.left, job[2], group));) {
         if (init.slowForTests) await new Promise((w) => setTimeout(w, init.slowForTests));
         r.run(c);
         // A turn costs tens of µs: at most one a ms.
