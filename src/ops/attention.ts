@@ -97,10 +97,17 @@ export function hintWithoutWeights<T>(
 const NO_MASK = [MaskKind.none, 0, 0, 0, 0] as const;
 
 /**
- * Each run of a pass as the kernels' AttentionDesc (its fields' bits: i32 and pointers, scale as a float) and
+ * The descriptor each run is written into, in turn: a typed array of its own per run cost an allocation outside V8's
+ * heap, a few µs here (a tenth of a seed-sized call), and each run's is copied into linear memory before the next.
+ */
+export const DESC = new Float32Array(DESC_FIELDS);
+const DESC_BITS = new Int32Array(DESC.buffer);
+
+/**
+ * Each run of a pass as the kernels' AttentionDesc (its fields' bits: i32 and pointers, scale as a float) in DESC, and
  * the number of work units of `rows` query rows (a multiple of MR, or the whole of Lq) it has.
  */
-export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float32Array, units: number) => void): void {
+export function attentionRuns(p: AttentionPass, rows: number, body: (units: number) => void): void {
   const { lq, lk, dk, dv, q, k, v, o, weights } = p;
   const noStrides = p.batch.map(() => 0);
   const operands = [
@@ -126,8 +133,7 @@ export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float
         strides[5 + i],
       ] as const;
     };
-    const desc = new Float32Array(DESC_FIELDS);
-    new Int32Array(desc.buffer).set([
+    DESC_BITS.set([
       count,
       lq,
       lk,
@@ -153,8 +159,8 @@ export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float
       ...maskFields(1),
       p.causal ? 1 : 0,
     ]);
-    desc[20] = p.scale;
-    body(desc, count * Math.ceil(lq / rows));
+    DESC[20] = p.scale;
+    body(count * Math.ceil(lq / rows));
   });
 }
 
@@ -164,8 +170,8 @@ export function attentionRuns(p: AttentionPass, rows: number, body: (desc: Float
  */
 export function runAttention(rt: Runtime, p: AttentionPass): void {
   const kernel = p.weights ? rt.kernels.f32_attention_weights : rt.kernels.f32_attention_fused;
-  attentionRuns(p, Math.max(p.lq, 1), (desc, units) => {
-    rt.heap.write(p.scratch, { data: desc });
+  attentionRuns(p, Math.max(p.lq, 1), (units) => {
+    rt.heap.write(p.scratch, { data: DESC });
     kernel(p.scratch, 0, units, p.scratch + DESC_FIELDS * 4);
   });
 }

@@ -2,7 +2,7 @@
 // units (any unit size that is a multiple of MR, any split of the units between calls, each call with its own
 // scratch, in any order) gives bit-for-bit the output of one call over everything: what threads will rely on.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attentionRuns, attentionScratchFloats, type AttentionPass } from '../../src/ops/attention.js';
+import { attentionRuns, DESC, attentionScratchFloats, type AttentionPass } from '../../src/ops/attention.js';
 import { DESC_FIELDS } from '../../src/runtime/kernels.js';
 import { leadStrides } from '../../src/ops/batch.js';
 import { runtimeOf, type Runtime } from '../../src/runtime/engine.js';
@@ -104,8 +104,8 @@ function runPass(
         scratch: s1,
       };
       const kernel = withWeights ? rt.kernels.f32_attention_weights : rt.kernels.f32_attention_fused;
-      attentionRuns(pass, rows, (desc, units) => {
-        heap.write(s1, { data: desc });
+      attentionRuns(pass, rows, (units) => {
+        heap.write(s1, { data: DESC });
         // Alternate between two scratch blocks, as two threads would have.
         schedule(units).forEach(([begin, end], i) => kernel(s1, begin, end, (i % 2 ? s2 : s1) + DESC_FIELDS * 4));
       });
