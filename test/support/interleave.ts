@@ -36,6 +36,16 @@ const MAX_TOKENS = 48;
 
 /** Same bits, NaN included. */
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+const sameBits = (a: Float32Array, b: Float32Array) => {
+  const [x, y] = [bits(a), bits(b)];
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+};
+
+/** An attention call's arrays: its output, and its weights where it returned them. */
+const arrays = (r: { output: Tensor; weights?: Tensor }): Results => [
+  r.output.data,
+  ...(r.weights ? [r.weights.data] : []),
+];
 
 function randomCall(rand: () => number, seed: number, cacheLength: number): { call: Call; name: string } | undefined {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
@@ -51,13 +61,9 @@ function randomCall(rand: () => number, seed: number, cacheLength: number): { ca
         name: `SDPA ${n}×${d} causal ${causal} weights ${returnWeights}`,
         call: (engine, _m, _c, mode) => {
           const opts = { causal, returnWeights, engine };
-          const done = (r: { output: Tensor; weights?: Tensor }) => [
-            r.output.data,
-            ...(r.weights ? [r.weights.data] : []),
-          ];
           return mode === 'sync'
-            ? done(scaledDotProductAttention(q, k, v, opts))
-            : scaledDotProductAttentionAsync(q, k, v, opts).then(done);
+            ? arrays(scaledDotProductAttention(q, k, v, opts))
+            : scaledDotProductAttentionAsync(q, k, v, opts).then(arrays);
         },
       };
     }
@@ -85,13 +91,9 @@ function randomCall(rand: () => number, seed: number, cacheLength: number): { ca
       return {
         name: `MultiHeadAttention.forward ${n} tokens, weights ${needWeights}`,
         call: (_e, m, _c, mode) => {
-          const done = (r: { output: Tensor; weights?: Tensor }) => [
-            r.output.data,
-            ...(r.weights ? [r.weights.data] : []),
-          ];
           return mode === 'sync'
-            ? done(m.forward(x, x, x, { causal: true, needWeights }))
-            : m.forwardAsync(x, x, x, { causal: true, needWeights }).then(done);
+            ? arrays(m.forward(x, x, x, { causal: true, needWeights }))
+            : m.forwardAsync(x, x, x, { causal: true, needWeights }).then(arrays);
         },
       };
     }
@@ -103,13 +105,9 @@ function randomCall(rand: () => number, seed: number, cacheLength: number): { ca
       return {
         name: `forwardStep ${t} tokens after ${cacheLength}, weights ${needWeights}`,
         call: (_e, m, cache, mode) => {
-          const done = (r: { output: Tensor; weights?: Tensor }) => [
-            r.output.data,
-            ...(r.weights ? [r.weights.data] : []),
-          ];
           return mode === 'sync'
-            ? done(m.forwardStep(x, cache, { needWeights }))
-            : m.forwardStepAsync(x, cache, { needWeights }).then(done);
+            ? arrays(m.forwardStep(x, cache, { needWeights }))
+            : m.forwardStepAsync(x, cache, { needWeights }).then(arrays);
         },
       };
     }
@@ -161,7 +159,7 @@ export async function interleave(seed: number, many: Engine, maxThreads: number,
   const mix: Mix = { async: 0, sync: 0, bad: 0, resizes: 0, sharedUnits: 0 };
   const unitsBefore = pool.workerUnits;
   const compare = (name: string, got: Results, want: Results) => {
-    const same = got.length === want.length && got.every((g, i) => bits(g).every((b, j) => b === bits(want[i])[j]));
+    const same = got.length === want.length && got.every((g, i) => sameBits(g, want[i]));
     if (!same) failures.push(name);
   };
   for (let i = 0; i < 250; i++) {
