@@ -6,7 +6,16 @@
 import { type Runs, jobWrites } from './kernel-regions.js';
 import { DESC_FIELDS } from '../kernels.js';
 import type { Step } from '../recording.js';
-import { CONTROL_SLOTS, type Job, JOB, type JobKernels, playStep, runUnits, SLOT } from './thread-jobs.js';
+import {
+  CONTROL_SLOTS,
+  type Job,
+  JOB,
+  type JobKernels,
+  playStep,
+  runUnits,
+  SLOT,
+  unitsPerRowBlock,
+} from './thread-jobs.js';
 
 /** What a replica starts with: its module, its index among the replicas, the memory's maximum in pages. */
 export interface ReplicaInit {
@@ -138,7 +147,7 @@ export function* share(
  */
 function groupOf(job: Job): number {
   const [kind, , , , , , ...a] = job;
-  return kind === JOB.gemmPrepacked ? Math.ceil(a[2] / a[12]) : 1;
+  return kind === JOB.gemmPrepacked ? unitsPerRowBlock((i) => a[i]) : 1;
 }
 
 /**

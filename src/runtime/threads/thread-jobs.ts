@@ -203,7 +203,7 @@ export function cutGemmPrepacked(m: number, n: number, threads: number): { rows:
  */
 export function prepackedBlocks(arg: (i: number) => number, begin: number, end: number): number[][] {
   const [m, n, rows, cols] = [arg(1), arg(2), arg(11), arg(12)];
-  const perRow = Math.ceil(n / cols);
+  const perRow = unitsPerRowBlock(arg);
   const out: number[][] = [];
   for (let u = begin; u < end;) {
     const block = Math.floor(u / perRow);
@@ -214,6 +214,9 @@ export function prepackedBlocks(arg: (i: number) => number, begin: number, end: 
   }
   return out;
 }
+
+/** The units of a prepacked GEMM job's block of rows (its column blocks), from its args as prepackedBlocks has them. */
+export const unitsPerRowBlock = (arg: (i: number) => number): number => Math.ceil(arg(2) / arg(12));
 
 /**
  * The columns [j0, j1) of op(B) that units [begin, end) of a packing job pack, from its args (`arg(i)`): n, k, b, ldb,
