@@ -7,23 +7,16 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeStep } from './decode-step.mjs';
 
 const args = process.argv.slice(2);
 
 if (args[0] === '--child') {
   const [, dir, build, kv, mode] = args;
   const lib = await import(resolve(dir, 'index.js'));
-  const E = 768;
   const engine = await lib.createEngine({ build, threads: 2 });
-  const m = new lib.MultiHeadAttention(E, 12, { engine, seed: 1, numKVHeads: Number(kv) });
-  const cache = m.createCache({ batch: 1, maxLength: 1025 });
-  m.forwardStep({ data: Float32Array.from({ length: 1024 * E }, (_, i) => Math.sin(i)), shape: [1, 1024, E] }, cache);
-  const token = { data: Float32Array.from({ length: E }, (_, i) => Math.sin(i * 0.37)), shape: [1, 1, E] };
-  const options = { needWeights: false };
-  const run =
-    mode === 'sync'
-      ? async () => void (m.forwardStep(token, cache, options), cache.truncate(1024))
-      : async () => void (await m.forwardStepAsync(token, cache, options), cache.truncate(1024));
+  const step = decodeStep(lib, engine, Number(kv));
+  const run = mode === 'sync' ? async () => step.sync() : step.async;
   // Workers start a few tens of ms after their engine; then the threads section's warm-up and samples.
   await new Promise((r) => setTimeout(r, 300));
   const t0 = performance.now();

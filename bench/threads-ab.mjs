@@ -12,6 +12,7 @@
 // the next. The side that runs second can be favoured: for streams of async decode steps, the same build as A and B
 // read B ÷ A 0.83 and 0.89. Compare both orders before trusting a few per cent.
 import { resolve } from 'node:path';
+import { decodeStep } from './decode-step.mjs';
 
 const [aDir, bDir, build = 'simd', work = 'matmul', rounds = '21', mode] = process.argv.slice(2);
 const [, kind, count] = (mode ?? '').match(/^(tight|async)(\d*)$/) ?? [];
@@ -41,22 +42,8 @@ async function call(lib, threads) {
   }
   const decode = work.match(/^decode(\d+)(w?)$/);
   if (decode) {
-    const m = new lib.MultiHeadAttention(E, 12, { engine, seed: 1, numKVHeads: Number(decode[1]) });
-    const cache = m.createCache({ batch: 1, maxLength: 1025 });
-    m.forwardStep({ data: Float32Array.from({ length: 1024 * E }, (_, i) => Math.sin(i)), shape: [1, 1024, E] }, cache);
-    const token = { data: x.data.subarray(0, E), shape: [1, 1, E] };
-    const options = { needWeights: decode[2] === 'w' };
-    if (async)
-      return async () => {
-        const { output } = await m.forwardStepAsync(token, cache, options);
-        cache.truncate(1024);
-        return output.data;
-      };
-    return () => {
-      const { output } = m.forwardStep(token, cache, options);
-      cache.truncate(1024);
-      return output.data;
-    };
+    const step = decodeStep(lib, engine, Number(decode[1]), decode[2] === 'w');
+    return async ? step.async : step.sync;
   }
   const m = new lib.MultiHeadAttention(E, 12, { engine, seed: 1 });
   if (async) return async () => (await m.forwardAsync(x, x, x, { needWeights: false })).output.data;
