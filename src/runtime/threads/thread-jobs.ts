@@ -195,6 +195,11 @@ export function cutGemmPrepacked(m: number, n: number, threads: number): { rows:
   return { rows: unitRows, cols, units: rowBlocks * Math.ceil(n / cols) };
 }
 
+/** The units of a prepacked GEMM job's block of rows (its column blocks), from its args as prepackedBlocks has them. */
+export function unitsPerRowBlock(arg: (i: number) => number): number {
+  return Math.ceil(arg(2) / arg(12));
+}
+
 /**
  * The blocks of C that units [begin, end) of a prepacked GEMM job compute, [r0, r1, c0, c1] each (rows [r0, r1),
  * columns [c0, c1)): a run of units within one block of rows is one block, from the job's args (`arg(i)`): batch, m,
@@ -214,9 +219,6 @@ export function prepackedBlocks(arg: (i: number) => number, begin: number, end: 
   }
   return out;
 }
-
-/** The units of a prepacked GEMM job's block of rows (its column blocks), from its args as prepackedBlocks has them. */
-export const unitsPerRowBlock = (arg: (i: number) => number): number => Math.ceil(arg(2) / arg(12));
 
 /**
  * The columns [j0, j1) of op(B) that units [begin, end) of a packing job pack, from its args (`arg(i)`): n, k, b, ldb,
