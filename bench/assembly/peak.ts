@@ -3,9 +3,11 @@
 // A register-only loop is no better measure: V8 hoists its loop-invariant products and spills.
 import { EPILOGUE_NONE, microTile, MR, NR } from "../../assembly/gemm";
 
-const K = 256;
+// Steps of k per tile. On the AMD EPYC of 2026-12 the same machine code ran about 8 % slower in tiles of 256 steps or
+// fewer than in tiles of 320 to 640 (`node bench/peak-steps.mjs`); a peak is the best the micro-kernel reaches.
+const K = 512;
 // A packed A micro-panel (K steps of MR floats), one packed panel of B (K rows of NR floats), one output tile:
-// 12 KiB, in L1.
+// 24 KiB, in L1.
 const A: usize = memory.data(MR * K * 4, 64);
 const B: usize = memory.data(K * NR * 4, 64);
 const C: usize = memory.data(4 * NR * 4, 64);
