@@ -3,8 +3,9 @@
 // A register-only loop is no better measure: V8 hoists its loop-invariant products and spills.
 import { EPILOGUE_NONE, microTile, MR, NR } from "../../assembly/gemm";
 
-// Steps of k per tile. On the AMD EPYC of 2026-12 the same machine code ran about 8 % slower in tiles of 256 steps or
-// fewer than in tiles of 320 to 640 (`node bench/peak-steps.mjs`); a peak is the best the micro-kernel reaches.
+// Steps of k per tile. On the AMD EPYC of 2026-12 this loop, its bound a constant, ran about 8 % slower in tiles of 256
+// steps or fewer than in tiles of 320 to 640, and the kernels' loops (bounds read at run time) as the short tiles at
+// any length (`node bench/peak-steps.mjs`); a peak is the best the micro-kernel reaches.
 const K = 512;
 // A packed A micro-panel (K steps of MR floats), one packed panel of B (K rows of NR floats), one output tile:
 // 24 KiB, in L1.
