@@ -1,18 +1,16 @@
 // Worker mode's replicas of two builds side by side in Node, in one process: worker mode (src/runtime/threads/
 // replica-pool.ts, as a page without cross-origin isolation runs it) on 2 replicas each, one engine starting A's
 // thread worker (A/thread-worker.js) and one B's, through MultiHeadAttention 512×768's forwardAsync, and `forward` on
-// an engine of 1 thread for A's speed-up; the calls take turns, the order alternating each round, and the results must
-// be the same bits. The engine's side is this
-// checkout's src/: for changes to what the replicas run (src/runtime/threads/replica-body.ts and what it imports).
-// Quicker and steadier than bench/workers-ab.ts's Chromium page, which compares whole builds.
+// an engine of 1 thread for A's speed-up; the three take turns in every order in turn, and the results must be the
+// same bits. The engine's side is this checkout's src/: for changes to what the replicas run
+// (src/runtime/threads/replica-body.ts and what it imports). Quicker and steadier than bench/workers-ab.ts's Chromium
+// page, which compares whole builds.
 // `node --import tsx bench/workers-ab-node.ts A/dist B/dist [rounds = 42] [simd | relaxed-simd]`
 // (relaxed-simd on Node 20: node --experimental-wasm-relaxed-simd --import tsx bench/workers-ab-node.ts …)
-import { Worker } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { type Build, createEngine, MultiHeadAttention } from '../src/index.js';
 import { replicaPool } from '../src/runtime/threads/replica-pool.js';
-import { threadingForTests } from '../src/runtime/threads/threads.js';
-import type { StartThread } from '../src/runtime/threads/worker-pool.js';
+import { nodeThreads, threadingForTests } from '../src/runtime/threads/threads.js';
 import { median } from './report.js';
 
 const [aDir, bDir, rounds = '42', build = 'simd'] = process.argv.slice(2);
@@ -31,22 +29,6 @@ const ORDERS = [
   [0, 2, 1],
 ];
 
-/** Starts replicas from `file`, as the library's own Node threads start (unref'd while no call is pending). */
-const startFrom =
-  (file: string): StartThread =>
-  (init, events) => {
-    const worker = new Worker(file, { workerData: init, execArgv: [] });
-    worker.on('message', events.message);
-    worker.on('error', events.gone);
-    worker.on('exit', () => events.gone());
-    worker.unref();
-    return {
-      post: (m, transfer) => worker.postMessage(m, transfer as never),
-      terminate: () => void worker.terminate(),
-      keepAlive: (on) => (on ? worker.ref() : worker.unref()),
-    };
-  };
-
 /** MultiHeadAttention 512×768 on an engine of 1 thread. */
 const alone = async () =>
   new MultiHeadAttention(E, H, { engine: await createEngine({ build: build as Build }), seed: 3 });
@@ -54,7 +36,7 @@ const alone = async () =>
 /** MultiHeadAttention 512×768 on an engine in worker mode with 2 replicas started from `dir`'s thread worker. */
 async function module(dir: string): Promise<MultiHeadAttention> {
   threadingForTests.pool = replicaPool;
-  threadingForTests.start = startFrom(resolve(dir, 'thread-worker.js'));
+  threadingForTests.start = nodeThreads(resolve(dir, 'thread-worker.js'));
   try {
     const engine = await createEngine({ build: build as Build, threads: 2 });
     return new MultiHeadAttention(E, H, { engine, seed: 3 });

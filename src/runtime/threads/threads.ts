@@ -13,25 +13,37 @@ export const autoThreads = (): number =>
 /** Nothing to load before an engine starts threads here. */
 export const prepareThreads = async (_threads: number | undefined): Promise<void> => {};
 
-/** A worker thread that never keeps the process alive unless asked to (while async calls are pending). */
-export const startNodeThread: StartThread = (init, events) => {
-  // No execArgv: a parent started with -e (or other script flags) would run them again in the worker; the V8 flags
-  // the module needs (relaxed SIMD on Node 20) are process-wide anyway.
-  const { Worker } = builtin!<typeof import('node:worker_threads')>('node:worker_threads');
-  // A helper's channel for result arrays goes with its init (transferred: only one thread may hold it).
-  const transferList = 'arrays' in init && init.arrays ? [init.arrays] : [];
-  const worker = new Worker(workerUrl(), { workerData: init, execArgv: [], transferList: transferList as never });
-  worker.on('message', events.message);
-  worker.on('error', events.gone);
-  worker.on('exit', () => events.gone());
-  // After the listeners: a 'message' listener refs the worker again.
-  worker.unref();
-  return {
-    post: (m, transfer) => worker.postMessage(m, transfer as never),
-    terminate: () => void worker.terminate(),
-    keepAlive: (on) => (on ? worker.ref() : worker.unref()),
+/**
+ * Starts worker threads from `script` (the package's thread worker unless given: benchmarks start other builds'),
+ * each never keeping the process alive unless asked to (while async calls are pending).
+ */
+export const nodeThreads =
+  (script?: URL | string): StartThread =>
+  (init, events) => {
+    // No execArgv: a parent started with -e (or other script flags) would run them again in the worker; the V8 flags
+    // the module needs (relaxed SIMD on Node 20) are process-wide anyway.
+    const { Worker } = builtin!<typeof import('node:worker_threads')>('node:worker_threads');
+    // A helper's channel for result arrays goes with its init (transferred: only one thread may hold it).
+    const transferList = 'arrays' in init && init.arrays ? [init.arrays] : [];
+    const worker = new Worker(script ?? workerUrl(), {
+      workerData: init,
+      execArgv: [],
+      transferList: transferList as never,
+    });
+    worker.on('message', events.message);
+    worker.on('error', events.gone);
+    worker.on('exit', () => events.gone());
+    // After the listeners: a 'message' listener refs the worker again.
+    worker.unref();
+    return {
+      post: (m, transfer) => worker.postMessage(m, transfer as never),
+      terminate: () => void worker.terminate(),
+      keepAlive: (on) => (on ? worker.ref() : worker.unref()),
+    };
   };
-};
+
+/** The package's own worker threads. */
+export const startNodeThread: StartThread = nodeThreads();
 
 /**
  * Tests set `pool` to run engines made next as pages without cross-origin isolation do
