@@ -6,6 +6,7 @@
 // One process, the same inputs in each build's memory, 1.5 s of warm-up (so both run optimised code), then 15 rounds
 // taking turns; prints each build's GFLOP/s (the median round), B ÷ A in time, and the largest output difference.
 import { readFileSync } from 'node:fs';
+import { rawInstance } from './raw-instance.mjs';
 
 const [fileA, fileB, ...shapeArgs] = process.argv.slice(2);
 if (!fileA || !fileB) {
@@ -18,15 +19,7 @@ const SHAPES = (shapeArgs.length > 0 ? shapeArgs : ['512x2304x768', '1024x1024x1
 
 /** Each shape's two kernels over one build's memory: runs, and the output each leaves. */
 function setup(file) {
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
-  const x = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { memory } }).exports;
-  let end = (x.heap_base() + 63) & ~63;
-  const alloc = (floats) => {
-    const at = end;
-    end += (floats * 4 + 63) & ~63;
-    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-    return at;
-  };
+  const { exports: x, memory, alloc } = rawInstance(readFileSync(file));
   const cases = [];
   for (const [M, N, K] of SHAPES) {
     // A is M × K, the weights W are N × K as nn.Linear holds them (C = A·Wᵀ), C is M × N.

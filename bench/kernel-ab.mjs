@@ -11,6 +11,7 @@
 // memory, 1.5 s of warm-up (so both run optimised code), then
 // 40 rounds of 5 calls taking turns; prints min and median ms per call and the largest output difference.
 import { readFileSync } from 'node:fs';
+import { rawInstance } from './raw-instance.mjs';
 
 const [fileA, fileB, lArg, ...flags] = process.argv.slice(2);
 if (!fileA || !fileB) {
@@ -31,15 +32,8 @@ const shareB = flags.includes('shared')
   : undefined;
 
 function setup(file, share) {
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: !!share });
   const bytes = share ? share(readFileSync(file)) : readFileSync(file);
-  const { exports: x } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  let end = (x.heap_base() + 63) & ~63;
-  const alloc = (floats) => {
-    const at = end;
-    end += (floats * 4 + 63) & ~63;
-    return at;
-  };
+  const { exports: x, memory, alloc } = rawInstance(bytes, !!share);
   const [q, o, w] = [alloc(LQ * D), alloc(LQ * D), weights ? alloc(LQ * LK) : 0];
   const [k, v] = KV_ROW ? [alloc(LK * KV_ROW), 0] : [alloc(LK * D), alloc(LK * D)];
   const [vAt, ldkv] = KV_ROW ? [k + (KV_ROW / 2) * 4, KV_ROW] : [v, D];
@@ -49,7 +43,6 @@ function setup(file, share) {
       : x.f32_attention_fused_scratch_floats(LQ, LK, D, LQ),
   );
   const desc = alloc(32);
-  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
   const mem = new Float32Array(memory.buffer);
   let seed = 1;
   const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 4;
