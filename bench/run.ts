@@ -294,7 +294,7 @@ ${pageText}
 function workersMarkdown(w: Exclude<Awaited<ReturnType<typeof measureWorkersPage>>, string>): string {
   const [one, two, ort] = Object.entries(w.ms);
   return [
-    `MultiHeadAttention 512×768, 12 heads, no weights returned, in Debian's Chromium, on a page served without COOP/COEP (crossOriginIsolated ${w.isolated}; engine.info: ${w.info.threads} threads, '${w.info.threading}'), with the browser tests' CSP; the three take turns over ${w.rounds} rounds after the same warm-up (≥ 5 calls and 0.5 s each); medians. The last column is the share of the CPU time the VM's cores wanted during each one's timed calls that the host gave to others ("steal" in /proc/stat, \`bench/steal.ts\`). \`node --import tsx bench/workers-page.ts\` runs it alone.`,
+    `MultiHeadAttention 512×768, 12 heads, no weights returned, in Debian's Chromium, on a page served without COOP/COEP (crossOriginIsolated ${w.isolated}; engine.info: ${w.info.threads} threads, '${w.info.threading}'), with the browser tests' CSP; the three take turns over ${w.rounds} rounds after the same warm-up (≥ 5 calls and 0.5 s each), each call after a 30 ms pause (what one leaves going, such as a Worker making the next call's result arrays, does not land on the next one's timing); medians. The last column is the share of the CPU time the VM's cores wanted during each one's timed calls that the host gave to others ("steal" in /proc/stat, \`bench/steal.ts\`). \`node --import tsx bench/workers-page.ts\` runs it alone.`,
     '',
     toMarkdown([
       ['', 'ms', 'one thread ÷ it', "host's steal meanwhile"],

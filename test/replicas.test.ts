@@ -12,8 +12,10 @@ import {
   scaledDotProductAttentionAsync,
   SelfAttention,
 } from '../src/index.js';
+import { mulberry32 } from '../src/modules/random.js';
 import { runtimeOf } from '../src/runtime/engine.js';
-import { nextRun, share } from '../src/runtime/threads/replica-body.js';
+import { gather, nextRun, scatter, share, Spares } from '../src/runtime/threads/replica-body.js';
+import { HELPER_ARRAY_FLOATS } from '../src/runtime/threads/result-arrays.js';
 import { type ReplicaPool, replicaPool } from '../src/runtime/threads/replica-pool.js';
 import { startNodeThread, threadingForTests } from '../src/runtime/threads/threads.js';
 import type { StartThread } from '../src/runtime/threads/worker-pool.js';
@@ -57,6 +59,39 @@ describe('worker mode (replicas with memories of their own)', () => {
     for (const seed of [1, 2]) {
       const mix = await interleave(seed, await replicaEngine(2), 3, false);
       for (const [what, count] of Object.entries(mix)) expect(count, `${what} (seed ${seed})`).toBeGreaterThan(5);
+    }
+  });
+
+  it('rows move between threads as they were: any runs (short or long, words or odd bytes, across buffers) come back bit for bit, back to back, and nothing else is written', () => {
+    const random = mulberry32(7);
+    const int = (n: number) => Math.floor(random() * n);
+    const bytes = 3 << 18;
+    const memory = new Uint8Array(bytes).map(() => int(256));
+    for (let round = 0; round < 10; round++) {
+      const runs: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        const kind = int(4);
+        // One head's floats of a row, odd bytes (a byte mask), a long run across buffers, an empty one.
+        const n = [256, 1 + int(40), (1 << 17) + int(1 << 17), 0][kind];
+        const at = kind === 0 ? 4 * int((bytes - n) / 4) : int(bytes - n);
+        runs.push(at, n);
+      }
+      const data = gather(memory.buffer, runs, new Spares());
+      const moved = new Uint8Array(data.reduce((a, b) => a + b.byteLength, 0));
+      data.forEach((b, i) => moved.set(new Uint8Array(b), i * data[0].byteLength));
+      const want = new Uint8Array(runs.reduce((a, n, i) => a + (i % 2 ? n : 0), 0));
+      for (let i = 0, at = 0; i < runs.length; at += runs[i + 1], i += 2) {
+        want.set(memory.subarray(runs[i], runs[i] + runs[i + 1]), at);
+      }
+      expect(moved.length - want.length, 'the last buffer, not full').toBeLessThan(data[0].byteLength);
+      expect(Buffer.compare(moved.subarray(0, want.length), want), 'the runs, back to back').toBe(0);
+      const into = new Uint8Array(bytes).fill(0xee);
+      scatter(into.buffer, runs, data);
+      const covered = new Uint8Array(bytes);
+      for (let i = 0; i < runs.length; i += 2) covered.fill(1, runs[i], runs[i] + runs[i + 1]);
+      let wrong = -1;
+      for (let i = 0; i < bytes && wrong < 0; i++) if (into[i] !== (covered[i] ? memory[i] : 0xee)) wrong = i;
+      expect(wrong, `round ${round}: the first byte scattered wrong`).toBe(-1);
     }
   });
 
@@ -118,6 +153,52 @@ describe('worker mode (replicas with memories of their own)', () => {
     expect(settled).toBe(false);
     expect((await call).output.data).toEqual(want);
     expect(poolOf(engine).workerUnits - before).toBeGreaterThan(0);
+    engine.close();
+  });
+
+  it('results from 64 KiB on come in arrays a replica made once it had no call to run, each given out once and filled whole: async calls with pauses or none, sync calls, across a resize', async () => {
+    const one = await createEngine({ build: BUILD, threads: 1 });
+    const engine = await replicaEngine(2);
+    const pool = poolOf(engine);
+    const xs = [51, 52, 53].map((seed) => randomTensor(seed, [2, 160, 64]));
+    expect(2 * 160 * 64).toBeGreaterThanOrEqual(HELPER_ARRAY_FLOATS);
+    const sync = (e: Engine, i: number) =>
+      scaledDotProductAttention(xs[i % 3], xs[i % 3], xs[i % 3], { engine: e, returnWeights: true });
+    const async = async (i: number) =>
+      scaledDotProductAttentionAsync(xs[i % 3], xs[i % 3], xs[i % 3], { engine, returnWeights: true });
+    const want = [0, 1, 2].map((i) => sync(one, i));
+    const got: Array<[number, ReturnType<typeof sync>]> = [];
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    let before = pool.arraysFromHelpers;
+    for (let i = 0; i < 8; i++) {
+      got.push([i, await async(i)]);
+      await pause(30);
+    }
+    // Each call's reads ask for the next call's two arrays, made once the call is done.
+    expect(pool.arraysFromHelpers - before, 'arrays a replica made, of 14 asked for').toBeGreaterThanOrEqual(8);
+    // Several pending at once: the arrays wait while calls are queued.
+    (await Promise.all(Array.from({ length: 12 }, (_, i) => async(i)))).forEach((r, i) => got.push([i, r]));
+    before = pool.arraysFromHelpers;
+    for (let i = 0; i < 6; i++) {
+      got.push([i, sync(engine, i)]);
+      await pause(30);
+    }
+    expect(pool.arraysFromHelpers - before, 'sync calls take them too').toBeGreaterThanOrEqual(4);
+    pool.resize(1);
+    for (let i = 0; i < 3; i++) got.push([i, await async(i)]);
+    pool.resize(2);
+    for (let i = 0; i < 6; i++) {
+      got.push([i, await async(i)]);
+      await pause(5);
+    }
+    // Checked only after every call: an array given out twice would now hold a later call's values.
+    got.forEach(([i, r], n) => {
+      expect(r.output.data, `call ${n}`).toEqual(want[i % 3].output.data);
+      expect(r.weights.data, `call ${n}`).toEqual(want[i % 3].weights.data);
+    });
+    const buffers = got.flatMap(([, r]) => [r.output.data.buffer, r.weights.data.buffer]);
+    expect(new Set(buffers).size, 'every result has a buffer of its own').toBe(buffers.length);
+    one.close();
     engine.close();
   });
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   HELPER_ARRAY_FLOATS,
   MAX_HELPER_ARRAY_FLOATS,
+  askRing,
   ResultArrays,
   serveArrays,
 } from '../src/runtime/threads/result-arrays.js';
@@ -16,7 +17,10 @@ function setUp() {
   const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
   // A helper counts itself awake: asking then wakes nobody.
   ctl[SLOT.awake] = 1;
-  const arrays = new ResultArrays(ctl, receive);
+  const arrays: ResultArrays = new ResultArrays(
+    askRing(ctl, () => arrays.channels > 0),
+    receive,
+  );
   return { ctl, arrays, port: arrays.channel() };
 }
 
@@ -83,7 +87,10 @@ describe('result arrays made ahead', () => {
   it('where the calling thread cannot take a message at once (a page), arrays come when its event loop turns, and until then it makes its own', async () => {
     const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
     ctl[SLOT.awake] = 1;
-    const arrays = new ResultArrays(ctl, undefined);
+    const arrays: ResultArrays = new ResultArrays(
+      askRing(ctl, () => arrays.channels > 0),
+      undefined,
+    );
     const port = arrays.channel();
     const n = HELPER_ARRAY_FLOATS;
     arrays.take(n);

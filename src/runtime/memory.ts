@@ -155,10 +155,12 @@ export class Heap {
     else new Uint8Array(this.#memory.buffer).set(arg.data, ptr >>> 0);
   }
 
-  /** A copy of `length` floats at ptr, owned by the caller (for a recorded call: filled once its steps have run). */
-  readF32(ptr: number, length: number): Float32Array {
+  /**
+   * A copy of `length` floats at ptr, in a new array or `out` (one made ahead), owned by the caller (for a recorded
+   * call: filled once its steps have run).
+   */
+  readF32(ptr: number, length: number, out: Float32Array = new Float32Array(length)): Float32Array {
     const at = ptr >>> 2;
-    const out = new Float32Array(length);
     afterSteps(this, () => out.set(this.f32().subarray(at, at + length)));
     return out;
   }

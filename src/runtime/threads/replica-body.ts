@@ -6,6 +6,7 @@
 import { type Runs, jobWrites } from './kernel-regions.js';
 import { DESC_FIELDS } from '../kernels.js';
 import type { Step } from '../recording.js';
+import { sendArray } from './result-arrays.js';
 import {
   CONTROL_SLOTS,
   type Job,
@@ -40,6 +41,8 @@ export interface ReplicaCall {
   readonly back?: Runs;
   /** Whether the last step's rows go to the engine from every replica rather than to the other replicas. */
   readonly final: boolean;
+  /** Lengths of result arrays to make for the engine once no call is waiting (also sent alone, as `make`). */
+  readonly arrays?: readonly number[];
 }
 
 /**
@@ -84,18 +87,45 @@ export class Spares {
   }
 }
 
-/** Walks `runs` of `memory` and the chunks that hold them back to back, calling `copy` for each piece. */
+/** A buffer's bytes, and its whole words. */
+interface Views {
+  readonly bytes: Uint8Array;
+  readonly words: Int32Array;
+}
+
+const views = (b: ArrayBuffer): Views => ({ bytes: new Uint8Array(b), words: new Int32Array(b, 0, b.byteLength >> 2) });
+
+/**
+ * Pieces up to this many bytes, of whole words, are copied word by word: an attention's rows come as thousands of
+ * pieces of one head's floats, and two views made for each cost more than its copy.
+ */
+const SHORT = 1024;
+
+function copy(to: Views, at: number, from: Views, p: number, n: number): void {
+  if (n <= SHORT && ((at | p | n) & 3) === 0) {
+    const [tw, fw] = [to.words, from.words];
+    for (let i = at >> 2, j = p >> 2, end = (p + n) >> 2; j < end;) tw[i++] = fw[j++];
+  } else to.bytes.set(from.bytes.subarray(p, p + n), at);
+}
+
+/**
+ * Walks `runs` of `memory` and the chunks that hold them back to back (`chunk(i)`, the i-th), calling `piece` for each
+ * piece with their views.
+ */
 function walk(
+  memory: ArrayBuffer,
   runs: Runs,
   chunk: (i: number) => ArrayBuffer,
-  copy: (inMemory: number, buffer: ArrayBuffer, at: number, bytes: number) => void,
+  piece: (inMemory: Views, p: number, buffer: Views, at: number, bytes: number) => void,
 ): void {
-  let [c, at] = [0, 0];
+  const mem = views(memory);
+  // The first piece takes chunk 0.
+  let [c, at, buffer] = [-1, CHUNK, undefined as unknown as Views];
   for (let i = 0; i < runs.length; i += 2) {
     for (let [p, n] = [runs[i], runs[i + 1]]; n > 0;) {
-      if (at === CHUNK) [c, at] = [c + 1, 0];
+      if (at === CHUNK) [c, at, buffer] = [c + 1, 0, views(chunk(c + 1))];
       const k = Math.min(n, CHUNK - at);
-      copy(p, chunk(c), at, k);
+      piece(mem, p, buffer, at, k);
       [p, n, at] = [p + k, n - k, at + k];
     }
   }
@@ -104,22 +134,22 @@ function walk(
 /** Copies of `runs` of `memory`, back to back, in buffers from `spares`. */
 export function gather(memory: ArrayBuffer, runs: Runs, spares: Spares): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  const from = new Uint8Array(memory);
   walk(
+    memory,
     runs,
-    (c) => (out[c] ??= spares.take()),
-    (p, buffer, at, k) => new Uint8Array(buffer, at, k).set(from.subarray(p, p + k)),
+    (c) => (out[c] = spares.take()),
+    (m, p, b, at, k) => copy(b, at, m, p, k),
   );
   return out;
 }
 
 /** Writes what gather() took back into `memory`, run by run. */
 export function scatter(memory: ArrayBuffer, runs: Runs, data: readonly ArrayBuffer[]): void {
-  const to = new Uint8Array(memory);
   walk(
+    memory,
     runs,
     (c) => data[c],
-    (p, buffer, at, k) => to.set(new Uint8Array(buffer, at, k), p),
+    (m, p, b, at, k) => copy(m, p, b, at, k),
   );
 }
 
@@ -331,18 +361,41 @@ export function replicaBody(
     else spares.keep(gift);
   }
 
+  // Result arrays the engine asked for, and the calls queued or running: the arrays wait for those.
+  const toMake: number[] = [];
+  let calls = 0;
+  const makeArrays = async () => {
+    while (toMake.length > 0) {
+      // Calls already sent are heard first.
+      await turn();
+      if (calls > 0) return;
+      sendArray(toMake.shift()!, (made, transfer) => post({ made }, transfer));
+    }
+  };
   let queue = Promise.resolve();
   const enqueue = (m: ReplicaCall) => {
-    queue = queue.then(() =>
-      run(m).catch((e: unknown) => {
-        // Peers waiting for this replica's rows stop waiting; the pool ends every replica and starts afresh.
-        for (const p of peers) p.postMessage({ id: m.id });
-        post({ id: m.id, error: e instanceof Error ? e.message : String(e) });
-      }),
-    );
+    calls++;
+    queue = queue
+      .then(() =>
+        run(m).catch((e: unknown) => {
+          // Peers waiting for this replica's rows stop waiting; the pool ends every replica and starts afresh.
+          for (const p of peers) p.postMessage({ id: m.id });
+          post({ id: m.id, error: e instanceof Error ? e.message : String(e) });
+        }),
+      )
+      .then(() => {
+        calls--;
+        toMake.push(...(m.arrays ?? []));
+        return makeArrays();
+      });
   };
   listen((message) => {
-    const m = message as { peers?: Array<MessagePort | undefined> } & ReplicaCall;
+    const m = message as { peers?: Array<MessagePort | undefined>; make?: number[] } & ReplicaCall;
+    if (m.make) {
+      toMake.push(...m.make);
+      queue = queue.then(makeArrays);
+      return;
+    }
     if (!m.peers) return enqueue(m);
     peers = m.peers.filter((p) => p !== undefined);
     for (const p of peers) p.onmessage = (e: MessageEvent) => deliver(e.data, p);

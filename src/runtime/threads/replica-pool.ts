@@ -8,6 +8,7 @@ import type { Heap } from '../memory.js';
 import { jobWrites, kernelReads, kernelWrites, type Runs } from './kernel-regions.js';
 import { type Recording, recordingOn, type Step } from '../recording.js';
 import { gather, type ReplicaCall, runStep, scatter, Spares } from './replica-body.js';
+import { ResultArrays } from './result-arrays.js';
 import { type Errors, SplitPool } from './split-pool.js';
 import { CONTROL_SLOTS, type SplitKernels } from './thread-jobs.js';
 import type { StartThread, Thread } from './worker-pool.js';
@@ -25,6 +26,8 @@ interface Answer {
   /** Units the replica took from its peers in the call. */
   stolen?: number;
   error?: string;
+  /** A result array it made when asked (its buffer), or the length it could not make. */
+  made?: ArrayBuffer | number;
 }
 
 export class ReplicaPool extends SplitPool {
@@ -55,7 +58,21 @@ export class ReplicaPool extends SplitPool {
     }
   >();
   #direct?: Direct;
+  #heap?: Heap;
   readonly #spares = new Spares();
+  /**
+   * The new arrays calls' results are copied into: a replica makes them once it has no call to run, as the
+   * shared-memory pool's helpers do (src/runtime/threads/result-arrays.ts), so that this thread does not touch their
+   * pages while the replicas compute, which slowed them in a page.
+   */
+  readonly #results = new ResultArrays((length) => this.#askArray(length), undefined);
+  /** Lengths asked while an async call records: they go with that call, to be made after it. */
+  #asks: number[] = [];
+
+  /** Result arrays that replicas made and reads gave out (tests and benchmarks read it). */
+  get arraysFromHelpers(): number {
+    return this.#results.fromHelpers;
+  }
 
   constructor(
     readonly module: WebAssembly.Module,
@@ -97,6 +114,7 @@ export class ReplicaPool extends SplitPool {
 
   kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
     this.#direct = direct as unknown as Direct;
+    this.#heap = heap;
     this.#observe(heap);
     return super.kernels(direct, heap);
   }
@@ -113,13 +131,22 @@ export class ReplicaPool extends SplitPool {
     };
     heap.readF32 = (ptr, length) => {
       recordingOn(heap)?.kept.push([ptr >>> 0, length * 4]);
-      return readF32.call(heap, ptr, length);
+      return readF32.call(heap, ptr, length, this.#results.take(length));
     };
     heap.alloc = (bytes) => {
       const ptr = alloc.call(heap, bytes);
       recordingOn(heap)?.own.push([ptr, bytes]);
       return ptr;
     };
+  }
+
+  /** The last replica makes the arrays (the first has the most to send back). */
+  #askArray(length: number): boolean {
+    const maker = this.#replicas[this.#replicas.length - 1];
+    if (!maker || this.#broken) return false;
+    if (this.#heap && recordingOn(this.#heap)) this.#asks.push(length);
+    else maker.post({ make: [length] });
+    return true;
   }
 
   protected threadsFor(heap: Heap): number {
@@ -172,8 +199,10 @@ export class ReplicaPool extends SplitPool {
     const old = this.#replicas;
     this.#replicas = [];
     for (const r of old) r?.terminate();
-    // New replicas have nothing of the engine's memory yet.
+    // New replicas have nothing of the engine's memory yet, and were asked for no arrays.
     this.#allDirty = true;
+    this.#asks = [];
+    this.#results.lost();
   }
 
   #restart(): void {
@@ -214,6 +243,7 @@ export class ReplicaPool extends SplitPool {
 
   #heard(m: Answer): void {
     if (m.ready) return void (this.#started = true);
+    if (m.made !== undefined) return this.#results.accept(m.made);
     const call = this.#pending.get(m.id);
     if (!call) return;
     if (m.error !== undefined) return this.#fail(m.error);
@@ -280,6 +310,8 @@ export class ReplicaPool extends SplitPool {
       replicas.length > 1 && 'job' in steps[steps.length - 1] && last.every((v, i) => i % 2 === 1 || mine(v));
     const back = without([...rec.kept.flat(), ...outlives], final ? last : []);
     const answers = final ? replicas.length : 1;
+    const arrays = this.#asks;
+    this.#asks = [];
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, units, back, steps, outlives, answers, heard: [] });
       replicas.forEach((r, i) => {
@@ -293,6 +325,7 @@ export class ReplicaPool extends SplitPool {
           replicas: replicas.length,
           back: i === 0 ? back : undefined,
           final,
+          arrays: i === replicas.length - 1 ? arrays : undefined,
         };
         r.keepAlive(true);
         r.post(call, data);

@@ -22,24 +22,53 @@ const KEPT = 4;
 export type Receive = (port: MessagePort) => { message: unknown } | undefined;
 
 /**
- * A helper's part: makes an array for each length asked and not yet taken by another helper, touches its pages and
- * sends its buffer over `port` (a length it could not make is sent back as that number). Returns whether it made any.
+ * Makes an array of `length`, touches its pages and sends its buffer (transferred); a length it cannot make is sent
+ * back as that number.
+ */
+export function sendArray(length: number, send: (data: ArrayBuffer | number, transfer?: Transferable[]) => void): void {
+  let a: Float32Array<ArrayBuffer>;
+  try {
+    a = new Float32Array(length);
+    touchPages(a);
+  } catch {
+    return send(length);
+  }
+  send(a.buffer, [a.buffer]);
+}
+
+/**
+ * A helper's part: makes an array for each length asked and not yet taken by another helper and sends it over `port`.
+ * Returns whether it made any.
  */
 export function serveArrays(ctl: Int32Array, port: MessagePort): boolean {
   let made = false;
   for (let taken; (taken = Atomics.load(ctl, SLOT.arraysTaken)) < Atomics.load(ctl, SLOT.arraysAsked);) {
     if (Atomics.compareExchange(ctl, SLOT.arraysTaken, taken, taken + 1) !== taken) continue;
-    const length = ctl[SLOT.arrayLengths + (taken % ARRAY_RING)];
-    try {
-      const a = new Float32Array(length);
-      touchPages(a);
-      port.postMessage(a.buffer, [a.buffer]);
-    } catch {
-      port.postMessage(length);
-    }
+    sendArray(ctl[SLOT.arrayLengths + (taken % ARRAY_RING)], (data, transfer) =>
+      port.postMessage(data, transfer ?? []),
+    );
     made = true;
   }
   return made;
+}
+
+/** Asks a thread to make an array of `length`; says whether it asked (false: none can be asked now). */
+export type Ask = (length: number) => boolean;
+
+/**
+ * The shared-memory pool's asking, while `helpers()` says it has any: a ring of lengths in the control block, which
+ * they serve between jobs (serveArrays).
+ */
+export function askRing(ctl: Int32Array, helpers: () => boolean): Ask {
+  return (length) => {
+    const asked = Atomics.load(ctl, SLOT.arraysAsked);
+    if (!helpers() || asked - Atomics.load(ctl, SLOT.arraysTaken) >= ARRAY_RING) return false;
+    ctl[SLOT.arrayLengths + (asked % ARRAY_RING)] = length;
+    Atomics.store(ctl, SLOT.arraysAsked, asked + 1);
+    // A helper that spins sees it; when every one sleeps, one is woken (it finds no job open and serves it).
+    if (Atomics.load(ctl, SLOT.awake) === 0) Atomics.notify(ctl, SLOT.epoch, 1);
+    return true;
+  };
 }
 
 /** The calling thread's part: the arrays ready, those asked of helpers, and the lengths calls read. */
@@ -56,26 +85,37 @@ export class ResultArrays {
   fromHelpers = 0;
 
   constructor(
-    private readonly ctl: Int32Array,
+    private readonly ask: Ask,
     private readonly receive: Receive | undefined,
   ) {}
+
+  /** The helpers' channels open (see channel). */
+  get channels(): number {
+    return this.#ports.size;
+  }
 
   /** A channel for a new helper: its end, to send with the helper's init. */
   channel(): MessagePort {
     const { port1, port2 } = new MessageChannel();
     this.#ports.set(port2, port1);
     // Node takes messages at once and needs no listener (which would keep the process alive).
-    if (!this.receive) port1.onmessage = (e) => this.#accept(e.data as ArrayBuffer | number);
+    if (!this.receive) port1.onmessage = (e) => this.accept(e.data as ArrayBuffer | number);
     return port2;
   }
 
   /** A helper has ended with its channel (`theirs`): what it was asked for will not come. */
   forget(theirs: MessagePort): void {
     this.#ports.get(theirs)?.close();
-    if (this.#ports.delete(theirs)) this.#asked.clear();
+    if (this.#ports.delete(theirs)) this.lost();
   }
 
-  #accept(data: ArrayBuffer | number): void {
+  /** What was asked will not come (the threads asked have ended). */
+  lost(): void {
+    this.#asked.clear();
+  }
+
+  /** An array a thread made (its buffer), or the length it could not make. */
+  accept(data: ArrayBuffer | number): void {
     const length = typeof data === 'number' ? data : data.byteLength / 4;
     const asked = this.#asked.get(length) ?? 0;
     if (asked > 1) this.#asked.set(length, asked - 1);
@@ -94,7 +134,7 @@ export class ResultArrays {
   #drain(): void {
     if (!this.receive) return;
     for (const port of this.#ports.values()) {
-      for (let m; (m = this.receive(port));) this.#accept(m.message as ArrayBuffer | number);
+      for (let m; (m = this.receive(port));) this.accept(m.message as ArrayBuffer | number);
     }
   }
 
@@ -143,16 +183,9 @@ export class ResultArrays {
   }
 
   #ask(length: number): void {
-    const ctl = this.ctl;
-    if (length < HELPER_ARRAY_FLOATS || length > MAX_HELPER_ARRAY_FLOATS || this.#ports.size === 0) return;
+    if (length < HELPER_ARRAY_FLOATS || length > MAX_HELPER_ARRAY_FLOATS) return;
     if (this.#ready.some((a) => a.length === length) || this.#asked.has(length)) return;
-    const asked = Atomics.load(ctl, SLOT.arraysAsked);
-    if (asked - Atomics.load(ctl, SLOT.arraysTaken) >= ARRAY_RING) return;
-    ctl[SLOT.arrayLengths + (asked % ARRAY_RING)] = length;
-    Atomics.store(ctl, SLOT.arraysAsked, asked + 1);
-    this.#asked.set(length, 1);
-    // A helper that spins sees it; when every one sleeps, one is woken (it finds no job open and serves it).
-    if (Atomics.load(ctl, SLOT.awake) === 0) Atomics.notify(ctl, SLOT.epoch, 1);
+    if (this.ask(length)) this.#asked.set(length, 1);
   }
 
   /** Nothing ready or asked any more (the pool's threads have ended). */

@@ -5,7 +5,7 @@
 import type { Kernels } from '../kernels.js';
 import type { Heap } from '../memory.js';
 import { recordingOn, type Step } from '../recording.js';
-import { type Receive, ResultArrays } from './result-arrays.js';
+import { askRing, type Receive, ResultArrays } from './result-arrays.js';
 import { sharedMemoryModule } from './shared-memory.js';
 import { LEARNT_BELOW, SplitGains } from './split-gains.js';
 import { type Errors, SplitPool } from './split-pool.js';
@@ -101,7 +101,10 @@ export class WorkerPool extends SplitPool {
     super(errors);
     this.#memory = memory;
     this.#module = module;
-    this.#results = new ResultArrays(this.#ctl, receive);
+    this.#results = new ResultArrays(
+      askRing(this.#ctl, () => this.#results.channels > 0),
+      receive,
+    );
     Atomics.store(this.#ctl, SLOT.epoch, 1);
   }
 
@@ -375,10 +378,7 @@ export class WorkerPool extends SplitPool {
     const readF32 = heap.readF32;
     heap.readF32 = (ptr, length) => {
       if (recordingOn(heap)) return readF32.call(heap, ptr, length);
-      const out = this.#results.take(length);
-      if (!out) return readF32.call(heap, ptr, length);
-      out.set(heap.f32().subarray(ptr >>> 2, (ptr >>> 2) + length));
-      return out;
+      return readF32.call(heap, ptr, length, this.#results.take(length));
     };
     return super.kernels(direct, heap);
   }
