@@ -87,45 +87,18 @@ export class Spares {
   }
 }
 
-/** A buffer's bytes, and its whole words. */
-interface Views {
-  readonly bytes: Uint8Array;
-  readonly words: Int32Array;
-}
-
-const views = (b: ArrayBuffer): Views => ({ bytes: new Uint8Array(b), words: new Int32Array(b, 0, b.byteLength >> 2) });
-
-/**
- * Pieces up to this many bytes, of whole words, are copied word by word: an attention's rows come as thousands of
- * pieces of one head's floats, and two views made for each cost more than its copy.
- */
-const SHORT = 1024;
-
-function copy(to: Views, at: number, from: Views, p: number, n: number): void {
-  if (n <= SHORT && ((at | p | n) & 3) === 0) {
-    const [tw, fw] = [to.words, from.words];
-    for (let i = at >> 2, j = p >> 2, end = (p + n) >> 2; j < end;) tw[i++] = fw[j++];
-  } else to.bytes.set(from.bytes.subarray(p, p + n), at);
-}
-
-/**
- * Walks `runs` of `memory` and the chunks that hold them back to back (`chunk(i)`, the i-th), calling `piece` for each
- * piece with their views.
- */
+/** Walks `runs` of `memory` and the chunks that hold them back to back, calling `copy` for each piece. */
 function walk(
-  memory: ArrayBuffer,
   runs: Runs,
   chunk: (i: number) => ArrayBuffer,
-  piece: (inMemory: Views, p: number, buffer: Views, at: number, bytes: number) => void,
+  copy: (inMemory: number, buffer: ArrayBuffer, at: number, bytes: number) => void,
 ): void {
-  const mem = views(memory);
-  // The first piece takes chunk 0.
-  let [c, at, buffer] = [-1, CHUNK, undefined as unknown as Views];
+  let [c, at] = [0, 0];
   for (let i = 0; i < runs.length; i += 2) {
     for (let [p, n] = [runs[i], runs[i + 1]]; n > 0;) {
-      if (at === CHUNK) [c, at, buffer] = [c + 1, 0, views(chunk(c + 1))];
+      if (at === CHUNK) [c, at] = [c + 1, 0];
       const k = Math.min(n, CHUNK - at);
-      piece(mem, p, buffer, at, k);
+      copy(p, chunk(c), at, k);
       [p, n, at] = [p + k, n - k, at + k];
     }
   }
@@ -134,22 +107,22 @@ function walk(
 /** Copies of `runs` of `memory`, back to back, in buffers from `spares`. */
 export function gather(memory: ArrayBuffer, runs: Runs, spares: Spares): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
+  const from = new Uint8Array(memory);
   walk(
-    memory,
     runs,
-    (c) => (out[c] = spares.take()),
-    (m, p, b, at, k) => copy(b, at, m, p, k),
+    (c) => (out[c] ??= spares.take()),
+    (p, buffer, at, k) => new Uint8Array(buffer, at, k).set(from.subarray(p, p + k)),
   );
   return out;
 }
 
 /** Writes what gather() took back into `memory`, run by run. */
 export function scatter(memory: ArrayBuffer, runs: Runs, data: readonly ArrayBuffer[]): void {
+  const to = new Uint8Array(memory);
   walk(
-    memory,
     runs,
     (c) => data[c],
-    (m, p, b, at, k) => copy(m, p, b, at, k),
+    (p, buffer, at, k) => to.set(new Uint8Array(buffer, at, k), p),
   );
 }
 
