@@ -110,6 +110,8 @@ export class ReplicaPool extends SplitPool {
   close(): void {
     this.#wanted = 1;
     this.#fail('the engine was closed');
+    // No call will take them now.
+    this.#results.clear();
   }
 
   kernels<K extends SplitKernels>(direct: K, heap: Heap): K {
