@@ -1,9 +1,11 @@
-// The new arrays a sync call's results are copied into, made before the call reads them. The first touch of a new
-// array's pages costs many times the copy into it (`node --import tsx bench/result-arrays.ts`: 30–50× on this VM), so
-// the pool makes arrays of the lengths calls have lately read: a helper thread, when it has nothing to compute, makes
-// and touches them and hands them over (a transfer moves the pages, in place, to the calling thread); lengths no
-// helper brings in time the calling thread makes itself while its helpers start on the call's first job. Every array
-// is given out once and filled whole: only where its pages are touched changes.
+// The new arrays a call's results are copied into, made before the call reads them. The first touch of a new array's
+// pages costs many times the copy into it (`node --import tsx bench/result-arrays.ts`: 30–50× on this VM), so the pool
+// makes arrays of the lengths calls have lately read: another thread, when it has nothing to compute, makes and touches
+// them and hands them over (a transfer moves the pages, in place, to the calling thread). The shared-memory pool asks
+// its helpers through the control block (askRing), and its calling thread makes the lengths no helper brings in time
+// while its helpers start on a sync call's first job; in worker mode the last replica is asked
+// (src/runtime/threads/replica-pool.ts). Every array is given out once and filled whole: only where its pages are
+// touched changes.
 import { touchPages } from '../recording.js';
 import { ARRAY_RING, SLOT } from './thread-jobs.js';
 
@@ -71,7 +73,7 @@ export function askRing(ctl: Int32Array, helpers: () => boolean): Ask {
   };
 }
 
-/** The calling thread's part: the arrays ready, those asked of helpers, and the lengths calls read. */
+/** The calling thread's part: the arrays ready, those asked of other threads, and the lengths calls read. */
 export class ResultArrays {
   readonly #ready: Float32Array[] = [];
   readonly #madeByHelpers = new WeakSet<Float32Array>();
