@@ -7,7 +7,7 @@ import {
   MAX_HELPER_ARRAY_FLOATS,
   askRing,
   ResultArrays,
-  serveArrays,
+  arrayServer,
 } from '../src/runtime/threads/result-arrays.js';
 import { ARRAY_RING, CONTROL_SLOTS, SLOT } from '../src/runtime/threads/thread-jobs.js';
 
@@ -33,8 +33,8 @@ describe('result arrays made ahead', () => {
     // Asked once until it comes.
     expect(arrays.take(n)).toBeUndefined();
     expect(Atomics.load(ctl, SLOT.arraysAsked)).toBe(1);
-    expect(serveArrays(ctl, port)).toBe(true);
-    expect(serveArrays(ctl, port), 'nothing left to make').toBe(false);
+    expect(arrayServer(ctl, port)()).toBe(true);
+    expect(arrayServer(ctl, port)(), 'nothing left to make').toBe(false);
     const a = arrays.take(n)!;
     expect(a).toBeInstanceOf(Float32Array);
     expect(a.length).toBe(n);
@@ -53,7 +53,7 @@ describe('result arrays made ahead', () => {
     expect(Atomics.load(ctl, SLOT.arraysAsked)).toBe(0);
     for (let i = 0; i < ARRAY_RING + 3; i++) arrays.take(HELPER_ARRAY_FLOATS + i);
     expect(Atomics.load(ctl, SLOT.arraysAsked)).toBe(ARRAY_RING);
-    serveArrays(ctl, port);
+    arrayServer(ctl, port)();
     expect(Atomics.load(ctl, SLOT.arraysTaken)).toBe(ARRAY_RING);
     arrays.clear();
   });
@@ -63,7 +63,7 @@ describe('result arrays made ahead', () => {
     arrays.take(HELPER_ARRAY_FLOATS);
     // A length no Float32Array can have: the helper's allocation throws.
     ctl[SLOT.arrayLengths] = -1;
-    expect(serveArrays(ctl, port)).toBe(true);
+    expect(arrayServer(ctl, port)()).toBe(true);
     expect(arrays.take(HELPER_ARRAY_FLOATS)).toBeUndefined();
     expect(arrays.fromHelpers).toBe(0);
     arrays.clear();
@@ -78,7 +78,7 @@ describe('result arrays made ahead', () => {
     arrays.makeAhead();
     const s = arrays.take(small)!;
     expect(s.length).toBe(small);
-    serveArrays(ctl, port);
+    arrayServer(ctl, port)();
     expect(arrays.take(big)!.length).toBe(big);
     expect(arrays.fromHelpers).toBe(1);
     arrays.clear();
@@ -94,7 +94,7 @@ describe('result arrays made ahead', () => {
     const port = arrays.channel();
     const n = HELPER_ARRAY_FLOATS;
     arrays.take(n);
-    serveArrays(ctl, port);
+    arrayServer(ctl, port)();
     // Asked and made, but not here yet: the call's first job makes one here, and the read takes that.
     arrays.makeAhead();
     expect(arrays.take(n)?.length).toBe(n);
@@ -116,7 +116,7 @@ describe('result arrays made ahead', () => {
     arrays.take(n);
     expect(Atomics.load(ctl, SLOT.arraysAsked)).toBe(2);
     // The request the ended helper never took is served by the next one, and comes in.
-    serveArrays(ctl, p2);
+    arrayServer(ctl, p2)();
     expect(arrays.take(n)?.length).toBe(n);
     arrays.clear();
   });

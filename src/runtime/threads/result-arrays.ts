@@ -39,19 +39,22 @@ export function sendArray(length: number, send: (data: ArrayBuffer | number, tra
 }
 
 /**
- * A helper's part: makes an array for each length asked and not yet taken by another helper and sends it over `port`.
- * Returns whether it made any.
+ * A helper's part: a function that makes an array for each length asked and not yet taken by another helper, sends
+ * it over `port` and returns whether it made any. A helper calls it on every turn of its spin, so it allocates nothing
+ * while nothing is asked (a closure made inside it gave each call a context on the heap: a minor garbage collection
+ * every few ms of spinning, which made the helper start jobs late).
  */
-export function serveArrays(ctl: Int32Array, port: MessagePort): boolean {
-  let made = false;
-  for (let taken; (taken = Atomics.load(ctl, SLOT.arraysTaken)) < Atomics.load(ctl, SLOT.arraysAsked);) {
-    if (Atomics.compareExchange(ctl, SLOT.arraysTaken, taken, taken + 1) !== taken) continue;
-    sendArray(ctl[SLOT.arrayLengths + (taken % ARRAY_RING)], (data, transfer) =>
-      port.postMessage(data, transfer ?? []),
-    );
-    made = true;
-  }
-  return made;
+export function arrayServer(ctl: Int32Array, port: MessagePort): () => boolean {
+  const send = (data: ArrayBuffer | number, transfer?: Transferable[]) => port.postMessage(data, transfer ?? []);
+  return () => {
+    let made = false;
+    for (let taken; (taken = Atomics.load(ctl, SLOT.arraysTaken)) < Atomics.load(ctl, SLOT.arraysAsked);) {
+      if (Atomics.compareExchange(ctl, SLOT.arraysTaken, taken, taken + 1) !== taken) continue;
+      sendArray(ctl[SLOT.arrayLengths + (taken % ARRAY_RING)], send);
+      made = true;
+    }
+    return made;
+  };
 }
 
 /** Asks a thread to make an array of `length`; says whether it asked (false: none can be asked now). */
@@ -59,7 +62,7 @@ export type Ask = (length: number) => boolean;
 
 /**
  * The shared-memory pool's asking, while `helpers()` says it has any: a ring of lengths in the control block, which
- * they serve between jobs (serveArrays).
+ * they serve between jobs (arrayServer).
  */
 export function askRing(ctl: Int32Array, helpers: () => boolean): Ask {
   return (length) => {

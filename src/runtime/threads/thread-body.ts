@@ -2,7 +2,7 @@
 // module over the engine's shared memory. A helper waits for jobs in the control block and claims their units; the
 // driver runs recorded (async) calls' steps as they arrive, sharing their jobs with the helpers (thread-jobs.ts).
 import type { Step } from '../recording.js';
-import { serveArrays } from './result-arrays.js';
+import { arrayServer } from './result-arrays.js';
 import { type JobKernels, noteFailure, runSteps, seeMemory, SLOT, waitWhile, work } from './thread-jobs.js';
 import type { ThreadInit } from './worker-pool.js';
 
@@ -41,8 +41,7 @@ export function threadBody(
   let seen = Atomics.load(ctl, SLOT.epoch);
   Atomics.add(ctl, SLOT.awake, 1);
   // Between jobs, a helper makes the result arrays the calling thread asks for.
-  const arrays = init.arrays;
-  const idle = arrays && (() => serveArrays(ctl, arrays));
+  const idle = init.arrays && arrayServer(ctl, init.arrays);
   for (;;) {
     waitWhile(ctl, SLOT.epoch, seen, true, idle);
     const epoch = Atomics.load(ctl, SLOT.epoch);

@@ -342,14 +342,22 @@ const canBlock = (() => {
 export const SPIN_MS = 0.5;
 
 /**
+ * A spin reads the clock once in this many loads (a few µs): Node's performance.now() allocates, and a thread reading
+ * it on every load made its isolate collect garbage every few ms of spinning, which made it start jobs late and took
+ * the other core's time for the collection's parallel tasks.
+ */
+const CLOCK_EVERY = 512;
+
+/**
  * Waits while ctl[slot] is `value`: spinning for up to SPIN_MS, then blocking where the thread may, else spinning. A
  * helper (`helper`) counts itself out of SLOT.awake while it blocks. `idle`, called while it spins, does other work
  * and says whether it did (the spin then starts again).
  */
 export function waitWhile(ctl: Int32Array, slot: number, value: number, helper = false, idle?: () => boolean): void {
-  for (let until = performance.now() + SPIN_MS; Atomics.load(ctl, slot) === value;) {
+  let until = performance.now() + SPIN_MS;
+  for (let spins = 1; Atomics.load(ctl, slot) === value; spins++) {
     if (idle?.()) until = performance.now() + SPIN_MS;
-    else if (canBlock && performance.now() > until) {
+    else if (canBlock && spins % CLOCK_EVERY === 0 && performance.now() > until) {
       if (helper) Atomics.sub(ctl, SLOT.awake, 1);
       Atomics.wait(ctl, slot, value);
       if (helper) Atomics.add(ctl, SLOT.awake, 1);
