@@ -355,9 +355,10 @@ const CLOCK_EVERY = 512;
  */
 export function waitWhile(ctl: Int32Array, slot: number, value: number, helper = false, idle?: () => boolean): void {
   let until = performance.now() + SPIN_MS;
-  for (let spins = 1; Atomics.load(ctl, slot) === value; spins++) {
+  // The count wraps: a spin that never blocks (a page's main thread) stays a small integer, which needs no heap.
+  for (let turn = 1; Atomics.load(ctl, slot) === value; turn = (turn + 1) % CLOCK_EVERY) {
     if (idle?.()) until = performance.now() + SPIN_MS;
-    else if (canBlock && spins % CLOCK_EVERY === 0 && performance.now() > until) {
+    else if (canBlock && turn === 0 && performance.now() > until) {
       if (helper) Atomics.sub(ctl, SLOT.awake, 1);
       Atomics.wait(ctl, slot, value);
       if (helper) Atomics.add(ctl, SLOT.awake, 1);
